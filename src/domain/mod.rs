@@ -7,3 +7,4 @@ pub mod num;
 pub mod rubric;
 pub mod sanitize;
 pub mod yaml;
+pub mod export;
