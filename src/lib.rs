@@ -12,5 +12,8 @@
 //! - [`cli`] — the command line front end.
 //! - [`tui`] — the workbench front end (Elm style: state, messages, update, view).
 
+pub mod app;
 pub mod cli;
 pub mod domain;
+pub mod store;
+pub mod tui;

@@ -1,14 +1,18 @@
 //! The command line front end: parses arguments with clap, calls the application services and
 //! prints. No business rule lives here.
 
+mod commands;
 mod rubric_cmd;
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// What a command hands back when it fails: lines for stderr, each printed as `error: …`.
+use crate::app::AppError;
+
+/// What a command hands back when it fails: lines for stderr. Lines that already name a place
+/// (`FILE:LINE:COL: error: …`) are printed as they are; others get `error: ` in front.
 #[derive(Debug)]
 pub struct Failure(pub Vec<String>);
 
@@ -18,8 +22,20 @@ impl Failure {
     }
 }
 
-impl<E: std::fmt::Display> From<E> for Failure {
-    fn from(e: E) -> Self {
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        Failure(e.lines())
+    }
+}
+
+impl From<String> for Failure {
+    fn from(e: String) -> Self {
+        Failure(vec![e])
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
         Failure(vec![e.to_string()])
     }
 }
@@ -31,7 +47,7 @@ pub type CmdResult = Result<(), Failure>;
     name = "assay",
     version,
     about = "A keyboard-only workbench for judging micro-credential portfolios against transparent rubrics",
-    after_help = "Run `assay` with no command to open the workbench."
+    after_help = "Run `assay` with no command to open the workbench. The manual is README.md."
 )]
 pub struct Cli {
     /// The workspace database [env: ASSAY_DB] [default: ./assay.db]
@@ -51,6 +67,84 @@ pub enum Command {
     /// Check and show rubric files
     #[command(subcommand)]
     Rubric(RubricCmd),
+    /// Load rubric files, rubric folders, portfolio folders, or folders of portfolio folders
+    Import {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// One portfolio a row
+    List {
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        #[arg(long, value_name = "ID")]
+        rubric: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One portfolio: evidence, marks, decision, moderation, history
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fuzzy search over portfolio ids, learners, rubrics and evidence titles
+    Search {
+        query: String,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        limit: usize,
+    },
+    /// First marking: each option is saved as it is given
+    Mark(MarkArgs),
+    /// Moderation samples
+    #[command(subcommand)]
+    Moderation(ModerationCmd),
+    /// Blind second marking of a sampled portfolio, and its settlement
+    Moderate(ModerateArgs),
+    /// A lead reopens a submitted decision
+    Reopen {
+        id: String,
+        #[arg(long, required = true)]
+        rationale: String,
+    },
+    /// Release every decision a draw considered and that, if drawn, is moderated
+    Release {
+        #[arg(long, value_name = "ID")]
+        rubric: Option<String>,
+    },
+    /// Agreement between first and second marks
+    Stats {
+        #[arg(long, value_name = "ID")]
+        rubric: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write released decisions for the issuing system
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+        #[arg(long, value_name = "ID")]
+        rubric: Option<String>,
+        /// Export every released decision, also those exported before
+        #[arg(long)]
+        all: bool,
+    },
+    /// People and roles
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Allocate portfolios to assessors
+    Assign(AssignArgs),
+    /// The audit chain
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Write a consistent copy of the live workspace database
+    Backup {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,6 +162,110 @@ pub enum RubricCmd {
     },
 }
 
+#[derive(Args, Debug, Default)]
+pub struct MarkArgs {
+    pub id: String,
+    /// Choose a level: criterion id = level id (or 1 for the lowest, 2 for the next, …)
+    #[arg(long = "level", value_name = "C=LEVEL")]
+    pub levels: Vec<String>,
+    /// Confirm a gate (G, or G=no to withdraw the confirmation)
+    #[arg(long = "gate", value_name = "G")]
+    pub gates: Vec<String>,
+    /// Feedback on a criterion
+    #[arg(long = "feedback", value_name = "C=TEXT")]
+    pub feedback: Vec<String>,
+    /// The overall comment
+    #[arg(long, value_name = "TEXT")]
+    pub comment: Option<String>,
+    /// Choose an outcome over the rule's: a referral, or an override (needs --rationale)
+    #[arg(long, value_enum)]
+    pub outcome: Option<OutcomeArg>,
+    #[arg(long, value_name = "TEXT")]
+    pub rationale: Option<String>,
+    /// Record the decision
+    #[arg(long)]
+    pub submit: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ModerateArgs {
+    #[command(flatten)]
+    pub mark: MarkArgs,
+    /// Keep the first decision
+    #[arg(long, conflicts_with = "amend")]
+    pub confirm: bool,
+    /// Replace the first decision with the second marks (needs --rationale)
+    #[arg(long)]
+    pub amend: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutcomeArg {
+    Awarded,
+    #[value(name = "not_yet")]
+    NotYet,
+    Referred,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    Obv3,
+    Elm,
+    Csv,
+    Jsonl,
+    Feedback,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModerationCmd {
+    /// Draw the moderation sample from submitted decisions not yet considered by a draw
+    Sample {
+        #[arg(long, value_name = "ID")]
+        rubric: Option<String>,
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Register a person
+    Add {
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// List registered people
+    List,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Assessor,
+    Moderator,
+    Lead,
+}
+
+#[derive(Args, Debug)]
+pub struct AssignArgs {
+    /// Portfolio ids (with --to)
+    pub ids: Vec<String>,
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["rubric", "among"])]
+    pub to: Option<String>,
+    #[arg(long, value_name = "ID", requires = "among")]
+    pub rubric: Option<String>,
+    #[arg(long, value_name = "NAME,NAME…", value_delimiter = ',')]
+    pub among: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCmd {
+    /// Check the audit chain and that the current marks and decisions match it
+    Verify,
+    /// The history, oldest first
+    Log { id: Option<String> },
+}
+
 /// Runs the command line and returns the process exit status.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -83,7 +281,12 @@ pub fn main() -> i32 {
         Err(Failure(lines)) => {
             let mut err = std::io::stderr().lock();
             for l in lines {
-                let _ = writeln!(err, "error: {l}");
+                let l = crate::domain::sanitize::sanitize(&l);
+                if l.contains(": error: ") || l.starts_with("error: ") {
+                    let _ = writeln!(err, "{l}");
+                } else {
+                    let _ = writeln!(err, "error: {l}");
+                }
             }
             1
         }
@@ -91,12 +294,12 @@ pub fn main() -> i32 {
 }
 
 fn run(cli: Cli) -> CmdResult {
+    let db = crate::app::resolve_db(cli.db.clone());
+    let user = crate::app::resolve_user(cli.as_user.clone());
     match cli.command {
-        None | Some(Command::Tui) => {
-            println!("The workbench is not built yet; see `assay --help`.");
-            Ok(())
-        }
+        None | Some(Command::Tui) => crate::tui::run(&db, user).map_err(Failure::from),
         Some(Command::Rubric(RubricCmd::Check { files })) => rubric_cmd::check(&files),
-        Some(Command::Rubric(RubricCmd::Show { rubric })) => rubric_cmd::show(&rubric),
+        Some(Command::Rubric(RubricCmd::Show { rubric })) => rubric_cmd::show(&rubric, &db, user),
+        Some(cmd) => commands::run(cmd, &db, user),
     }
 }

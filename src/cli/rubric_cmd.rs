@@ -4,24 +4,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{CmdResult, Failure};
+use crate::app::read_limited;
 use crate::domain::rubric::{self, Rubric};
 use crate::domain::sanitize::sanitize;
-
-/// Reads a file for loading, refusing anything over the size limit before reading it whole.
-pub fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if meta.is_dir() {
-        return Err(format!("{}: is a folder, not a file", path.display()));
-    }
-    if meta.len() > crate::domain::yaml::MAX_BYTES as u64 {
-        return Err(format!(
-            "{}:1:1: error: file is {} bytes; the limit is 1 MiB",
-            path.display(),
-            meta.len()
-        ));
-    }
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
-}
 
 pub fn check(files: &[PathBuf]) -> CmdResult {
     let mut bad = 0usize;
@@ -65,18 +50,28 @@ pub fn check(files: &[PathBuf]) -> CmdResult {
     Ok(())
 }
 
-pub fn show(arg: &str) -> CmdResult {
+pub fn show(arg: &str, db: &Path, user: String) -> CmdResult {
     let path = Path::new(arg);
-    if path.exists() {
+    if path.is_file() {
         let bytes = read_limited(path)?;
         let loaded = rubric::load(arg, &bytes)
             .map_err(|d| Failure(d.errors().map(|e| sanitize(&e.to_string())).collect()))?;
         print!("{}", render(&loaded.rubric));
         return Ok(());
     }
+    if db.exists() {
+        let ws = crate::app::Workspace::open(db, user)?;
+        if let Some(pk) = ws.find_rubric(arg)? {
+            let r = ws.rubric(pk)?;
+            print!("{}", render(&r));
+            return Ok(());
+        }
+    }
     Err(Failure::msg(format!(
-        "no rubric file `{}`; give a path to a rubric file",
-        sanitize(arg)
+        "no rubric file `{}` and no rubric `{}` in the workspace {}; give a file path or an ID[@VERSION] that `assay import` loaded",
+        sanitize(arg),
+        sanitize(arg),
+        db.display()
     )))
 }
 

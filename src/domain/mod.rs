@@ -3,8 +3,10 @@
 
 pub mod agreement;
 pub mod decision;
+pub mod export;
 pub mod num;
+pub mod portfolio;
 pub mod rubric;
+pub mod sampling;
 pub mod sanitize;
 pub mod yaml;
-pub mod export;

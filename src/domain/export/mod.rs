@@ -1,6 +1,10 @@
 //! Export mapping: from a released decision to what the issuing system reads. Pure functions of
 //! ([`Rubric`](crate::domain::rubric::Rubric), [`ExportRecord`]); writing files is the app layer's.
 
+pub mod elm;
+pub mod feedback;
+pub mod obv3;
+
 use serde::{Deserialize, Serialize};
 
 use crate::domain::decision::Outcome;

@@ -1,0 +1,651 @@
+//! `assay export`: released decisions out to the issuing system.
+//!
+//! Files are written first, each atomically (a temporary file in the target folder, renamed into
+//! place), and only then is the batch recorded — in one transaction with its audit record and
+//! the move to `exported`. An export interrupted midway leaves no half-written file and records
+//! no batch.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rusqlite::{OptionalExtension, params};
+use serde_json::{Value, json};
+
+use super::mark::{self, Phase};
+use super::people::Role;
+use super::{AppError, Result, Workspace, now};
+use crate::domain::decision::Outcome;
+use crate::domain::export::{
+    CriterionMark, DecisionInfo, EvidenceInfo, ExportRecord, Learner, ModerationInfo, elm,
+    feedback, obv3,
+};
+use crate::domain::rubric::Rubric;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Obv3,
+    Elm,
+    Csv,
+    Jsonl,
+    Feedback,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [
+        Format::Obv3,
+        Format::Elm,
+        Format::Csv,
+        Format::Jsonl,
+        Format::Feedback,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Obv3 => "obv3",
+            Format::Elm => "elm",
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+            Format::Feedback => "feedback",
+        }
+    }
+    /// Whether the format takes only awarded decisions (credentials).
+    pub fn awarded_only(self) -> bool {
+        matches!(self, Format::Obv3 | Format::Elm)
+    }
+    /// Whether `--out` names a folder (one file per decision) rather than one file.
+    pub fn is_folder(self) -> bool {
+        matches!(self, Format::Obv3 | Format::Elm | Format::Feedback)
+    }
+}
+
+/// What an export did.
+#[derive(Debug, Clone, Default)]
+pub struct Exported {
+    pub batch: i64,
+    pub count: usize,
+    pub files: Vec<PathBuf>,
+}
+
+/// One selected decision: the row facts needed to build its record.
+#[derive(Debug, Clone)]
+struct Selected {
+    pk: i64,
+    id: String,
+    rubric_pk: i64,
+    outcome: String,
+}
+
+/// Neutralises a cell a spreadsheet would read as a formula.
+pub fn csv_safe(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, synced, renamed into place.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".assay-export-")
+        .tempfile_in(&dir)?;
+    {
+        let mut buf = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+        write(&mut buf)?;
+        buf.flush()?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+impl Workspace {
+    /// Released decisions ready for `format` (not yet exported in it, unless `all`).
+    fn select(&self, format: Format, rubric: Option<&str>, all: bool) -> Result<Vec<Selected>> {
+        let rubric_id = match rubric {
+            Some(r) => Some(self.rubric_id_version(self.require_rubric(r)?)?.0),
+            None => None,
+        };
+        let mut st = self.conn().prepare(
+            "SELECT p.pk, p.id, p.rubric_pk, p.outcome FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk
+             WHERE p.status IN ('released', 'exported') AND (?1 IS NULL OR r.id = ?1)
+               AND (?2 OR NOT EXISTS (SELECT 1 FROM export_items e WHERE e.portfolio_pk = p.pk AND e.format = ?3))
+               AND (NOT ?4 OR p.outcome = 'awarded')
+             ORDER BY p.id",
+        )?;
+        let rows = st.query_map(
+            params![rubric_id, all, format.as_str(), format.awarded_only()],
+            |r| {
+                Ok(Selected {
+                    pk: r.get(0)?,
+                    id: r.get(1)?,
+                    rubric_pk: r.get(2)?,
+                    outcome: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                })
+            },
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many released decisions wait for each format.
+    pub fn ready(&self, rubric: Option<&str>) -> Result<Vec<(Format, usize)>> {
+        Format::ALL
+            .iter()
+            .map(|f| Ok((*f, self.select(*f, rubric, false)?.len())))
+            .collect()
+    }
+
+    /// Builds the complete record of one released decision.
+    pub fn export_record(&self, pk: i64) -> Result<(ExportRecord, Value)> {
+        let c = self.conn();
+        let (id, learner_id, name, email, submitted, revision, released_at): (
+            String,
+            String,
+            String,
+            Option<String>,
+            String,
+            i64,
+            Option<String>,
+        ) = c
+            .prepare_cached(
+                "SELECT id, learner_id, learner_name, learner_email, submitted, revision, released_at FROM portfolios WHERE pk = ?1",
+            )?
+            .query_row([pk], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+            })?;
+        let first = mark::sheet(c, pk, Phase::First)?;
+        let second = mark::sheet(c, pk, Phase::Second)?;
+        let settlement: Option<(String, Option<String>, String, String)> = c
+            .prepare_cached(
+                "SELECT action, rationale, by_user, at FROM settlements WHERE portfolio_pk = ?1",
+            )?
+            .query_row([pk], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        let reason: Option<String> = c
+            .prepare_cached("SELECT reason FROM draw_items WHERE portfolio_pk = ?1")?
+            .query_row([pk], |r| r.get(0))
+            .optional()?;
+        let amended = settlement.as_ref().is_some_and(|s| s.0 == "amend");
+        let final_sheet = if amended { &second } else { &first };
+        let d = final_sheet
+            .decision
+            .clone()
+            .ok_or_else(|| AppError::refused(format!("{id} has no decision to export")))?;
+        let rubric_pk: i64 = c.query_row(
+            "SELECT rubric_pk FROM decisions WHERE portfolio_pk = ?1 AND phase = 'first'",
+            [pk],
+            |r| r.get(0),
+        )?;
+        let rubric = self.rubric(rubric_pk)?;
+        let marks_of = |s: &mark::Sheet| -> Vec<CriterionMark> {
+            rubric
+                .criteria
+                .iter()
+                .filter_map(|cr| {
+                    let (l, f) = s.marks.get(&cr.id)?;
+                    Some(CriterionMark {
+                        criterion: cr.id.clone(),
+                        level: l.clone()?,
+                        feedback: f
+                            .clone()
+                            .or_else(|| first.marks.get(&cr.id).and_then(|x| x.1.clone())),
+                    })
+                })
+                .collect()
+        };
+        let statement: Option<Vec<u8>> = c
+            .prepare_cached(
+                "SELECT b.data FROM revisions v JOIN blobs b ON b.sha256 = v.statement_sha WHERE v.portfolio_pk = ?1 AND v.revision = ?2",
+            )?
+            .query_row(params![pk, revision], |r| r.get(0))
+            .optional()?;
+        let evidence = self
+            .evidence(pk, revision)?
+            .into_iter()
+            .map(|e| EvidenceInfo {
+                id: e.id,
+                title: e.title,
+                kind: e.kind,
+                file: e.file,
+                url: e.url,
+                sha256: e.sha256,
+                size: e.size.map(|s| s as u64),
+                date: e.date,
+                hours: e.hours,
+                claims: e.claims,
+                note: e.note,
+            })
+            .collect();
+        let rec = ExportRecord {
+            workspace_id: self.meta("workspace_id")?.unwrap_or_default(),
+            salt: self.meta("salt")?.unwrap_or_default(),
+            portfolio_id: id.clone(),
+            revision,
+            learner: Learner {
+                id: learner_id,
+                name,
+                email,
+            },
+            submitted,
+            statement: statement.map(|b| String::from_utf8_lossy(&b).into_owned()),
+            evidence,
+            marks: marks_of(final_sheet),
+            gates: final_sheet.gates.iter().cloned().collect(),
+            comment: final_sheet.comment.clone().or(first.comment.clone()),
+            decision: DecisionInfo {
+                id: d.pk,
+                outcome: Outcome::parse(&d.outcome).unwrap_or(Outcome::NotYet),
+                computed: Outcome::parse(&d.computed).unwrap_or(Outcome::NotYet),
+                grade: d.grade.clone(),
+                score: d.score,
+                borderline: d.borderline,
+                rationale: d.rationale.clone(),
+                assessor: first
+                    .decision
+                    .as_ref()
+                    .map(|x| x.by.clone())
+                    .unwrap_or_default(),
+                decided_at: d.at.clone(),
+            },
+            moderation: settlement
+                .as_ref()
+                .map(|(action, rationale, by, at)| ModerationInfo {
+                    moderator: by.clone(),
+                    reason: reason.clone().unwrap_or_default(),
+                    second_marks: marks_of(&second),
+                    settlement: if action == "amend" {
+                        "amended"
+                    } else {
+                        "confirmed"
+                    }
+                    .into(),
+                    rationale: rationale.clone(),
+                    settled_at: at.clone(),
+                }),
+            released_at: released_at.unwrap_or_default(),
+        };
+        // The rest of the record, for JSON lines: both markings in full and the rubric's hash.
+        let sheet = |s: &mark::Sheet| {
+            json!({
+                "marker": s.marker,
+                "marks": s.marks.iter().map(|(c, (l, f))| json!({"criterion": c, "level": l, "feedback": f})).collect::<Vec<_>>(),
+                "gates": s.gates, "comment": s.comment, "decision": s.decision,
+            })
+        };
+        let extra = json!({
+            "rubric": { "id": rubric.id, "version": rubric.version, "sha256": rubric.sha256 },
+            "first": sheet(&first),
+            "second": if second.started() { sheet(&second) } else { Value::Null },
+        });
+        Ok((rec, extra))
+    }
+
+    /// Exports released decisions in `format` to `out` and records the batch.
+    pub fn export(
+        &mut self,
+        format: Format,
+        out: &Path,
+        rubric: Option<&str>,
+        all: bool,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Exported> {
+        self.require(&[Role::Moderator], "export decisions")?;
+        let selected = self.select(format, rubric, all)?;
+        if selected.is_empty() {
+            return Ok(Exported::default());
+        }
+        let total = selected.len();
+        let mut files = Vec::new();
+        let rubrics = self.all_rubrics()?;
+        match format {
+            Format::Obv3 | Format::Elm | Format::Feedback => {
+                std::fs::create_dir_all(out).map_err(|e| {
+                    AppError::refused(format!("cannot create the folder {}: {e}", out.display()))
+                })?;
+                for (i, s) in selected.iter().enumerate() {
+                    let (rec, _) = self.export_record(s.pk)?;
+                    let r = &rubrics[&self.decision_rubric(s.pk)?];
+                    let (name, bytes) = match format {
+                        Format::Obv3 => {
+                            (format!("{}.json", s.id), pretty(&obv3::credential(r, &rec)))
+                        }
+                        Format::Elm => {
+                            (format!("{}.json", s.id), pretty(&elm::credential(r, &rec)))
+                        }
+                        _ => (
+                            format!("{}.md", s.id),
+                            feedback::letter(r, &rec).into_bytes(),
+                        ),
+                    };
+                    let path = out.join(name);
+                    write_atomic(&path, |w| w.write_all(&bytes))?;
+                    files.push(path);
+                    progress(i + 1, total);
+                }
+            }
+            Format::Csv => {
+                self.write_csv(out, &selected, &rubrics, progress)?;
+                files.push(out.to_path_buf());
+            }
+            Format::Jsonl => {
+                let mut lines = Vec::with_capacity(selected.len());
+                for (i, s) in selected.iter().enumerate() {
+                    let (rec, extra) = self.export_record(s.pk)?;
+                    let mut v =
+                        serde_json::to_value(&rec).map_err(|e| AppError::refused(e.to_string()))?;
+                    if let (Value::Object(m), Value::Object(x)) = (&mut v, extra) {
+                        m.extend(x);
+                    }
+                    lines.push(v.to_string());
+                    progress(i + 1, total);
+                }
+                write_atomic(out, |w| {
+                    for l in &lines {
+                        w.write_all(l.as_bytes())?;
+                        w.write_all(b"\n")?;
+                    }
+                    Ok(())
+                })?;
+                files.push(out.to_path_buf());
+            }
+        }
+        let batch = self.record_batch(format, out, &selected)?;
+        Ok(Exported {
+            batch,
+            count: selected.len(),
+            files,
+        })
+    }
+
+    fn decision_rubric(&self, pk: i64) -> Result<i64> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT rubric_pk FROM decisions WHERE portfolio_pk = ?1 AND phase = 'first'",
+            )?
+            .query_row([pk], |r| r.get(0))?)
+    }
+
+    /// Streams CSV rows straight from two ordered queries (decisions, then marks), merging them.
+    fn write_csv(
+        &self,
+        out: &Path,
+        selected: &[Selected],
+        rubrics: &HashMap<i64, Arc<Rubric>>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<()> {
+        // Columns: one per criterion id across the rubrics involved, in first-seen order.
+        let mut crit_cols: Vec<String> = Vec::new();
+        let mut used: Vec<i64> = selected.iter().map(|s| s.rubric_pk).collect();
+        used.sort();
+        used.dedup();
+        for pk in &used {
+            for c in &rubrics[pk].criteria {
+                if !crit_cols.contains(&c.id) {
+                    crit_cols.push(c.id.clone());
+                }
+            }
+        }
+        let col_of: HashMap<&str, usize> = crit_cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
+        let wanted: std::collections::HashSet<i64> = selected.iter().map(|s| s.pk).collect();
+        let total = selected.len();
+        let conn = self.conn();
+        let mut dec = conn.prepare(
+            "SELECT p.pk, p.id, p.learner_id, p.learner_name, p.learner_email, r.id, r.version, p.outcome, p.grade, p.score,
+                    p.rubric_pk, f.by_user, st.by_user, CASE WHEN st.action = 'amend' THEN s.at ELSE f.at END, p.released_at,
+                    CASE WHEN st.action = 'amend' THEN 'second' ELSE 'first' END
+             FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk
+             JOIN decisions f ON f.portfolio_pk = p.pk AND f.phase = 'first'
+             LEFT JOIN settlements st ON st.portfolio_pk = p.pk
+             LEFT JOIN decisions s ON s.portfolio_pk = p.pk AND s.phase = 'second'
+             WHERE p.status IN ('released', 'exported')
+             ORDER BY p.pk",
+        )?;
+        let mut marks = conn.prepare(
+            "SELECT m.portfolio_pk, m.phase, m.criterion, m.level FROM marks m JOIN portfolios p ON p.pk = m.portfolio_pk
+             WHERE p.status IN ('released', 'exported') ORDER BY m.portfolio_pk",
+        )?;
+        let mut mrows = marks.query([])?;
+        let mut pending: Option<(i64, String, String, Option<String>)> = None;
+        let mut io_err: Option<std::io::Error> = None;
+        let mut csv_err: Option<csv::Error> = None;
+        let mut db_err: Option<rusqlite::Error> = None;
+        let mut done = 0usize;
+        write_atomic(out, |w| {
+            let mut wr = csv::Writer::from_writer(w);
+            let mut header: Vec<String> = [
+                "portfolio",
+                "learner_id",
+                "learner_name",
+                "learner_email",
+                "rubric",
+                "rubric_version",
+                "outcome",
+                "grade",
+                "score",
+                "ects",
+                "eqf_level",
+                "assessor",
+                "moderator",
+                "decided_at",
+                "released_at",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            header.extend(crit_cols.iter().cloned());
+            if let Err(e) = wr.write_record(&header) {
+                csv_err = Some(e);
+                return Ok(());
+            }
+            let mut rows = match dec.query([]) {
+                Ok(r) => r,
+                Err(e) => {
+                    db_err = Some(e);
+                    return Ok(());
+                }
+            };
+            let mut levels: Vec<String> = vec![String::new(); crit_cols.len()];
+            loop {
+                let row = match rows.next() {
+                    Ok(Some(r)) => r,
+                    Ok(None) => break,
+                    Err(e) => {
+                        db_err = Some(e);
+                        break;
+                    }
+                };
+                let get = || -> rusqlite::Result<_> {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, Option<String>>(4)?,
+                        row.get::<_, String>(5)?,
+                        row.get::<_, String>(6)?,
+                        row.get::<_, Option<String>>(7)?,
+                        row.get::<_, Option<String>>(8)?,
+                        row.get::<_, Option<f64>>(9)?,
+                        row.get::<_, i64>(10)?,
+                        row.get::<_, String>(11)?,
+                        row.get::<_, Option<String>>(12)?,
+                        row.get::<_, String>(13)?,
+                        row.get::<_, Option<String>>(14)?,
+                        row.get::<_, String>(15)?,
+                    ))
+                };
+                let (
+                    pk,
+                    id,
+                    lid,
+                    name,
+                    email,
+                    rid,
+                    rver,
+                    outcome,
+                    grade,
+                    score,
+                    rpk,
+                    assessor,
+                    moderator,
+                    decided,
+                    released,
+                    phase,
+                ) = match get() {
+                    Ok(t) => t,
+                    Err(e) => {
+                        db_err = Some(e);
+                        break;
+                    }
+                };
+                // Advance the marks cursor to this portfolio, collecting its final levels.
+                for l in levels.iter_mut() {
+                    l.clear();
+                }
+                loop {
+                    if pending.is_none() {
+                        match mrows.next() {
+                            Ok(Some(m)) => {
+                                let t = (|| -> rusqlite::Result<_> {
+                                    Ok((m.get(0)?, m.get(1)?, m.get(2)?, m.get(3)?))
+                                })();
+                                match t {
+                                    Ok(t) => pending = Some(t),
+                                    Err(e) => {
+                                        db_err = Some(e);
+                                        break;
+                                    }
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(e) => {
+                                db_err = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    match &pending {
+                        Some((mpk, _, _, _)) if *mpk < pk => pending = None,
+                        Some((mpk, mphase, crit, level)) if *mpk == pk => {
+                            if *mphase == phase
+                                && let (Some(i), Some(l)) = (col_of.get(crit.as_str()), level)
+                            {
+                                levels[*i] = l.clone();
+                            }
+                            pending = None;
+                        }
+                        _ => break,
+                    }
+                }
+                if !wanted.contains(&pk) {
+                    continue;
+                }
+                let r = &rubrics[&rpk];
+                let mut rec: Vec<String> = vec![
+                    csv_safe(&id),
+                    csv_safe(&lid),
+                    csv_safe(&name),
+                    csv_safe(email.as_deref().unwrap_or("")),
+                    csv_safe(&rid),
+                    csv_safe(&rver),
+                    outcome.unwrap_or_default(),
+                    csv_safe(grade.as_deref().unwrap_or("")),
+                    score.map(|s| format!("{s}")).unwrap_or_default(),
+                    r.credential.ects.to_string(),
+                    r.credential.eqf_level.to_string(),
+                    csv_safe(&assessor),
+                    csv_safe(moderator.as_deref().unwrap_or("")),
+                    decided,
+                    released.unwrap_or_default(),
+                ];
+                rec.extend(levels.iter().map(|l| csv_safe(l)));
+                if let Err(e) = wr.write_record(&rec) {
+                    csv_err = Some(e);
+                    break;
+                }
+                done += 1;
+                if done % 1024 == 0 || done == total {
+                    progress(done, total);
+                }
+            }
+            if let Err(e) = wr.flush() {
+                io_err = Some(e);
+            }
+            if db_err.is_some() || csv_err.is_some() {
+                return Err(std::io::Error::other("export failed"));
+            }
+            Ok(())
+        })
+        .map_err(|e| match (db_err.take(), csv_err.take(), io_err.take()) {
+            (Some(d), _, _) => AppError::from(d),
+            (_, Some(c), _) => AppError::refused(format!("writing {}: {c}", out.display())),
+            (_, _, Some(i)) => AppError::from(i),
+            _ => AppError::from(e),
+        })?;
+        Ok(())
+    }
+
+    fn record_batch(&mut self, format: Format, out: &Path, selected: &[Selected]) -> Result<i64> {
+        let at = now();
+        let user = self.user.clone();
+        let tx = self.store.write()?;
+        let batch: i64 = tx.query_row(
+            "INSERT INTO export_batches (format, by_user, at, count, target) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING pk",
+            params![format.as_str(), user, at, selected.len() as i64, out.display().to_string()],
+            |r| r.get(0),
+        )?;
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO export_items (batch_pk, portfolio_pk, format) VALUES (?1, ?2, ?3)",
+            )?;
+            for s in selected {
+                ins.execute(params![batch, s.pk, format.as_str()])?;
+            }
+        }
+        tx.execute(
+            "UPDATE portfolios SET status = 'exported', version = version + 1, updated_at = ?2
+             WHERE status = 'released' AND pk IN (SELECT portfolio_pk FROM export_items WHERE batch_pk = ?1)",
+            params![batch, at],
+        )?;
+        let ids: Vec<&str> = selected.iter().map(|s| s.id.as_str()).collect();
+        let outcomes: HashMap<&str, usize> = selected.iter().fold(HashMap::new(), |mut m, s| {
+            *m.entry(s.outcome.as_str()).or_default() += 1;
+            m
+        });
+        crate::store::audit::append(
+            &tx,
+            crate::store::audit::Entry {
+                at: &at,
+                actor: &user,
+                action: "export",
+                entity: format!("export/{batch}"),
+                portfolio: None,
+                before: None,
+                after: Some(json!({
+                    "format": format.as_str(), "target": out.display().to_string(),
+                    "count": selected.len(), "outcomes": outcomes, "portfolios": ids,
+                })),
+            },
+        )?;
+        tx.commit()?;
+        Ok(batch)
+    }
+}
+
+fn pretty(v: &Value) -> Vec<u8> {
+    let mut b = serde_json::to_vec_pretty(v).unwrap_or_default();
+    b.push(b'\n');
+    b
+}

@@ -1,0 +1,751 @@
+//! Marking: levels, gates, feedback and comments saved one change at a time, then a submitted
+//! decision computed by the rubric's rule. The same code serves first marking (assessors) and
+//! blind second marking (moderators).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde_json::{Value, json};
+
+use super::people::{self, Role};
+use super::{AppError, Result, Workspace, now};
+use crate::domain::decision::{self, Evaluation, Marks, Outcome};
+use crate::domain::rubric::Rubric;
+use crate::domain::sanitize::sanitize_line;
+use crate::store::audit::{self, DecisionRow};
+
+/// Whose marking: the assessor's (first) or the moderator's (second).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    First,
+    Second,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::First => "first",
+            Phase::Second => "second",
+        }
+    }
+}
+
+/// One change a marker makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Choose a level (by id), or clear it with `None`.
+    Level(String, Option<String>),
+    Feedback(String, Option<String>),
+    Gate(String, bool),
+    Comment(Option<String>),
+    /// An outcome chosen over the rule's (a referral or an override) with its rationale; `None`
+    /// goes back to the rule's outcome. Applied when the decision is submitted.
+    Choice(Option<Outcome>, Option<String>),
+}
+
+/// The row-level facts about a portfolio that the rules look at.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub pk: i64,
+    pub id: String,
+    pub rubric_pk: i64,
+    pub status: String,
+    pub assessor: Option<String>,
+    pub first_marker: Option<String>,
+    pub version: i64,
+    pub evidence_changed: bool,
+}
+
+pub fn head(conn: &Connection, id: &str) -> Result<Head> {
+    conn.prepare_cached(
+        "SELECT pk, id, rubric_pk, status, assessor, first_marker, version, evidence_changed FROM portfolios WHERE id = ?1",
+    )?
+    .query_row([id], |r| {
+        Ok(Head {
+            pk: r.get(0)?,
+            id: r.get(1)?,
+            rubric_pk: r.get(2)?,
+            status: r.get(3)?,
+            assessor: r.get(4)?,
+            first_marker: r.get(5)?,
+            version: r.get(6)?,
+            evidence_changed: r.get(7)?,
+        })
+    })
+    .optional()?
+    .ok_or_else(|| {
+        AppError::NotFound(format!(
+            "no portfolio `{}` in the workspace; `assay list` shows what there is",
+            sanitize_line(id)
+        ))
+    })
+}
+
+/// A stored decision.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DecisionRec {
+    pub pk: i64,
+    pub phase: String,
+    pub score: f64,
+    pub computed: String,
+    pub outcome: String,
+    pub grade: Option<String>,
+    pub borderline: bool,
+    pub kind: String,
+    pub rationale: Option<String>,
+    pub by: String,
+    pub at: String,
+    pub rubric_sha256: String,
+}
+
+/// One marker's work on a portfolio as it stands.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sheet {
+    pub marker: Option<String>,
+    /// criterion → (level, feedback)
+    pub marks: BTreeMap<String, (Option<String>, Option<String>)>,
+    pub gates: BTreeSet<String>,
+    pub comment: Option<String>,
+    /// An outcome chosen over the rule's, with its rationale.
+    pub choice: Option<Outcome>,
+    pub rationale: Option<String>,
+    pub cursor: i64,
+    pub submitted_at: Option<String>,
+    pub decision: Option<DecisionRec>,
+}
+
+impl Sheet {
+    pub fn to_marks(&self) -> Marks {
+        Marks {
+            levels: self
+                .marks
+                .iter()
+                .filter_map(|(c, (l, _))| l.clone().map(|l| (c.clone(), l)))
+                .collect(),
+            gates: self.gates.clone(),
+        }
+    }
+    pub fn started(&self) -> bool {
+        self.marker.is_some()
+    }
+}
+
+pub fn decision(conn: &Connection, pk: i64, phase: Phase) -> Result<Option<DecisionRec>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT pk, phase, score, computed, outcome, grade, borderline, kind, rationale, by_user, at, rubric_sha
+             FROM decisions WHERE portfolio_pk = ?1 AND phase = ?2",
+        )?
+        .query_row(params![pk, phase.as_str()], |r| {
+            Ok(DecisionRec {
+                pk: r.get(0)?,
+                phase: r.get(1)?,
+                score: r.get(2)?,
+                computed: r.get(3)?,
+                outcome: r.get(4)?,
+                grade: r.get(5)?,
+                borderline: r.get(6)?,
+                kind: r.get(7)?,
+                rationale: r.get(8)?,
+                by: r.get(9)?,
+                at: r.get(10)?,
+                rubric_sha256: r.get(11)?,
+            })
+        })
+        .optional()?)
+}
+
+pub fn sheet(conn: &Connection, pk: i64, phase: Phase) -> Result<Sheet> {
+    let mut s = Sheet::default();
+    type AssessmentRow = (
+        String,
+        Option<String>,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let row: Option<AssessmentRow> = conn
+        .prepare_cached(
+            "SELECT marker, comment, cursor, submitted_at, choice, rationale FROM assessments WHERE portfolio_pk = ?1 AND phase = ?2",
+        )?
+        .query_row(params![pk, phase.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })
+        .optional()?;
+    if let Some((marker, comment, cursor, sub, choice, rationale)) = row {
+        s.marker = Some(marker);
+        s.comment = comment;
+        s.cursor = cursor;
+        s.submitted_at = sub;
+        s.choice = choice.and_then(|c| Outcome::parse(&c));
+        s.rationale = rationale;
+    }
+    let mut st = conn.prepare_cached(
+        "SELECT criterion, level, feedback FROM marks WHERE portfolio_pk = ?1 AND phase = ?2",
+    )?;
+    let rows = st.query_map(params![pk, phase.as_str()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    for row in rows {
+        let (c, l, f) = row?;
+        s.marks.insert(c, (l, f));
+    }
+    let mut st =
+        conn.prepare_cached("SELECT gate FROM gates WHERE portfolio_pk = ?1 AND phase = ?2")?;
+    let rows = st.query_map(params![pk, phase.as_str()], |r| r.get::<_, String>(0))?;
+    for g in rows {
+        s.gates.insert(g?);
+    }
+    s.decision = decision(conn, pk, phase)?;
+    Ok(s)
+}
+
+/// What a submission recorded.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub evaluation: Evaluation,
+    pub outcome: Outcome,
+    pub kind: &'static str,
+    pub version: i64,
+}
+
+fn level_of(rubric: &Rubric, criterion: &str, level: &str) -> Result<String> {
+    let c = rubric.criterion(criterion).ok_or_else(|| {
+        let ids: Vec<&str> = rubric.criteria.iter().map(|c| c.id.as_str()).collect();
+        AppError::refused(format!(
+            "rubric {} has no criterion `{}`; its criteria are {}",
+            rubric.key(),
+            sanitize_line(criterion),
+            ids.join(", ")
+        ))
+    })?;
+    if let Some((_, l)) = c.level(level) {
+        return Ok(l.id.clone());
+    }
+    if let Ok(n) = level.parse::<usize>()
+        && (1..=c.levels.len()).contains(&n)
+    {
+        return Ok(c.levels[n - 1].id.clone());
+    }
+    let ids: Vec<&str> = c.levels.iter().map(|l| l.id.as_str()).collect();
+    Err(AppError::refused(format!(
+        "criterion {} has no level `{}`; its levels are {} (or 1–{} counting from the lowest)",
+        c.id,
+        sanitize_line(level),
+        ids.join(", "),
+        c.levels.len()
+    )))
+}
+
+/// Checks that `user` may mark `h` in `phase` now.
+pub fn check_may_mark(
+    conn: &Connection,
+    user: &str,
+    h: &Head,
+    phase: Phase,
+    sheet_marker: Option<&str>,
+) -> Result<()> {
+    let lead = people::is_registered_lead(conn, user)?;
+    match phase {
+        Phase::First => {
+            people::require(conn, user, &[Role::Assessor], "mark portfolios")?;
+            if !matches!(h.status.as_str(), "new" | "in_progress") {
+                return Err(AppError::refused(format!(
+                    "portfolio {} is {}: its decision is submitted and frozen for its assessor; only moderation amends it, or a lead reopens it with `assay reopen {} --rationale TEXT`",
+                    h.id, h.status, h.id
+                )));
+            }
+            if let Some(a) = &h.assessor
+                && a != user
+                && !lead
+            {
+                return Err(AppError::Denied(format!(
+                    "portfolio {} is allocated to {}; only they mark it, unless a lead reassigns it",
+                    h.id,
+                    sanitize_line(a)
+                )));
+            }
+            if let Some(m) = sheet_marker
+                && m != user
+                && !lead
+            {
+                return Err(AppError::Denied(format!(
+                    "portfolio {} is being marked by {}; two people do not first-mark one portfolio",
+                    h.id,
+                    sanitize_line(m)
+                )));
+            }
+        }
+        Phase::Second => {
+            people::require(conn, user, &[Role::Moderator], "second-mark portfolios")?;
+            if h.first_marker.as_deref() == Some(user) {
+                return Err(AppError::Denied(format!(
+                    "{} first-marked portfolio {}; nobody second-marks their own decision",
+                    sanitize_line(user),
+                    h.id
+                )));
+            }
+            if h.status != "sampled" {
+                return Err(AppError::refused(format!(
+                    "portfolio {} is {}, not drawn for moderation; only sampled portfolios are second-marked",
+                    h.id, h.status
+                )));
+            }
+            if decision(conn, h.pk, Phase::Second)?.is_some() {
+                return Err(AppError::refused(format!(
+                    "the second marks of {} are submitted; settle it with `assay moderate {} --confirm` or `--amend --rationale TEXT`",
+                    h.id, h.id
+                )));
+            }
+            if let Some(m) = sheet_marker
+                && m != user
+                && !lead
+            {
+                return Err(AppError::Denied(format!(
+                    "portfolio {} is being second-marked by {}",
+                    h.id,
+                    sanitize_line(m)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Workspace {
+    /// Validates changes against the rubric, without saving.
+    pub fn check_changes(&self, id: &str, changes: &[Change]) -> Result<()> {
+        let h = head(self.conn(), id)?;
+        let rubric = self.rubric(h.rubric_pk)?;
+        let mut errs = Vec::new();
+        for c in changes {
+            let r = match c {
+                Change::Level(cr, Some(l)) => level_of(&rubric, cr, l).map(|_| ()),
+                Change::Level(cr, None) | Change::Feedback(cr, _) => {
+                    level_of(&rubric, cr, "\u{0}").map(|_| ()).or_else(|e| {
+                        if rubric.criterion(cr).is_some() {
+                            Ok(())
+                        } else {
+                            Err(e)
+                        }
+                    })
+                }
+                Change::Gate(g, _) => {
+                    if rubric.gate(g).is_some() {
+                        Ok(())
+                    } else {
+                        let ids: Vec<&str> = rubric.gates.iter().map(|g| g.id.as_str()).collect();
+                        Err(AppError::refused(format!(
+                            "rubric {} has no gate `{}`; its gates are {}",
+                            rubric.key(),
+                            sanitize_line(g),
+                            if ids.is_empty() {
+                                "none".to_string()
+                            } else {
+                                ids.join(", ")
+                            }
+                        )))
+                    }
+                }
+                Change::Comment(_) | Change::Choice(..) => Ok(()),
+            };
+            if let Err(e) = r {
+                errs.extend(e.lines());
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Refused(errs))
+        }
+    }
+
+    /// Saves one change, committed before it returns. `expected` is the portfolio version the
+    /// caller last saw: when someone else changed the portfolio since, nothing is written and
+    /// `Conflict` says who. Returns the new version.
+    pub fn save(
+        &mut self,
+        id: &str,
+        phase: Phase,
+        change: &Change,
+        expected: Option<i64>,
+    ) -> Result<i64> {
+        let at = now();
+        let user = self.user.clone();
+        let h = head(self.conn(), id)?;
+        let rubric = self.rubric(h.rubric_pk)?;
+        let change = match change {
+            Change::Level(c, Some(l)) => Change::Level(c.clone(), Some(level_of(&rubric, c, l)?)),
+            other => other.clone(),
+        };
+        self.check_changes(id, std::slice::from_ref(&change))?;
+        let tx = self.store.write()?;
+        // Re-read inside the write lock: the rules and the version check see the latest state.
+        let h = head(&tx, id)?;
+        let marker: Option<String> = tx
+            .query_row(
+                "SELECT marker FROM assessments WHERE portfolio_pk = ?1 AND phase = ?2",
+                params![h.pk, phase.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        check_may_mark(&tx, &user, &h, phase, marker.as_deref())?;
+        check_version(&tx, &h, expected)?;
+        let ph = phase.as_str();
+        if marker.is_none() {
+            tx.execute(
+                "INSERT INTO assessments (portfolio_pk, phase, marker, started_at) VALUES (?1, ?2, ?3, ?4)",
+                params![h.pk, ph, user, at],
+            )?;
+        }
+        let entry = |entity: String,
+                     action: &'static str,
+                     before: Option<Value>,
+                     after: Option<Value>| audit::Entry {
+            at: &at,
+            actor: &user,
+            action,
+            entity,
+            portfolio: Some(&h.id),
+            before,
+            after,
+        };
+        match &change {
+            Change::Level(c, _) | Change::Feedback(c, _) => {
+                let old: Option<(Option<String>, Option<String>)> = tx
+                    .query_row(
+                        "SELECT level, feedback FROM marks WHERE portfolio_pk = ?1 AND phase = ?2 AND criterion = ?3",
+                        params![h.pk, ph, c],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                let (ol, of) = old.clone().unwrap_or((None, None));
+                let (nl, nf) = match &change {
+                    Change::Level(_, l) => (l.clone(), of.clone()),
+                    Change::Feedback(_, f) => {
+                        (ol.clone(), f.clone().filter(|t| !t.trim().is_empty()))
+                    }
+                    _ => unreachable!(),
+                };
+                if (nl.clone(), nf.clone()) == (ol.clone(), of.clone()) {
+                    tx.commit()?;
+                    return Ok(h.version);
+                }
+                if nl.is_none() && nf.is_none() {
+                    tx.execute(
+                        "DELETE FROM marks WHERE portfolio_pk = ?1 AND phase = ?2 AND criterion = ?3",
+                        params![h.pk, ph, c],
+                    )?;
+                } else {
+                    tx.execute(
+                        "INSERT INTO marks (portfolio_pk, phase, criterion, level, feedback, by_user, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                         ON CONFLICT (portfolio_pk, phase, criterion) DO UPDATE SET level = excluded.level, feedback = excluded.feedback, by_user = excluded.by_user, at = excluded.at",
+                        params![h.pk, ph, c, nl, nf, user, at],
+                    )?;
+                }
+                let before = old.map(|(l, f)| audit::mark_value(l.as_deref(), f.as_deref()));
+                let after = (nl.is_some() || nf.is_some())
+                    .then(|| audit::mark_value(nl.as_deref(), nf.as_deref()));
+                let action = if matches!(change, Change::Level(..)) {
+                    "mark.level"
+                } else {
+                    "mark.feedback"
+                };
+                audit::append(
+                    &tx,
+                    entry(audit::mark_entity(&h.id, ph, c), action, before, after),
+                )?;
+            }
+            Change::Gate(g, on) => {
+                let was: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM gates WHERE portfolio_pk = ?1 AND phase = ?2 AND gate = ?3)",
+                    params![h.pk, ph, g],
+                    |r| r.get(0),
+                )?;
+                if was == *on {
+                    tx.commit()?;
+                    return Ok(h.version);
+                }
+                if *on {
+                    tx.execute(
+                        "INSERT INTO gates (portfolio_pk, phase, gate, by_user, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![h.pk, ph, g, user, at],
+                    )?;
+                } else {
+                    tx.execute(
+                        "DELETE FROM gates WHERE portfolio_pk = ?1 AND phase = ?2 AND gate = ?3",
+                        params![h.pk, ph, g],
+                    )?;
+                }
+                let v = |b: bool| b.then(|| json!({ "confirmed": true }));
+                audit::append(
+                    &tx,
+                    entry(
+                        audit::gate_entity(&h.id, ph, g),
+                        "mark.gate",
+                        v(was),
+                        v(*on),
+                    ),
+                )?;
+            }
+            Change::Comment(text) => {
+                let text = text.clone().filter(|t| !t.trim().is_empty());
+                let old: Option<String> = tx.query_row(
+                    "SELECT comment FROM assessments WHERE portfolio_pk = ?1 AND phase = ?2",
+                    params![h.pk, ph],
+                    |r| r.get(0),
+                )?;
+                if old == text {
+                    tx.commit()?;
+                    return Ok(h.version);
+                }
+                tx.execute(
+                    "UPDATE assessments SET comment = ?3 WHERE portfolio_pk = ?1 AND phase = ?2",
+                    params![h.pk, ph, text],
+                )?;
+                let v = |t: &Option<String>| t.as_ref().map(|c| json!({ "comment": c }));
+                audit::append(
+                    &tx,
+                    entry(
+                        audit::comment_entity(&h.id, ph),
+                        "mark.comment",
+                        v(&old),
+                        v(&text),
+                    ),
+                )?;
+            }
+            Change::Choice(outcome, rationale) => {
+                let rationale = rationale.clone().filter(|t| !t.trim().is_empty());
+                let old: (Option<String>, Option<String>) = tx.query_row(
+                    "SELECT choice, rationale FROM assessments WHERE portfolio_pk = ?1 AND phase = ?2",
+                    params![h.pk, ph],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                let new = (outcome.map(|o| o.as_str().to_string()), rationale);
+                if old == new {
+                    tx.commit()?;
+                    return Ok(h.version);
+                }
+                tx.execute(
+                    "UPDATE assessments SET choice = ?3, rationale = ?4 WHERE portfolio_pk = ?1 AND phase = ?2",
+                    params![h.pk, ph, new.0, new.1],
+                )?;
+                let v = |t: &(Option<String>, Option<String>)| json!({ "outcome": t.0, "rationale": t.1 });
+                audit::append(
+                    &tx,
+                    entry(
+                        format!("choice/{}/{ph}", h.id),
+                        "mark.choice",
+                        Some(v(&old)),
+                        Some(v(&new)),
+                    ),
+                )?;
+            }
+        }
+        let new_status = match (phase, h.status.as_str()) {
+            (Phase::First, "new") => "in_progress",
+            (_, s) => s,
+        };
+        if new_status != h.status {
+            audit::append(
+                &tx,
+                entry(
+                    format!("status/{}", h.id),
+                    "status",
+                    Some(json!(h.status)),
+                    Some(json!(new_status)),
+                ),
+            )?;
+        }
+        let (assessor, first_marker) = match phase {
+            Phase::First => (
+                h.assessor.clone().or(Some(user.clone())),
+                h.first_marker.clone().or(Some(user.clone())),
+            ),
+            Phase::Second => (h.assessor.clone(), h.first_marker.clone()),
+        };
+        tx.execute(
+            "UPDATE portfolios SET status = ?2, assessor = ?3, first_marker = ?4, version = version + 1, updated_at = ?5 WHERE pk = ?1",
+            params![h.pk, new_status, assessor, first_marker, at],
+        )?;
+        tx.commit()?;
+        Ok(h.version + 1)
+    }
+
+    /// Remembers where the marker was (the selected criterion), so the portfolio reopens there.
+    /// Not a mark: no audit record, no version change.
+    pub fn save_cursor(&mut self, id: &str, phase: Phase, cursor: i64) -> Result<()> {
+        let h = head(self.conn(), id)?;
+        self.conn().execute(
+            "UPDATE assessments SET cursor = ?3 WHERE portfolio_pk = ?1 AND phase = ?2 AND marker = ?4",
+            params![h.pk, phase.as_str(), cursor, self.user],
+        )?;
+        Ok(())
+    }
+
+    /// The rule's verdict on the current marks, without recording anything.
+    pub fn preview(&self, id: &str, phase: Phase) -> Result<(Evaluation, Sheet)> {
+        let h = head(self.conn(), id)?;
+        let rubric = self.rubric(h.rubric_pk)?;
+        let s = sheet(self.conn(), h.pk, phase)?;
+        Ok((decision::evaluate(&rubric, &s.to_marks()), s))
+    }
+
+    /// Records the decision. Refuses, recording nothing, while a criterion has no level, or when
+    /// a referral or an override comes without a rationale.
+    pub fn submit(
+        &mut self,
+        id: &str,
+        phase: Phase,
+        outcome: Option<Outcome>,
+        rationale: Option<String>,
+        expected: Option<i64>,
+    ) -> Result<Submitted> {
+        let at = now();
+        let user = self.user.clone();
+        let rationale = rationale.filter(|r| !r.trim().is_empty());
+        let h0 = head(self.conn(), id)?;
+        let rubric = self.rubric(h0.rubric_pk)?;
+        let tx = self.store.write()?;
+        let h = head(&tx, id)?;
+        let s = sheet(&tx, h.pk, phase)?;
+        check_may_mark(&tx, &user, &h, phase, s.marker.as_deref())?;
+        check_version(&tx, &h, expected)?;
+        let ev = decision::evaluate(&rubric, &s.to_marks());
+        if !ev.complete {
+            return Err(AppError::refused(format!(
+                "cannot submit {}: criteria without a level: {}; choose a level for each",
+                h.id,
+                ev.unmarked.join(", ")
+            )));
+        }
+        let rationale = rationale.or_else(|| s.rationale.clone());
+        let chosen = outcome.or(s.choice).unwrap_or(ev.outcome);
+        let kind = match chosen {
+            Outcome::Referred => "referred",
+            o if o == ev.outcome => "rule",
+            _ => "override",
+        };
+        if kind != "rule" && rationale.is_none() {
+            return Err(AppError::refused(format!(
+                "a {} needs a written rationale: add --rationale TEXT",
+                if kind == "referred" {
+                    "referral"
+                } else {
+                    "decision that departs from the rule (override)"
+                }
+            )));
+        }
+        let grade = if chosen == Outcome::Awarded {
+            ev.grade.clone().or_else(|| {
+                // An override to awarded takes the band the score reaches, if any.
+                rubric
+                    .decision
+                    .grades
+                    .iter()
+                    .find(|g| ev.score.reaches(g.min))
+                    .map(|g| g.name.clone())
+            })
+        } else {
+            None
+        };
+        let row = DecisionRow {
+            score_num: ev.score.num.to_string(),
+            score_den: ev.score.den.to_string(),
+            computed: ev.outcome.as_str().into(),
+            outcome: chosen.as_str().into(),
+            grade: grade.clone(),
+            borderline: ev.borderline,
+            kind: kind.into(),
+            rationale: rationale.clone(),
+            by_user: user.clone(),
+            rubric_sha: rubric.sha256.clone(),
+        };
+        tx.execute(
+            "INSERT INTO decisions (portfolio_pk, phase, rubric_pk, rubric_sha, score_num, score_den, score, computed, outcome, grade, borderline, kind, rationale, by_user, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            params![
+                h.pk, phase.as_str(), h.rubric_pk, row.rubric_sha, row.score_num, row.score_den, ev.score.rounded(),
+                row.computed, row.outcome, row.grade, row.borderline, row.kind, row.rationale, user, at
+            ],
+        )?;
+        tx.execute(
+            "UPDATE assessments SET submitted_at = ?3 WHERE portfolio_pk = ?1 AND phase = ?2",
+            params![h.pk, phase.as_str(), at],
+        )?;
+        audit::append(
+            &tx,
+            audit::Entry {
+                at: &at,
+                actor: &user,
+                action: if phase == Phase::First {
+                    "submit"
+                } else {
+                    "moderate.submit"
+                },
+                entity: audit::decision_entity(&h.id, phase.as_str()),
+                portfolio: Some(&h.id),
+                before: None,
+                after: Some(audit::decision_value(&row)),
+            },
+        )?;
+        if phase == Phase::First {
+            audit::append(
+                &tx,
+                audit::Entry {
+                    at: &at,
+                    actor: &user,
+                    action: "status",
+                    entity: format!("status/{}", h.id),
+                    portfolio: Some(&h.id),
+                    before: Some(json!(h.status)),
+                    after: Some(json!("submitted")),
+                },
+            )?;
+            tx.execute(
+                "UPDATE portfolios SET status = 'submitted', outcome = ?2, grade = ?3, score = ?4, version = version + 1, updated_at = ?5 WHERE pk = ?1",
+                params![h.pk, chosen.as_str(), grade, ev.score.rounded(), at],
+            )?;
+        } else {
+            tx.execute(
+                "UPDATE portfolios SET version = version + 1, updated_at = ?2 WHERE pk = ?1",
+                params![h.pk, at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(Submitted {
+            evaluation: ev,
+            outcome: chosen,
+            kind: match kind {
+                "rule" => "rule",
+                "override" => "override",
+                _ => "referred",
+            },
+            version: h.version + 1,
+        })
+    }
+}
+
+/// Refuses when the portfolio changed since the caller read it at version `expected`.
+pub fn check_version(tx: &Transaction<'_>, h: &Head, expected: Option<i64>) -> Result<()> {
+    if let Some(v) = expected
+        && v != h.version
+    {
+        let who: Option<(String, String)> = tx
+            .query_row(
+                "SELECT actor, at FROM audit WHERE portfolio = ?1 ORDER BY seq DESC LIMIT 1",
+                [&h.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let by = who
+            .map(|(a, t)| format!(" by {} at {t}", sanitize_line(&a)))
+            .unwrap_or_default();
+        return Err(AppError::Conflict(format!(
+            "portfolio {} was changed{by} since you opened it; your change was not saved — reload to see theirs",
+            h.id
+        )));
+    }
+    Ok(())
+}

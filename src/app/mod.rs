@@ -1,0 +1,238 @@
+//! Application services: the operations a person performs (import, mark, submit, sample,
+//! moderate, release, export, …), each one transaction with its audit records. Both the command
+//! line and the workbench call these; neither holds a business rule of its own.
+
+pub mod export;
+pub mod import;
+pub mod mark;
+pub mod moderation;
+pub mod people;
+pub mod query;
+pub mod seed;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rusqlite::{OptionalExtension, params};
+
+use crate::domain::rubric::{self, Rubric};
+use crate::store::{Store, StoreError};
+
+/// What can go wrong in a service. Every variant but `Store` is the person's to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Invalid input or a rule that refuses the action; one line per problem.
+    #[error("{}", .0.join("\n"))]
+    Refused(Vec<String>),
+    /// The person may not do this.
+    #[error("{0}")]
+    Denied(String),
+    /// Someone else changed the record since it was read.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        AppError::Store(e.into())
+    }
+}
+
+impl From<std::io::Error> for AppError {
+    fn from(e: std::io::Error) -> Self {
+        AppError::Store(StoreError::Io(e))
+    }
+}
+
+impl AppError {
+    pub fn refused(m: impl Into<String>) -> AppError {
+        AppError::Refused(vec![m.into()])
+    }
+    /// The lines to show a person.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            AppError::Refused(v) => v.clone(),
+            other => other.to_string().lines().map(str::to_string).collect(),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, AppError>;
+
+/// The database path from `--db`, `ASSAY_DB`, else `./assay.db`.
+pub fn resolve_db(flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| std::env::var_os("ASSAY_DB").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("assay.db"))
+}
+
+/// Who is working, from `--as`, `ASSAY_USER`, else the OS login name.
+pub fn resolve_user(flag: Option<String>) -> String {
+    flag.filter(|s| !s.trim().is_empty())
+        .or_else(|| {
+            std::env::var("ASSAY_USER")
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+        })
+        .or_else(|| std::env::var("USER").ok().filter(|s| !s.is_empty()))
+        .or_else(|| std::env::var("LOGNAME").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "assessor".to_string())
+}
+
+/// Reads a file for loading, refusing anything over the YAML size limit before reading it whole.
+pub fn read_limited(path: &Path) -> std::result::Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.is_dir() {
+        return Err(format!("{}: is a folder, not a file", path.display()));
+    }
+    if meta.len() > crate::domain::yaml::MAX_BYTES as u64 {
+        return Err(format!(
+            "{}:1:1: error: file is {} bytes; the limit is 1 MiB",
+            path.display(),
+            meta.len()
+        ));
+    }
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The current time, RFC 3339 in UTC. `ASSAY_NOW` fixes it (for reproducible tests and demos).
+pub fn now() -> String {
+    if let Ok(fixed) = std::env::var("ASSAY_NOW")
+        && !fixed.is_empty()
+    {
+        return fixed;
+    }
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// An open workspace and the person working in it.
+pub struct Workspace {
+    pub store: Store,
+    pub user: String,
+    rubrics: RefCell<HashMap<i64, Arc<Rubric>>>,
+}
+
+impl Workspace {
+    pub fn open(path: &Path, user: String) -> Result<Workspace> {
+        let store = Store::open(path)?;
+        Self::with_store(store, user)
+    }
+
+    pub fn with_store(mut store: Store, user: String) -> Result<Workspace> {
+        ensure_identity(&mut store)?;
+        Ok(Workspace {
+            store,
+            user,
+            rubrics: RefCell::new(HashMap::new()),
+        })
+    }
+
+    pub fn conn(&self) -> &rusqlite::Connection {
+        &self.store.conn
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The rubric stored under `pk`, parsed once and cached.
+    pub fn rubric(&self, pk: i64) -> Result<Arc<Rubric>> {
+        if let Some(r) = self.rubrics.borrow().get(&pk) {
+            return Ok(r.clone());
+        }
+        let (id, bytes): (String, Vec<u8>) = self
+            .conn()
+            .prepare_cached("SELECT id, bytes FROM rubrics WHERE pk = ?1")?
+            .query_row([pk], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| AppError::NotFound(format!("no rubric with key {pk}")))?;
+        let loaded = rubric::load(&format!("{id} (stored)"), &bytes)
+            .map_err(|d| AppError::Refused(d.errors().map(|e| e.to_string()).collect()))?;
+        let r = Arc::new(loaded.rubric);
+        self.rubrics.borrow_mut().insert(pk, r.clone());
+        Ok(r)
+    }
+
+    /// Every stored rubric, by key.
+    pub fn all_rubrics(&self) -> Result<HashMap<i64, Arc<Rubric>>> {
+        let pks: Vec<i64> = {
+            let mut st = self.conn().prepare_cached("SELECT pk FROM rubrics")?;
+            st.query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        pks.into_iter()
+            .map(|pk| Ok((pk, self.rubric(pk)?)))
+            .collect()
+    }
+
+    /// Finds a stored rubric by `id` or `id@version` (the newest loaded when no version).
+    pub fn find_rubric(&self, spec: &str) -> Result<Option<i64>> {
+        let (id, version) = match spec.split_once('@') {
+            Some((i, v)) => (i, Some(v)),
+            None => (spec, None),
+        };
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT pk FROM rubrics WHERE id = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY pk DESC LIMIT 1",
+            )?
+            .query_row(params![id, version], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Like [`Workspace::find_rubric`] but refuses when there is none.
+    pub fn require_rubric(&self, spec: &str) -> Result<i64> {
+        self.find_rubric(spec)?.ok_or_else(|| {
+            AppError::NotFound(format!(
+                "no rubric `{}` in the workspace; import it first with `assay import FILE`",
+                crate::domain::sanitize::sanitize_line(spec)
+            ))
+        })
+    }
+
+    /// The portfolio's row key from its id.
+    pub fn portfolio_pk(&self, id: &str) -> Result<i64> {
+        self.conn()
+            .prepare_cached("SELECT pk FROM portfolios WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| {
+                AppError::NotFound(format!(
+                    "no portfolio `{}` in the workspace; `assay list` shows what there is",
+                    crate::domain::sanitize::sanitize_line(id)
+                ))
+            })
+    }
+}
+
+/// Gives a new workspace its id and salt (used for stable export ids and hashed learner ids).
+fn ensure_identity(store: &mut Store) -> Result<()> {
+    let has: Option<String> = store
+        .conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'workspace_id'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if has.is_some() {
+        return Ok(());
+    }
+    let tx = store.write()?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let salt = hex::encode(uuid::Uuid::new_v4().as_bytes());
+    tx.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('workspace_id', ?1), ('salt', ?2), ('created_at', ?3)",
+        params![id, salt, now()],
+    )?;
+    tx.commit().map_err(StoreError::from)?;
+    Ok(())
+}

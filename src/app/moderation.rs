@@ -1,0 +1,586 @@
+//! Moderation: draw a sample of submitted decisions, settle second marks against first, reopen,
+//! release, and agreement statistics.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use serde_json::json;
+
+use super::mark::{self, Phase, check_version, head};
+use super::people::{self, Role};
+use super::{AppError, Result, Workspace, now};
+use crate::domain::agreement::{self, OutcomeStats, PairStats};
+use crate::domain::sampling::{self, Candidate, Pick};
+use crate::domain::sanitize::sanitize_line;
+use crate::store::audit;
+
+/// What a draw did, per rubric.
+#[derive(Debug, Clone)]
+pub struct Draw {
+    pub seed: u64,
+    pub picks: Vec<(String, Pick)>,
+}
+
+/// How a moderator settles a portfolio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    /// Keep the first decision.
+    Confirm,
+    /// Replace it with the second marks' decision.
+    Amend,
+}
+
+/// Why a decision is not released yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Waiting {
+    pub id: String,
+    pub status: String,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Release {
+    pub released: Vec<String>,
+    pub waiting: Vec<Waiting>,
+}
+
+/// Agreement of one criterion.
+#[derive(Debug, Clone, Serialize)]
+pub struct CriterionStats {
+    pub id: String,
+    #[serde(flatten)]
+    pub stats: PairStats,
+}
+
+/// One assessor's record against the moderators.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssessorStats {
+    pub assessor: String,
+    /// Decisions submitted.
+    pub marked: usize,
+    /// Of those, second-marked.
+    pub moderated: usize,
+    /// Mean of (first score − second score): positive is lenient, negative severe.
+    pub mean_score_difference: Option<f64>,
+    /// Share of moderated decisions that were amended.
+    pub changed: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RubricStats {
+    pub rubric: String,
+    pub version: String,
+    pub pairs: usize,
+    pub criteria: Vec<CriterionStats>,
+    pub outcome: OutcomeStats,
+    pub assessors: Vec<AssessorStats>,
+}
+
+impl Workspace {
+    /// Draws from submitted decisions not yet considered by a draw, by each rubric's rules.
+    pub fn draw_sample(&mut self, rubric: Option<&str>, seed: Option<u64>) -> Result<Draw> {
+        self.require(&[Role::Moderator], "draw moderation samples")?;
+        let rubric_id = match rubric {
+            Some(r) => {
+                let pk = self.require_rubric(r)?;
+                Some(self.rubric_id_version(pk)?.0)
+            }
+            None => None,
+        };
+        let seed = seed.unwrap_or_else(|| {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0);
+            sampling::SplitMix64::new(t ^ u64::from(std::process::id())).next_u64() >> 11
+        });
+        let at = now();
+        let user = self.user.clone();
+        let rubrics = self.all_rubrics()?;
+        let tx = self.store.write()?;
+        // candidates grouped by rubric version
+        let mut groups: BTreeMap<i64, Vec<(i64, Candidate)>> = BTreeMap::new();
+        {
+            let mut st = tx.prepare(
+                "SELECT p.pk, p.id, p.rubric_pk, d.outcome, d.kind, d.borderline
+                 FROM portfolios p JOIN decisions d ON d.portfolio_pk = p.pk AND d.phase = 'first'
+                 JOIN rubrics r ON r.pk = p.rubric_pk
+                 WHERE p.status = 'submitted' AND NOT EXISTS (SELECT 1 FROM draw_items i WHERE i.portfolio_pk = p.pk)
+                   AND (?1 IS NULL OR r.id = ?1)
+                 ORDER BY p.id",
+            )?;
+            let rows = st.query_map(params![rubric_id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(2)?,
+                    Candidate {
+                        id: r.get(1)?,
+                        outcome: r.get(3)?,
+                        kind: r.get(4)?,
+                        borderline: r.get(5)?,
+                    },
+                ))
+            })?;
+            for row in rows {
+                let (pk, rpk, c) = row?;
+                groups.entry(rpk).or_default().push((pk, c));
+            }
+        }
+        let draw_pk: i64 = tx.query_row(
+            "INSERT INTO draws (rubric_pk, seed, by_user, at) VALUES ((SELECT pk FROM rubrics WHERE id = ?1 ORDER BY pk DESC LIMIT 1), ?2, ?3, ?4) RETURNING pk",
+            params![rubric_id, seed as i64, user, at],
+            |r| r.get(0),
+        )?;
+        let mut out = Vec::new();
+        for (rpk, cands) in groups {
+            let rubric = rubrics[&rpk].clone();
+            let list: Vec<Candidate> = cands.iter().map(|(_, c)| c.clone()).collect();
+            let pk_of: BTreeMap<&str, i64> =
+                cands.iter().map(|(pk, c)| (c.id.as_str(), *pk)).collect();
+            // Each rubric draws with its own stream, derived from the seed and the rubric.
+            let sub = seed ^ u64::from_str_radix(&rubric.sha256[..16], 16).unwrap_or(0);
+            for pick in sampling::draw(&list, &rubric.moderation, sub) {
+                let pk = pk_of[pick.id.as_str()];
+                tx.execute(
+                    "INSERT INTO draw_items (draw_pk, portfolio_pk, drawn, reason) VALUES (?1, ?2, ?3, ?4)",
+                    params![draw_pk, pk, pick.drawn, pick.reason],
+                )?;
+                if pick.drawn {
+                    tx.execute(
+                        "UPDATE portfolios SET status = 'sampled', version = version + 1, updated_at = ?2 WHERE pk = ?1",
+                        params![pk, at],
+                    )?;
+                }
+                audit::append(
+                    &tx,
+                    audit::Entry {
+                        at: &at,
+                        actor: &user,
+                        action: "sample",
+                        entity: format!("draw/{}", pick.id),
+                        portfolio: Some(&pick.id),
+                        before: None,
+                        after: Some(
+                            json!({ "draw": draw_pk, "seed": seed, "drawn": pick.drawn, "reason": pick.reason }),
+                        ),
+                    },
+                )?;
+                out.push((rubric.key(), pick));
+            }
+        }
+        tx.commit()?;
+        Ok(Draw { seed, picks: out })
+    }
+
+    /// Settles a second-marked portfolio: keep the first decision or replace it by the second.
+    pub fn settle(
+        &mut self,
+        id: &str,
+        how: Settle,
+        rationale: Option<String>,
+        expected: Option<i64>,
+    ) -> Result<()> {
+        let rationale = rationale.filter(|r| !r.trim().is_empty());
+        if how == Settle::Amend && rationale.is_none() {
+            return Err(AppError::refused(
+                "amending a decision needs a written rationale: add --rationale TEXT",
+            ));
+        }
+        let at = now();
+        let user = self.user.clone();
+        let tx = self.store.write()?;
+        people::require(&tx, &user, &[Role::Moderator], "settle moderation")?;
+        let h = head(&tx, id)?;
+        check_version(&tx, &h, expected)?;
+        if h.first_marker.as_deref() == Some(user.as_str()) {
+            return Err(AppError::Denied(format!(
+                "{} first-marked portfolio {}; nobody finalises moderation of their own decision",
+                sanitize_line(&user),
+                h.id
+            )));
+        }
+        if h.status != "sampled" {
+            return Err(AppError::refused(format!(
+                "portfolio {} is {}; only a drawn portfolio with submitted second marks is settled",
+                h.id, h.status
+            )));
+        }
+        let Some(second) = mark::decision(&tx, h.pk, Phase::Second)? else {
+            return Err(AppError::refused(format!(
+                "portfolio {} has no submitted second marks yet; second-mark it with `assay moderate {} --level C=LEVEL … --submit`",
+                h.id, h.id
+            )));
+        };
+        let first = mark::decision(&tx, h.pk, Phase::First)?.ok_or_else(|| {
+            AppError::refused(format!("portfolio {} has no first decision", h.id))
+        })?;
+        let action = match how {
+            Settle::Confirm => "confirm",
+            Settle::Amend => "amend",
+        };
+        tx.execute(
+            "INSERT INTO settlements (portfolio_pk, action, rationale, by_user, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![h.pk, action, rationale, user, at],
+        )?;
+        let final_ = if how == Settle::Amend {
+            &second
+        } else {
+            &first
+        };
+        tx.execute(
+            "UPDATE portfolios SET status = 'moderated', outcome = ?2, grade = ?3, score = ?4, version = version + 1, updated_at = ?5 WHERE pk = ?1",
+            params![h.pk, final_.outcome, final_.grade, final_.score, at],
+        )?;
+        audit::append(
+            &tx,
+            audit::Entry {
+                at: &at,
+                actor: &user,
+                action: if how == Settle::Amend {
+                    "moderate.amend"
+                } else {
+                    "moderate.confirm"
+                },
+                entity: audit::settlement_entity(&h.id),
+                portfolio: Some(&h.id),
+                before: Some(
+                    json!({ "outcome": first.outcome, "grade": first.grade, "score": first.score }),
+                ),
+                after: Some(audit::settlement_value(action, rationale.clone(), &user)),
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A lead reopens a submitted decision (before release) with a rationale: the decision, any
+    /// draw and any second marking are withdrawn and the assessor may mark again.
+    pub fn reopen(&mut self, id: &str, rationale: &str) -> Result<()> {
+        if rationale.trim().is_empty() {
+            return Err(AppError::refused(
+                "reopening needs a written rationale: add --rationale TEXT",
+            ));
+        }
+        let at = now();
+        let user = self.user.clone();
+        let tx = self.store.write()?;
+        people::require(&tx, &user, &[Role::Lead], "reopen a decision")?;
+        let h = head(&tx, id)?;
+        if !matches!(h.status.as_str(), "submitted" | "sampled" | "moderated") {
+            return Err(AppError::refused(format!(
+                "portfolio {} is {}; only a submitted, sampled or moderated (not yet released) decision is reopened",
+                h.id, h.status
+            )));
+        }
+        let entry = |entity: String,
+                     action: &'static str,
+                     before: Option<serde_json::Value>,
+                     after: Option<serde_json::Value>| audit::Entry {
+            at: &at,
+            actor: &user,
+            action,
+            entity,
+            portfolio: Some(&h.id),
+            before,
+            after,
+        };
+        // Withdraw the second marking wholly, then the decisions.
+        let second = mark::sheet(&tx, h.pk, Phase::Second)?;
+        for (c, (l, f)) in &second.marks {
+            audit::append(
+                &tx,
+                entry(
+                    audit::mark_entity(&h.id, "second", c),
+                    "reopen",
+                    Some(audit::mark_value(l.as_deref(), f.as_deref())),
+                    None,
+                ),
+            )?;
+        }
+        for g in &second.gates {
+            audit::append(
+                &tx,
+                entry(
+                    audit::gate_entity(&h.id, "second", g),
+                    "reopen",
+                    Some(json!({ "confirmed": true })),
+                    None,
+                ),
+            )?;
+        }
+        if let Some(c) = &second.comment {
+            audit::append(
+                &tx,
+                entry(
+                    audit::comment_entity(&h.id, "second"),
+                    "reopen",
+                    Some(json!({ "comment": c })),
+                    None,
+                ),
+            )?;
+        }
+        for phase in ["second", "first"] {
+            let d: Option<String> = tx
+                .query_row(
+                    "SELECT outcome FROM decisions WHERE portfolio_pk = ?1 AND phase = ?2",
+                    params![h.pk, phase],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(o) = d {
+                audit::append(
+                    &tx,
+                    entry(
+                        audit::decision_entity(&h.id, phase),
+                        "reopen",
+                        Some(json!({ "outcome": o })),
+                        None,
+                    ),
+                )?;
+            }
+        }
+        let settled: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM settlements WHERE portfolio_pk = ?1)",
+            [h.pk],
+            |r| r.get(0),
+        )?;
+        if settled {
+            audit::append(
+                &tx,
+                entry(
+                    audit::settlement_entity(&h.id),
+                    "reopen",
+                    Some(json!("settled")),
+                    None,
+                ),
+            )?;
+        }
+        tx.execute(
+            "DELETE FROM marks WHERE portfolio_pk = ?1 AND phase = 'second'",
+            [h.pk],
+        )?;
+        tx.execute(
+            "DELETE FROM gates WHERE portfolio_pk = ?1 AND phase = 'second'",
+            [h.pk],
+        )?;
+        tx.execute(
+            "DELETE FROM assessments WHERE portfolio_pk = ?1 AND phase = 'second'",
+            [h.pk],
+        )?;
+        tx.execute("DELETE FROM decisions WHERE portfolio_pk = ?1", [h.pk])?;
+        tx.execute("DELETE FROM settlements WHERE portfolio_pk = ?1", [h.pk])?;
+        tx.execute("DELETE FROM draw_items WHERE portfolio_pk = ?1", [h.pk])?;
+        tx.execute("UPDATE assessments SET submitted_at = NULL WHERE portfolio_pk = ?1 AND phase = 'first'", [h.pk])?;
+        tx.execute(
+            "UPDATE portfolios SET status = 'in_progress', outcome = NULL, grade = NULL, score = NULL, version = version + 1, updated_at = ?2 WHERE pk = ?1",
+            params![h.pk, at],
+        )?;
+        audit::append(
+            &tx,
+            entry(
+                format!("status/{}", h.id),
+                "reopen",
+                Some(json!(h.status)),
+                Some(json!({ "status": "in_progress", "rationale": rationale })),
+            ),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Releases every decision a draw considered that, if drawn, is moderated.
+    pub fn release(&mut self, rubric: Option<&str>) -> Result<Release> {
+        self.require(&[Role::Moderator], "release decisions")?;
+        let rubric_id = match rubric {
+            Some(r) => {
+                let pk = self.require_rubric(r)?;
+                Some(self.rubric_id_version(pk)?.0)
+            }
+            None => None,
+        };
+        let at = now();
+        let user = self.user.clone();
+        let tx = self.store.write()?;
+        let mut out = Release::default();
+        let rows: Vec<(i64, String, String, Option<bool>, bool)> = {
+            let mut st = tx.prepare(
+                "SELECT p.pk, p.id, p.status, i.drawn,
+                        EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
+                 FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk
+                 LEFT JOIN draw_items i ON i.portfolio_pk = p.pk
+                 WHERE p.status IN ('submitted', 'sampled', 'moderated') AND (?1 IS NULL OR r.id = ?1)
+                 ORDER BY p.id",
+            )?;
+            st.query_map(params![rubric_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?
+        };
+        for (pk, id, status, drawn, second) in rows {
+            let why = match (status.as_str(), drawn) {
+                ("submitted", None) => {
+                    Some("not yet considered by a moderation draw (run `assay moderation sample`)")
+                }
+                ("submitted", Some(false)) | ("moderated", _) => None,
+                ("sampled", _) if !second => Some("drawn for moderation, awaiting second marks"),
+                ("sampled", _) => Some("second-marked, awaiting settlement (confirm or amend)"),
+                _ => Some("not ready"),
+            };
+            match why {
+                Some(w) => out.waiting.push(Waiting {
+                    id,
+                    status,
+                    why: w.to_string(),
+                }),
+                None => {
+                    tx.execute(
+                        "UPDATE portfolios SET status = 'released', released_at = ?2, version = version + 1, updated_at = ?2 WHERE pk = ?1",
+                        params![pk, at],
+                    )?;
+                    audit::append(
+                        &tx,
+                        audit::Entry {
+                            at: &at,
+                            actor: &user,
+                            action: "release",
+                            entity: format!("status/{id}"),
+                            portfolio: Some(&id),
+                            before: Some(json!(status)),
+                            after: Some(json!("released")),
+                        },
+                    )?;
+                    out.released.push(id);
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Agreement between first and second marks of second-marked portfolios, per rubric version.
+    pub fn stats(&self, rubric: Option<&str>) -> Result<Vec<RubricStats>> {
+        let rubric_id = match rubric {
+            Some(r) => {
+                let pk = self.require_rubric(r)?;
+                Some(self.rubric_id_version(pk)?.0)
+            }
+            None => None,
+        };
+        let conn = self.conn();
+        let mut out = Vec::new();
+        let rubric_pks: Vec<i64> = {
+            let mut st = conn
+                .prepare("SELECT pk FROM rubrics WHERE (?1 IS NULL OR id = ?1) ORDER BY id, pk")?;
+            st.query_map(params![rubric_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        for rpk in rubric_pks {
+            let rubric = self.rubric(rpk)?;
+            // pairs: portfolios with both decisions under this rubric version
+            let pairs: Vec<(i64, String, f64, String, f64, String, Option<String>)> = {
+                let mut st = conn.prepare(
+                    "SELECT p.pk, f.outcome, f.score, s.outcome, s.score, f.by_user, st.action
+                     FROM portfolios p
+                     JOIN decisions f ON f.portfolio_pk = p.pk AND f.phase = 'first'
+                     JOIN decisions s ON s.portfolio_pk = p.pk AND s.phase = 'second'
+                     LEFT JOIN settlements st ON st.portfolio_pk = p.pk
+                     WHERE f.rubric_pk = ?1 ORDER BY p.id",
+                )?;
+                st.query_map([rpk], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?
+            };
+            let marked: Vec<(String, i64)> = {
+                let mut st = conn.prepare(
+                    "SELECT by_user, count(*) FROM decisions WHERE phase = 'first' AND rubric_pk = ?1 GROUP BY by_user ORDER BY by_user",
+                )?;
+                st.query_map([rpk], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            if pairs.is_empty() && marked.is_empty() {
+                continue;
+            }
+            let mut per_crit: Vec<Vec<(usize, usize)>> = vec![Vec::new(); rubric.criteria.len()];
+            let mut mark_st = conn.prepare_cached(
+                "SELECT f.criterion, f.level, s.level FROM marks f JOIN marks s
+                 ON s.portfolio_pk = f.portfolio_pk AND s.criterion = f.criterion AND s.phase = 'second'
+                 WHERE f.portfolio_pk = ?1 AND f.phase = 'first'",
+            )?;
+            let outcome_index = |o: &str| match o {
+                "awarded" => 0usize,
+                "not_yet" => 1,
+                _ => 2,
+            };
+            let mut outcome_pairs = Vec::new();
+            for (pk, fo, _, so, _, _, _) in &pairs {
+                outcome_pairs.push((outcome_index(fo), outcome_index(so)));
+                let rows = mark_st.query_map([pk], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                })?;
+                for row in rows {
+                    let (c, fl, sl) = row?;
+                    if let Some(ci) = rubric.criteria.iter().position(|x| x.id == c)
+                        && let (Some(fl), Some(sl)) = (fl, sl)
+                    {
+                        let cr = &rubric.criteria[ci];
+                        if let (Some((a, _)), Some((b, _))) = (cr.level(&fl), cr.level(&sl)) {
+                            per_crit[ci].push((a, b));
+                        }
+                    }
+                }
+            }
+            let criteria = rubric
+                .criteria
+                .iter()
+                .zip(&per_crit)
+                .map(|(c, p)| CriterionStats {
+                    id: c.id.clone(),
+                    stats: agreement::pair_stats(p, c.levels.len()),
+                })
+                .collect();
+            let mut assessors = Vec::new();
+            for (who, n) in marked {
+                let mine: Vec<&(i64, String, f64, String, f64, String, Option<String>)> =
+                    pairs.iter().filter(|p| p.5 == who).collect();
+                let m = mine.len();
+                let diff = (m > 0).then(|| mine.iter().map(|p| p.2 - p.4).sum::<f64>() / m as f64);
+                let changed = (m > 0).then(|| {
+                    mine.iter()
+                        .filter(|p| p.6.as_deref() == Some("amend"))
+                        .count() as f64
+                        / m as f64
+                });
+                assessors.push(AssessorStats {
+                    assessor: who,
+                    marked: n as usize,
+                    moderated: m,
+                    mean_score_difference: diff,
+                    changed,
+                });
+            }
+            out.push(RubricStats {
+                rubric: rubric.id.clone(),
+                version: rubric.version.clone(),
+                pairs: pairs.len(),
+                criteria,
+                outcome: agreement::outcome_stats(&outcome_pairs, 3),
+                assessors,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,267 @@
+//! People and their roles. While nobody is registered, anyone may act in any role (a one-person
+//! workspace). Once someone is, only registered people act, in their roles; a lead may do all.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::json;
+
+use super::{AppError, Result, Workspace, now};
+use crate::domain::rubric::valid_id;
+use crate::domain::sanitize::sanitize_line;
+use crate::store::audit;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Assessor,
+    Moderator,
+    Lead,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Assessor => "assessor",
+            Role::Moderator => "moderator",
+            Role::Lead => "lead",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "assessor" => Some(Role::Assessor),
+            "moderator" => Some(Role::Moderator),
+            "lead" => Some(Role::Lead),
+            _ => None,
+        }
+    }
+}
+
+/// The registered role of `user`, if any.
+pub fn role_of(conn: &Connection, user: &str) -> Result<Option<Role>> {
+    let r: Option<String> = conn
+        .prepare_cached("SELECT role FROM users WHERE name = ?1")?
+        .query_row([user], |r| r.get(0))
+        .optional()?;
+    Ok(r.and_then(|s| Role::parse(&s)))
+}
+
+pub fn anyone_registered(conn: &Connection) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM users)")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Whether `user` may act in `role` (open workspace, the role itself, or lead).
+pub fn may(conn: &Connection, user: &str, role: Role) -> Result<bool> {
+    if !anyone_registered(conn)? {
+        return Ok(true);
+    }
+    Ok(match role_of(conn, user)? {
+        None => false,
+        Some(Role::Lead) => true,
+        Some(r) => r == role,
+    })
+}
+
+/// A registered lead (not merely anyone in an open workspace).
+pub fn is_registered_lead(conn: &Connection, user: &str) -> Result<bool> {
+    Ok(role_of(conn, user)? == Some(Role::Lead))
+}
+
+/// Refuses unless `user` may act in one of `roles`.
+pub fn require(conn: &Connection, user: &str, roles: &[Role], doing: &str) -> Result<()> {
+    for r in roles {
+        if may(conn, user, *r)? {
+            return Ok(());
+        }
+    }
+    let who = sanitize_line(user);
+    let need: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    Err(AppError::Denied(match role_of(conn, user)? {
+        None => format!(
+            "`{who}` is not registered in this workspace; only registered people may {doing} (ask a lead to run `assay user add {who} --role {}`)",
+            need[0]
+        ),
+        Some(r) => format!(
+            "`{who}` is registered as {}; to {doing} one must be {} or lead",
+            r.as_str(),
+            need.join(" or ")
+        ),
+    }))
+}
+
+impl Workspace {
+    pub fn role(&self) -> Result<Option<Role>> {
+        role_of(self.conn(), &self.user)
+    }
+
+    pub fn anyone_registered(&self) -> Result<bool> {
+        anyone_registered(self.conn())
+    }
+
+    pub fn require(&self, roles: &[Role], doing: &str) -> Result<()> {
+        require(self.conn(), &self.user, roles, doing)
+    }
+
+    /// Registers a person. The first may be anyone; after that only a lead registers people.
+    pub fn add_user(&mut self, name: &str, role: Role) -> Result<()> {
+        if !valid_id(name) {
+            return Err(AppError::refused(format!(
+                "`{}` is not a usable name: use letters, digits, `.`, `_` and `-` (at most 64)",
+                sanitize_line(name)
+            )));
+        }
+        if self.anyone_registered()? && self.role()? != Some(Role::Lead) {
+            return Err(AppError::Denied(format!(
+                "only a lead may register people; `{}` is not a lead",
+                sanitize_line(&self.user)
+            )));
+        }
+        let at = now();
+        let user = self.user.clone();
+        let tx = self.store.write()?;
+        let before: Option<String> = tx
+            .query_row("SELECT role FROM users WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        tx.execute(
+            "INSERT INTO users (name, role, added_by, added_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO UPDATE SET role = excluded.role",
+            params![name, role.as_str(), user, at],
+        )?;
+        audit::append(
+            &tx,
+            audit::Entry {
+                at: &at,
+                actor: &user,
+                action: "user.add",
+                entity: format!("user/{name}"),
+                portfolio: None,
+                before: before.map(|r| json!({ "role": r })),
+                after: Some(json!({ "role": role.as_str() })),
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn users(&self) -> Result<Vec<(String, String)>> {
+        let mut st = self
+            .conn()
+            .prepare("SELECT name, role FROM users ORDER BY name")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Allocates portfolios to an assessor. Refuses portfolios already submitted.
+    pub fn assign(&mut self, ids: &[String], to: &str) -> Result<usize> {
+        self.require(&[Role::Lead], "allocate portfolios")?;
+        self.check_assignee(to)?;
+        let at = now();
+        let user = self.user.clone();
+        let mut pks = Vec::new();
+        for id in ids {
+            pks.push((self.portfolio_pk(id)?, id.clone()));
+        }
+        let tx = self.store.write()?;
+        for (pk, id) in &pks {
+            let before: Option<String> =
+                tx.query_row("SELECT assessor FROM portfolios WHERE pk = ?1", [pk], |r| {
+                    r.get(0)
+                })?;
+            tx.execute(
+                "UPDATE portfolios SET assessor = ?1, version = version + 1, updated_at = ?2 WHERE pk = ?3",
+                params![to, at, pk],
+            )?;
+            audit::append(
+                &tx,
+                audit::Entry {
+                    at: &at,
+                    actor: &user,
+                    action: "assign",
+                    entity: format!("assign/{id}"),
+                    portfolio: Some(id),
+                    before: Some(json!({ "assessor": before })),
+                    after: Some(json!({ "assessor": to })),
+                },
+            )?;
+        }
+        tx.commit()?;
+        Ok(pks.len())
+    }
+
+    /// Shares the unallocated, unstarted portfolios of a rubric out evenly among assessors.
+    pub fn assign_among(&mut self, rubric: &str, among: &[String]) -> Result<Vec<(String, usize)>> {
+        self.require(&[Role::Lead], "allocate portfolios")?;
+        if among.is_empty() {
+            return Err(AppError::refused("name at least one assessor with --among"));
+        }
+        for a in among {
+            self.check_assignee(a)?;
+        }
+        let rid = self.require_rubric(rubric)?;
+        let (rid_text, _) = self.rubric_id_version(rid)?;
+        let ids: Vec<String> = {
+            let mut st = self.conn().prepare(
+                "SELECT p.id FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk
+                 WHERE r.id = ?1 AND p.assessor IS NULL AND p.status IN ('new', 'in_progress') AND p.first_marker IS NULL
+                 ORDER BY p.id",
+            )?;
+            st.query_map([&rid_text], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let mut shares: Vec<(String, Vec<String>)> =
+            among.iter().map(|a| (a.clone(), Vec::new())).collect();
+        let n = shares.len();
+        for (i, id) in ids.into_iter().enumerate() {
+            shares[i % n].1.push(id);
+        }
+        let mut out = Vec::new();
+        for (who, list) in shares {
+            let k = if list.is_empty() {
+                0
+            } else {
+                self.assign(&list, &who)?
+            };
+            out.push((who, k));
+        }
+        Ok(out)
+    }
+
+    fn check_assignee(&self, to: &str) -> Result<()> {
+        if self.anyone_registered()? {
+            let role: Option<String> = self
+                .conn()
+                .query_row("SELECT role FROM users WHERE name = ?1", [to], |r| r.get(0))
+                .optional()?;
+            match role.as_deref() {
+                Some("assessor") | Some("lead") => {}
+                Some(r) => {
+                    return Err(AppError::refused(format!(
+                        "`{}` is registered as {r}; portfolios are allocated to assessors",
+                        sanitize_line(to)
+                    )));
+                }
+                None => {
+                    return Err(AppError::refused(format!(
+                        "`{}` is not registered; add them with `assay user add {} --role assessor`",
+                        sanitize_line(to),
+                        sanitize_line(to)
+                    )));
+                }
+            }
+        } else if !valid_id(to) {
+            return Err(AppError::refused(format!(
+                "`{}` is not a usable name",
+                sanitize_line(to)
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn rubric_id_version(&self, pk: i64) -> Result<(String, String)> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT id, version FROM rubrics WHERE pk = ?1")?
+            .query_row([pk], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+}

@@ -1,0 +1,844 @@
+//! The workspace commands: each opens the workspace, calls one service, prints.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::{
+    AssignArgs, AuditCmd, CmdResult, Command, ExportFormat, Failure, MarkArgs, ModerateArgs,
+    ModerationCmd, OutcomeArg, RoleArg, UserCmd,
+};
+use crate::app::mark::{Change, Phase, Sheet};
+use crate::app::moderation::Settle;
+use crate::app::people::Role;
+use crate::app::query::{Detail, Filter, Row, STATUSES};
+use crate::app::{AppError, Workspace};
+use crate::domain::decision::Outcome;
+use crate::domain::sanitize::{sanitize, sanitize_line};
+use crate::store::audit::Record;
+
+fn open(db: &Path, user: String) -> Result<Workspace, Failure> {
+    Ok(Workspace::open(db, user)?)
+}
+
+pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
+    match cmd {
+        Command::Import { paths } => import(&paths, db, user),
+        Command::List {
+            status,
+            rubric,
+            json,
+        } => list(open(db, user)?, status, rubric, json),
+        Command::Show { id, json } => show(open(db, user)?, &id, json),
+        Command::Search { query, json, limit } => search(open(db, user)?, &query, json, limit),
+        Command::Mark(args) => mark(&mut open(db, user)?, args, Phase::First),
+        Command::Moderate(args) => moderate(&mut open(db, user)?, args),
+        Command::Moderation(ModerationCmd::Sample { rubric, seed }) => {
+            sample(open(db, user)?, rubric, seed)
+        }
+        Command::Reopen { id, rationale } => {
+            let mut ws = open(db, user)?;
+            ws.reopen(&id, &rationale)?;
+            println!(
+                "reopened {}: back with its assessor, in progress",
+                sanitize_line(&id)
+            );
+            Ok(())
+        }
+        Command::Release { rubric } => release(open(db, user)?, rubric),
+        Command::Stats { rubric, json } => stats(open(db, user)?, rubric, json),
+        Command::Export {
+            format,
+            out,
+            rubric,
+            all,
+        } => export(open(db, user)?, format, &out, rubric, all),
+        Command::User(UserCmd::Add { name, role }) => {
+            let mut ws = open(db, user)?;
+            let role = match role {
+                RoleArg::Assessor => Role::Assessor,
+                RoleArg::Moderator => Role::Moderator,
+                RoleArg::Lead => Role::Lead,
+            };
+            ws.add_user(&name, role)?;
+            println!("registered {} as {}", sanitize_line(&name), role.as_str());
+            Ok(())
+        }
+        Command::User(UserCmd::List) => {
+            let ws = open(db, user)?;
+            let users = ws.users()?;
+            if users.is_empty() {
+                println!("nobody is registered: anyone may act in any role");
+            }
+            for (n, r) in users {
+                println!("{:<24} {r}", sanitize_line(&n));
+            }
+            Ok(())
+        }
+        Command::Assign(a) => assign(open(db, user)?, a),
+        Command::Audit(AuditCmd::Verify) => audit_verify(open(db, user)?),
+        Command::Audit(AuditCmd::Log { id }) => audit_log(open(db, user)?, id),
+        Command::Backup { file } => {
+            let ws = open(db, user)?;
+            ws.store
+                .backup_to(&file)
+                .map_err(|e| Failure::msg(e.to_string()))?;
+            let copy = Workspace::open(&file, ws.user.clone())?;
+            let v = crate::store::audit::verify(copy.conn()).map_err(AppError::from)?;
+            println!(
+                "backed up {} to {} ({} audit records, chain verified{})",
+                db.display(),
+                file.display(),
+                v.records,
+                if v.problems.is_empty() {
+                    ""
+                } else {
+                    " WITH PROBLEMS"
+                }
+            );
+            Ok(())
+        }
+        Command::Tui | Command::Rubric(_) => unreachable!("handled by the caller"),
+    }
+}
+
+fn import(paths: &[std::path::PathBuf], db: &Path, user: String) -> CmdResult {
+    let mut ws = open(db, user)?;
+    let bar = indicatif::ProgressBar::hidden();
+    let on_terminal = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let mut shown = false;
+    let summary = ws.import(paths, &mut |done, total| {
+        if on_terminal && !shown && total > 50 && started.elapsed().as_millis() > 300 {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.set_length(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "importing {bar:40} {pos}/{len} portfolios  {per_sec}  eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            shown = true;
+        }
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    let mut err = std::io::stderr().lock();
+    for lines in &summary.rejected {
+        for l in lines {
+            let l = sanitize(l);
+            if l.contains(": error: ") {
+                let _ = writeln!(err, "{l}");
+            } else {
+                let _ = writeln!(err, "error: {l}");
+            }
+        }
+    }
+    for id in &summary.flagged {
+        let _ = writeln!(
+            err,
+            "warning: {id}: evidence changed since marking began; the assessment is kept and flagged"
+        );
+    }
+    println!("{}", summary.line());
+    if !summary.rejected.is_empty() {
+        return Err(Failure::msg(format!(
+            "{} item(s) rejected; see the messages above",
+            summary.rejected.len()
+        )));
+    }
+    Ok(())
+}
+
+fn row_json(r: &Row) -> Value {
+    json!({
+        "id": r.id, "learner_id": r.learner_id, "learner_name": r.learner_name,
+        "rubric": r.rubric, "rubric_version": r.rubric_version, "submitted": r.submitted,
+        "status": r.status, "assessor": r.assessor, "outcome": r.outcome, "grade": r.grade,
+        "score": r.score, "evidence_changed": r.evidence_changed,
+    })
+}
+
+fn list(ws: Workspace, status: Option<String>, rubric: Option<String>, as_json: bool) -> CmdResult {
+    if let Some(s) = &status
+        && !STATUSES.contains(&s.as_str())
+    {
+        return Err(Failure::msg(format!(
+            "unknown status `{}`; use one of {}",
+            sanitize_line(s),
+            STATUSES.join(", ")
+        )));
+    }
+    let rows = ws.list(&Filter { status, rubric })?;
+    let mut out = std::io::stdout().lock();
+    if as_json {
+        let v: Vec<Value> = rows.iter().map(row_json).collect();
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    let _ = writeln!(
+        out,
+        "{:<16} {:<24} {:<30} {:<10} {:<11} {:<8} {:<12} {:>6}  ASSESSOR",
+        "ID", "LEARNER", "RUBRIC", "SUBMITTED", "STATUS", "OUTCOME", "GRADE", "SCORE"
+    );
+    for r in &rows {
+        let _ = writeln!(
+            out,
+            "{:<16} {:<24} {:<30} {:<10} {:<11} {:<8} {:<12} {:>6}  {}",
+            sanitize_line(&r.id),
+            clip(&sanitize_line(&r.learner_name), 24),
+            clip(&format!("{}@{}", r.rubric, r.rubric_version), 30),
+            r.submitted,
+            r.status,
+            r.outcome
+                .as_deref()
+                .unwrap_or(if r.blind_hidden { "(blind)" } else { "-" }),
+            clip(r.grade.as_deref().unwrap_or("-"), 12),
+            r.score
+                .map(|s| format!("{s:.2}"))
+                .unwrap_or_else(|| "-".into()),
+            sanitize_line(r.assessor.as_deref().unwrap_or("-")),
+        );
+    }
+    let _ = writeln!(out, "{} portfolio(s)", rows.len());
+    Ok(())
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn sheet_json(s: &Sheet) -> Value {
+    json!({
+        "marker": s.marker,
+        "marks": s.marks.iter().map(|(c, (l, f))| json!({"criterion": c, "level": l, "feedback": f})).collect::<Vec<_>>(),
+        "gates": s.gates,
+        "comment": s.comment,
+        "choice": s.choice.map(|o| o.as_str()),
+        "rationale": s.rationale,
+        "submitted_at": s.submitted_at,
+        "decision": s.decision,
+    })
+}
+
+fn show(ws: Workspace, id: &str, as_json: bool) -> CmdResult {
+    let d = ws.detail(id)?;
+    let rubric = ws.rubric(d.row.rubric_pk)?;
+    if as_json {
+        let v = json!({
+            "portfolio": row_json(&d.row),
+            "learner_email": d.learner_email,
+            "revision": d.revision,
+            "statement": d.statement,
+            "evidence": d.evidence,
+            "first": d.first.as_ref().map(sheet_json),
+            "first_hidden_by_blind_rule": d.first_hidden,
+            "second": sheet_json(&d.second),
+            "draw": d.draw.as_ref().map(|(drawn, reason)| json!({"drawn": drawn, "reason": reason})),
+            "settlement": d.settlement.as_ref().map(|(a, r, b)| json!({"action": a, "rationale": r, "by": b})),
+            "history": d.history,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return Ok(());
+    }
+    print!("{}", sanitize(&render_detail(&ws, &d, &rubric)));
+    Ok(())
+}
+
+fn render_detail(ws: &Workspace, d: &Detail, rubric: &crate::domain::rubric::Rubric) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let r = &d.row;
+    let _ = writeln!(o, "{} — {} ({})", r.id, r.learner_name, r.learner_id);
+    let _ = writeln!(o, "Rubric     {} ({})", rubric.key(), rubric.title);
+    let _ = writeln!(
+        o,
+        "Submitted  {}   Status {}   Revision {}",
+        r.submitted, r.status, d.revision
+    );
+    if let Some(a) = &r.assessor {
+        let _ = writeln!(o, "Assessor   {a}");
+    }
+    if r.evidence_changed {
+        let _ = writeln!(o, "!! evidence changed since marking began");
+    }
+    if let Some(s) = &d.statement {
+        let _ = writeln!(o, "\nReflective statement\n{}", indent(s.trim_end()));
+    }
+    let _ = writeln!(o, "\nEvidence");
+    for e in &d.evidence {
+        let _ = writeln!(
+            o,
+            "  {} {} [{}; {}; claims {}]",
+            e.id,
+            e.title,
+            e.kind,
+            e.date,
+            e.claims.join(", ")
+        );
+        if let Some(u) = &e.url {
+            let _ = writeln!(o, "     url  {u}");
+        }
+        if let Some(f) = &e.file {
+            let _ = writeln!(
+                o,
+                "     file {f} ({} bytes, sha256 {})",
+                e.size.unwrap_or(0),
+                e.sha256.as_deref().unwrap_or("-")
+            );
+        }
+        if let Some(n) = &e.note {
+            let _ = writeln!(o, "     note {n}");
+        }
+        if e.is_text
+            && let Some(sha) = &e.sha256
+            && let Ok(Some(bytes)) = ws.blob(sha)
+        {
+            let text = crate::domain::sanitize::sanitize_bytes(&bytes);
+            let _ = writeln!(o, "{}", indent(text.trim_end()));
+        }
+    }
+    let sheet_text = |o: &mut String, title: &str, s: &Sheet, other: Option<&Sheet>| {
+        let _ = writeln!(
+            o,
+            "\n{title}{}",
+            s.marker
+                .as_ref()
+                .map(|m| format!(" — {m}"))
+                .unwrap_or_default()
+        );
+        for c in &rubric.criteria {
+            let (l, f) = s.marks.get(&c.id).cloned().unwrap_or((None, None));
+            let label = l
+                .as_deref()
+                .and_then(|l| c.level(l))
+                .map(|(i, lv)| {
+                    format!(
+                        "{} ({}/{}, {} pts)",
+                        lv.label,
+                        i + 1,
+                        c.levels.len(),
+                        lv.points
+                    )
+                })
+                .unwrap_or_else(|| "—".into());
+            let differs =
+                other.is_some_and(|o2| o2.marks.get(&c.id).and_then(|x| x.0.clone()) != l);
+            let _ = writeln!(
+                o,
+                "  {}{:<8} {label}",
+                if differs { "≠ " } else { "  " },
+                c.id
+            );
+            if let Some(f) = f {
+                let _ = writeln!(o, "{}", indent(&format!("    feedback: {f}")));
+            }
+        }
+        for g in &rubric.gates {
+            let _ = writeln!(
+                o,
+                "    [{}] {}",
+                if s.gates.contains(&g.id) { "x" } else { " " },
+                g.id
+            );
+        }
+        if let Some(c) = &s.comment {
+            let _ = writeln!(o, "  comment: {c}");
+        }
+        if let Some(dc) = &s.decision {
+            let _ = writeln!(
+                o,
+                "  decision: {} (rule gives {}){}, score {:.2}{}{}",
+                dc.outcome,
+                dc.computed,
+                dc.grade
+                    .as_ref()
+                    .map(|g| format!(", grade {g}"))
+                    .unwrap_or_default(),
+                dc.score,
+                if dc.borderline { ", borderline" } else { "" },
+                dc.rationale
+                    .as_ref()
+                    .map(|r| format!("; rationale: {r}"))
+                    .unwrap_or_default()
+            );
+        }
+    };
+    match &d.first {
+        Some(f) => sheet_text(
+            &mut o,
+            "First marking",
+            f,
+            if d.second.decision.is_some() {
+                Some(&d.second)
+            } else {
+                None
+            },
+        ),
+        None => {
+            let _ = writeln!(
+                o,
+                "\nFirst marking\n  hidden: blind second marking; submit your second marks to see it"
+            );
+        }
+    }
+    if let Some((drawn, reason)) = &d.draw {
+        let _ = writeln!(
+            o,
+            "\nModeration draw: {} ({reason})",
+            if *drawn { "drawn" } else { "not drawn" }
+        );
+    }
+    if d.second.started() {
+        let show_diff = d.first.as_ref().filter(|_| d.second.decision.is_some());
+        sheet_text(&mut o, "Second marking", &d.second, show_diff);
+    }
+    if let Some((a, r, b)) = &d.settlement {
+        let _ = writeln!(
+            o,
+            "\nSettlement: {} by {b}{}",
+            if a == "amend" {
+                "amended to the second marks"
+            } else {
+                "first decision confirmed"
+            },
+            r.as_ref().map(|r| format!(" — {r}")).unwrap_or_default()
+        );
+    }
+    let _ = writeln!(o, "\nHistory");
+    for h in &d.history {
+        let _ = writeln!(o, "  {}", record_line(h));
+    }
+    o
+}
+
+fn indent(s: &str) -> String {
+    s.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn record_line(h: &Record) -> String {
+    let v = |x: &Option<Value>| {
+        x.as_ref()
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "∅".into())
+    };
+    format!(
+        "#{:<5} {} {:<12} {:<16} {} {} → {}",
+        h.seq,
+        h.at,
+        sanitize_line(&h.actor),
+        h.action,
+        sanitize_line(&h.entity),
+        sanitize_line(&v(&h.before)),
+        sanitize_line(&v(&h.after))
+    )
+}
+
+fn search(ws: Workspace, query: &str, as_json: bool, limit: usize) -> CmdResult {
+    let hits = ws.search(query, limit)?;
+    let mut out = std::io::stdout().lock();
+    if as_json {
+        let v: Vec<Value> = hits
+            .iter()
+            .map(|(s, r)| {
+                let mut j = row_json(r);
+                j["match"] = json!(s);
+                j
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    for (_, r) in &hits {
+        let _ = writeln!(
+            out,
+            "{:<16} {:<26} {:<30} {}",
+            sanitize_line(&r.id),
+            clip(&sanitize_line(&r.learner_name), 26),
+            clip(&format!("{}@{}", r.rubric, r.rubric_version), 30),
+            r.status
+        );
+    }
+    if hits.is_empty() {
+        let _ = writeln!(out, "no match for `{}`", sanitize_line(query));
+    }
+    Ok(())
+}
+
+fn split_pair<'a>(s: &'a str, what: &str) -> Result<(&'a str, &'a str), Failure> {
+    s.split_once('=').ok_or_else(|| {
+        Failure::msg(format!(
+            "`{}` is not {what}; write it as NAME=VALUE",
+            sanitize_line(s)
+        ))
+    })
+}
+
+fn outcome_of(o: OutcomeArg) -> Outcome {
+    match o {
+        OutcomeArg::Awarded => Outcome::Awarded,
+        OutcomeArg::NotYet => Outcome::NotYet,
+        OutcomeArg::Referred => Outcome::Referred,
+    }
+}
+
+/// The changes a mark command asks for, in the order given by kind.
+fn changes_of(a: &MarkArgs) -> Result<Vec<Change>, Failure> {
+    let mut v = Vec::new();
+    for l in &a.levels {
+        let (c, lv) = split_pair(l, "C=LEVEL")?;
+        v.push(Change::Level(c.into(), Some(lv.into())));
+    }
+    for g in &a.gates {
+        let (g, on) = match g.split_once('=') {
+            Some((g, val)) => (g, !matches!(val, "no" | "false" | "0" | "off")),
+            None => (g.as_str(), true),
+        };
+        v.push(Change::Gate(g.into(), on));
+    }
+    for f in &a.feedback {
+        let (c, t) = split_pair(f, "C=TEXT")?;
+        v.push(Change::Feedback(c.into(), Some(t.into())));
+    }
+    if let Some(c) = &a.comment {
+        v.push(Change::Comment(Some(c.clone())));
+    }
+    if let Some(o) = a.outcome {
+        v.push(Change::Choice(Some(outcome_of(o)), a.rationale.clone()));
+    }
+    Ok(v)
+}
+
+fn mark(ws: &mut Workspace, a: MarkArgs, phase: Phase) -> CmdResult {
+    let changes = changes_of(&a)?;
+    // Every option is checked before any is saved; then each is saved as given.
+    ws.check_changes(&a.id, &changes)?;
+    for c in &changes {
+        ws.save(&a.id, phase, c, None)?;
+    }
+    let (ev, sheet) = ws.preview(&a.id, phase)?;
+    if a.submit {
+        let s = ws.submit(
+            &a.id,
+            phase,
+            a.outcome.map(outcome_of),
+            a.rationale.clone(),
+            None,
+        )?;
+        println!(
+            "submitted {}: {}{} — score {} against pass mark; rule gives {}{}",
+            sanitize_line(&a.id),
+            s.outcome,
+            s.evaluation
+                .grade
+                .as_ref()
+                .filter(|_| s.outcome == Outcome::Awarded)
+                .map(|g| format!(" ({g})"))
+                .unwrap_or_default(),
+            s.evaluation.score,
+            s.evaluation.outcome,
+            if s.kind == "rule" {
+                String::new()
+            } else {
+                format!(" ({})", s.kind)
+            },
+        );
+        for r in &s.evaluation.reasons {
+            println!("  - {r}");
+        }
+    } else {
+        let marked = sheet.marks.values().filter(|(l, _)| l.is_some()).count();
+        println!(
+            "saved {} change(s) to {}: {} criteria marked, score {} now, rule gives {}{}",
+            changes.len(),
+            sanitize_line(&a.id),
+            marked,
+            ev.score,
+            ev.outcome,
+            if ev.unmarked.is_empty() {
+                String::new()
+            } else {
+                format!("; unmarked: {}", ev.unmarked.join(", "))
+            }
+        );
+        for g in &ev.open_gates {
+            println!("  - gate {g} not confirmed");
+        }
+    }
+    Ok(())
+}
+
+fn moderate(ws: &mut Workspace, a: ModerateArgs) -> CmdResult {
+    let id = a.mark.id.clone();
+    if a.confirm || a.amend {
+        let has_marks = !a.mark.levels.is_empty() || a.mark.submit || !a.mark.gates.is_empty();
+        if has_marks {
+            let rationale = a.mark.rationale.clone();
+            mark(
+                ws,
+                MarkArgs {
+                    rationale: None,
+                    ..a.mark
+                },
+                Phase::Second,
+            )?;
+            let how = if a.amend {
+                Settle::Amend
+            } else {
+                Settle::Confirm
+            };
+            ws.settle(&id, how, rationale, None)?;
+            println!("{}: settled", sanitize_line(&id));
+            return Ok(());
+        }
+        let how = if a.amend {
+            Settle::Amend
+        } else {
+            Settle::Confirm
+        };
+        ws.settle(&id, how, a.mark.rationale.clone(), None)?;
+        println!(
+            "{}: {}",
+            sanitize_line(&id),
+            if a.amend {
+                "amended to the second marks; moderated"
+            } else {
+                "first decision confirmed; moderated"
+            }
+        );
+        return Ok(());
+    }
+    mark(ws, a.mark, Phase::Second)
+}
+
+fn sample(mut ws: Workspace, rubric: Option<String>, seed: Option<u64>) -> CmdResult {
+    let d = ws.draw_sample(rubric.as_deref(), seed)?;
+    if d.picks.is_empty() {
+        println!(
+            "nothing to draw: no submitted decision waits for a draw (seed {})",
+            d.seed
+        );
+        return Ok(());
+    }
+    let drawn = d.picks.iter().filter(|(_, p)| p.drawn).count();
+    for (rk, p) in &d.picks {
+        println!(
+            "{:<8} {:<16} {:<32} {}",
+            if p.drawn { "drawn" } else { "-" },
+            p.id,
+            rk,
+            p.reason
+        );
+    }
+    println!(
+        "drew {drawn} of {} submitted decision(s) with seed {}",
+        d.picks.len(),
+        d.seed
+    );
+    Ok(())
+}
+
+fn release(mut ws: Workspace, rubric: Option<String>) -> CmdResult {
+    let r = ws.release(rubric.as_deref())?;
+    for id in &r.released {
+        println!("released {id}");
+    }
+    for w in &r.waiting {
+        println!("waiting  {:<16} {:<10} {}", w.id, w.status, w.why);
+    }
+    println!(
+        "released {}, {} still waiting",
+        r.released.len(),
+        r.waiting.len()
+    );
+    Ok(())
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "—".into())
+}
+
+fn round3(v: Option<f64>) -> Value {
+    match v {
+        Some(x) => json!((x * 1e6).round() / 1e6),
+        None => Value::Null,
+    }
+}
+
+fn stats(ws: Workspace, rubric: Option<String>, as_json: bool) -> CmdResult {
+    let all = ws.stats(rubric.as_deref())?;
+    if as_json {
+        let v: Vec<Value> = all
+            .iter()
+            .map(|s| {
+                json!({
+                    "rubric": s.rubric, "version": s.version, "pairs": s.pairs,
+                    "criteria": s.criteria.iter().map(|c| json!({
+                        "id": c.id, "n": c.stats.n, "exact": round3(c.stats.exact), "adjacent": round3(c.stats.adjacent),
+                        "kappa": round3(c.stats.kappa), "weighted_kappa": round3(c.stats.weighted_kappa), "alpha": round3(c.stats.alpha),
+                    })).collect::<Vec<_>>(),
+                    "outcome": { "n": s.outcome.n, "exact": round3(s.outcome.exact), "kappa": round3(s.outcome.kappa) },
+                    "assessors": s.assessors.iter().map(|a| json!({
+                        "assessor": a.assessor, "marked": a.marked, "moderated": a.moderated,
+                        "mean_score_difference": round3(a.mean_score_difference), "changed": round3(a.changed),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return Ok(());
+    }
+    if all.is_empty() {
+        println!("no decisions yet");
+    }
+    for s in &all {
+        println!("{}@{} — {} moderated pair(s)", s.rubric, s.version, s.pairs);
+        println!(
+            "  {:<10} {:>4} {:>7} {:>9} {:>7} {:>9} {:>7}",
+            "criterion", "n", "exact", "adjacent", "kappa", "w.kappa", "alpha"
+        );
+        for c in &s.criteria {
+            println!(
+                "  {:<10} {:>4} {:>7} {:>9} {:>7} {:>9} {:>7}",
+                c.id,
+                c.stats.n,
+                fmt_opt(c.stats.exact),
+                fmt_opt(c.stats.adjacent),
+                fmt_opt(c.stats.kappa),
+                fmt_opt(c.stats.weighted_kappa),
+                fmt_opt(c.stats.alpha)
+            );
+        }
+        println!(
+            "  {:<10} {:>4} {:>7} {:>9} {:>7}",
+            "outcome",
+            s.outcome.n,
+            fmt_opt(s.outcome.exact),
+            "",
+            fmt_opt(s.outcome.kappa)
+        );
+        for a in &s.assessors {
+            println!(
+                "  assessor {:<16} marked {:>4}, moderated {:>3}, mean difference {:>7}, changed {}",
+                sanitize_line(&a.assessor),
+                a.marked,
+                a.moderated,
+                fmt_opt(a.mean_score_difference),
+                fmt_opt(a.changed)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn assign(mut ws: Workspace, a: AssignArgs) -> CmdResult {
+    match (&a.to, &a.rubric) {
+        (Some(to), None) => {
+            if a.ids.is_empty() {
+                return Err(Failure::msg(
+                    "name the portfolios to allocate: assay assign ID… --to NAME",
+                ));
+            }
+            let n = ws.assign(&a.ids, to)?;
+            println!("allocated {n} portfolio(s) to {}", sanitize_line(to));
+        }
+        (None, Some(r)) => {
+            for (who, n) in ws.assign_among(r, &a.among)? {
+                println!("allocated {n} portfolio(s) to {}", sanitize_line(&who));
+            }
+        }
+        _ => {
+            return Err(Failure::msg(
+                "use `assay assign ID… --to NAME` or `assay assign --rubric ID --among NAME,NAME…`",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn audit_verify(ws: Workspace) -> CmdResult {
+    let v = crate::store::audit::verify(ws.conn()).map_err(AppError::from)?;
+    if v.problems.is_empty() {
+        println!(
+            "audit chain ok: {} records; {} marks, gates, comments, decisions and settlements match it",
+            v.records, v.entities
+        );
+        return Ok(());
+    }
+    Err(Failure(v.problems.iter().map(|p| p.to_string()).collect()))
+}
+
+fn audit_log(ws: Workspace, id: Option<String>) -> CmdResult {
+    if let Some(id) = &id {
+        ws.portfolio_pk(id)?;
+    }
+    let log = crate::store::audit::log(ws.conn(), id.as_deref()).map_err(AppError::from)?;
+    let mut out = std::io::stdout().lock();
+    for r in &log {
+        let _ = writeln!(out, "{}", record_line(r));
+    }
+    Ok(())
+}
+
+fn export(
+    mut ws: Workspace,
+    format: ExportFormat,
+    out: &Path,
+    rubric: Option<String>,
+    all: bool,
+) -> CmdResult {
+    let f = match format {
+        ExportFormat::Obv3 => crate::app::export::Format::Obv3,
+        ExportFormat::Elm => crate::app::export::Format::Elm,
+        ExportFormat::Csv => crate::app::export::Format::Csv,
+        ExportFormat::Jsonl => crate::app::export::Format::Jsonl,
+        ExportFormat::Feedback => crate::app::export::Format::Feedback,
+    };
+    let bar = indicatif::ProgressBar::hidden();
+    if std::io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("exporting {bar:40} {pos}/{len}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+    }
+    let r = ws.export(f, out, rubric.as_deref(), all, &mut |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    if r.count == 0 {
+        println!(
+            "nothing new to export in {} format{}; use --all to write every released decision again",
+            f.as_str(),
+            if all { "" } else { "" }
+        );
+        return Ok(());
+    }
+    println!(
+        "exported {} decision(s) as {} to {} (batch {})",
+        r.count,
+        f.as_str(),
+        out.display(),
+        r.batch
+    );
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! The workspace database: SQLite in WAL mode with versioned migrations, foreign keys, a busy
+//! timeout, write transactions taken up front (`BEGIN IMMEDIATE`) and an append-only audit chain.
+
+pub mod audit;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+
+/// Migrations, in order. The database's `PRAGMA user_version` is the number applied.
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// How long a writer waits for another process's transaction before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the workspace {path} was written by a newer assay (schema {found}; this assay knows {known}); use a newer assay"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error(
+        "the workspace database is busy: another assay process has held a write lock for over {}s; finish or close it and try again",
+        BUSY_TIMEOUT.as_secs()
+    )]
+    Busy,
+    #[error("cannot open the workspace {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "{path} is not an assay workspace database (it has no assay schema and holds other tables)"
+    )]
+    Foreign { path: String },
+    #[error("workspace database: {0}")]
+    Sql(rusqlite::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        if is_busy(&e) {
+            StoreError::Busy
+        } else {
+            StoreError::Sql(e)
+        }
+    }
+}
+
+pub fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked)
+    )
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An open workspace database.
+pub struct Store {
+    pub conn: Connection,
+    pub created: bool,
+}
+
+impl Store {
+    /// Opens (creating if needed, mode 0600) and migrates the workspace at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        let created = !path.exists();
+        if created {
+            create_private(path)?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut store = Store { conn, created };
+        store.configure(path)?;
+        Ok(store)
+    }
+
+    /// An in-memory workspace, for tests and benchmarks.
+    pub fn memory() -> Result<Store> {
+        let conn = Connection::open_in_memory()?;
+        let mut store = Store {
+            conn,
+            created: true,
+        };
+        store.configure(Path::new(":memory:"))?;
+        Ok(store)
+    }
+
+    fn configure(&mut self, path: &Path) -> Result<()> {
+        let c = &self.conn;
+        c.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL survives kill -9 and lets readers work while one process writes; synchronous=FULL
+        // makes each commit durable on power loss too.
+        let _: String = c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        c.execute_batch(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32000;",
+        )?;
+        c.set_prepared_statement_cache_capacity(64);
+        self.migrate(path)
+    }
+
+    fn migrate(&mut self, path: &Path) -> Result<()> {
+        let found: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: path.display().to_string(),
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if found == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let tx = self.write()?;
+        if found == 0 {
+            let tables: i64 = tx.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )?;
+            if tables > 0 {
+                return Err(StoreError::Foreign {
+                    path: path.display().to_string(),
+                });
+            }
+        }
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            tx.execute_batch(m)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Starts a write transaction, taking the write lock at once so that two processes queue
+    /// instead of deadlocking; waits up to [`BUSY_TIMEOUT`].
+    pub fn write(&mut self) -> Result<Transaction<'_>> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    /// A consistent copy of the live database, made with SQLite's online backup API.
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        if dest.exists() {
+            std::fs::remove_file(dest)?;
+        }
+        create_private(dest)?;
+        let mut out = Connection::open(dest)?;
+        {
+            let b = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
+            b.run_to_completion(256, Duration::from_millis(5), None)?;
+        }
+        Ok(())
+    }
+}
+
+/// Creates an empty file readable and writable by its owner only.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_private_wal_database_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.db");
+        let s = Store::open(&p).unwrap();
+        assert!(s.created);
+        let mode: String = s
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = s
+            .conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+        drop(s);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let m = std::fs::metadata(&p).unwrap().permissions().mode();
+            assert_eq!(m & 0o777, 0o600);
+        }
+        let s = Store::open(&p).unwrap();
+        assert!(!s.created);
+    }
+
+    #[test]
+    fn refuses_newer_and_foreign_databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.db");
+        drop(Store::open(&p).unwrap());
+        let c = Connection::open(&p).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+        drop(c);
+        let e = Store::open(&p).err().unwrap().to_string();
+        assert!(e.contains("newer assay"), "{e}");
+
+        let q = dir.path().join("other.db");
+        let c = Connection::open(&q).unwrap();
+        c.execute_batch("CREATE TABLE x (a)").unwrap();
+        drop(c);
+        let e = Store::open(&q).err().unwrap().to_string();
+        assert!(e.contains("not an assay workspace"), "{e}");
+    }
+}
