@@ -576,7 +576,7 @@ impl Workspace {
                     break;
                 }
                 done += 1;
-                if done % 1024 == 0 || done == total {
+                if done.is_multiple_of(1024) || done == total {
                     progress(done, total);
                 }
             }

@@ -100,7 +100,7 @@ fn walk(p: &Path, depth: usize, found: &mut Found) {
         }
         return;
     }
-    if !meta.is_dir() && !(depth == 0 && p.is_dir()) {
+    if !(meta.is_dir() || (depth == 0 && p.is_dir())) {
         return; // symbolic links inside folders are not followed
     }
     if p.join("portfolio.yaml").is_file() {

@@ -143,6 +143,18 @@ impl Workspace {
             .optional()?)
     }
 
+    /// Remembers a setting of the workbench (not a mark: no audit record).
+    pub fn remember(&self, key: &str, value: Option<&str>) -> Result<()> {
+        match value {
+            Some(v) => self.conn().execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, v],
+            )?,
+            None => self.conn().execute("DELETE FROM meta WHERE key = ?1", [key])?,
+        };
+        Ok(())
+    }
+
     /// The rubric stored under `pk`, parsed once and cached.
     pub fn rubric(&self, pk: i64) -> Result<Arc<Rubric>> {
         if let Some(r) = self.rubrics.borrow().get(&pk) {

@@ -15,6 +15,9 @@ use crate::domain::sampling::{self, Candidate, Pick};
 use crate::domain::sanitize::sanitize_line;
 use crate::store::audit;
 
+/// (portfolio key, first outcome, first score, second outcome, second score, assessor, settlement)
+type Pair = (i64, String, f64, String, f64, String, Option<String>);
+
 /// What a draw did, per rubric.
 #[derive(Debug, Clone)]
 pub struct Draw {
@@ -478,7 +481,7 @@ impl Workspace {
         for rpk in rubric_pks {
             let rubric = self.rubric(rpk)?;
             // pairs: portfolios with both decisions under this rubric version
-            let pairs: Vec<(i64, String, f64, String, f64, String, Option<String>)> = {
+            let pairs: Vec<Pair> = {
                 let mut st = conn.prepare(
                     "SELECT p.pk, f.outcome, f.score, s.outcome, s.score, f.by_user, st.action
                      FROM portfolios p
@@ -554,8 +557,7 @@ impl Workspace {
                 .collect();
             let mut assessors = Vec::new();
             for (who, n) in marked {
-                let mine: Vec<&(i64, String, f64, String, f64, String, Option<String>)> =
-                    pairs.iter().filter(|p| p.5 == who).collect();
+                let mine: Vec<&Pair> = pairs.iter().filter(|p| p.5 == who).collect();
                 let m = mine.len();
                 let diff = (m > 0).then(|| mine.iter().map(|p| p.2 - p.4).sum::<f64>() / m as f64);
                 let changed = (m > 0).then(|| {

@@ -261,6 +261,15 @@ impl Workspace {
         Ok(d.first.and_then(|s| s.decision))
     }
 
+    /// The text the fuzzy filter matches for every portfolio, by row key.
+    pub fn search_texts(&self) -> Result<std::collections::HashMap<i64, String>> {
+        let mut st = self
+            .conn()
+            .prepare_cached("SELECT pk, search_text FROM portfolios")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Fuzzy search over portfolio ids, learner ids and names, rubric ids and evidence titles.
     /// Best first; ties by id.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<(i64, Row)>> {

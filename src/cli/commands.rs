@@ -827,9 +827,8 @@ fn export(
     bar.finish_and_clear();
     if r.count == 0 {
         println!(
-            "nothing new to export in {} format{}; use --all to write every released decision again",
-            f.as_str(),
-            if all { "" } else { "" }
+            "nothing new to export in {} format; use --all to write every released decision again",
+            f.as_str()
         );
         return Ok(());
     }

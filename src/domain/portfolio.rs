@@ -417,7 +417,7 @@ impl Checker<'_, '_> {
                 );
             }
             if let Some(h) = e.hours
-                && !(h.is_finite() && h >= 0.0 && h < 1e6)
+                && !(0.0..1e6).contains(&h)
             {
                 self.err(
                     &format!("{p}.hours"),

@@ -1,8 +1,179 @@
-//! The workbench (in progress).
-use std::path::Path;
+//! The workbench, in the Elm style: a [`model::Model`], messages ([`model::Msg`]), a pure
+//! [`update::update`], a pure [`view::view`], and a [`runtime::Runtime`] that performs effects.
+//! Terminal I/O happens only in this file.
 
-pub fn run(_db: &Path, _user: String) -> Result<(), crate::app::AppError> {
-    Err(crate::app::AppError::refused(
-        "the workbench is not built yet; use the commands in `assay --help`",
-    ))
+pub mod editor;
+pub mod keys;
+pub mod model;
+pub mod runtime;
+pub mod theme;
+pub mod update;
+pub mod view;
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crossterm::event::{self, Event, KeyEventKind};
+
+use crate::app::{AppError, Workspace};
+use model::{Cmd, Model, Msg};
+use runtime::Runtime;
+
+/// Restores the terminal however the workbench ends.
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        ratatui::restore();
+        let _ = crossterm::execute!(std::io::stdout(), event::DisableBracketedPaste);
+    }
+}
+
+fn editor_command() -> Option<String> {
+    ["VISUAL", "EDITOR"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.trim().is_empty())
+}
+
+/// Opens the workspace (creating and seeding it on first run) and runs the workbench.
+pub fn run(db: &Path, user: String) -> Result<(), AppError> {
+    let mut ws = Workspace::open(db, user.clone())?;
+    let mut notice = None;
+    if ws.store.created {
+        let s = crate::app::seed::seed(&mut ws)?;
+        notice = Some(format!(
+            "Welcome to assay. A new workspace was created at {} and seeded with the built-in samples: {} rubrics and {} portfolios.\nPress ? at any time for the keys.",
+            db.display(),
+            s.rubrics,
+            s.portfolios()
+        ));
+    }
+    let theme = theme::Theme::from_env();
+    let model = Model::new(
+        user,
+        db.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        theme,
+        editor_command().is_some(),
+    );
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let worker = runtime::spawn_filter_worker(tx);
+    let mut rt = Runtime::new(ws, model).with_filter_worker(worker);
+
+    let mut terminal = ratatui::try_init()?;
+    let _restore = Restore;
+    let _ = crossterm::execute!(std::io::stdout(), event::EnableBracketedPaste);
+    let size = terminal.size()?;
+    rt.dispatch(Msg::Resize(size.width, size.height));
+    let mut deferred = rt.start();
+    if let Some(n) = notice {
+        deferred.extend(rt.dispatch(Msg::Notice(n)));
+    }
+    loop {
+        for cmd in std::mem::take(&mut deferred) {
+            match cmd {
+                Cmd::Quit => return Ok(()),
+                Cmd::EditExternal { target, text } => {
+                    let edited = edit_external(&text);
+                    terminal = ratatui::try_init()?;
+                    let _ = crossterm::execute!(std::io::stdout(), event::EnableBracketedPaste);
+                    terminal.clear()?;
+                    match edited {
+                        Ok(t) => deferred.extend(rt.dispatch(Msg::Edited { target, text: t })),
+                        Err(e) => deferred.extend(rt.dispatch(Msg::Failed(e))),
+                    }
+                }
+                Cmd::OpenExternal { sha, name } => {
+                    let msg = match rt.export_blob(&sha, &name) {
+                        Ok(path) => match open_with_system(&path) {
+                            Ok(()) => Msg::Notice(format!(
+                                "Opened {name} with the system's opener (a copy from the workspace: {}).",
+                                path.display()
+                            )),
+                            Err(e) => Msg::Failed(e),
+                        },
+                        Err(e) => Msg::Failed(e.lines().join("; ")),
+                    };
+                    deferred.extend(rt.dispatch(msg));
+                }
+                other => {
+                    // Everything else the runtime performs itself; nothing should reach here.
+                    let _ = other;
+                }
+            }
+        }
+        if rt.model.quit {
+            return Ok(());
+        }
+        terminal.draw(|f| view::view(&rt.model, f))?;
+        // Wait for input; results of background work arrive on the channel.
+        let mut got = false;
+        if event::poll(Duration::from_millis(30))? {
+            got = true;
+            match event::read()? {
+                Event::Key(k) if k.kind == KeyEventKind::Press => {
+                    deferred.extend(rt.dispatch(Msg::Key(k)))
+                }
+                Event::Resize(w, h) => deferred.extend(rt.dispatch(Msg::Resize(w, h))),
+                Event::Paste(p) => deferred.extend(rt.dispatch(Msg::Paste(p))),
+                _ => {}
+            }
+        }
+        while let Ok(m) = rx.try_recv() {
+            got = true;
+            deferred.extend(rt.dispatch(m));
+        }
+        let _ = got;
+    }
+}
+
+/// Suspends the workbench, runs `$VISUAL`/`$EDITOR` on a private temporary file with the
+/// terminal's own input and output, and returns the edited text.
+fn edit_external(text: &str) -> Result<String, String> {
+    ratatui::restore();
+    let _ = crossterm::execute!(std::io::stdout(), event::DisableBracketedPaste);
+    let editor = editor_command().unwrap_or_else(|| "vi".into());
+    (|| -> Result<String, String> {
+        let mut tmp = tempfile::Builder::new()
+            .prefix("assay-")
+            .suffix(".md")
+            .tempfile()
+            .map_err(|e| e.to_string())?;
+        tmp.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+        tmp.flush().map_err(|e| e.to_string())?;
+        let mut parts = editor.split_whitespace();
+        let prog = parts.next().unwrap_or("vi");
+        let status = std::process::Command::new(prog)
+            .args(parts)
+            .arg(tmp.path())
+            .status()
+            .map_err(|e| format!("cannot run the editor `{editor}`: {e}"))?;
+        if !status.success() {
+            return Err(format!(
+                "the editor `{editor}` exited with {status}; nothing changed"
+            ));
+        }
+        let out = std::fs::read(tmp.path()).map_err(|e| e.to_string())?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    })()
+}
+
+fn open_with_system(path: &Path) -> Result<(), String> {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    std::process::Command::new(opener)
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(|_| ())
+        .map_err(|e| format!("cannot run {opener} to open {}: {e}", path.display()))
 }

@@ -1,0 +1,349 @@
+//! The workbench's state, the messages that change it and the commands (effects) that `update`
+//! asks the runtime to perform. Nothing here does I/O.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crossterm::event::KeyEvent;
+
+use super::editor::TextArea;
+use super::theme::Theme;
+use crate::app::mark::{Change, Phase, Sheet};
+use crate::app::query::{EvidenceItem, Row};
+use crate::domain::decision::{Evaluation, Outcome};
+use crate::domain::rubric::Rubric;
+
+/// One queue row, sanitised once on load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueRow {
+    pub id: String,
+    pub learner: String,
+    pub rubric: String,
+    pub submitted: String,
+    pub status: String,
+    pub outcome: String,
+    pub mine: bool,
+    /// What the fuzzy filter matches against.
+    pub haystack: String,
+}
+
+impl QueueRow {
+    pub fn from_row(r: &Row, user: &str, haystack: String) -> QueueRow {
+        use crate::domain::sanitize::sanitize_line as s;
+        QueueRow {
+            id: s(&r.id),
+            learner: s(&r.learner_name),
+            rubric: s(&format!("{}@{}", r.rubric, r.rubric_version)),
+            submitted: r.submitted.clone(),
+            status: r.status.clone(),
+            outcome: match (&r.outcome, r.blind_hidden) {
+                (_, true) => "(blind)".into(),
+                (Some(o), _) => o.clone(),
+                (None, _) => String::new(),
+            },
+            mine: r.assessor.as_deref() == Some(user) || r.first_marker.as_deref() == Some(user),
+            haystack,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Queue {
+    pub rows: Vec<QueueRow>,
+    /// Indices into `rows` that pass the filters, in display order.
+    pub visible: Vec<usize>,
+    pub selected: usize,
+    pub filter: String,
+    /// The filter input has the keyboard.
+    pub typing: bool,
+    /// A fuzzy filter is being computed off the render path.
+    pub filtering: bool,
+    pub filter_gen: u64,
+    /// Rows passing the fuzzy filter (all when no filter), before status and rubric filters.
+    pub matched: Option<Vec<usize>>,
+    pub status_filter: Option<String>,
+    pub rubric_filter: Option<String>,
+    pub rubrics: Vec<String>,
+    pub counts: Vec<(String, i64)>,
+}
+
+/// Which pane of the assessment screen has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Criteria,
+    Levels,
+    Evidence,
+}
+
+/// What the lower right pane shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lower {
+    Evidence,
+    Statement,
+    Coverage,
+}
+
+/// The saved-state of the marks on screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved {
+    /// Everything on screen is committed.
+    Saved,
+    /// A change is being committed.
+    Saving,
+    /// The last change failed; nothing of it was written.
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Assess {
+    pub id: String,
+    pub learner: String,
+    pub learner_id: String,
+    pub rubric: Arc<Rubric>,
+    pub phase: Phase,
+    /// The marker may change marks (not submitted, allowed).
+    pub editable: bool,
+    pub readonly_reason: Option<String>,
+    pub sheet: Sheet,
+    pub version: i64,
+    pub eval: Evaluation,
+    pub status: String,
+    pub evidence_changed: bool,
+    /// Index into criteria then gates.
+    pub selected: usize,
+    pub pane: Pane,
+    pub lower: Lower,
+    pub evidence: Vec<EvidenceItem>,
+    /// Evidence index shown, within the claims of the selected criterion (or all).
+    pub evidence_pos: usize,
+    pub scroll: u16,
+    pub statement: Option<String>,
+    /// Sanitised text of text evidence, by SHA-256.
+    pub texts: HashMap<String, String>,
+    /// Inverse changes, newest last.
+    pub undo: Vec<Change>,
+    pub saved: Saved,
+    /// Blind second marking hides the first marks.
+    pub blind: bool,
+    /// The first marking, for the settlement view (None when hidden or not applicable).
+    pub first: Option<Sheet>,
+}
+
+impl Assess {
+    pub fn items(&self) -> usize {
+        self.rubric.criteria.len() + self.rubric.gates.len()
+    }
+    pub fn selected_criterion(&self) -> Option<usize> {
+        (self.selected < self.rubric.criteria.len()).then_some(self.selected)
+    }
+    pub fn selected_gate(&self) -> Option<usize> {
+        self.selected.checked_sub(self.rubric.criteria.len())
+    }
+    /// Evidence claimed for the selected criterion (indices into `evidence`); all evidence when
+    /// a gate is selected.
+    pub fn claimed(&self) -> Vec<usize> {
+        match self.selected_criterion() {
+            Some(ci) => {
+                let id = &self.rubric.criteria[ci].id;
+                self.evidence
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.claims.iter().any(|c| c == id))
+                    .map(|(i, _)| i)
+                    .collect()
+            }
+            None => (0..self.evidence.len()).collect(),
+        }
+    }
+    /// The evidence item on show.
+    pub fn shown_evidence(&self) -> Option<usize> {
+        let c = self.claimed();
+        c.get(self.evidence_pos.min(c.len().saturating_sub(1)))
+            .copied()
+    }
+    pub fn level_of(&self, criterion: &str) -> Option<&str> {
+        self.sheet
+            .marks
+            .get(criterion)
+            .and_then(|(l, _)| l.as_deref())
+    }
+    pub fn feedback_of(&self, criterion: &str) -> Option<&str> {
+        self.sheet
+            .marks
+            .get(criterion)
+            .and_then(|(_, f)| f.as_deref())
+    }
+}
+
+/// What the built-in editor is editing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditTarget {
+    Feedback(String),
+    Comment,
+    Rationale(Outcome),
+}
+
+#[derive(Debug, Clone)]
+pub enum Dialog {
+    Help,
+    /// The submit confirmation.
+    Submit,
+    /// Choose an outcome over the rule's.
+    Refer {
+        choice: usize,
+    },
+    /// The built-in editor.
+    Edit {
+        target: EditTarget,
+        area: TextArea,
+    },
+    /// A message that needs acknowledging.
+    Notice(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Queue,
+    Assess,
+}
+
+/// Severity of the status message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Good,
+    Bad,
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub user: String,
+    pub db_name: String,
+    pub screen: Screen,
+    pub queue: Queue,
+    pub assess: Option<Assess>,
+    pub dialog: Option<Dialog>,
+    pub message: Option<(String, Tone)>,
+    pub width: u16,
+    pub height: u16,
+    pub theme: Theme,
+    /// `$EDITOR` is set: long text goes to it.
+    pub external_editor: bool,
+    pub quit: bool,
+}
+
+impl Model {
+    pub fn new(user: String, db_name: String, theme: Theme, external_editor: bool) -> Model {
+        Model {
+            user,
+            db_name,
+            screen: Screen::Queue,
+            queue: Queue::default(),
+            assess: None,
+            dialog: None,
+            message: None,
+            width: 80,
+            height: 24,
+            theme,
+            external_editor,
+            quit: false,
+        }
+    }
+
+    pub fn info(&mut self, m: impl Into<String>) {
+        self.message = Some((m.into(), Tone::Info));
+    }
+    pub fn good(&mut self, m: impl Into<String>) {
+        self.message = Some((m.into(), Tone::Good));
+    }
+    pub fn bad(&mut self, m: impl Into<String>) {
+        self.message = Some((m.into(), Tone::Bad));
+    }
+}
+
+/// A freshly loaded queue.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub rows: Vec<QueueRow>,
+    pub counts: Vec<(String, i64)>,
+    pub rubrics: Vec<String>,
+    /// The portfolio to select.
+    pub select: Option<String>,
+}
+
+/// Everything that can happen to the workbench. Messages live for one `update`; their size
+/// does not matter.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// The queue was (re)loaded.
+    QueueLoaded(Box<Loaded>),
+    /// A fuzzy filter finished.
+    Filtered {
+        generation: u64,
+        matched: Vec<usize>,
+    },
+    /// A portfolio was opened.
+    Opened(Box<Assess>),
+    /// A change was committed; the portfolio now has this version and these marks.
+    Saved {
+        version: i64,
+        sheet: Sheet,
+        eval: Evaluation,
+        undo: Option<Change>,
+        note: Option<String>,
+    },
+    /// Submission recorded.
+    Submitted {
+        summary: String,
+    },
+    /// An effect failed; nothing of it was written.
+    Failed(String),
+    /// The external editor returned.
+    Edited {
+        target: EditTarget,
+        text: String,
+    },
+    /// The first-run notice.
+    Notice(String),
+}
+
+/// Effects `update` asks for; the runtime performs them and answers with messages.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cmd {
+    LoadQueue {
+        select: Option<String>,
+    },
+    Filter {
+        generation: u64,
+        query: String,
+    },
+    Open {
+        id: String,
+    },
+    Save {
+        change: Change,
+        undo: Option<Change>,
+    },
+    SaveCursor {
+        cursor: i64,
+    },
+    Submit,
+    /// Run `$EDITOR` on this text.
+    EditExternal {
+        target: EditTarget,
+        text: String,
+    },
+    OpenExternal {
+        sha: String,
+        name: String,
+    },
+    /// Remember which portfolio is open (None: the queue), so a restart returns there.
+    Remember {
+        open: Option<String>,
+    },
+    Quit,
+}
