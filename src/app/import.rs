@@ -559,6 +559,12 @@ fn write_portfolio(tx: &Transaction<'_>, p: &Prepared, at: &str, user: &str) -> 
             search.push(' ');
             search.push_str(&e.title);
         }
+        // Also the text without diacritics, so "kovacevic" finds "Kovačević".
+        let folded = deunicode::deunicode(&search);
+        if folded != search {
+            search.push(' ');
+            search.push_str(&folded);
+        }
         let (pk, revision, written) = match current {
             None => {
                 let pk: i64 = tx

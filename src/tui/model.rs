@@ -185,18 +185,14 @@ pub enum EditTarget {
 
 #[derive(Debug, Clone)]
 pub enum Dialog {
-    Help,
+    /// The keys; scrolls with j/k.
+    Help { scroll: u16 },
     /// The submit confirmation.
     Submit,
     /// Choose an outcome over the rule's.
-    Refer {
-        choice: usize,
-    },
+    Refer { choice: usize },
     /// The built-in editor.
-    Edit {
-        target: EditTarget,
-        area: TextArea,
-    },
+    Edit { target: EditTarget, area: TextArea },
     /// A message that needs acknowledging.
     Notice(String),
 }

@@ -158,7 +158,7 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
             return vec![Cmd::Quit];
         }
         Action::Help => {
-            m.dialog = Some(Dialog::Help);
+            m.dialog = Some(Dialog::Help { scroll: 0 });
             return vec![];
         }
         _ => {}
@@ -171,7 +171,22 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
 
 fn dialog_key(m: &mut Model, d: Dialog, k: KeyEvent) -> Vec<Cmd> {
     match d {
-        Dialog::Help | Dialog::Notice(_) => vec![],
+        Dialog::Help { scroll } => {
+            let s = match k.code {
+                KeyCode::Char('j') | KeyCode::Down => Some(scroll.saturating_add(1)),
+                KeyCode::Char('k') | KeyCode::Up => Some(scroll.saturating_sub(1)),
+                KeyCode::PageDown | KeyCode::Char(' ') => Some(scroll.saturating_add(10)),
+                KeyCode::PageUp => Some(scroll.saturating_sub(10)),
+                _ => None,
+            };
+            if let Some(scroll) = s {
+                m.dialog = Some(Dialog::Help {
+                    scroll: scroll.min(60),
+                });
+            }
+            vec![]
+        }
+        Dialog::Notice(_) => vec![],
         Dialog::Submit => match k.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => {
                 if let Some(a) = &mut m.assess {

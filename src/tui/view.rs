@@ -767,11 +767,15 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 fn dialog(m: &Model, d: &Dialog, f: &mut Frame, area: Rect) {
     let th = m.theme;
     match d {
-        Dialog::Help => {
-            let r = centered(area, 76, area.height.saturating_sub(2));
+        Dialog::Help { scroll } => {
+            let r = centered(area, 78, area.height.saturating_sub(2));
             f.render_widget(Clear, r);
-            let block =
-                Block::bordered().title(Span::styled(" Keys — any key closes ", th.title()));
+            let block = Block::bordered()
+                .title(Span::styled(" Keys ", th.title()))
+                .title_bottom(Span::styled(
+                    " j/k scroll · any other key closes ",
+                    th.dim(),
+                ));
             let mut lines: Vec<Line> = Vec::new();
             for (ctx, name) in [
                 (Ctx::Global, "Everywhere"),
@@ -781,7 +785,7 @@ fn dialog(m: &Model, d: &Dialog, f: &mut Frame, area: Rect) {
                 lines.push(Line::from(Span::styled(name, th.title())));
                 for b in TABLE.iter().filter(|b| b.ctx == ctx) {
                     lines.push(Line::from(vec![
-                        Span::styled(format!("  {:<11}", b.keys), th.key()),
+                        Span::styled(format!(" {:<10}", b.keys), th.key()),
                         Span::raw(b.help),
                     ]));
                 }
@@ -790,10 +794,18 @@ fn dialog(m: &Model, d: &Dialog, f: &mut Frame, area: Rect) {
                 "Every change is saved the moment it is made; ✓ saved in the status line says so.",
                 th.dim(),
             )));
+            // Wrapped lines are few here; count them at the dialog's inner width.
+            let inner_w = r.width.saturating_sub(2).max(1) as usize;
+            let total: usize = lines
+                .iter()
+                .map(|l| l.width().div_ceil(inner_w).max(1))
+                .sum();
+            let max_scroll = total.saturating_sub(r.height.saturating_sub(2) as usize) as u16;
             f.render_widget(
                 Paragraph::new(lines)
                     .block(block)
-                    .wrap(Wrap { trim: false }),
+                    .wrap(Wrap { trim: false })
+                    .scroll(((*scroll).min(max_scroll), 0)),
                 r,
             );
         }

@@ -1,0 +1,275 @@
+//! End to end: the real binary in a pseudo-terminal, driven by keys alone, killed with SIGKILL in
+//! the middle of marking, reopened, finished and submitted; the decision read back with
+//! `assay list --json`.
+
+#![cfg(unix)]
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+struct Session {
+    screen: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+}
+
+impl Session {
+    fn start(db: &std::path::Path, cols: u16, rows: u16) -> Session {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_assay"));
+        cmd.arg("--db");
+        cmd.arg(db);
+        cmd.env("ASSAY_USER", "ann");
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("EDITOR");
+        cmd.env_remove("VISUAL");
+        let child = pty.slave.spawn_command(cmd).expect("assay starts");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let writer = pty.master.take_writer().unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            std::num::NonZeroU16::new(rows).unwrap(),
+            std::num::NonZeroU16::new(cols).unwrap(),
+            0,
+        )));
+        let s2 = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                s2.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        Session {
+            screen,
+            writer,
+            child,
+            _master: pty.master,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, needle: &str) {
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(20) {
+            if self.text().contains(needle) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(40));
+        }
+        panic!(
+            "timed out waiting for {needle:?}; the screen shows:\n{}",
+            self.text()
+        );
+    }
+
+    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) {
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(20) {
+            if ok(&self.text()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(40));
+        }
+        panic!(
+            "timed out waiting for {what}; the screen shows:\n{}",
+            self.text()
+        );
+    }
+
+    fn send(&mut self, keys: &str) {
+        for c in keys.chars() {
+            let mut b = [0u8; 4];
+            self.writer
+                .write_all(c.encode_utf8(&mut b).as_bytes())
+                .unwrap();
+            self.writer.flush().unwrap();
+            // one key at a time, as a person types
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    fn kill9(&mut self) {
+        let pid = self.child.process_id().expect("pid");
+        let ok = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn mark_from_keys_survive_kill_and_submit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut s = Session::start(&db, 80, 24);
+    s.wait_for("seeded with the built-in samples");
+    s.send("x");
+    s.wait_for("P-2026-0041");
+    // find the portfolio with the fuzzy filter and open it
+    s.send("/0051");
+    s.wait_for("match");
+    s.send("\r\r");
+    s.wait_for("P-2026-0051 · Marta");
+    s.send("2j2j");
+    s.wait_until("two criteria saved", |t| {
+        t.lines().filter(|l| l.contains("2/3")).count() == 2 && t.contains("✓ saved")
+    });
+    s.kill9();
+
+    // reopen: the marks are there and the portfolio is open where it was left
+    let mut s = Session::start(&db, 100, 30);
+    s.wait_for("P-2026-0051 · Marta");
+    assert!(s.text().contains("2/3"), "{}", s.text());
+    s.send("2j2j");
+    for _ in 0..4 {
+        s.send(" j");
+    }
+    s.wait_until("every gate confirmed", |t| {
+        t.lines().filter(|l| l.starts_with("│[x]")).count() == 4
+    });
+    s.send("S");
+    s.wait_for("Submit P-2026-0051?");
+    s.send("y");
+    s.wait_for("submitted P-2026-0051");
+    s.send("q");
+    let t = Instant::now();
+    while s.child.try_wait().unwrap().is_none() && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(s.child.try_wait().unwrap().is_some(), "q quits");
+
+    let out = assert_cmd::Command::cargo_bin("assay")
+        .unwrap()
+        .args(["--db", db.to_str().unwrap(), "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "P-2026-0051")
+        .unwrap();
+    assert_eq!(row["status"], "submitted");
+    assert_eq!(row["outcome"], "awarded");
+    assert_eq!(row["grade"], "Achieved");
+    assert_eq!(row["score"], 50.0);
+}
+
+#[test]
+fn hostile_evidence_never_reaches_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("P-EVIL");
+    std::fs::create_dir_all(folder.join("evidence")).unwrap();
+    std::fs::write(
+        folder.join("portfolio.yaml"),
+        "format: assay.portfolio/v1\nid: P-EVIL\nrubric: sustainable-home-energy\nlearner: {id: L-1, name: Eve}\nsubmitted: 2026-01-01\nevidence:\n  - {id: E1, title: Notes, kind: informal, file: evidence/n.md, date: 2025, claims: [energy-use]}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("evidence/n.md"),
+        "title \x1b]0;PWNED-TITLE\x07 clip \x1b]52;c;cm0gLXJmIH4=\x07 clear \x1b[2J bidi \u{202e}gnp.exe\n",
+    )
+    .unwrap();
+    let db = dir.path().join("w.db");
+    let rubrics = concat!(env!("CARGO_MANIFEST_DIR"), "/rubrics");
+    let st = assert_cmd::Command::cargo_bin("assay")
+        .unwrap()
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "import",
+            rubrics,
+            folder.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    // capture the raw bytes the workbench writes
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_assay"));
+    cmd.args(["--db", db.to_str().unwrap()]);
+    cmd.env("ASSAY_USER", "ann");
+    cmd.env("TERM", "xterm-256color");
+    let mut child = pty.slave.spawn_command(cmd).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let mut writer = pty.master.take_writer().unwrap();
+    let raw = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let r2 = raw.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            r2.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    for k in ["/", "E", "V", "I", "L", "\r", "\r"] {
+        writer.write_all(k.as_bytes()).unwrap();
+        writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(60));
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    writer.write_all(b"q").unwrap();
+    writer.flush().unwrap();
+    let t = Instant::now();
+    while child.try_wait().unwrap().is_none() && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let bytes = raw.lock().unwrap().clone();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("clear"), "the evidence was shown");
+    assert!(
+        !text.contains("PWNED-TITLE"),
+        "the whole title sequence was removed"
+    );
+    assert!(
+        !text.contains("\x1b]0;PWNED"),
+        "no title change reaches the terminal"
+    );
+    assert!(
+        !text.contains("\x1b]52"),
+        "no clipboard write reaches the terminal"
+    );
+    assert!(
+        !text.contains('\u{202e}'),
+        "no bidi override reaches the terminal"
+    );
+    // the only screen clears are the workbench's own (entering the alternate screen)
+    assert!(text.contains('␛'), "removed sequences are shown visibly");
+}
