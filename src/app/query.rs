@@ -34,6 +34,9 @@ pub struct Row {
     pub first_marker: Option<String>,
     #[serde(skip)]
     pub blind_hidden: bool,
+    /// Second marks are submitted (moderation awaits settlement).
+    #[serde(skip)]
+    pub second_done: bool,
 }
 
 /// Filters of `list`.
@@ -116,7 +119,8 @@ impl Workspace {
         };
         let mut st = self.conn().prepare_cached(
             "SELECT p.pk, p.id, p.learner_id, p.learner_name, r.id, r.version, p.submitted, p.status, p.assessor,
-                    p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker
+                    p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker,
+                    EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
              FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk
              WHERE (?1 IS NULL OR p.status = ?1) AND (?2 IS NULL OR r.id = ?2)
              ORDER BY p.id",
@@ -153,7 +157,8 @@ impl Workspace {
             .conn()
             .prepare_cached(
                 "SELECT p.pk, p.id, p.learner_id, p.learner_name, r.id, r.version, p.submitted, p.status, p.assessor,
-                        p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker
+                        p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker,
+                    EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
                  FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk WHERE p.pk = ?1",
             )?
             .query_row([h.pk], row_of)?;
@@ -284,7 +289,8 @@ impl Workspace {
         let mut out = Vec::new();
         let mut st = self.conn().prepare_cached(
             "SELECT p.pk, p.id, p.learner_id, p.learner_name, r.id, r.version, p.submitted, p.status, p.assessor,
-                    p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker
+                    p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker,
+                    EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
              FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk WHERE p.pk = ?1",
         )?;
         for (score, i) in hits {
@@ -366,6 +372,7 @@ fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         evidence_changed: r.get(12)?,
         rubric_pk: r.get(13)?,
         first_marker: r.get(14)?,
+        second_done: r.get(15)?,
         blind_hidden: false,
     })
 }

@@ -10,6 +10,10 @@ pub enum Ctx {
     Global,
     Queue,
     Assess,
+    /// The agreement statistics screen.
+    Stats,
+    /// The export screen.
+    Export,
 }
 
 /// What a key does.
@@ -42,6 +46,11 @@ pub enum Action {
     Coverage,
     OpenExternal,
     Refresh,
+    ModerationView,
+    StatsScreen,
+    ExportScreen,
+    Confirm,
+    Amend,
 }
 
 /// How a key is written in the help and hints.
@@ -75,142 +84,41 @@ macro_rules! b {
     };
 }
 
+#[rustfmt::skip]
 pub static TABLE: &[Binding] = &[
     b!(Global, "j/k ↓/↑", Action::Down, "move down / up"),
     b!(Global, "Home/End", Action::Top, "jump to the first / last"),
-    b!(
-        Global,
-        "PgUp/PgDn",
-        Action::PageDown,
-        "page up / down (scrolls evidence in the evidence pane)"
-    ),
+    b!(Global, "PgUp/PgDn", Action::PageDown, "page up / down (scrolls evidence in the evidence pane)"),
     b!(Global, "?  F1", Action::Help, "this help", "help"),
-    b!(
-        Global,
-        "q",
-        Action::Quit,
-        "quit (every change is already saved)",
-        "quit"
-    ),
-    b!(
-        Global,
-        "Esc",
-        Action::Back,
-        "back one screen, close a dialog, clear a filter"
-    ),
-    b!(
-        Queue,
-        "Enter",
-        Action::Open,
-        "open the selected portfolio",
-        "open"
-    ),
-    b!(
-        Queue,
-        "/",
-        Action::Search,
-        "fuzzy filter: narrows as you type; Enter keeps it, Esc clears it",
-        "filter"
-    ),
-    b!(
-        Queue,
-        "s",
-        Action::CycleStatus,
-        "filter by status (cycles)",
-        "status"
-    ),
-    b!(
-        Queue,
-        "r",
-        Action::CycleRubric,
-        "filter by rubric (cycles)",
-        "rubric"
-    ),
-    b!(
-        Queue,
-        "g",
-        Action::Refresh,
-        "reload the queue from the workspace"
-    ),
-    b!(
-        Assess,
-        "1–9",
-        Action::Level(0),
-        "choose the selected criterion's level (1 = lowest)",
-        "level"
-    ),
-    b!(
-        Assess,
-        "Space",
-        Action::ToggleGate,
-        "confirm / withdraw the selected gate",
-        "gate"
-    ),
-    b!(
-        Assess,
-        "S",
-        Action::Submit,
-        "submit: shows every level, the score and the outcome first",
-        "submit"
-    ),
-    b!(
-        Assess,
-        "Tab",
-        Action::NextPane,
-        "next pane: criteria, levels, evidence"
-    ),
-    b!(
-        Assess,
-        "Enter",
-        Action::Open,
-        "open: from a criterion to its evidence"
-    ),
-    b!(
-        Assess,
-        "] [",
-        Action::NextEvidence,
-        "next / previous piece of claimed evidence",
-        "evidence"
-    ),
-    b!(
-        Assess,
-        "t",
-        Action::Statement,
-        "the learner's reflective statement (t again: evidence)"
-    ),
-    b!(
-        Assess,
-        "v",
-        Action::Coverage,
-        "coverage: which criteria have claimed evidence"
-    ),
-    b!(
-        Assess,
-        "o",
-        Action::OpenExternal,
-        "open the evidence file with the system's opener"
-    ),
-    b!(
-        Assess,
-        "e",
-        Action::EditFeedback,
-        "edit the criterion's feedback ($EDITOR, or the built-in editor)",
-        "feedback"
-    ),
+    b!(Global, "q", Action::Quit, "quit (every change is already saved)", "quit"),
+    b!(Global, "Esc", Action::Back, "back one screen, close a dialog, clear a filter"),
+    b!(Queue, "Enter", Action::Open, "open the selected portfolio", "open"),
+    b!(Queue, "/", Action::Search, "fuzzy filter: narrows as you type; Enter keeps it, Esc clears it", "filter"),
+    b!(Queue, "s", Action::CycleStatus, "filter by status (cycles)", "status"),
+    b!(Queue, "r", Action::CycleRubric, "filter by rubric (cycles)", "rubric"),
+    b!(Queue, "m", Action::ModerationView, "moderator's queue: drawn portfolios and their stage (m again: all)", "moderation"),
+    b!(Queue, "a", Action::StatsScreen, "agreement statistics, with charts", "stats"),
+    b!(Queue, "x", Action::ExportScreen, "export released decisions", "export"),
+    b!(Queue, "g", Action::Refresh, "reload the queue from the workspace"),
+    b!(Assess, "1–9", Action::Level(0), "choose the selected criterion's level (1 = lowest)", "level"),
+    b!(Assess, "Space", Action::ToggleGate, "confirm / withdraw the selected gate", "gate"),
+    b!(Assess, "S", Action::Submit, "submit: shows every level, the score and the outcome first", "submit"),
+    b!(Assess, "Tab", Action::NextPane, "next pane: criteria, levels, evidence"),
+    b!(Assess, "Enter", Action::Open, "open: from a criterion to its evidence"),
+    b!(Assess, "] [", Action::NextEvidence, "next / previous piece of claimed evidence", "evidence"),
+    b!(Assess, "t", Action::Statement, "the learner's reflective statement (t again: evidence)"),
+    b!(Assess, "v", Action::Coverage, "coverage: which criteria have claimed evidence"),
+    b!(Assess, "o", Action::OpenExternal, "open the evidence file with the system's opener"),
+    b!(Assess, "e", Action::EditFeedback, "edit the criterion's feedback ($EDITOR, or the built-in editor)", "feedback"),
     b!(Assess, "c", Action::EditComment, "edit the overall comment"),
-    b!(
-        Assess,
-        "R",
-        Action::Refer,
-        "refer, or override the rule's outcome, with a written rationale"
-    ),
-    b!(
-        Assess,
-        "u",
-        Action::Undo,
-        "undo the last change (before submission)",
-        "undo"
-    ),
+    b!(Assess, "R", Action::Refer, "refer, or override the rule's outcome, with a written rationale"),
+    b!(Assess, "u", Action::Undo, "undo the last change (before submission)", "undo"),
+    b!(Assess, "C", Action::Confirm, "settlement: confirm the first decision"),
+    b!(Assess, "A", Action::Amend, "settlement: amend to the second marks, with a rationale"),
+    b!(Stats, "] [", Action::NextEvidence, "next / previous rubric", "rubric"),
+    b!(Stats, "g", Action::Refresh, "recompute"),
+    b!(Export, "Enter", Action::Open, "export the selected format (written under exports/ beside the database)", "export"),
+    b!(Export, "g", Action::Refresh, "recount what is ready"),
 ];
 
 /// The action of a key press in a context, if any.
@@ -241,6 +149,20 @@ pub fn action(ctx: Ctx, k: KeyEvent) -> Option<Action> {
             KeyCode::Char('s') => Some(Action::CycleStatus),
             KeyCode::Char('r') => Some(Action::CycleRubric),
             KeyCode::Char('g') => Some(Action::Refresh),
+            KeyCode::Char('m') => Some(Action::ModerationView),
+            KeyCode::Char('a') => Some(Action::StatsScreen),
+            KeyCode::Char('x') => Some(Action::ExportScreen),
+            _ => None,
+        },
+        Ctx::Stats => match k.code {
+            KeyCode::Char(']') | KeyCode::Char('n') | KeyCode::Tab => Some(Action::NextEvidence),
+            KeyCode::Char('[') | KeyCode::Char('p') => Some(Action::PrevEvidence),
+            KeyCode::Char('g') => Some(Action::Refresh),
+            _ => None,
+        },
+        Ctx::Export => match k.code {
+            KeyCode::Enter => Some(Action::Open),
+            KeyCode::Char('g') => Some(Action::Refresh),
             _ => None,
         },
         Ctx::Assess => match k.code {
@@ -258,6 +180,8 @@ pub fn action(ctx: Ctx, k: KeyEvent) -> Option<Action> {
             KeyCode::Char('R') => Some(Action::Refer),
             KeyCode::Char('u') => Some(Action::Undo),
             KeyCode::Char('S') => Some(Action::Submit),
+            KeyCode::Char('C') => Some(Action::Confirm),
+            KeyCode::Char('A') => Some(Action::Amend),
             _ => None,
         },
         Ctx::Global => None,

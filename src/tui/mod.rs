@@ -61,8 +61,11 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
         editor_command().is_some(),
     );
     let (tx, rx) = mpsc::channel::<Msg>();
+    let tx2 = tx.clone();
     let worker = runtime::spawn_filter_worker(tx);
-    let mut rt = Runtime::new(ws, model).with_filter_worker(worker);
+    let mut rt = Runtime::new(ws, model)
+        .with_filter_worker(worker)
+        .with_background(db.to_path_buf(), tx2);
 
     let mut terminal = ratatui::try_init()?;
     let _restore = Restore;

@@ -8,7 +8,9 @@ use crossterm::event::KeyEvent;
 
 use super::editor::TextArea;
 use super::theme::Theme;
+use crate::app::export::Format;
 use crate::app::mark::{Change, Phase, Sheet};
+use crate::app::moderation::RubricStats;
 use crate::app::query::{EvidenceItem, Row};
 use crate::domain::decision::{Evaluation, Outcome};
 use crate::domain::rubric::Rubric;
@@ -23,6 +25,8 @@ pub struct QueueRow {
     pub status: String,
     pub outcome: String,
     pub mine: bool,
+    /// For drawn portfolios: whether the second marks are in (awaiting settlement).
+    pub second_done: bool,
     /// What the fuzzy filter matches against.
     pub haystack: String,
 }
@@ -42,6 +46,7 @@ impl QueueRow {
                 (None, _) => String::new(),
             },
             mine: r.assessor.as_deref() == Some(user) || r.first_marker.as_deref() == Some(user),
+            second_done: r.second_done,
             haystack,
         }
     }
@@ -65,6 +70,20 @@ pub struct Queue {
     pub rubric_filter: Option<String>,
     pub rubrics: Vec<String>,
     pub counts: Vec<(String, i64)>,
+    /// The moderator's view: only drawn portfolios, with their stage.
+    pub moderation: bool,
+}
+
+impl QueueRow {
+    /// Where a portfolio stands in moderation, for the moderator's queue.
+    pub fn stage(&self) -> &'static str {
+        match (self.status.as_str(), self.second_done) {
+            ("sampled", false) => "awaiting second marks",
+            ("sampled", true) => "awaiting settlement",
+            ("moderated", _) => "settled",
+            _ => "",
+        }
+    }
 }
 
 /// Which pane of the assessment screen has the keyboard.
@@ -161,6 +180,10 @@ impl Assess {
         c.get(self.evidence_pos.min(c.len().saturating_sub(1)))
             .copied()
     }
+    /// The moderator's side-by-side settlement: second marks submitted, first marks visible.
+    pub fn settling(&self) -> bool {
+        self.phase == Phase::Second && self.status == "sampled" && self.sheet.decision.is_some()
+    }
     pub fn level_of(&self, criterion: &str) -> Option<&str> {
         self.sheet
             .marks
@@ -181,6 +204,8 @@ pub enum EditTarget {
     Feedback(String),
     Comment,
     Rationale(Outcome),
+    /// The rationale of amending a first decision to the second marks.
+    Amend,
 }
 
 #[derive(Debug, Clone)]
@@ -189,6 +214,8 @@ pub enum Dialog {
     Help { scroll: u16 },
     /// The submit confirmation.
     Submit,
+    /// Confirm the first decision (settlement).
+    Confirm,
     /// Choose an outcome over the rule's.
     Refer { choice: usize },
     /// The built-in editor.
@@ -201,6 +228,18 @@ pub enum Dialog {
 pub enum Screen {
     Queue,
     Assess,
+    Stats,
+    Export,
+}
+
+/// The export screen: what is ready per format, and the run in progress.
+#[derive(Debug, Clone, Default)]
+pub struct ExportView {
+    pub ready: Vec<(Format, usize)>,
+    pub selected: usize,
+    /// (done, total) while an export runs.
+    pub running: Option<(usize, usize)>,
+    pub result: Option<(String, bool)>,
 }
 
 /// Severity of the status message.
@@ -218,6 +257,10 @@ pub struct Model {
     pub screen: Screen,
     pub queue: Queue,
     pub assess: Option<Assess>,
+    pub stats: Vec<RubricStats>,
+    /// Which rubric the statistics screen shows.
+    pub stats_pos: usize,
+    pub export: ExportView,
     pub dialog: Option<Dialog>,
     pub message: Option<(String, Tone)>,
     pub width: u16,
@@ -236,6 +279,9 @@ impl Model {
             screen: Screen::Queue,
             queue: Queue::default(),
             assess: None,
+            stats: Vec::new(),
+            stats_pos: 0,
+            export: ExportView::default(),
             dialog: None,
             message: None,
             width: 80,
@@ -305,6 +351,16 @@ pub enum Msg {
     },
     /// The first-run notice.
     Notice(String),
+    StatsLoaded(Vec<RubricStats>),
+    ExportReady(Vec<(Format, usize)>),
+    ExportProgress {
+        done: usize,
+        total: usize,
+    },
+    /// An export finished: the summary, and whether it succeeded.
+    ExportDone(String, bool),
+    /// Moderation settled.
+    Settled(String),
 }
 
 /// Effects `update` asks for; the runtime performs them and answers with messages.
@@ -336,6 +392,13 @@ pub enum Cmd {
     OpenExternal {
         sha: String,
         name: String,
+    },
+    LoadStats,
+    LoadExport,
+    RunExport(Format),
+    /// Settle the open portfolio: confirm the first decision, or amend it with a rationale.
+    Settle {
+        amend: Option<String>,
     },
     /// Remember which portfolio is open (None: the queue), so a restart returns there.
     Remember {

@@ -8,6 +8,7 @@ use std::sync::mpsc::{Receiver, Sender};
 
 use super::model::{Assess, Cmd, Loaded, Lower, Model, Msg, Pane, QueueRow, Saved};
 use super::update::update;
+use crate::app::export::Format;
 use crate::app::mark::{self, Phase, head};
 use crate::app::query::{Filter, fuzzy_rank};
 use crate::app::{AppError, Workspace};
@@ -27,6 +28,9 @@ pub struct Runtime {
     haystacks: Arc<Vec<String>>,
     /// When set, fuzzy filtering runs on a worker thread and answers through the channel.
     filter_tx: Option<FilterTx>,
+    /// When set, exports run on a thread with their own connection to this database, and report
+    /// progress through the channel.
+    background: Option<(std::path::PathBuf, Sender<Msg>)>,
 }
 
 /// A fuzzy filter worker: always works on the newest request; narrows from the previous result
@@ -84,11 +88,18 @@ impl Runtime {
             model,
             haystacks: Arc::new(Vec::new()),
             filter_tx: None,
+            background: None,
         }
     }
 
     pub fn with_filter_worker(mut self, tx: FilterTx) -> Runtime {
         self.filter_tx = Some(tx);
+        self
+    }
+
+    /// Runs exports off the render path, on their own connection to `db`.
+    pub fn with_background(mut self, db: std::path::PathBuf, tx: Sender<Msg>) -> Runtime {
+        self.background = Some((db, tx));
         self
     }
 
@@ -210,6 +221,65 @@ impl Runtime {
                     Err(e) => vec![Msg::Failed(e.lines().join("; "))],
                 }
             }
+            Cmd::LoadStats => match self.ws.stats(None) {
+                Ok(s) => vec![Msg::StatsLoaded(s)],
+                Err(e) => vec![Msg::Failed(e.lines().join("; "))],
+            },
+            Cmd::LoadExport => match self.ws.ready(None) {
+                Ok(r) => vec![Msg::ExportReady(r)],
+                Err(e) => vec![Msg::Failed(e.lines().join("; "))],
+            },
+            Cmd::RunExport(format) => {
+                let out = self.export_target(format);
+                match &self.background {
+                    Some((db, tx)) => {
+                        let (db, tx, user) = (db.clone(), tx.clone(), self.ws.user.clone());
+                        std::thread::spawn(move || {
+                            let msg = match Workspace::open(&db, user) {
+                                Ok(mut ws) => {
+                                    run_export(&mut ws, format, &out, &mut |done, total| {
+                                        let _ = tx.send(Msg::ExportProgress { done, total });
+                                    })
+                                }
+                                Err(e) => Msg::ExportDone(e.lines().join("; "), false),
+                            };
+                            let _ = tx.send(msg);
+                        });
+                        vec![]
+                    }
+                    None => vec![run_export(&mut self.ws, format, &out, &mut |_, _| {})],
+                }
+            }
+            Cmd::Settle { amend } => {
+                let Some(a) = &self.model.assess else {
+                    return vec![];
+                };
+                let (id, version) = (a.id.clone(), a.version);
+                let how = if amend.is_some() {
+                    crate::app::moderation::Settle::Amend
+                } else {
+                    crate::app::moderation::Settle::Confirm
+                };
+                let amended = amend.is_some();
+                match self.ws.settle(&id, how, amend, Some(version)) {
+                    Ok(()) => {
+                        let mut out = Vec::new();
+                        if let Ok(a) = self.open(&id) {
+                            out.push(Msg::Opened(Box::new(a)));
+                        }
+                        out.push(Msg::Settled(format!(
+                            "{id} moderated: {}",
+                            if amended {
+                                "amended to the second marks"
+                            } else {
+                                "first decision confirmed"
+                            }
+                        )));
+                        out
+                    }
+                    Err(e) => vec![Msg::Failed(e.lines().join("; "))],
+                }
+            }
             Cmd::Remember { open } => {
                 let key = self.remember_key();
                 let _ = self.ws.remember(&key, open.as_deref());
@@ -323,6 +393,23 @@ impl Runtime {
         })
     }
 
+    /// Where the workbench writes an export: `exports/` beside the database.
+    fn export_target(&self, f: Format) -> std::path::PathBuf {
+        let base = self
+            .background
+            .as_ref()
+            .and_then(|(db, _)| db.parent().map(|p| p.to_path_buf()))
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| std::path::PathBuf::from("."))
+            .join("exports");
+        let stamp = crate::app::now().replace([':', '-'], "");
+        match f {
+            Format::Csv => base.join(format!("decisions-{stamp}.csv")),
+            Format::Jsonl => base.join(format!("decisions-{stamp}.jsonl")),
+            other => base.join(other.as_str()),
+        }
+    }
+
     /// Writes an evidence blob to a private temporary file for the system opener.
     pub fn export_blob(&self, sha: &str, name: &str) -> Result<std::path::PathBuf, AppError> {
         let bytes = self
@@ -344,6 +431,39 @@ impl Runtime {
         let path = dir.join(safe);
         std::fs::write(&path, bytes)?;
         Ok(path)
+    }
+}
+
+/// Runs one export and says how it went.
+fn run_export(
+    ws: &mut Workspace,
+    f: Format,
+    out: &std::path::Path,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Msg {
+    if let Some(dir) = if f.is_folder() {
+        Some(out)
+    } else {
+        out.parent()
+    } && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        return Msg::ExportDone(format!("cannot create {}: {e}", dir.display()), false);
+    }
+    match ws.export(f, out, None, false, progress) {
+        Ok(r) if r.count == 0 => {
+            Msg::ExportDone(format!("nothing new to export as {}", f.as_str()), true)
+        }
+        Ok(r) => Msg::ExportDone(
+            format!(
+                "exported {} decision(s) as {} to {} (batch {})",
+                r.count,
+                f.as_str(),
+                out.display(),
+                r.batch
+            ),
+            true,
+        ),
+        Err(e) => Msg::ExportDone(e.lines().join("; "), false),
     }
 }
 

@@ -135,6 +135,33 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             m.dialog = Some(Dialog::Notice(n));
             vec![]
         }
+        Msg::StatsLoaded(s) => {
+            m.stats = s;
+            m.stats_pos = m.stats_pos.min(m.stats.len().saturating_sub(1));
+            vec![]
+        }
+        Msg::ExportReady(r) => {
+            m.export.ready = r;
+            vec![]
+        }
+        Msg::ExportProgress { done, total } => {
+            m.export.running = Some((done, total));
+            vec![]
+        }
+        Msg::ExportDone(text, ok) => {
+            m.export.running = None;
+            m.export.result = Some((text.clone(), ok));
+            if ok {
+                m.good(text)
+            } else {
+                m.bad(text)
+            }
+            vec![Cmd::LoadExport]
+        }
+        Msg::Settled(text) => {
+            m.good(text);
+            vec![]
+        }
     }
 }
 
@@ -148,6 +175,8 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
     let ctx = match m.screen {
         Screen::Queue => Ctx::Queue,
         Screen::Assess => Ctx::Assess,
+        Screen::Stats => Ctx::Stats,
+        Screen::Export => Ctx::Export,
     };
     let Some(action) = keys::action(ctx, k) else {
         return vec![];
@@ -166,6 +195,8 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
     match m.screen {
         Screen::Queue => queue_action(m, action),
         Screen::Assess => assess_action(m, action),
+        Screen::Stats => stats_action(m, action),
+        Screen::Export => export_action(m, action),
     }
 }
 
@@ -187,6 +218,14 @@ fn dialog_key(m: &mut Model, d: Dialog, k: KeyEvent) -> Vec<Cmd> {
             vec![]
         }
         Dialog::Notice(_) => vec![],
+        Dialog::Confirm => match k.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => vec![Cmd::Settle { amend: None }],
+            KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => vec![],
+            _ => {
+                m.dialog = Some(Dialog::Confirm);
+                vec![]
+            }
+        },
         Dialog::Submit => match k.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => {
                 if let Some(a) = &mut m.assess {
@@ -265,6 +304,13 @@ fn finish_edit(m: &mut Model, target: EditTarget, text: String) -> Vec<Cmd> {
     let change = match target {
         EditTarget::Feedback(c) => Change::Feedback(c, Some(text)),
         EditTarget::Comment => Change::Comment(Some(text)),
+        EditTarget::Amend => {
+            if text.trim().is_empty() {
+                m.bad("amending needs a written rationale; nothing changed");
+                return vec![];
+            }
+            return vec![Cmd::Settle { amend: Some(text) }];
+        }
         EditTarget::Rationale(o) => {
             if text.trim().is_empty() {
                 m.bad("a referral or override needs a written rationale; nothing changed");
@@ -330,11 +376,14 @@ pub fn recompute(m: &mut Model) {
         None => Box::new(0..q.rows.len()),
     };
     let (st, rb) = (q.status_filter.clone(), q.rubric_filter.clone());
+    let moderation = q.moderation;
     let rows = &q.rows;
     q.visible = base
         .filter(|&i| {
             let r = &rows[i];
-            st.as_ref().is_none_or(|s| &r.status == s) && rb.as_ref().is_none_or(|x| &r.rubric == x)
+            st.as_ref().is_none_or(|s| &r.status == s)
+                && rb.as_ref().is_none_or(|x| &r.rubric == x)
+                && (!moderation || r.status == "sampled")
         })
         .collect();
     q.selected = q.selected.min(q.visible.len().saturating_sub(1));
@@ -406,6 +455,68 @@ fn queue_action(m: &mut Model, a: Action) -> Vec<Cmd> {
             m.info(format!("rubric: {label}"));
         }
         Action::Refresh => return vec![Cmd::LoadQueue { select: None }],
+        Action::ModerationView => {
+            q.moderation = !q.moderation;
+            q.selected = 0;
+            let on = q.moderation;
+            recompute(m);
+            m.info(if on {
+                "moderator's queue: drawn portfolios awaiting second marks or settlement (m: all)"
+            } else {
+                "all portfolios"
+            });
+        }
+        Action::StatsScreen => {
+            m.screen = Screen::Stats;
+            m.message = None;
+            return vec![Cmd::LoadStats];
+        }
+        Action::ExportScreen => {
+            m.screen = Screen::Export;
+            m.message = None;
+            m.export.result = None;
+            return vec![Cmd::LoadExport];
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+fn stats_action(m: &mut Model, a: Action) -> Vec<Cmd> {
+    let n = m.stats.len().max(1);
+    match a {
+        Action::NextEvidence | Action::Down => m.stats_pos = (m.stats_pos + 1) % n,
+        Action::PrevEvidence | Action::Up => m.stats_pos = (m.stats_pos + n - 1) % n,
+        Action::Refresh => return vec![Cmd::LoadStats],
+        Action::Back => m.screen = Screen::Queue,
+        _ => {}
+    }
+    vec![]
+}
+
+fn export_action(m: &mut Model, a: Action) -> Vec<Cmd> {
+    let e = &mut m.export;
+    let n = e.ready.len();
+    match a {
+        Action::Down => e.selected = (e.selected + 1).min(n.saturating_sub(1)),
+        Action::Up => e.selected = e.selected.saturating_sub(1),
+        Action::Refresh => return vec![Cmd::LoadExport],
+        Action::Back if e.running.is_none() => {
+            m.screen = Screen::Queue;
+            return vec![Cmd::LoadQueue { select: None }];
+        }
+        Action::Open if e.running.is_none() => {
+            if let Some((f, k)) = e.ready.get(e.selected).copied() {
+                if k == 0 {
+                    let msg = format!("nothing new to export as {}", f.as_str());
+                    m.info(msg);
+                    return vec![];
+                }
+                e.running = Some((0, k));
+                e.result = None;
+                return vec![Cmd::RunExport(f)];
+            }
+        }
         _ => {}
     }
     vec![]
@@ -663,7 +774,27 @@ fn assess_action(m: &mut Model, act: Action) -> Vec<Cmd> {
                 }
             }
         }
-        Action::Search | Action::CycleStatus | Action::CycleRubric | Action::Refresh => {}
+        Action::Confirm | Action::Amend => {
+            if !a.settling() {
+                m.info("C and A settle a second-marked portfolio: submit the second marks first");
+                return vec![];
+            }
+            if act == Action::Confirm {
+                m.dialog = Some(Dialog::Confirm);
+            } else {
+                m.dialog = Some(Dialog::Edit {
+                    target: EditTarget::Amend,
+                    area: TextArea::new(""),
+                });
+            }
+        }
+        Action::Search
+        | Action::CycleStatus
+        | Action::CycleRubric
+        | Action::Refresh
+        | Action::ModerationView
+        | Action::StatsScreen
+        | Action::ExportScreen => {}
         Action::Quit | Action::Help => {}
     }
     // Remember where the marker is, so a restart returns to the same criterion.

@@ -46,9 +46,30 @@ pub fn view(m: &Model, f: &mut Frame) {
     match (m.screen, &m.assess) {
         (Screen::Assess, Some(a)) => {
             title_bar(m, f, title, &assess_title(a));
-            assess(m, a, f, body);
+            if a.settling() {
+                settlement(m, a, f, body);
+            } else {
+                assess(m, a, f, body);
+            }
             assess_status(m, a, f, status);
             hint_bar(m, f, hints, Ctx::Assess);
+        }
+        (Screen::Stats, _) => {
+            title_bar(
+                m,
+                f,
+                title,
+                "assay · agreement between first and second marks",
+            );
+            stats_screen(m, f, body);
+            plain_status(m, f, status);
+            hint_bar(m, f, hints, Ctx::Stats);
+        }
+        (Screen::Export, _) => {
+            title_bar(m, f, title, "assay · export released decisions");
+            export_screen(m, f, body);
+            plain_status(m, f, status);
+            hint_bar(m, f, hints, Ctx::Export);
         }
         _ => {
             title_bar(m, f, title, &format!("assay · queue · {}", m.db_name));
@@ -93,12 +114,21 @@ fn title_bar(m: &Model, f: &mut Frame, area: Rect, text: &str) {
 
 fn hint_bar(m: &Model, f: &mut Frame, area: Rect, ctx: Ctx) {
     let mut spans = Vec::new();
+    let settling = m.screen == Screen::Assess && m.assess.as_ref().is_some_and(|a| a.settling());
     let hints: Vec<(&str, &str)> = if m.screen == Screen::Queue && m.queue.typing {
         vec![
             ("type", "filter"),
             ("Enter", "keep"),
             ("Esc", "clear"),
             ("↓/↑", "move"),
+        ]
+    } else if settling {
+        vec![
+            ("C", "confirm first decision"),
+            ("A", "amend to second marks"),
+            ("Esc", "back"),
+            ("?", "help"),
+            ("q", "quit"),
         ]
     } else {
         keys::hints(ctx)
@@ -203,12 +233,9 @@ fn queue(m: &Model, f: &mut Frame, area: Rect) {
                 "referred" => th.bad(),
                 _ => th.dim(),
             };
-            let cells = vec![
-                Cell::from(format!("{mark}{}", r.id)),
-                Cell::from(r.learner.clone()),
-                Cell::from(r.rubric.clone()),
-                Cell::from(r.submitted.clone()),
-                Cell::from(r.status.clone()),
+            let last = if q.moderation {
+                Cell::from(r.stage())
+            } else {
                 Cell::from(Span::styled(
                     r.outcome.clone(),
                     if pos == q.selected {
@@ -216,13 +243,38 @@ fn queue(m: &Model, f: &mut Frame, area: Rect) {
                     } else {
                         outcome_style
                     },
-                )),
+                ))
+            };
+            let cells = vec![
+                Cell::from(format!("{mark}{}", r.id)),
+                Cell::from(r.learner.clone()),
+                Cell::from(r.rubric.clone()),
+                Cell::from(r.submitted.clone()),
+                Cell::from(r.status.clone()),
+                last,
             ];
             Row::new(cells).style(style)
         })
         .collect();
-    let header = vec![" ID", "LEARNER", "RUBRIC", "SUBMITTED", "STATUS", "OUTCOME"];
-    let widths: Vec<Constraint> = if wide {
+    let header = vec![
+        " ID",
+        "LEARNER",
+        "RUBRIC",
+        "SUBMITTED",
+        "STATUS",
+        if q.moderation { "STAGE" } else { "OUTCOME" },
+    ];
+    let last_w = if q.moderation { 21 } else { 9 };
+    let widths: Vec<Constraint> = if q.moderation {
+        vec![
+            Constraint::Length(12),
+            Constraint::Fill(1),
+            Constraint::Fill(1),
+            Constraint::Length(10),
+            Constraint::Length(8),
+            Constraint::Length(last_w),
+        ]
+    } else if wide {
         vec![
             Constraint::Length(15),
             Constraint::Fill(2),
@@ -827,6 +879,48 @@ fn dialog(m: &Model, d: &Dialog, f: &mut Frame, area: Rect) {
             let Some(a) = &m.assess else { return };
             submit_dialog(m, a, f, area);
         }
+        Dialog::Confirm => {
+            let Some(a) = &m.assess else { return };
+            let r = centered(area, 64, 8);
+            f.render_widget(Clear, r);
+            let block =
+                Block::bordered().title(Span::styled(" Confirm the first decision? ", th.title()));
+            let first = a
+                .first
+                .as_ref()
+                .and_then(|s| s.decision.as_ref())
+                .map(|d| {
+                    format!(
+                        "{}{}, score {:.2}",
+                        d.outcome,
+                        d.grade
+                            .as_ref()
+                            .map(|g| format!(" ({g})"))
+                            .unwrap_or_default(),
+                        d.score
+                    )
+                })
+                .unwrap_or_else(|| "—".into());
+            let lines = vec![
+                Line::from(format!("{} keeps the assessor's decision: {first}.", a.id)),
+                Line::from(
+                    "The settlement is recorded in the audit chain; the portfolio becomes moderated.",
+                ),
+                Line::from(""),
+                Line::from(vec![
+                    Span::styled(" y ", th.key()),
+                    Span::raw("confirm   "),
+                    Span::styled(" n/Esc ", th.key()),
+                    Span::raw("cancel"),
+                ]),
+            ];
+            f.render_widget(
+                Paragraph::new(lines)
+                    .block(block)
+                    .wrap(Wrap { trim: false }),
+                r,
+            );
+        }
         Dialog::Refer { choice } => {
             let Some(a) = &m.assess else { return };
             let r = centered(area, 64, 11);
@@ -876,6 +970,9 @@ fn dialog(m: &Model, d: &Dialog, f: &mut Frame, area: Rect) {
                 EditTarget::Feedback(c) => format!(" Feedback on {c} "),
                 EditTarget::Comment => " Overall comment ".to_string(),
                 EditTarget::Rationale(o) => format!(" Rationale for {o} "),
+                EditTarget::Amend => {
+                    " Why amend the first decision to the second marks? ".to_string()
+                }
             };
             let block = Block::bordered()
                 .title(Span::styled(what, th.title()))
@@ -1005,4 +1102,413 @@ fn submit_dialog(m: &Model, a: &Assess, f: &mut Frame, area: Rect) {
             .wrap(Wrap { trim: false }),
         r,
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settlement, statistics, export
+// ---------------------------------------------------------------------------------------------
+
+/// The moderator's side-by-side view: first and second marks per criterion, differences marked.
+fn settlement(m: &Model, a: &Assess, f: &mut Frame, area: Rect) {
+    let th = m.theme;
+    let block = Block::bordered()
+        .border_style(th.border(true))
+        .title(Span::styled(
+            " Settlement: first marks beside second marks ",
+            th.title(),
+        ));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let empty = crate::app::mark::Sheet::default();
+    let first = a.first.as_ref().unwrap_or(&empty);
+    let label = |s: &crate::app::mark::Sheet, c: &crate::domain::rubric::Criterion| {
+        s.marks
+            .get(&c.id)
+            .and_then(|(l, _)| l.as_deref())
+            .and_then(|l| c.level(l))
+            .map(|(i, l)| {
+                format!(
+                    "{} {}/{} ({} pts)",
+                    clip(&l.label, 18),
+                    i + 1,
+                    c.levels.len(),
+                    l.points
+                )
+            })
+            .unwrap_or_else(|| "—".into())
+    };
+    let mut rows: Vec<Row> = Vec::new();
+    let mut differ = 0;
+    for c in &a.rubric.criteria {
+        let (x, y) = (label(first, c), label(&a.sheet, c));
+        let same = first.marks.get(&c.id).map(|v| &v.0) == a.sheet.marks.get(&c.id).map(|v| &v.0);
+        if !same {
+            differ += 1;
+        }
+        let style = if same { Style::default() } else { th.warn() };
+        rows.push(
+            Row::new(vec![
+                Cell::from(if same { "  " } else { "≠ " }),
+                Cell::from(clip(&format!("{} {}", c.id, c.title), 30)),
+                Cell::from(x),
+                Cell::from(y),
+            ])
+            .style(style),
+        );
+    }
+    for g in &a.rubric.gates {
+        let (x, y) = (first.gates.contains(&g.id), a.sheet.gates.contains(&g.id));
+        let yes = |b: bool| {
+            if b {
+                "[x] confirmed"
+            } else {
+                "[ ] not confirmed"
+            }
+        };
+        rows.push(
+            Row::new(vec![
+                Cell::from(if x == y { "  " } else { "≠ " }),
+                Cell::from(format!("gate {}", g.id)),
+                Cell::from(yes(x)),
+                Cell::from(yes(y)),
+            ])
+            .style(if x == y { Style::default() } else { th.warn() }),
+        );
+    }
+    let dec = |s: &crate::app::mark::Sheet| {
+        s.decision
+            .as_ref()
+            .map(|d| {
+                format!(
+                    "{}{} · {:.2}",
+                    d.outcome,
+                    d.grade
+                        .as_ref()
+                        .map(|g| format!(" ({g})"))
+                        .unwrap_or_default(),
+                    d.score
+                )
+            })
+            .unwrap_or_else(|| "—".into())
+    };
+    let same_outcome = first.decision.as_ref().map(|d| &d.outcome)
+        == a.sheet.decision.as_ref().map(|d| &d.outcome);
+    rows.push(Row::new(vec![
+        Cell::from(""),
+        Cell::from(""),
+        Cell::from(""),
+        Cell::from(""),
+    ]));
+    rows.push(
+        Row::new(vec![
+            Cell::from(if same_outcome { "  " } else { "≠ " }),
+            Cell::from("decision · score"),
+            Cell::from(dec(first)),
+            Cell::from(dec(&a.sheet)),
+        ])
+        .style(if same_outcome { th.good() } else { th.bad() }),
+    );
+    let who = |s: &crate::app::mark::Sheet, fallback: &str| {
+        s.marker
+            .clone()
+            .map(|m| sanitize_line(&m))
+            .unwrap_or_else(|| fallback.to_string())
+    };
+    let header = Row::new(vec![
+        "".to_string(),
+        "criterion".to_string(),
+        format!("first — {}", who(first, "assessor")),
+        format!("second — {}", who(&a.sheet, "moderator")),
+    ])
+    .style(th.dim().add_modifier(Modifier::BOLD));
+    let [table_area, foot] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(inner);
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(2),
+            Constraint::Fill(3),
+            Constraint::Fill(3),
+            Constraint::Fill(3),
+        ],
+    )
+    .header(header)
+    .column_spacing(1);
+    f.render_widget(table, table_area);
+    let summary = vec![
+        Line::from(Span::styled(
+            format!(
+                "{differ} criterion/gate difference(s); outcomes {}.",
+                if same_outcome { "agree" } else { "differ" }
+            ),
+            if differ == 0 && same_outcome {
+                th.good()
+            } else {
+                th.warn()
+            },
+        )),
+        Line::from(vec![
+            Span::styled(" C ", th.key()),
+            Span::raw("confirm the first decision   "),
+            Span::styled(" A ", th.key()),
+            Span::raw("amend it to the second marks (with a rationale)"),
+        ]),
+    ];
+    f.render_widget(Paragraph::new(summary).wrap(Wrap { trim: false }), foot);
+}
+
+fn plain_status(m: &Model, f: &mut Frame, area: Rect) {
+    let th = m.theme;
+    let mut spans = vec![Span::styled(
+        format!(" {} ", sanitize_line(&m.user)),
+        th.status_bar(),
+    )];
+    if let Some((msg, tone)) = &m.message {
+        spans.push(Span::styled(
+            format!(" {} ", sanitize_line(msg)),
+            tone_style(th, *tone),
+        ));
+    }
+    f.render_widget(
+        Paragraph::new(Line::from(spans)).style(th.status_bar()),
+        area,
+    );
+}
+
+fn pct(v: Option<f64>) -> u64 {
+    v.map(|x| (x.clamp(0.0, 1.0) * 100.0).round() as u64)
+        .unwrap_or(0)
+}
+
+fn fig(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into())
+}
+
+/// Agreement per criterion as bar charts, the outcome's agreement, and each assessor's severity
+/// or leniency as a bar either side of zero.
+fn stats_screen(m: &Model, f: &mut Frame, area: Rect) {
+    use ratatui::widgets::{Bar, BarChart, BarGroup};
+    let th = m.theme;
+    let Some(s) = m.stats.get(m.stats_pos) else {
+        f.render_widget(
+            Paragraph::new("No decisions yet: statistics appear once portfolios are submitted and second-marked.")
+                .style(th.dim())
+                .wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    };
+    let [head, charts, assessors] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(8),
+        Constraint::Length((s.assessors.len() as u16 + 2).min(area.height / 3).max(3)),
+    ])
+    .areas(area);
+    let head_lines = vec![
+        Line::from(vec![
+            Span::styled(format!(" {}@{} ", s.rubric, s.version), th.title()),
+            Span::raw(format!(
+                "· {} moderated pair(s) · rubric {}/{} (] [ to change)",
+                s.pairs,
+                m.stats_pos + 1,
+                m.stats.len()
+            )),
+        ]),
+        Line::from(Span::styled(
+            format!(
+                " outcome: exact {} · kappa {}   (Landis & Koch: 0.41–0.60 moderate, 0.61–0.80 substantial, > 0.80 almost perfect)",
+                fig(s.outcome.exact),
+                fig(s.outcome.kappa)
+            ),
+            th.dim(),
+        )),
+    ];
+    f.render_widget(Paragraph::new(head_lines), head);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(charts);
+    let bar_w =
+        (left.width.saturating_sub(2) / (s.criteria.len().max(1) as u16 * 2 + 1)).clamp(1, 6);
+    let groups: Vec<BarGroup> = s
+        .criteria
+        .iter()
+        .map(|c| {
+            BarGroup::default()
+                .label(Line::from(clip(&c.id, (bar_w * 2) as usize)))
+                .bars(&[
+                    Bar::default()
+                        .value(pct(c.stats.exact))
+                        .text_value(fig(c.stats.exact))
+                        .style(th.good()),
+                    Bar::default()
+                        .value(pct(c.stats.adjacent))
+                        .text_value(fig(c.stats.adjacent))
+                        .style(th.dim()),
+                ])
+        })
+        .collect();
+    let mut exact = BarChart::default()
+        .block(Block::bordered().title(Span::styled(
+            " exact (green) / adjacent agreement ",
+            th.dim(),
+        )))
+        .bar_width(bar_w)
+        .bar_gap(1)
+        .group_gap(1)
+        .max(100);
+    for g in groups {
+        exact = exact.data(g);
+    }
+    f.render_widget(exact, left);
+    let groups: Vec<BarGroup> = s
+        .criteria
+        .iter()
+        .map(|c| {
+            BarGroup::default()
+                .label(Line::from(clip(&c.id, (bar_w * 2) as usize)))
+                .bars(&[
+                    Bar::default()
+                        .value(pct(c.stats.weighted_kappa))
+                        .text_value(fig(c.stats.weighted_kappa))
+                        .style(th.title()),
+                    Bar::default()
+                        .value(pct(c.stats.alpha))
+                        .text_value(fig(c.stats.alpha))
+                        .style(th.warn()),
+                ])
+        })
+        .collect();
+    let mut kappa = BarChart::default()
+        .block(Block::bordered().title(Span::styled(
+            " weighted kappa / Krippendorff's alpha ",
+            th.dim(),
+        )))
+        .bar_width(bar_w)
+        .bar_gap(1)
+        .group_gap(1)
+        .max(100);
+    for g in groups {
+        kappa = kappa.data(g);
+    }
+    f.render_widget(kappa, right);
+    // assessors: mean score difference from the moderators, a bar either side of zero
+    let block = Block::bordered().title(Span::styled(
+        " assessors: mean score difference from moderators (right = lenient, left = severe) · share changed ",
+        th.dim(),
+    ));
+    let inner = block.inner(assessors);
+    f.render_widget(block, assessors);
+    let half = (inner.width.saturating_sub(44) / 2).max(4) as f64;
+    let lines: Vec<Line> = s
+        .assessors
+        .iter()
+        .map(|a| {
+            let d = a.mean_score_difference.unwrap_or(0.0);
+            let n = ((d.abs() / 20.0).min(1.0) * half).round() as usize;
+            let (l, r) = if d < 0.0 {
+                (
+                    format!("{}{}", " ".repeat(half as usize - n), "█".repeat(n)),
+                    " ".repeat(half as usize),
+                )
+            } else {
+                (
+                    " ".repeat(half as usize),
+                    format!("{}{}", "█".repeat(n), " ".repeat(half as usize - n)),
+                )
+            };
+            Line::from(vec![
+                Span::raw(format!("{:<14}", clip(&sanitize_line(&a.assessor), 14))),
+                Span::styled(l, th.bad()),
+                Span::raw("│"),
+                Span::styled(r, th.good()),
+                Span::raw(format!(
+                    " {:>+6} · {} moderated of {} · changed {}",
+                    a.mean_score_difference
+                        .map(|x| format!("{x:.1}"))
+                        .unwrap_or_else(|| "—".into()),
+                    a.moderated,
+                    a.marked,
+                    a.changed
+                        .map(|x| format!("{:.0}%", x * 100.0))
+                        .unwrap_or_else(|| "—".into())
+                )),
+            ])
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn export_screen(m: &Model, f: &mut Frame, area: Rect) {
+    use ratatui::widgets::Gauge;
+    let th = m.theme;
+    let e = &m.export;
+    let [list, gauge, result] = Layout::vertical([
+        Constraint::Length(e.ready.len() as u16 + 3),
+        Constraint::Length(3),
+        Constraint::Min(1),
+    ])
+    .areas(area);
+    let about = |f: crate::app::export::Format| match f {
+        crate::app::export::Format::Obv3 => {
+            "Open Badges 3.0 credentials, one JSON file per awarded decision"
+        }
+        crate::app::export::Format::Elm => {
+            "European Learning Model credentials, one JSON-LD file per awarded decision"
+        }
+        crate::app::export::Format::Csv => "one CSV row per decision, for student records",
+        crate::app::export::Format::Jsonl => "one complete JSON record per line",
+        crate::app::export::Format::Feedback => "one Markdown letter per learner",
+    };
+    let rows: Vec<Row> = e
+        .ready
+        .iter()
+        .enumerate()
+        .map(|(i, (f, n))| {
+            let style = if i == e.selected {
+                th.selected()
+            } else {
+                Style::default()
+            };
+            Row::new(vec![
+                Cell::from(f.as_str()),
+                Cell::from(format!("{n} ready")),
+                Cell::from(about(*f)),
+            ])
+            .style(style)
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(9),
+            Constraint::Length(10),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(Row::new(vec!["format", "new", "what"]).style(th.dim().add_modifier(Modifier::BOLD)))
+    .block(Block::bordered().title(Span::styled(
+        " released decisions not yet exported, per format ",
+        th.dim(),
+    )));
+    f.render_widget(table, list);
+    if let Some((done, total)) = e.running {
+        let ratio = if total == 0 {
+            0.0
+        } else {
+            done as f64 / total as f64
+        };
+        let g = Gauge::default()
+            .block(Block::bordered().title(" exporting "))
+            .gauge_style(th.good())
+            .ratio(ratio.clamp(0.0, 1.0))
+            .label(format!("{done}/{total}"));
+        f.render_widget(g, gauge);
+    }
+    if let Some((text, ok)) = &e.result {
+        f.render_widget(
+            Paragraph::new(sanitize_line(text))
+                .style(if *ok { th.good() } else { th.bad() })
+                .wrap(Wrap { trim: true }),
+            result,
+        );
+    }
 }
