@@ -116,3 +116,94 @@ fn help_scrolls_to_the_end() {
     }
     insta::assert_snapshot!("help_80x24_scrolled", draw(&rt, 80, 24).backend());
 }
+
+/// A workspace where ann has submitted two data-literacy decisions and mo drew both; mo has
+/// second-marked P-2026-0042 (levels apart on C1 and C5).
+fn moderated(w: u16, h: u16) -> (tempfile::TempDir, Runtime) {
+    use assay::app::mark::{Change, Phase};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    {
+        let mut ann = Workspace::open(&db, "ann".into()).unwrap();
+        assay::app::seed::seed(&mut ann).unwrap();
+        let marks = [
+            (
+                "P-2026-0042",
+                ["exceeds", "meets", "meets", "meets", "meets"],
+            ),
+            (
+                "P-2026-0043",
+                ["developing", "developing", "not-yet", "not-yet", "not-yet"],
+            ),
+        ];
+        for (id, levels) in marks {
+            for (c, l) in ["C1", "C2", "C3", "C4", "C5"].iter().zip(levels) {
+                let change = Change::Level(c.to_string(), Some(l.into()));
+                ann.save(id, Phase::First, &change, None).unwrap();
+            }
+            for g in ["identity", "authenticity", "currency", "confidentiality"] {
+                ann.save(id, Phase::First, &Change::Gate(g.into(), true), None)
+                    .unwrap();
+            }
+            ann.submit(id, Phase::First, None, None, None).unwrap();
+        }
+        let mut mo = Workspace::open(&db, "mo".into()).unwrap();
+        mo.draw_sample(Some("data-literacy-practitioner"), Some(7))
+            .unwrap();
+        let second = ["meets", "meets", "meets", "meets", "exceeds"];
+        for (c, l) in ["C1", "C2", "C3", "C4", "C5"].iter().zip(second) {
+            let change = Change::Level(c.to_string(), Some(l.into()));
+            mo.save("P-2026-0042", Phase::Second, &change, None)
+                .unwrap();
+        }
+        for g in ["identity", "authenticity", "currency", "confidentiality"] {
+            mo.save(
+                "P-2026-0042",
+                Phase::Second,
+                &Change::Gate(g.into(), true),
+                None,
+            )
+            .unwrap();
+        }
+        mo.submit("P-2026-0042", Phase::Second, None, None, None)
+            .unwrap();
+    }
+    let ws = Workspace::open(&db, "mo".into()).unwrap();
+    let model = Model::new("mo".into(), "w.db".into(), Theme { mono: true }, false);
+    let mut rt = Runtime::new(ws, model);
+    rt.dispatch(Msg::Resize(w, h));
+    rt.start();
+    (dir, rt)
+}
+
+#[test]
+fn moderation_screens() {
+    for (w, h) in SIZES {
+        let (_d, mut rt) = moderated(w, h);
+        keys(&mut rt, "m");
+        insta::assert_snapshot!(
+            format!("moderation_queue_{w}x{h}"),
+            draw(&rt, w, h).backend()
+        );
+        // the drawn portfolio without second marks opens blind
+        keys(&mut rt, "j\n");
+        let a = rt.model.assess.as_ref().unwrap();
+        assert_eq!(a.id, "P-2026-0043");
+        assert!(a.blind && a.first.is_none());
+        insta::assert_snapshot!(format!("blind_{w}x{h}"), draw(&rt, w, h).backend());
+        keys(&mut rt, "\u{1b}k\n");
+        assert!(rt.model.assess.as_ref().unwrap().settling());
+        insta::assert_snapshot!(format!("settlement_{w}x{h}"), draw(&rt, w, h).backend());
+    }
+}
+
+#[test]
+fn statistics_and_export_screens() {
+    for (w, h) in SIZES {
+        let (_d, mut rt) = moderated(w, h);
+        keys(&mut rt, "a");
+        insta::assert_snapshot!(format!("stats_{w}x{h}"), draw(&rt, w, h).backend());
+        keys(&mut rt, "\u{1b}x");
+        insta::assert_snapshot!(format!("export_{w}x{h}"), draw(&rt, w, h).backend());
+    }
+}

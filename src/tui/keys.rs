@@ -190,12 +190,14 @@ pub fn action(ctx: Ctx, k: KeyEvent) -> Option<Action> {
 
 /// The hints for the status line of a screen.
 pub fn hints(ctx: Ctx) -> Vec<(&'static str, &'static str)> {
-    // The screen's own keys first, then the ones that work everywhere.
+    // Help first, so it is never cut off; then the screen's own keys; then the global ones.
+    let help = TABLE.iter().filter(|b| b.action == Action::Help);
     let own = TABLE.iter().filter(|b| b.ctx == ctx);
     let global = TABLE
         .iter()
-        .filter(|b| b.ctx == Ctx::Global && ctx != Ctx::Global);
-    own.chain(global)
+        .filter(|b| b.ctx == Ctx::Global && ctx != Ctx::Global && b.action != Action::Help);
+    help.chain(own)
+        .chain(global)
         .filter_map(|b| b.hint.map(|h| (short_key(b.keys), h)))
         .collect()
 }

@@ -1326,8 +1326,12 @@ fn stats_screen(m: &Model, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(head_lines), head);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(charts);
-    let bar_w =
-        (left.width.saturating_sub(2) / (s.criteria.len().max(1) as u16 * 2 + 1)).clamp(1, 6);
+    // Two bars a criterion, a gap between groups; values written on the bars when they fit.
+    let n = s.criteria.len().max(1) as u16;
+    let inner_w = left.width.saturating_sub(2);
+    let bar_w = (inner_w.saturating_sub(n * 2) / (n * 2)).clamp(1, 6);
+    let bar_gap = u16::from(bar_w >= 3);
+    let show = |v: Option<f64>| if bar_w >= 4 { fig(v) } else { String::new() };
     let groups: Vec<BarGroup> = s
         .criteria
         .iter()
@@ -1337,11 +1341,11 @@ fn stats_screen(m: &Model, f: &mut Frame, area: Rect) {
                 .bars(&[
                     Bar::default()
                         .value(pct(c.stats.exact))
-                        .text_value(fig(c.stats.exact))
+                        .text_value(show(c.stats.exact))
                         .style(th.good()),
                     Bar::default()
                         .value(pct(c.stats.adjacent))
-                        .text_value(fig(c.stats.adjacent))
+                        .text_value(show(c.stats.adjacent))
                         .style(th.dim()),
                 ])
         })
@@ -1352,7 +1356,7 @@ fn stats_screen(m: &Model, f: &mut Frame, area: Rect) {
             th.dim(),
         )))
         .bar_width(bar_w)
-        .bar_gap(1)
+        .bar_gap(bar_gap)
         .group_gap(1)
         .max(100);
     for g in groups {
@@ -1368,11 +1372,11 @@ fn stats_screen(m: &Model, f: &mut Frame, area: Rect) {
                 .bars(&[
                     Bar::default()
                         .value(pct(c.stats.weighted_kappa))
-                        .text_value(fig(c.stats.weighted_kappa))
+                        .text_value(show(c.stats.weighted_kappa))
                         .style(th.title()),
                     Bar::default()
                         .value(pct(c.stats.alpha))
-                        .text_value(fig(c.stats.alpha))
+                        .text_value(show(c.stats.alpha))
                         .style(th.warn()),
                 ])
         })
@@ -1383,7 +1387,7 @@ fn stats_screen(m: &Model, f: &mut Frame, area: Rect) {
             th.dim(),
         )))
         .bar_width(bar_w)
-        .bar_gap(1)
+        .bar_gap(bar_gap)
         .group_gap(1)
         .max(100);
     for g in groups {
