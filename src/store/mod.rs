@@ -17,6 +17,16 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// How long a writer waits for another process's transaction before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The wait in force: [`BUSY_TIMEOUT`], or `ASSAY_BUSY_TIMEOUT_MS` when set (for tests and for
+/// sites that prefer to fail fast).
+pub fn busy_timeout() -> Duration {
+    std::env::var("ASSAY_BUSY_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(BUSY_TIMEOUT)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
@@ -28,8 +38,8 @@ pub enum StoreError {
         known: i64,
     },
     #[error(
-        "the workspace database is busy: another assay process has held a write lock for over {}s; finish or close it and try again",
-        BUSY_TIMEOUT.as_secs()
+        "the workspace database is busy: another process has held its write lock for over {:.1}s (an import, an export or a long write in another assay); wait for it to finish, then try again",
+        busy_timeout().as_secs_f64()
     )]
     Busy,
     #[error("cannot open the workspace {path}: {source}")]
@@ -107,7 +117,7 @@ impl Store {
 
     fn configure(&mut self, path: &Path) -> Result<()> {
         let c = &self.conn;
-        c.busy_timeout(BUSY_TIMEOUT)?;
+        c.busy_timeout(busy_timeout())?;
         // WAL survives kill -9 and lets readers work while one process writes; synchronous=FULL
         // makes each commit durable on power loss too.
         let _: String = c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
