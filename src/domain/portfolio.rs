@@ -173,10 +173,16 @@ pub struct Manifest {
 pub fn load(file: &str, bytes: &[u8]) -> Result<Manifest, Diagnostics> {
     let doc = yaml::parse(file, bytes)?;
     let mut diags = doc.unknown_fields(&ROOT);
+    let dups = doc.duplicate_keys();
+    let has_dups = !dups.is_empty();
+    diags.extend(dups);
     let raw: ManifestDoc = match doc.decode() {
         Ok(r) => r,
         Err(d) => {
-            diags.push(d);
+            // serde reports a duplicate at the top of the document; ours names the line.
+            if !(has_dups && d.message.starts_with("duplicate field")) {
+                diags.push(d);
+            }
             let mut all = Diagnostics(diags);
             all.sort();
             all.0.dedup();

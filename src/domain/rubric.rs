@@ -400,11 +400,16 @@ pub fn valid_id(id: &str) -> bool {
 pub fn load(file: &str, bytes: &[u8]) -> Result<Loaded, Diagnostics> {
     let doc = yaml::parse(file, bytes)?;
     let mut diags = doc.unknown_fields(&ROOT);
+    let dups = doc.duplicate_keys();
+    let has_dups = !dups.is_empty();
+    diags.extend(dups);
     let raw: RubricDoc = match doc.decode() {
         Ok(r) => r,
         Err(d) => {
-            // An unknown field makes serde ignore it; report type errors beside them.
-            diags.push(d);
+            // serde reports a duplicate at the top of the document; ours names the line.
+            if !(has_dups && d.message.starts_with("duplicate field")) {
+                diags.push(d);
+            }
             let mut all = Diagnostics(diags);
             all.sort();
             all.0.dedup();

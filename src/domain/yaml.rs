@@ -330,6 +330,36 @@ impl Document<'_> {
         out
     }
 
+    /// Keys written twice in one mapping, each reported where it is written again.
+    pub fn duplicate_keys(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.locator.root()];
+        while let Some(n) = stack.pop() {
+            match n {
+                Node::Map(entries, _) => {
+                    for (i, (k, kp, v)) in entries.iter().enumerate() {
+                        if let Some((_, first, _)) = entries[..i].iter().find(|(k2, _, _)| k2 == k)
+                        {
+                            out.push(Diagnostic::error(
+                                self.file,
+                                *kp,
+                                format!(
+                                    "`{}` is written twice in this mapping (first on line {}); keep one",
+                                    crate::domain::sanitize::sanitize_line(k),
+                                    first.line
+                                ),
+                            ));
+                        }
+                        stack.push(v);
+                    }
+                }
+                Node::Seq(items, _) => stack.extend(items.iter()),
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// Decodes the document into typed structs with serde; a failure names its place.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, Diagnostic> {
         serde_yaml::from_str(self.text).map_err(|e| {
@@ -364,7 +394,11 @@ fn humanise_serde(msg: &str) -> String {
         Some(i) if !msg[..i].contains(' ') => &msg[i + 2..],
         _ => msg,
     };
-    let mut m = msg.to_string();
+    let mut m = msg
+        .replace("expected f64", "expected a number")
+        .replace("expected u32", "expected a whole number")
+        .replace("expected i64", "expected a whole number")
+        .replace("expected a boolean", "expected true or false");
     if m.starts_with("missing field") {
         m.push_str(": add it");
     } else if m.starts_with("invalid type") {

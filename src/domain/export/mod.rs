@@ -1,9 +1,13 @@
 //! Export mapping: from a released decision to what the issuing system reads. Pure functions of
 //! ([`Rubric`](crate::domain::rubric::Rubric), [`ExportRecord`]); writing files is the app layer's.
 
+mod common;
+mod countries;
 pub mod elm;
 pub mod feedback;
 pub mod obv3;
+#[cfg(test)]
+mod testkit;
 
 use serde::{Deserialize, Serialize};
 

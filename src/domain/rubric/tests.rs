@@ -348,3 +348,14 @@ fn hostile_files_are_refused_quickly() {
         assert!(t.elapsed().as_secs() < 2);
     }
 }
+
+#[test]
+fn duplicate_keys_are_located() {
+    refused_at(&edit(4, "title: A\ntitle: B"), 5, "written twice");
+    let l = line_of("    weight: 2");
+    refused_at(
+        &edit(l, "    weight: 2\n    weight: 3"),
+        l + 1,
+        "written twice",
+    );
+}
