@@ -827,8 +827,13 @@ fn export(
     bar.finish_and_clear();
     if r.count == 0 {
         println!(
-            "nothing new to export in {} format; use --all to write every released decision again",
-            f.as_str()
+            "nothing new to export in {} format{}; use --all to write every released decision again",
+            f.as_str(),
+            if f.awarded_only() {
+                " (credentials are written for awarded decisions only)"
+            } else {
+                ""
+            }
         );
         return Ok(());
     }

@@ -164,12 +164,16 @@ impl Assess {
         match self.selected_criterion() {
             Some(ci) => {
                 let id = &self.rubric.criteria[ci].id;
-                self.evidence
+                let mut v: Vec<usize> = self
+                    .evidence
                     .iter()
                     .enumerate()
                     .filter(|(_, e)| e.claims.iter().any(|c| c == id))
                     .map(|(i, _)| i)
-                    .collect()
+                    .collect();
+                // Text evidence first: its text is shown at once.
+                v.sort_by_key(|&i| !self.evidence[i].is_text);
+                v
             }
             None => (0..self.evidence.len()).collect(),
         }
