@@ -223,3 +223,18 @@ fn a_concurrent_change_is_told_not_overwritten() {
         Some("not-yet")
     );
 }
+
+#[test]
+fn slash_finds_a_portfolio_from_the_assessment_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rt = runtime(dir.path(), "ann");
+    open(&mut rt, "P-2026-0050");
+    key(&mut rt, KeyCode::Char('2'));
+    // typing a search from inside a portfolio does not mark it
+    open(&mut rt, "P-2026-0052");
+    assert_eq!(rt.model.assess.as_ref().unwrap().id, "P-2026-0052");
+    let (_, sheet) = rt.ws.preview("P-2026-0050", Phase::First).unwrap();
+    assert_eq!(sheet.marks.len(), 1);
+    let (_, sheet) = rt.ws.preview("P-2026-0052", Phase::First).unwrap();
+    assert!(sheet.marks.is_empty());
+}

@@ -92,6 +92,7 @@ pub static TABLE: &[Binding] = &[
     b!(Global, "?  F1", Action::Help, "this help", "help"),
     b!(Global, "q", Action::Quit, "quit (every change is already saved)", "quit"),
     b!(Global, "Esc", Action::Back, "back one screen, close a dialog, clear a filter"),
+    b!(Global, "/", Action::Search, "find a portfolio (from any screen: back to the queue, filter open)"),
     b!(Queue, "Enter", Action::Open, "open the selected portfolio", "open"),
     b!(Queue, "/", Action::Search, "fuzzy filter: narrows as you type; Enter keeps it, Esc clears it", "filter"),
     b!(Queue, "s", Action::CycleStatus, "filter by status (cycles)", "status"),

@@ -178,6 +178,15 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
         Screen::Stats => Ctx::Stats,
         Screen::Export => Ctx::Export,
     };
+    // `/` finds a portfolio from any screen: back to the queue with the filter open.
+    if k.code == KeyCode::Char('/') && m.screen != Screen::Queue {
+        let select = m.assess.as_ref().map(|a| a.id.clone());
+        m.assess = None;
+        m.screen = Screen::Queue;
+        m.message = None;
+        m.queue.typing = true;
+        return vec![Cmd::Remember { open: None }, Cmd::LoadQueue { select }];
+    }
     let Some(action) = keys::action(ctx, k) else {
         return vec![];
     };
