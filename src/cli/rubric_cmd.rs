@@ -98,15 +98,15 @@ pub fn render(r: &Rubric) -> String {
     let _ = writeln!(o, "  Workload          {} ECTS{hours}", c.ects);
     let _ = writeln!(o, "  Pathway           {}", c.pathway.as_str());
     let _ = writeln!(o, "  Participation     {}", c.participation.as_str());
-    let _ = writeln!(o, "  Assessment        {}", c.assessment);
-    let _ = writeln!(o, "  Quality assurance {}", c.quality_assurance);
+    let _ = writeln!(o, "  Assessment        {}", c.assessment.trim());
+    let _ = writeln!(o, "  Quality assurance {}", c.quality_assurance.trim());
     for (label, v) in [
         ("Prerequisites    ", &c.prerequisites),
         ("Identity checked ", &c.identity_verification),
         ("Stackability     ", &c.stackability),
     ] {
         if let Some(v) = v {
-            let _ = writeln!(o, "  {label} {v}");
+            let _ = writeln!(o, "  {label} {}", v.trim());
         }
     }
     if !c.tags.is_empty() {
