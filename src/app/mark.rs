@@ -348,6 +348,15 @@ impl Workspace {
                         )))
                     }
                 }
+                // A referral or an override is chosen with its written rationale, never without.
+                Change::Choice(Some(o), rationale)
+                    if rationale.as_deref().is_none_or(|r| r.trim().is_empty()) =>
+                {
+                    Err(AppError::refused(format!(
+                        "choosing `{}` over the rule's outcome needs a written rationale: add --rationale TEXT",
+                        o.as_str()
+                    )))
+                }
                 Change::Comment(_) | Change::Choice(..) => Ok(()),
             };
             if let Err(e) = r {
@@ -429,7 +438,8 @@ impl Workspace {
                     _ => unreachable!(),
                 };
                 if (nl.clone(), nf.clone()) == (ol.clone(), of.clone()) {
-                    tx.commit()?;
+                    // Nothing changes: roll back, also the assessment row begun above.
+                    drop(tx);
                     return Ok(h.version);
                 }
                 if nl.is_none() && nf.is_none() {
@@ -464,7 +474,8 @@ impl Workspace {
                     |r| r.get(0),
                 )?;
                 if was == *on {
-                    tx.commit()?;
+                    // Nothing changes: roll back, also the assessment row begun above.
+                    drop(tx);
                     return Ok(h.version);
                 }
                 if *on {
@@ -497,7 +508,8 @@ impl Workspace {
                     |r| r.get(0),
                 )?;
                 if old == text {
-                    tx.commit()?;
+                    // Nothing changes: roll back, also the assessment row begun above.
+                    drop(tx);
                     return Ok(h.version);
                 }
                 tx.execute(
@@ -524,7 +536,8 @@ impl Workspace {
                 )?;
                 let new = (outcome.map(|o| o.as_str().to_string()), rationale);
                 if old == new {
-                    tx.commit()?;
+                    // Nothing changes: roll back, also the assessment row begun above.
+                    drop(tx);
                     return Ok(h.version);
                 }
                 tx.execute(

@@ -92,7 +92,7 @@ pub fn read_limited(path: &Path) -> std::result::Result<Vec<u8>, String> {
     }
     if meta.len() > crate::domain::yaml::MAX_BYTES as u64 {
         return Err(format!(
-            "{}:1:1: error: file is {} bytes; the limit is 1 MiB",
+            "{}:1:1: error: file is {} bytes; the limit is 1 MiB: split it or remove what is not needed",
             path.display(),
             meta.len()
         ));

@@ -130,6 +130,13 @@ impl Workspace {
                 groups.entry(rpk).or_default().push((pk, c));
             }
         }
+        if groups.is_empty() {
+            // Nothing to draw: nothing is recorded (no empty draw without an audit record).
+            return Ok(Draw {
+                seed,
+                picks: Vec::new(),
+            });
+        }
         let draw_pk: i64 = tx.query_row(
             "INSERT INTO draws (rubric_pk, seed, by_user, at) VALUES ((SELECT pk FROM rubrics WHERE id = ?1 ORDER BY pk DESC LIMIT 1), ?2, ?3, ?4) RETURNING pk",
             params![rubric_id, seed as i64, user, at],

@@ -164,13 +164,28 @@ impl Workspace {
         }
         let tx = self.store.write()?;
         for (pk, id) in &pks {
-            let before: Option<String> =
-                tx.query_row("SELECT assessor FROM portfolios WHERE pk = ?1", [pk], |r| {
-                    r.get(0)
-                })?;
+            let (before, status): (Option<String>, String) = tx.query_row(
+                "SELECT assessor, status FROM portfolios WHERE pk = ?1",
+                [pk],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if !matches!(status.as_str(), "new" | "in_progress") {
+                return Err(AppError::refused(format!(
+                    "portfolio {} is {status}: its first marking is over, so it is not reallocated; a lead reopens it first with `assay reopen {} --rationale TEXT`",
+                    sanitize_line(id),
+                    sanitize_line(id)
+                )));
+            }
+            // A reassigned portfolio whose first marking has begun passes to the new assessor,
+            // who carries on with the marks saved so far.
             tx.execute(
-                "UPDATE portfolios SET assessor = ?1, version = version + 1, updated_at = ?2 WHERE pk = ?3",
+                "UPDATE portfolios SET assessor = ?1, first_marker = CASE WHEN first_marker IS NULL THEN NULL ELSE ?1 END,
+                 version = version + 1, updated_at = ?2 WHERE pk = ?3",
                 params![to, at, pk],
+            )?;
+            tx.execute(
+                "UPDATE assessments SET marker = ?1 WHERE portfolio_pk = ?2 AND phase = 'first'",
+                params![to, pk],
             )?;
             audit::append(
                 &tx,

@@ -207,8 +207,23 @@ impl Workspace {
             )
             .optional()?;
         let mut history = audit::log(self.conn(), Some(&h.id))?;
+        // The reason a portfolio was drawn (`always:not_yet`, `always:borderline`, …) tells the
+        // first decision, so it is hidden with it.
+        const WITHHELD: &str = "withheld until your second marks are submitted (blind)";
+        let draw = if hidden {
+            draw.map(|(drawn, _): (bool, String)| (drawn, WITHHELD.to_string()))
+        } else {
+            draw
+        };
         if hidden {
             history.retain(|r| !r.entity.contains("/first"));
+            for r in &mut history {
+                if let Some(serde_json::Value::Object(after)) = &mut r.after
+                    && after.contains_key("reason")
+                {
+                    after.insert("reason".into(), WITHHELD.into());
+                }
+            }
         }
         Ok(Detail {
             row,

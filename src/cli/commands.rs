@@ -81,9 +81,12 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
         Command::Audit(AuditCmd::Log { id }) => audit_log(open(db, user)?, id),
         Command::Backup { file } => {
             let ws = open(db, user)?;
-            ws.store
-                .backup_to(&file)
-                .map_err(|e| Failure::msg(e.to_string()))?;
+            ws.store.backup_to(&file).map_err(|e| {
+                Failure::msg(format!(
+                    "cannot write the backup {}: {e}; give a file in a folder that exists and that you may write to",
+                    file.display()
+                ))
+            })?;
             let copy = Workspace::open(&file, ws.user.clone())?;
             let v = crate::store::audit::verify(copy.conn()).map_err(AppError::from)?;
             println!(
@@ -151,6 +154,25 @@ fn import(paths: &[std::path::PathBuf], db: &Path, user: String) -> CmdResult {
     Ok(())
 }
 
+/// JSON for the terminal. serde_json escapes C0 controls but writes DEL, C1 and bidi controls
+/// as they are; those are escaped here too (`\u009b`, `\u202e`), which any JSON reader reads as
+/// the same text but no terminal acts on. They can only occur inside strings.
+fn json_text(v: &impl serde::Serialize) -> String {
+    let s = serde_json::to_string_pretty(v).unwrap_or_default();
+    if !s.chars().any(crate::domain::sanitize::is_forbidden_char) {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + 32);
+    for c in s.chars() {
+        if crate::domain::sanitize::is_forbidden_char(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn row_json(r: &Row) -> Value {
     json!({
         "id": r.id, "learner_id": r.learner_id, "learner_name": r.learner_name,
@@ -174,11 +196,7 @@ fn list(ws: Workspace, status: Option<String>, rubric: Option<String>, as_json: 
     let mut out = std::io::stdout().lock();
     if as_json {
         let v: Vec<Value> = rows.iter().map(row_json).collect();
-        let _ = writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&v).unwrap_or_default()
-        );
+        let _ = writeln!(out, "{}", json_text(&v));
         return Ok(());
     }
     let _ = writeln!(
@@ -249,7 +267,7 @@ fn show(ws: Workspace, id: &str, as_json: bool) -> CmdResult {
             "settlement": d.settlement.as_ref().map(|(a, r, b)| json!({"action": a, "rationale": r, "by": b})),
             "history": d.history,
         });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        println!("{}", json_text(&v));
         return Ok(());
     }
     print!("{}", sanitize(&render_detail(&ws, &d, &rubric)));
@@ -460,11 +478,7 @@ fn search(ws: Workspace, query: &str, as_json: bool, limit: usize) -> CmdResult 
                 j
             })
             .collect();
-        let _ = writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&v).unwrap_or_default()
-        );
+        let _ = writeln!(out, "{}", json_text(&v));
         return Ok(());
     }
     for (_, r) in &hits {
@@ -703,7 +717,7 @@ fn stats(ws: Workspace, rubric: Option<String>, as_json: bool) -> CmdResult {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        println!("{}", json_text(&v));
         return Ok(());
     }
     if all.is_empty() {

@@ -277,20 +277,49 @@ pub fn parse<'a>(file: &'a str, bytes: &'a [u8]) -> Result<Document<'a>, Diagnos
     if text.trim().is_empty() {
         return fail(start, "the file is empty; it must be a YAML mapping".into());
     }
+    // YAML allows no raw control characters but tab and line breaks; say where one is.
+    if let Some((i, c)) = text.char_indices().find(|&(_, c)| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+            || c == '\u{7f}'
+            || (('\u{80}'..='\u{9f}').contains(&c) && c != '\u{85}')
+    }) {
+        let before = &text[..i];
+        let line_start = before.rfind('\n').map_or(0, |j| j + 1);
+        return fail(
+            Pos {
+                line: before.matches('\n').count() + 1,
+                col: before[line_start..].chars().count() + 1,
+            },
+            format!(
+                "the file holds the control character U+{:04X} here, which YAML does not allow; remove it",
+                c as u32
+            ),
+        );
+    }
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut builder, true) {
+    let loaded = parser.load(&mut builder, true);
+    // A problem the builder found comes before any later syntax error.
+    if let Some((pos, msg)) = builder.failure {
+        return fail(pos, msg);
+    }
+    if let Err(e) = loaded {
         let m = e.marker();
+        let msg = if e.info().contains("recursion limit") {
+            format!("the document nests deeper than {MAX_DEPTH} levels; flatten it")
+        } else {
+            format!(
+                "YAML syntax: {}; check the quotes, brackets, colons and indentation here and just before",
+                e.info()
+            )
+        };
         return fail(
             Pos {
                 line: m.line(),
                 col: m.col() + 1,
             },
-            format!("YAML syntax: {}", e.info()),
+            msg,
         );
-    }
-    if let Some((pos, msg)) = builder.failure {
-        return fail(pos, msg);
     }
     let root = match builder.root {
         Some(r) => r,
@@ -542,7 +571,7 @@ impl MarkedEventReceiver for Builder {
                 if self.stack.len() >= MAX_DEPTH {
                     self.failure = Some((
                         pos,
-                        format!("the document nests deeper than {MAX_DEPTH} levels"),
+                        format!("the document nests deeper than {MAX_DEPTH} levels; flatten it"),
                     ));
                     return;
                 }

@@ -285,6 +285,8 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verification> {
     let mut rows = st.query([])?;
     let mut prev_hash = GENESIS.to_string();
     let mut expect_seq = 1i64;
+    // portfolio id → (seq of the record that set it, the status the chain says it has)
+    let mut statuses: HashMap<String, (i64, String)> = HashMap::new();
     while let Some(r) = rows.next()? {
         v.records += 1;
         let seq: i64 = r.get(0)?;
@@ -331,8 +333,17 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verification> {
                 ),
             });
         }
+        let after = parse_json(after);
+        replay_status(
+            &mut statuses,
+            seq,
+            &action,
+            &entity,
+            portfolio.as_deref(),
+            after.as_ref(),
+        );
         if is_vouched(&entity) {
-            last.insert(entity, (seq, parse_json(after)));
+            last.insert(entity, (seq, after));
         }
         prev_hash = hash;
         expect_seq = seq + 1;
@@ -367,8 +378,168 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verification> {
             v.problems.push(Problem { seq, message: what });
         }
     }
+    derived_problems(conn, &last, &statuses, &mut v.problems)?;
     v.problems.sort_by_key(|p| p.seq.unwrap_or(i64::MAX));
     Ok(v)
+}
+
+/// Follows a portfolio's status through the chain: what each recorded action leaves it at.
+fn replay_status(
+    statuses: &mut HashMap<String, (i64, String)>,
+    seq: i64,
+    action: &str,
+    entity: &str,
+    portfolio: Option<&str>,
+    after: Option<&Value>,
+) {
+    let set = |statuses: &mut HashMap<String, (i64, String)>, id: &str, status: &str| {
+        statuses.insert(id.to_string(), (seq, status.to_string()));
+    };
+    match (action, portfolio) {
+        ("import", Some(p)) => set(statuses, p, "new"),
+        ("sample", Some(p))
+            if after.and_then(|a| a.get("drawn")).and_then(Value::as_bool) == Some(true) =>
+        {
+            set(statuses, p, "sampled")
+        }
+        ("moderate.confirm" | "moderate.amend", Some(p)) => set(statuses, p, "moderated"),
+        ("export", _) => {
+            let ids = after
+                .and_then(|a| a.get("portfolios"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for id in ids.iter().filter_map(Value::as_str) {
+                if statuses.get(id).is_some_and(|(_, s)| s == "released") {
+                    set(statuses, id, "exported");
+                }
+            }
+        }
+        (_, Some(p)) if entity.starts_with("status/") => {
+            let status = match after {
+                Some(Value::String(s)) => Some(s.as_str()),
+                Some(Value::Object(o)) => o.get("status").and_then(Value::as_str),
+                _ => None,
+            };
+            if let Some(s) = status {
+                set(statuses, p, s);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// State kept beside the vouched entities and derived from them or from the chain: each
+/// portfolio's status, the outcome, grade and score shown for it, and each decision's score.
+/// None of these may differ from what the chain and the vouched rows say.
+fn derived_problems(
+    conn: &Connection,
+    last: &HashMap<String, (i64, Option<Value>)>,
+    statuses: &HashMap<String, (i64, String)>,
+    problems: &mut Vec<Problem>,
+) -> rusqlite::Result<()> {
+    let seq_of = |entity: &str| last.get(entity).map(|(s, _)| *s);
+    // Each decision's score (a REAL, for display and export) is its exact fraction, rounded.
+    let mut st = conn.prepare(
+        "SELECT p.id, d.phase, d.score_num, d.score_den, d.score FROM decisions d JOIN portfolios p ON p.pk = d.portfolio_pk",
+    )?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let (pid, phase, num, den, score): (String, String, String, String, f64) =
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+        let exact = match (num.parse::<i128>(), den.parse::<i128>()) {
+            (Ok(num), Ok(den)) => Some(crate::domain::decision::Score { num, den }.rounded()),
+            _ => None,
+        };
+        if exact.is_none_or(|x| (x - score).abs() > 1e-9) {
+            let entity = decision_entity(&pid, &phase);
+            problems.push(Problem {
+                seq: seq_of(&entity),
+                message: format!(
+                    "{entity} has score {score} in the database but its recorded fraction {num}/{den} gives {}",
+                    exact.map_or("no number".to_string(), |x| x.to_string())
+                ),
+            });
+        }
+    }
+    drop(rows);
+    drop(st);
+    // Each portfolio shows the outcome of its decision in force: the first, or the second
+    // where moderation amended it.
+    type Shown = (Option<String>, Option<String>, Option<f64>);
+    let mut st = conn.prepare(
+        "SELECT p.id, p.status, p.outcome, p.grade, p.score,
+                f.outcome, f.grade, f.score, s.outcome, s.grade, s.score, st.action
+         FROM portfolios p
+         LEFT JOIN decisions f ON f.portfolio_pk = p.pk AND f.phase = 'first'
+         LEFT JOIN decisions s ON s.portfolio_pk = p.pk AND s.phase = 'second'
+         LEFT JOIN settlements st ON st.portfolio_pk = p.pk
+         ORDER BY p.id",
+    )?;
+    let mut rows = st.query([])?;
+    let mut seen = std::collections::HashSet::new();
+    while let Some(r) = rows.next()? {
+        let pid: String = r.get(0)?;
+        let status: String = r.get(1)?;
+        let shown: Shown = (r.get(2)?, r.get(3)?, r.get(4)?);
+        let first: Shown = (r.get(5)?, r.get(6)?, r.get(7)?);
+        let second: Shown = (r.get(8)?, r.get(9)?, r.get(10)?);
+        let amended = r.get::<_, Option<String>>(11)?.as_deref() == Some("amend");
+        let (in_force, entity) = if amended {
+            (second, settlement_entity(&pid))
+        } else {
+            (first, decision_entity(&pid, "first"))
+        };
+        let same_score = match (shown.2, in_force.2) {
+            (Some(a), Some(b)) => (a - b).abs() <= 1e-9,
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        if shown.0 != in_force.0 || shown.1 != in_force.1 || !same_score {
+            let show = |s: &Shown| {
+                format!(
+                    "outcome {}, grade {}, score {}",
+                    s.0.as_deref().unwrap_or("none"),
+                    s.1.as_deref().unwrap_or("none"),
+                    s.2.map_or("none".to_string(), |x| x.to_string())
+                )
+            };
+            problems.push(Problem {
+                seq: seq_of(&entity),
+                message: format!(
+                    "portfolio {pid} shows {} in the database but its decision in force ({entity}) has {}",
+                    show(&shown),
+                    show(&in_force)
+                ),
+            });
+        }
+        match statuses.get(&pid) {
+            Some((_, s)) if *s == status => {}
+            Some((seq, s)) => problems.push(Problem {
+                seq: Some(*seq),
+                message: format!(
+                    "portfolio {pid} is `{status}` in the database but the chain last recorded `{s}`"
+                ),
+            }),
+            None => problems.push(Problem {
+                seq: None,
+                message: format!(
+                    "portfolio {pid} is in the database but the chain never recorded its import"
+                ),
+            }),
+        }
+        seen.insert(pid);
+    }
+    for (pid, (seq, _)) in statuses {
+        if !seen.contains(pid) {
+            problems.push(Problem {
+                seq: Some(*seq),
+                message: format!(
+                    "portfolio {pid} is missing from the database but the chain recorded it"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn is_vouched(entity: &str) -> bool {

@@ -173,6 +173,31 @@ impl Store {
 
     /// A consistent copy of the live database, made with SQLite's online backup API.
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        // Never over the live database or its log: removing those under a running assay
+        // loses its work.
+        if let Some(live) = self.conn.path().filter(|p| !p.is_empty())
+            && let Ok(live) = std::fs::canonicalize(live)
+        {
+            let target = std::fs::canonicalize(dest).ok().or_else(|| {
+                let dir = dest
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                Some(std::fs::canonicalize(dir).ok()?.join(dest.file_name()?))
+            });
+            let is_live = target.is_some_and(|t| {
+                ["", "-wal", "-shm", "-journal"].iter().any(|suffix| {
+                    let mut f = live.clone().into_os_string();
+                    f.push(suffix);
+                    t == Path::new(&f)
+                })
+            });
+            if is_live {
+                return Err(StoreError::Io(std::io::Error::other(
+                    "that is the workspace database itself (or one of its files); back it up to another file",
+                )));
+            }
+        }
         if dest.exists() {
             std::fs::remove_file(dest)?;
         }

@@ -13,7 +13,7 @@ pub mod view;
 use std::io::Write;
 use std::path::Path;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event, KeyEventKind};
 
@@ -40,6 +40,7 @@ fn editor_command() -> Option<String> {
 
 /// Opens the workspace (creating and seeding it on first run) and runs the workbench.
 pub fn run(db: &Path, user: String) -> Result<(), AppError> {
+    let started = Instant::now();
     let mut ws = Workspace::open(db, user.clone())?;
     let mut notice = None;
     if ws.store.created {
@@ -76,6 +77,7 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
     if let Some(n) = notice {
         deferred.extend(rt.dispatch(Msg::Notice(n)));
     }
+    let mut trace = FrameTrace::from_env(started);
     loop {
         for cmd in std::mem::take(&mut deferred) {
             match cmd {
@@ -113,12 +115,18 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
             return Ok(());
         }
         terminal.draw(|f| view::view(&rt.model, f))?;
+        if let Some(t) = &mut trace {
+            t.drawn();
+        }
         // Wait for input; results of background work arrive on the channel.
         let mut got = false;
         if event::poll(Duration::from_millis(30))? {
             got = true;
             match event::read()? {
                 Event::Key(k) if k.kind == KeyEventKind::Press => {
+                    if let Some(t) = &mut trace {
+                        t.key(k);
+                    }
                     deferred.extend(rt.dispatch(Msg::Key(k)))
                 }
                 Event::Resize(w, h) => deferred.extend(rt.dispatch(Msg::Resize(w, h))),
@@ -128,9 +136,65 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
         }
         while let Ok(m) = rx.try_recv() {
             got = true;
+            if let (Some(t), Msg::Filtered { generation, .. }) = (&mut trace, &m)
+                && *generation == rt.model.queue.filter_gen
+            {
+                t.filtered();
+            }
             deferred.extend(rt.dispatch(m));
         }
         let _ = got;
+    }
+}
+
+/// `ASSAY_TRACE_FRAMES=FILE` appends the workbench's frame timings to FILE, one per line, in
+/// milliseconds: `first_frame` (from start to the first frame drawn), `key CODE` (from reading
+/// a key to the next frame drawn, the work it caused included) and `filtered` (from the key
+/// that started a fuzzy filter to the frame that shows its result). For measuring only.
+struct FrameTrace {
+    out: std::fs::File,
+    started: Option<Instant>,
+    key: Option<(Instant, String)>,
+    last_key: Instant,
+    filtered: Option<Instant>,
+}
+
+impl FrameTrace {
+    fn from_env(started: Instant) -> Option<FrameTrace> {
+        let path = std::env::var_os("ASSAY_TRACE_FRAMES")?;
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()?;
+        Some(FrameTrace {
+            out,
+            started: Some(started),
+            key: None,
+            last_key: started,
+            filtered: None,
+        })
+    }
+    fn key(&mut self, k: event::KeyEvent) {
+        self.last_key = Instant::now();
+        self.key = Some((self.last_key, format!("{:?}", k.code).replace(' ', "")));
+    }
+    fn filtered(&mut self) {
+        self.filtered = Some(self.last_key);
+    }
+    fn drawn(&mut self) {
+        let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
+        let mut line = String::new();
+        if let Some(t) = self.started.take() {
+            line.push_str(&format!("first_frame {:.3}\n", ms(t)));
+        }
+        if let Some((t, code)) = self.key.take() {
+            line.push_str(&format!("key {code} {:.3}\n", ms(t)));
+        }
+        if let Some(t) = self.filtered.take() {
+            line.push_str(&format!("filtered {:.3}\n", ms(t)));
+        }
+        let _ = self.out.write_all(line.as_bytes());
     }
 }
 

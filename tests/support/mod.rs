@@ -1,0 +1,300 @@
+//! Shared helpers for the command-line integration tests: a temporary workspace and the built
+//! `assay` binary run against it. Every test makes its own workspace; nothing is shared between
+//! tests but the binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The crate's root folder (where `rubrics/` and `samples/` live).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn rubrics_dir() -> PathBuf {
+    root().join("rubrics")
+}
+
+pub fn rubric_file(id: &str) -> PathBuf {
+    rubrics_dir().join(format!("{id}.yaml"))
+}
+
+pub fn samples_dir() -> PathBuf {
+    root().join("samples/portfolios")
+}
+
+pub fn sample(id: &str) -> PathBuf {
+    samples_dir().join(id)
+}
+
+/// What one run of the binary did.
+#[derive(Debug)]
+pub struct Out {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Out {
+    fn describe(&self) -> String {
+        format!(
+            "exit {:?} after {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.elapsed, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Checks that a failure looks like the contract says: no panic, and every stderr line either
+/// begins `error: ` or names a place (`FILE…: error: …`), or is a warning.
+#[track_caller]
+pub fn assert_clean_refusal(o: &Out) {
+    assert_eq!(o.code, Some(1), "expected exit 1: {}", o.describe());
+    assert!(
+        !o.stderr.contains("panicked") && !o.stderr.contains("RUST_BACKTRACE"),
+        "panic: {}",
+        o.describe()
+    );
+    assert!(!o.stderr.trim().is_empty(), "no message: {}", o.describe());
+    for l in o.stderr.lines() {
+        assert!(
+            l.starts_with("error: ") || l.contains(": error: ") || l.starts_with("warning: "),
+            "stderr line neither `error: …` nor `FILE:LINE:COL: error: …`: {l:?}\n{}",
+            o.describe()
+        );
+    }
+}
+
+/// A temporary workspace: a folder holding the database file.
+pub struct Ws {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+}
+
+impl Default for Ws {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Ws {
+    pub fn new() -> Ws {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("w.db");
+        Ws { dir, db }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// The binary with a clean environment (no `ASSAY_*` from the caller), run in the temporary
+    /// folder, without `--db` or `--as`.
+    pub fn bare(&self) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::cargo_bin("assay").expect("the assay binary is built");
+        c.current_dir(self.dir.path())
+            .env_remove("ASSAY_DB")
+            .env_remove("ASSAY_USER")
+            .env_remove("ASSAY_NOW")
+            .env_remove("ASSAY_BUSY_TIMEOUT_MS")
+            .env("NO_COLOR", "1")
+            .timeout(Duration::from_secs(60));
+        c
+    }
+
+    /// The binary on this workspace, as `user`.
+    pub fn cmd(&self, user: &str) -> assert_cmd::Command {
+        let mut c = self.bare();
+        c.arg("--db").arg(&self.db).args(["--as", user]);
+        c
+    }
+
+    pub fn exec(mut c: assert_cmd::Command) -> Out {
+        let t = Instant::now();
+        let o = c.output().expect("runs");
+        Out {
+            code: o.status.code(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            elapsed: t.elapsed(),
+        }
+    }
+
+    pub fn run<S: AsRef<std::ffi::OsStr>>(&self, user: &str, args: &[S]) -> Out {
+        let mut c = self.cmd(user);
+        c.args(args);
+        Self::exec(c)
+    }
+
+    /// Runs and requires exit 0; returns stdout.
+    #[track_caller]
+    pub fn ok<S: AsRef<std::ffi::OsStr>>(&self, user: &str, args: &[S]) -> String {
+        let o = self.run(user, args);
+        assert_eq!(o.code, Some(0), "expected success: {}", o.describe());
+        assert!(!o.stderr.contains("panicked"), "{}", o.describe());
+        o.stdout
+    }
+
+    /// Runs and requires a clean refusal (exit 1, `error:` lines, no panic); returns stderr.
+    #[track_caller]
+    pub fn refused<S: AsRef<std::ffi::OsStr>>(&self, user: &str, args: &[S]) -> String {
+        let o = self.run(user, args);
+        assert_clean_refusal(&o);
+        o.stderr
+    }
+
+    /// Runs a `--json` command and parses its output.
+    #[track_caller]
+    pub fn json<S: AsRef<std::ffi::OsStr>>(&self, user: &str, args: &[S]) -> Value {
+        let out = self.ok(user, args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+    }
+
+    /// `list --json` as seen by `user`.
+    #[track_caller]
+    pub fn list(&self, user: &str) -> Vec<Value> {
+        match self.json(user, &["list", "--json"]) {
+            Value::Array(a) => a,
+            other => panic!("list --json is not an array: {other}"),
+        }
+    }
+
+    /// One row of `list --json` as seen by `user`.
+    #[track_caller]
+    pub fn row(&self, user: &str, id: &str) -> Value {
+        self.list(user)
+            .into_iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("{id} is not listed"))
+    }
+
+    /// `show ID --json` as seen by `user`.
+    #[track_caller]
+    pub fn show(&self, user: &str, id: &str) -> Value {
+        self.json(user, &["show", id, "--json"])
+    }
+
+    /// Imports the three sample rubrics and the twelve sample portfolios.
+    #[track_caller]
+    pub fn import_samples(&self, user: &str) {
+        let out = self.ok(
+            user,
+            &[
+                "import".as_ref(),
+                rubrics_dir().as_os_str(),
+                samples_dir().as_os_str(),
+            ],
+        );
+        assert!(
+            out.contains(
+                "imported: 3 rubrics, 12 portfolios (12 new, 0 revised, 0 unchanged), 0 rejected"
+            ),
+            "{out}"
+        );
+    }
+
+    /// Imports the given rubric ids and sample portfolio ids.
+    #[track_caller]
+    pub fn import_some(&self, user: &str, rubrics: &[&str], portfolios: &[&str]) {
+        let mut args: Vec<PathBuf> = vec![PathBuf::from("import")];
+        args.extend(rubrics.iter().map(|r| rubric_file(r)));
+        args.extend(portfolios.iter().map(|p| sample(p)));
+        self.ok(user, &args);
+    }
+
+    /// A read-only connection to the workspace, for looking behind the command line.
+    pub fn sql(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(&self.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open the workspace read-only")
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.sql()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Number of audit records.
+    pub fn audit_len(&self) -> i64 {
+        self.count("SELECT count(*) FROM audit")
+    }
+
+    /// Marks every criterion and confirms every gate of a sample portfolio with the given levels,
+    /// then submits; returns stdout.
+    #[track_caller]
+    pub fn mark_submit(
+        &self,
+        user: &str,
+        id: &str,
+        levels: &[(&str, &str)],
+        gates: &[&str],
+    ) -> String {
+        let mut args: Vec<String> = vec!["mark".into(), id.into()];
+        for (c, l) in levels {
+            args.push("--level".into());
+            args.push(format!("{c}={l}"));
+        }
+        for g in gates {
+            args.push("--gate".into());
+            args.push((*g).into());
+        }
+        args.push("--submit".into());
+        self.ok(user, &args)
+    }
+}
+
+/// The gates of each sample rubric.
+pub const ENERGY_GATES: [&str; 4] = ["identity", "authenticity", "currency", "safety"];
+pub const DATA_GATES: [&str; 4] = ["identity", "authenticity", "currency", "confidentiality"];
+pub const VIS_GATES: [&str; 4] = ["identity", "authenticity", "currency", "walkthrough"];
+
+/// Copies a folder tree (no symbolic links expected).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Whether a character must never reach a terminal: C0 controls but newline and tab, DEL, C1,
+/// bidi controls.
+pub fn is_terminal_hostile(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00}'..='\u{08}'
+            | '\u{0b}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{061c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Asserts that raw output bytes hold nothing that a terminal would act on.
+#[track_caller]
+pub fn assert_terminal_safe(what: &str, bytes: &[u8]) {
+    assert!(!bytes.contains(&0x1b), "{what}: ESC reached the output");
+    assert!(!bytes.contains(&0x07), "{what}: BEL reached the output");
+    let text = String::from_utf8_lossy(bytes);
+    if let Some((i, c)) = text.char_indices().find(|(_, c)| is_terminal_hostile(*c)) {
+        panic!(
+            "{what}: control U+{:04X} at byte {i}: …{}…",
+            c as u32,
+            text[i.saturating_sub(40)..]
+                .chars()
+                .take(80)
+                .collect::<String>()
+        );
+    }
+}
