@@ -324,6 +324,14 @@ impl Workspace {
         paths: &[PathBuf],
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Summary> {
+        // Once people are registered, only they import (in any role).
+        self.require(
+            &[
+                super::people::Role::Assessor,
+                super::people::Role::Moderator,
+            ],
+            "import rubrics and portfolios",
+        )?;
         let mut found = Found::default();
         for p in paths {
             walk(p, 0, &mut found);

@@ -207,23 +207,13 @@ impl Workspace {
             )
             .optional()?;
         let mut history = audit::log(self.conn(), Some(&h.id))?;
-        // The reason a portfolio was drawn (`always:not_yet`, `always:borderline`, …) tells the
-        // first decision, so it is hidden with it.
-        const WITHHELD: &str = "withheld until your second marks are submitted (blind)";
         let draw = if hidden {
             draw.map(|(drawn, _): (bool, String)| (drawn, WITHHELD.to_string()))
         } else {
             draw
         };
         if hidden {
-            history.retain(|r| !r.entity.contains("/first"));
-            for r in &mut history {
-                if let Some(serde_json::Value::Object(after)) = &mut r.after
-                    && after.contains_key("reason")
-                {
-                    after.insert("reason".into(), WITHHELD.into());
-                }
-            }
+            mask_blind(&mut history, |_| true);
         }
         Ok(Detail {
             row,
@@ -239,6 +229,35 @@ impl Workspace {
             settlement,
             history,
         })
+    }
+
+    /// The audit history (of one portfolio, or all), with what blind rules hide from the current
+    /// person left out.
+    pub fn history(&self, id: Option<&str>) -> Result<Vec<Record>> {
+        let mut log = audit::log(self.conn(), id)?;
+        let hidden: std::collections::HashSet<String> = {
+            let mut st = self.conn().prepare(
+                "SELECT pk, id, rubric_pk, status, first_marker FROM portfolios WHERE status = 'sampled' AND (?1 IS NULL OR id = ?1)",
+            )?;
+            let rows: Vec<(i64, String, i64, String, Option<String>)> = st
+                .query_map([id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut set = std::collections::HashSet::new();
+            for (pk, pid, rpk, status, fm) in rows {
+                if self.hides_first(rpk, &status, fm.as_deref(), pk)? {
+                    set.insert(pid);
+                }
+            }
+            set
+        };
+        if !hidden.is_empty() {
+            mask_blind(&mut log, |r| {
+                r.portfolio.as_ref().is_some_and(|p| hidden.contains(p))
+            });
+        }
+        Ok(log)
     }
 
     pub fn evidence(&self, pk: i64, revision: i64) -> Result<Vec<EvidenceItem>> {
@@ -368,6 +387,22 @@ pub fn fuzzy_rank<T: Sync>(
     all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     all.truncate(limit);
     all
+}
+
+/// What blind rules withhold from the history: the first marking's records, and the reason a
+/// portfolio was drawn (`always:not_yet`, … tells the first decision).
+const WITHHELD: &str = "withheld until your second marks are submitted (blind)";
+
+fn mask_blind(history: &mut Vec<Record>, applies: impl Fn(&Record) -> bool) {
+    history.retain(|r| !(applies(r) && r.entity.contains("/first")));
+    for r in history.iter_mut() {
+        if applies(r)
+            && let Some(serde_json::Value::Object(after)) = &mut r.after
+            && after.contains_key("reason")
+        {
+            after.insert("reason".into(), WITHHELD.into());
+        }
+    }
 }
 
 fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {

@@ -804,7 +804,7 @@ fn audit_log(ws: Workspace, id: Option<String>) -> CmdResult {
     if let Some(id) = &id {
         ws.portfolio_pk(id)?;
     }
-    let log = crate::store::audit::log(ws.conn(), id.as_deref()).map_err(AppError::from)?;
+    let log = ws.history(id.as_deref())?;
     let mut out = std::io::stdout().lock();
     for r in &log {
         let _ = writeln!(out, "{}", record_line(r));
