@@ -1,0 +1,328 @@
+//! `assay export` end to end on the built binary: OB 3.0 files validated against the official
+//! schema, the CSV read back with a CSV reader (formula cells neutralised), the JSON lines
+//! round-tripped, batches recorded, idempotence and `--all`.
+
+use std::path::Path;
+
+use assay::app::Workspace;
+use assay::app::mark::{Change, Phase};
+use serde_json::Value;
+
+fn assay(db: &Path, user: &str, args: &[&str]) -> std::process::Output {
+    assert_cmd::Command::cargo_bin("assay")
+        .unwrap()
+        .arg("--db")
+        .arg(db)
+        .args(["--as", user])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Sample data plus one portfolio whose learner name would be a spreadsheet formula; every
+/// home-energy portfolio marked, submitted, drawn, second-marked where drawn, settled, released.
+fn released(dir: &Path) -> std::path::PathBuf {
+    let db = dir.join("w.db");
+    let evil = dir.join("P-FORMULA");
+    std::fs::create_dir_all(evil.join("evidence")).unwrap();
+    std::fs::write(evil.join("evidence/a.md"), "# Diary\n").unwrap();
+    std::fs::write(
+        evil.join("portfolio.yaml"),
+        "format: assay.portfolio/v1\nid: P-FORMULA\nrubric: sustainable-home-energy\nlearner: {id: L-9, name: \"=HYPERLINK(\\\"http://x\\\")\", email: eve@example.org}\nsubmitted: 2026-01-01\nevidence:\n  - {id: E1, title: \"+Diary\", kind: informal, file: evidence/a.md, date: 2025, claims: [energy-use]}\n",
+    )
+    .unwrap();
+    let mut ann = Workspace::open(&db, "ann".into()).unwrap();
+    assay::app::seed::seed(&mut ann).unwrap();
+    let s = ann.import(&[evil], &mut |_, _| {}).unwrap();
+    assert!(s.rejected.is_empty(), "{:?}", s.rejected);
+    let ids = ["P-2026-0050", "P-2026-0051", "P-2026-0052", "P-FORMULA"];
+    let levels = [
+        [
+            "well-achieved",
+            "well-achieved",
+            "well-achieved",
+            "well-achieved",
+        ],
+        ["achieved", "achieved", "achieved", "achieved"],
+        ["not-yet", "achieved", "not-yet", "not-yet"],
+        ["achieved", "well-achieved", "achieved", "achieved"],
+    ];
+    let crits = ["energy-use", "measures", "action", "sharing"];
+    for (id, lv) in ids.iter().zip(levels) {
+        for (c, l) in crits.iter().zip(lv) {
+            ann.save(
+                id,
+                Phase::First,
+                &Change::Level(c.to_string(), Some(l.into())),
+                None,
+            )
+            .unwrap();
+        }
+        ann.save(
+            id,
+            Phase::First,
+            &Change::Feedback("measures".into(), Some("=cmd|' /C calc'!A0".into())),
+            None,
+        )
+        .unwrap();
+        for g in ["identity", "authenticity", "currency", "safety"] {
+            ann.save(id, Phase::First, &Change::Gate(g.into(), true), None)
+                .unwrap();
+        }
+        ann.submit(id, Phase::First, None, None, None).unwrap();
+    }
+    let mut mo = Workspace::open(&db, "mo".into()).unwrap();
+    let draw = mo.draw_sample(None, Some(11)).unwrap();
+    for (_, p) in draw.picks.iter().filter(|(_, p)| p.drawn) {
+        let i = ids.iter().position(|x| *x == p.id).unwrap();
+        for (c, l) in crits.iter().zip(levels[i]) {
+            mo.save(
+                &p.id,
+                Phase::Second,
+                &Change::Level(c.to_string(), Some(l.into())),
+                None,
+            )
+            .unwrap();
+        }
+        for g in ["identity", "authenticity", "currency", "safety"] {
+            mo.save(&p.id, Phase::Second, &Change::Gate(g.into(), true), None)
+                .unwrap();
+        }
+        mo.submit(&p.id, Phase::Second, None, None, None).unwrap();
+        mo.settle(&p.id, assay::app::moderation::Settle::Confirm, None, None)
+            .unwrap();
+    }
+    let r = mo.release(None).unwrap();
+    assert_eq!(r.released.len(), 4, "{:?}", r.waiting);
+    db
+}
+
+fn ob_validator() -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/schemas/ob_v3p0_achievementcredential.schema.json"
+    )))
+    .unwrap();
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap()
+}
+
+#[test]
+fn every_format_writes_released_decisions_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = released(dir.path());
+
+    // Open Badges: one file per awarded decision, each valid against the official schema.
+    let ob = dir.path().join("ob");
+    let out = assay(
+        &db,
+        "mo",
+        &["export", "--format", "obv3", "--out", ob.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = ob_validator();
+    let mut files: Vec<_> = std::fs::read_dir(&ob)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["P-2026-0050.json", "P-2026-0051.json", "P-FORMULA.json"],
+        "awarded only"
+    );
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let errs: Vec<String> = v.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errs.is_empty(), "{}: {errs:?}", f.display());
+        assert!(
+            !text.contains("eve@example.org") && !text.contains("L-9"),
+            "learner in clear"
+        );
+    }
+    // the same decision exported again (--all) gets the same ids
+    let first = std::fs::read_to_string(&files[0]).unwrap();
+    let again = assay(
+        &db,
+        "mo",
+        &["export", "--format", "obv3", "--out", ob.to_str().unwrap()],
+    );
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing new"));
+    assert!(
+        assay(
+            &db,
+            "mo",
+            &[
+                "export",
+                "--format",
+                "obv3",
+                "--out",
+                ob.to_str().unwrap(),
+                "--all"
+            ]
+        )
+        .status
+        .success()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&files[0]).unwrap(),
+        first,
+        "stable ids"
+    );
+
+    // CSV: every released decision, awarded and not, read back with a CSV reader.
+    let csv_path = dir.path().join("d.csv");
+    assert!(
+        assay(
+            &db,
+            "mo",
+            &[
+                "export",
+                "--format",
+                "csv",
+                "--out",
+                csv_path.to_str().unwrap()
+            ]
+        )
+        .status
+        .success()
+    );
+    let mut rd = csv::Reader::from_path(&csv_path).unwrap();
+    let header: Vec<String> = rd.headers().unwrap().iter().map(str::to_string).collect();
+    for col in [
+        "portfolio",
+        "learner_id",
+        "learner_name",
+        "learner_email",
+        "rubric",
+        "rubric_version",
+        "outcome",
+        "grade",
+        "score",
+        "ects",
+        "eqf_level",
+        "assessor",
+        "moderator",
+        "decided_at",
+        "released_at",
+        "energy-use",
+        "measures",
+        "action",
+        "sharing",
+    ] {
+        assert!(
+            header.iter().any(|h| h == col),
+            "missing column {col}: {header:?}"
+        );
+    }
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 4);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let evil = rows
+        .iter()
+        .find(|r| &r[col("portfolio")] == "P-FORMULA")
+        .unwrap();
+    assert!(
+        evil[col("learner_name")].starts_with("'="),
+        "formula neutralised: {:?}",
+        &evil[col("learner_name")]
+    );
+    let not_yet = rows
+        .iter()
+        .find(|r| &r[col("portfolio")] == "P-2026-0052")
+        .unwrap();
+    assert_eq!(&not_yet[col("outcome")], "not_yet");
+    assert_eq!(&not_yet[col("energy-use")], "not-yet");
+    for r in &rows {
+        for cell in r.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@']),
+                "unsafe cell {cell:?}"
+            );
+        }
+    }
+
+    // JSON lines: one complete record per line that reads back.
+    let jl = dir.path().join("d.jsonl");
+    assert!(
+        assay(
+            &db,
+            "mo",
+            &["export", "--format", "jsonl", "--out", jl.to_str().unwrap()]
+        )
+        .status
+        .success()
+    );
+    let text = std::fs::read_to_string(&jl).unwrap();
+    let recs: Vec<assay::domain::export::ExportRecord> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(recs.len(), 4);
+    for (line, rec) in text.lines().zip(&recs) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["rubric"]["sha256"].as_str().unwrap().len(), 64);
+        assert_eq!(rec.marks.len(), 4);
+        assert!(v["first"]["marks"].is_array());
+        // round trip: the record re-serialises to the same fields
+        let back = serde_json::to_value(rec).unwrap();
+        for (k, val) in back.as_object().unwrap() {
+            assert_eq!(&v[k], val, "field {k}");
+        }
+    }
+
+    // Every export is a batch in the audit chain; decisions moved to exported.
+    let log = String::from_utf8(assay(&db, "mo", &["audit", "log"]).stdout).unwrap();
+    assert!(log.matches(" export ").count() >= 4, "{log}");
+    let list: Value =
+        serde_json::from_slice(&assay(&db, "mo", &["list", "--json"]).stdout).unwrap();
+    let exported = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "exported")
+        .count();
+    assert_eq!(exported, 4);
+    assert!(assay(&db, "mo", &["audit", "verify"]).status.success());
+}
+
+#[test]
+fn feedback_letters_show_the_next_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = released(dir.path());
+    let out = dir.path().join("letters");
+    assert!(
+        assay(
+            &db,
+            "mo",
+            &[
+                "export",
+                "--format",
+                "feedback",
+                "--out",
+                out.to_str().unwrap()
+            ]
+        )
+        .status
+        .success()
+    );
+    let letter = std::fs::read_to_string(out.join("P-2026-0052.md")).unwrap();
+    assert!(letter.contains("Not yet awarded"), "{letter}");
+    // the next level's descriptor of a criterion at not-yet
+    assert!(
+        letter.contains("Summarises at least three months of readings"),
+        "{letter}"
+    );
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 4);
+}
