@@ -5,6 +5,7 @@
 //! whether a symbolic link leaves the folder, is checked by the importer, which reports it at
 //! the positions kept here.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path};
 
 use serde::Deserialize;
@@ -211,12 +212,19 @@ pub fn check_claims(file: &str, bytes: &[u8], m: &Manifest, rubric: &Rubric) -> 
         return Diagnostics(out);
     };
     let ids: Vec<&str> = rubric.criteria.iter().map(|c| c.id.as_str()).collect();
+    let known: HashSet<&str> = ids.iter().copied().collect();
+    let mut hints_left = yaml::MAX_HINTS;
     for (i, e) in m.evidence.iter().enumerate() {
         for (j, claim) in e.claims.iter().enumerate() {
-            if !ids.contains(&claim.as_str()) {
-                let hint = match yaml::did_you_mean(claim, &ids) {
-                    Some(b) => format!("did you mean `{b}`?"),
-                    None => format!("the rubric's criteria are {}", ids.join(", ")),
+            if !known.contains(claim.as_str()) {
+                let hint = if hints_left == 0 {
+                    "check the rubric's criteria".to_string()
+                } else {
+                    hints_left -= 1;
+                    match yaml::did_you_mean(claim, &ids) {
+                        Some(b) => format!("did you mean `{b}`?"),
+                        None => format!("the rubric's criteria are {}", yaml::name_list(&ids)),
+                    }
                 };
                 out.push(Diagnostic::error(
                     file,
@@ -364,10 +372,12 @@ impl Checker<'_, '_> {
             );
         }
         let mut evidence = Vec::new();
+        // Index of each evidence id's first use (a map, not a scan of the items before).
+        let mut first_use: HashMap<&str, usize> = HashMap::new();
         for (i, e) in raw.evidence.iter().enumerate() {
             let p = format!("evidence[{i}]");
             self.id(&format!("{p}.id"), &e.id, "evidence id");
-            if let Some(j) = raw.evidence[..i].iter().position(|x| x.id == e.id) {
+            if let Some(&j) = first_use.get(e.id.as_str()) {
                 let line = self.doc.pos(&format!("evidence[{j}].id")).line;
                 self.err(
                     &format!("{p}.id"),
@@ -376,6 +386,8 @@ impl Checker<'_, '_> {
                         sanitize_line(&e.id)
                     ),
                 );
+            } else {
+                first_use.insert(&e.id, i);
             }
             self.text(&format!("{p}.title"), &e.title, "evidence title", true);
             let kind = Kind::parse(&e.kind);

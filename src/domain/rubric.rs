@@ -3,7 +3,7 @@
 //! See `shared/spec/rubric-format.md`. Loading never panics: every problem becomes a
 //! [`Diagnostic`] naming `FILE:LINE:COL` and what to change, all of them collected in one pass.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -479,9 +479,10 @@ impl Validator<'_, '_> {
 
     /// Ids must be unique within their list.
     fn unique_ids<'x>(&mut self, list: &str, ids: impl Iterator<Item = &'x str>, what: &str) {
-        let mut seen: Vec<&str> = Vec::new();
+        // Index of each id's first use (a map, not a scan: lists can be 50 000 long).
+        let mut seen: HashMap<&str, usize> = HashMap::new();
         for (i, id) in ids.enumerate() {
-            if let Some(first) = seen.iter().position(|s| *s == id) {
+            if let Some(&first) = seen.get(id) {
                 let first_line = self.doc.pos(&format!("{list}[{first}].id")).line;
                 self.err(
                     &format!("{list}[{i}].id"),
@@ -489,8 +490,9 @@ impl Validator<'_, '_> {
                         "duplicate {what} id `{id}` (first used on line {first_line}); give each {what} its own id"
                     ),
                 );
+            } else {
+                seen.insert(id, i);
             }
-            seen.push(id);
         }
     }
 
@@ -573,7 +575,9 @@ impl Validator<'_, '_> {
             .iter()
             .map(|o| o.id.as_str())
             .collect();
+        let known_outcomes: HashSet<&str> = outcome_ids.iter().copied().collect();
         let mut assessed: HashSet<&str> = HashSet::new();
+        let mut hints_left = yaml::MAX_HINTS;
         let mut criteria = Vec::new();
         for (i, c) in raw.criteria.iter().enumerate() {
             let p = format!("criteria[{i}]");
@@ -592,15 +596,20 @@ impl Validator<'_, '_> {
                 );
             }
             for (j, o) in c.outcomes.iter().enumerate() {
-                if outcome_ids.contains(&o.as_str()) {
+                if known_outcomes.contains(o.as_str()) {
                     assessed.insert(o.as_str());
                 } else {
-                    let hint = match yaml::did_you_mean(o, &outcome_ids) {
-                        Some(b) => format!("; did you mean `{b}`?"),
-                        None => format!(
-                            "; use one of the listed outcomes ({})",
-                            outcome_ids.join(", ")
-                        ),
+                    let hint = if hints_left == 0 {
+                        String::new()
+                    } else {
+                        hints_left -= 1;
+                        match yaml::did_you_mean(o, &outcome_ids) {
+                            Some(b) => format!("; did you mean `{b}`?"),
+                            None => format!(
+                                "; use one of the listed outcomes ({})",
+                                yaml::name_list(&outcome_ids)
+                            ),
+                        }
                     };
                     self.err(
                         &format!("{p}.outcomes[{j}]"),
@@ -934,8 +943,11 @@ impl Validator<'_, '_> {
                 });
             }
         }
+        // First grade of each name and of each minimum (maps, not scans of the grades before).
+        let mut names: HashMap<&str, usize> = HashMap::new();
+        let mut mins: HashMap<u64, usize> = HashMap::new();
         for (i, g) in d.grades.iter().enumerate() {
-            if let Some(j) = d.grades[..i].iter().position(|h| h.name == g.name) {
+            if let Some(&j) = names.get(g.name.as_str()) {
                 let line = self.doc.pos(&format!("decision.grades[{j}].name")).line;
                 self.err(
                     &format!("decision.grades[{i}].name"),
@@ -944,13 +956,21 @@ impl Validator<'_, '_> {
                         g.name
                     ),
                 );
+            } else {
+                names.insert(&g.name, i);
             }
-            if let Some(j) = d.grades[..i].iter().position(|h| h.min == g.min) {
-                let line = self.doc.pos(&format!("decision.grades[{j}].min")).line;
-                self.err(
-                    &format!("decision.grades[{i}].min"),
-                    format!("grade minimum {} is used twice (also line {line}); minimums must be unique", g.min),
-                );
+            // NaN equals nothing, as with `==`; `+ 0.0` makes -0 and 0 one key.
+            if !g.min.is_nan() {
+                let key = (g.min + 0.0).to_bits();
+                if let Some(&j) = mins.get(&key) {
+                    let line = self.doc.pos(&format!("decision.grades[{j}].min")).line;
+                    self.err(
+                        &format!("decision.grades[{i}].min"),
+                        format!("grade minimum {} is used twice (also line {line}); minimums must be unique", g.min),
+                    );
+                } else {
+                    mins.insert(key, i);
+                }
             }
         }
         grades.sort_by_key(|g| std::cmp::Reverse(g.min));

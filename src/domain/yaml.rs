@@ -298,7 +298,20 @@ pub fn parse<'a>(file: &'a str, bytes: &'a [u8]) -> Result<Document<'a>, Diagnos
     }
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    let loaded = parser.load(&mut builder, true);
+    // Event by event rather than `Parser::load`, which recurses once per level of nesting: a
+    // 100 KB line of `- - - …` overflowed the stack before the builder's depth limit could stop it.
+    let loaded = loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break Ok(()),
+            Ok((ev, mark)) => {
+                builder.on_event(ev, mark);
+                if builder.failure.is_some() {
+                    break Ok(());
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
     // A problem the builder found comes before any later syntax error.
     if let Some((pos, msg)) = builder.failure {
         return fail(pos, msg);
@@ -366,9 +379,11 @@ impl Document<'_> {
         while let Some(n) = stack.pop() {
             match n {
                 Node::Map(entries, _) => {
-                    for (i, (k, kp, v)) in entries.iter().enumerate() {
-                        if let Some((_, first, _)) = entries[..i].iter().find(|(k2, _, _)| k2 == k)
-                        {
+                    // A map from key to its first place, not a scan of the keys before each
+                    // one: a hostile file can hold 100 000 keys in one mapping.
+                    let mut seen: HashMap<&str, Pos> = HashMap::with_capacity(entries.len());
+                    for (k, kp, v) in entries {
+                        if let Some(first) = seen.get(k.as_str()) {
                             out.push(Diagnostic::error(
                                 self.file,
                                 *kp,
@@ -378,6 +393,8 @@ impl Document<'_> {
                                     first.line
                                 ),
                             ));
+                        } else {
+                            seen.insert(k, *kp);
                         }
                         stack.push(v);
                     }
@@ -466,15 +483,44 @@ fn check_shape(file: &str, node: &Node, shape: &Shape, out: &mut Vec<Diagnostic>
     }
 }
 
+/// How many "did you mean" hints one file gets. Finding the closest of the known names costs
+/// time for every unknown one, and a hostile file can name 100 000 unknown ids.
+pub const MAX_HINTS: usize = 20;
+/// Longest name [`did_you_mean`] compares (ids are at most 64 characters): comparing two strings
+/// costs the product of their lengths.
+const HINT_MAX_LEN: usize = 64;
+/// Most known names [`did_you_mean`] looks through.
+const HINT_MAX_KNOWN: usize = 1000;
+/// Most names [`name_list`] writes out.
+const LIST_MAX: usize = 12;
+
 /// The known name closest to `word`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
+    if word.len() > HINT_MAX_LEN || known.len() > HINT_MAX_KNOWN {
+        return None;
+    }
     let w = word.to_lowercase();
     known
         .iter()
+        .filter(|k| k.len() <= HINT_MAX_LEN)
         .map(|k| (strsim::jaro_winkler(&w, &k.to_lowercase()), *k))
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k)
+}
+
+/// Names for a message, comma-separated: the first few, then how many there are in all.
+pub fn name_list(names: &[&str]) -> String {
+    let mut out = names
+        .iter()
+        .take(LIST_MAX)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > LIST_MAX {
+        out.push_str(&format!(", … ({} in all)", names.len()));
+    }
+    out
 }
 
 #[derive(Default)]
