@@ -78,9 +78,14 @@ struct Selected {
 
 /// Neutralises a cell a spreadsheet would read as a formula.
 pub fn csv_safe(s: &str) -> String {
+    csv_safe_cow(s).into_owned()
+}
+
+/// [`csv_safe`], copying only the cells it changes.
+fn csv_safe_cow(s: &str) -> std::borrow::Cow<'_, str> {
     match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}").into(),
+        _ => s.into(),
     }
 }
 
@@ -373,7 +378,9 @@ impl Workspace {
             .query_row([pk], |r| r.get(0))?)
     }
 
-    /// Streams CSV rows straight from two ordered queries (decisions, then marks), merging them.
+    /// Streams CSV rows straight from two queries in row-key order (decisions, then marks),
+    /// merging them: neither is sorted (portfolios are read in table order, marks through their
+    /// index) and no field is copied but into the output.
     fn write_csv(
         &self,
         out: &Path,
@@ -398,26 +405,37 @@ impl Workspace {
             .enumerate()
             .map(|(i, c)| (c.as_str(), i))
             .collect();
+        // ECTS and EQF level of each rubric, written once.
+        let credential: HashMap<i64, (String, String)> = rubrics
+            .iter()
+            .map(|(pk, r)| {
+                let c = &r.credential;
+                (*pk, (c.ects.to_string(), c.eqf_level.to_string()))
+            })
+            .collect();
         let wanted: std::collections::HashSet<i64> = selected.iter().map(|s| s.pk).collect();
         let total = selected.len();
         let conn = self.conn();
         let mut dec = conn.prepare(
             "SELECT p.pk, p.id, p.learner_id, p.learner_name, p.learner_email, r.id, r.version, p.outcome, p.grade, p.score,
                     p.rubric_pk, f.by_user, st.by_user, CASE WHEN st.action = 'amend' THEN s.at ELSE f.at END, p.released_at,
-                    CASE WHEN st.action = 'amend' THEN 'second' ELSE 'first' END
-             FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk
+                    st.action = 'amend'
+             FROM portfolios p NOT INDEXED CROSS JOIN rubrics r ON r.pk = p.rubric_pk
              JOIN decisions f ON f.portfolio_pk = p.pk AND f.phase = 'first'
              LEFT JOIN settlements st ON st.portfolio_pk = p.pk
              LEFT JOIN decisions s ON s.portfolio_pk = p.pk AND s.phase = 'second'
              WHERE p.status IN ('released', 'exported')
              ORDER BY p.pk",
         )?;
+        // Every portfolio's marks (those of portfolios not written are passed over in the merge).
         let mut marks = conn.prepare(
-            "SELECT m.portfolio_pk, m.phase, m.criterion, m.level FROM marks m JOIN portfolios p ON p.pk = m.portfolio_pk
-             WHERE p.status IN ('released', 'exported') ORDER BY m.portfolio_pk",
+            "SELECT portfolio_pk, phase = 'second', criterion, level FROM marks INDEXED BY marks_portfolio
+             ORDER BY portfolio_pk",
         )?;
         let mut mrows = marks.query([])?;
-        let mut pending: Option<(i64, String, String, Option<String>)> = None;
+        // The next mark not yet merged: (portfolio, second phase, column, has a level); its level.
+        let mut pending: Option<(i64, bool, Option<usize>, bool)> = None;
+        let mut pending_level = String::new();
         let mut io_err: Option<std::io::Error> = None;
         let mut csv_err: Option<csv::Error> = None;
         let mut db_err: Option<rusqlite::Error> = None;
@@ -457,6 +475,7 @@ impl Workspace {
                 }
             };
             let mut levels: Vec<String> = vec![String::new(); crit_cols.len()];
+            let mut score = String::new();
             loop {
                 let row = match rows.next() {
                     Ok(Some(r)) => r,
@@ -466,46 +485,9 @@ impl Workspace {
                         break;
                     }
                 };
-                let get = || -> rusqlite::Result<_> {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?,
-                        row.get::<_, Option<String>>(4)?,
-                        row.get::<_, String>(5)?,
-                        row.get::<_, String>(6)?,
-                        row.get::<_, Option<String>>(7)?,
-                        row.get::<_, Option<String>>(8)?,
-                        row.get::<_, Option<f64>>(9)?,
-                        row.get::<_, i64>(10)?,
-                        row.get::<_, String>(11)?,
-                        row.get::<_, Option<String>>(12)?,
-                        row.get::<_, String>(13)?,
-                        row.get::<_, Option<String>>(14)?,
-                        row.get::<_, String>(15)?,
-                    ))
-                };
-                let (
-                    pk,
-                    id,
-                    lid,
-                    name,
-                    email,
-                    rid,
-                    rver,
-                    outcome,
-                    grade,
-                    score,
-                    rpk,
-                    assessor,
-                    moderator,
-                    decided,
-                    released,
-                    phase,
-                ) = match get() {
-                    Ok(t) => t,
-                    Err(e) => {
+                let (pk, second) = match (row.get::<_, i64>(0), row.get::<_, Option<bool>>(15)) {
+                    (Ok(pk), Ok(second)) => (pk, second.unwrap_or(false)),
+                    (Err(e), _) | (_, Err(e)) => {
                         db_err = Some(e);
                         break;
                     }
@@ -519,7 +501,15 @@ impl Workspace {
                         match mrows.next() {
                             Ok(Some(m)) => {
                                 let t = (|| -> rusqlite::Result<_> {
-                                    Ok((m.get(0)?, m.get(1)?, m.get(2)?, m.get(3)?))
+                                    let level = m.get_ref(3)?.as_str_or_null()?;
+                                    pending_level.clear();
+                                    pending_level.push_str(level.unwrap_or(""));
+                                    Ok((
+                                        m.get(0)?,
+                                        m.get(1)?,
+                                        col_of.get(m.get_ref(2)?.as_str()?).copied(),
+                                        level.is_some(),
+                                    ))
                                 })();
                                 match t {
                                     Ok(t) => pending = Some(t),
@@ -536,44 +526,73 @@ impl Workspace {
                             }
                         }
                     }
-                    match &pending {
-                        Some((mpk, _, _, _)) if *mpk < pk => pending = None,
-                        Some((mpk, mphase, crit, level)) if *mpk == pk => {
-                            if *mphase == phase
-                                && let (Some(i), Some(l)) = (col_of.get(crit.as_str()), level)
+                    match pending {
+                        Some((mpk, _, _, _)) if mpk < pk => pending = None,
+                        Some((mpk, msecond, col, has_level)) if mpk == pk => {
+                            if msecond == second
+                                && let (Some(i), true) = (col, has_level)
                             {
-                                levels[*i] = l.clone();
+                                levels[i].clear();
+                                levels[i].push_str(&pending_level);
                             }
                             pending = None;
                         }
                         _ => break,
                     }
                 }
+                if db_err.is_some() {
+                    break;
+                }
                 if !wanted.contains(&pk) {
                     continue;
                 }
-                let r = &rubrics[&rpk];
-                let mut rec: Vec<String> = vec![
-                    csv_safe(&id),
-                    csv_safe(&lid),
-                    csv_safe(&name),
-                    csv_safe(email.as_deref().unwrap_or("")),
-                    csv_safe(&rid),
-                    csv_safe(&rver),
-                    outcome.unwrap_or_default(),
-                    csv_safe(grade.as_deref().unwrap_or("")),
-                    score.map(|s| format!("{s}")).unwrap_or_default(),
-                    r.credential.ects.to_string(),
-                    r.credential.eqf_level.to_string(),
-                    csv_safe(&assessor),
-                    csv_safe(moderator.as_deref().unwrap_or("")),
-                    decided,
-                    released.unwrap_or_default(),
-                ];
-                rec.extend(levels.iter().map(|l| csv_safe(l)));
-                if let Err(e) = wr.write_record(&rec) {
-                    csv_err = Some(e);
-                    break;
+                let written = (|| -> rusqlite::Result<std::result::Result<(), csv::Error>> {
+                    let text = |i: usize| -> rusqlite::Result<&str> {
+                        Ok(row.get_ref(i)?.as_str_or_null()?.unwrap_or(""))
+                    };
+                    score.clear();
+                    if let Some(s) = row.get::<_, Option<f64>>(9)? {
+                        use std::fmt::Write as _;
+                        let _ = write!(score, "{s}");
+                    }
+                    let (ects, eqf) = &credential[&row.get::<_, i64>(10)?];
+                    let fields: [std::borrow::Cow<'_, str>; 15] = [
+                        csv_safe_cow(text(1)?),
+                        csv_safe_cow(text(2)?),
+                        csv_safe_cow(text(3)?),
+                        csv_safe_cow(text(4)?),
+                        csv_safe_cow(text(5)?),
+                        csv_safe_cow(text(6)?),
+                        text(7)?.into(),
+                        csv_safe_cow(text(8)?),
+                        score.as_str().into(),
+                        ects.as_str().into(),
+                        eqf.as_str().into(),
+                        csv_safe_cow(text(11)?),
+                        csv_safe_cow(text(12)?),
+                        text(13)?.into(),
+                        text(14)?.into(),
+                    ];
+                    Ok((|| {
+                        for f in &fields {
+                            wr.write_field(f.as_bytes())?;
+                        }
+                        for l in &levels {
+                            wr.write_field(csv_safe_cow(l).as_bytes())?;
+                        }
+                        wr.write_record(None::<&[u8]>)
+                    })())
+                })();
+                match written {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        csv_err = Some(e);
+                        break;
+                    }
+                    Err(e) => {
+                        db_err = Some(e);
+                        break;
+                    }
                 }
                 done += 1;
                 if done.is_multiple_of(1024) || done == total {

@@ -577,11 +577,11 @@ fn write_portfolio(tx: &Transaction<'_>, p: &Prepared, at: &str, user: &str) -> 
             None => {
                 let pk: i64 = tx
                     .prepare_cached(
-                        "INSERT INTO portfolios (id, rubric_pk, learner_id, learner_name, learner_email, submitted, revision, search_text, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8) RETURNING pk",
+                        "INSERT INTO portfolios (id, rubric_pk, learner_id, learner_name, learner_email, submitted, revision, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) RETURNING pk",
                     )?
                     .query_row(
-                        params![m.id, p.rubric_pk, m.learner.id, m.learner.name, m.learner.email, m.submitted, search, at],
+                        params![m.id, p.rubric_pk, m.learner.id, m.learner.name, m.learner.email, m.submitted, at],
                         |r| r.get(0),
                     )?;
                 (pk, 1, Written::New)
@@ -594,13 +594,18 @@ fn write_portfolio(tx: &Transaction<'_>, p: &Prepared, at: &str, user: &str) -> 
                     .query_row([pk], |r| r.get(0))?;
                 tx.prepare_cached(
                     "UPDATE portfolios SET rubric_pk = ?2, learner_id = ?3, learner_name = ?4, learner_email = ?5, submitted = ?6,
-                     revision = ?7, search_text = ?8, updated_at = ?9, version = version + 1,
-                     evidence_changed = CASE WHEN ?10 THEN 1 ELSE evidence_changed END WHERE pk = ?1",
+                     revision = ?7, updated_at = ?8, version = version + 1,
+                     evidence_changed = CASE WHEN ?9 THEN 1 ELSE evidence_changed END WHERE pk = ?1",
                 )?
-                .execute(params![pk, p.rubric_pk, m.learner.id, m.learner.name, m.learner.email, m.submitted, rev + 1, search, at, started])?;
+                .execute(params![pk, p.rubric_pk, m.learner.id, m.learner.name, m.learner.email, m.submitted, rev + 1, at, started])?;
                 (pk, rev + 1, Written::Revised { flagged: started })
             }
         };
+        tx.prepare_cached(
+            "INSERT INTO search (portfolio_pk, text) VALUES (?1, ?2)
+             ON CONFLICT (portfolio_pk) DO UPDATE SET text = excluded.text",
+        )?
+        .execute(params![pk, search])?;
         tx.prepare_cached(
             "INSERT INTO revisions (portfolio_pk, revision, content_sha256, manifest, statement_sha, statement_file, imported_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

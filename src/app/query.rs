@@ -2,14 +2,14 @@
 //! while a blind rubric's portfolio is drawn and its second marks are not submitted, nobody but
 //! its first marker sees the first marks, feedback or decision.
 
-use fuzzy_matcher::FuzzyMatcher;
-use fuzzy_matcher::skim::SkimMatcherV2;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::mark::{self, DecisionRec, Phase, Sheet, head};
-use super::{Result, Workspace};
+use super::{AppError, Result, Workspace};
 use crate::store::audit::{self, Record};
+
+mod fuzzy;
 
 /// One portfolio in a list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -304,7 +304,7 @@ impl Workspace {
     pub fn search_texts(&self) -> Result<std::collections::HashMap<i64, String>> {
         let mut st = self
             .conn()
-            .prepare_cached("SELECT pk, search_text FROM portfolios")?;
+            .prepare_cached("SELECT portfolio_pk, text FROM search ORDER BY portfolio_pk")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -312,14 +312,16 @@ impl Workspace {
     /// Fuzzy search over portfolio ids, learner ids and names, rubric ids and evidence titles.
     /// Best first; ties by id.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<(i64, Row)>> {
-        let items: Vec<(i64, String)> = {
-            let mut st = self
-                .conn()
-                .prepare_cached("SELECT pk, search_text FROM portfolios")?;
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?
-        };
-        let hits = fuzzy_rank(query, &items, |(_, t)| t.as_str(), limit);
+        // The texts are ranked as they stream from the database (on a second connection too,
+        // for the other half), never all held in memory.
+        let mut second = read_only_twin(self.conn());
+        let hits = rank_search(
+            self.conn(),
+            second.as_mut(),
+            query,
+            |pk| Some(pk as u64),
+            limit,
+        )?;
         let mut out = Vec::new();
         let mut st = self.conn().prepare_cached(
             "SELECT p.pk, p.id, p.learner_id, p.learner_name, r.id, r.version, p.submitted, p.status, p.assessor,
@@ -327,8 +329,8 @@ impl Workspace {
                     EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
              FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk WHERE p.pk = ?1",
         )?;
-        for (score, i) in hits {
-            let mut row = st.query_row([items[i].0], row_of)?;
+        for (score, pk) in hits {
+            let mut row = st.query_row([pk as i64], row_of)?;
             if row.status == "sampled"
                 && self.hides_first(
                     row.rubric_pk,
@@ -348,7 +350,8 @@ impl Workspace {
     }
 }
 
-/// Ranks `items` against `query` with the skim fuzzy matcher on all cores; returns (score, index)
+/// Ranks `items` against `query` with the skim fuzzy matcher (`SkimMatcherV2`, ignoring case,
+/// computed by [`fuzzy::Matcher`]) on all cores; returns (score, index)
 /// of the best `limit` matches, best first, ties in input order.
 pub fn fuzzy_rank<T: Sync>(
     query: &str,
@@ -368,13 +371,10 @@ pub fn fuzzy_rank<T: Sync>(
             .map(|(ci, part)| {
                 let text = &text;
                 s.spawn(move || {
-                    let m = SkimMatcherV2::default().ignore_case();
+                    let mut m = fuzzy::Matcher::new(query);
                     part.iter()
                         .enumerate()
-                        .filter_map(|(i, it)| {
-                            m.fuzzy_match(text(it), query)
-                                .map(|sc| (sc, ci * chunk + i))
-                        })
+                        .filter_map(|(i, it)| m.score(text(it)).map(|sc| (sc, ci * chunk + i)))
                         .collect::<Vec<_>>()
                 })
             })
@@ -384,9 +384,111 @@ pub fn fuzzy_rank<T: Sync>(
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
     });
-    all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    all.truncate(limit);
+    let order = |a: &(i64, usize), b: &(i64, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+    if limit < all.len() {
+        // Only the best `limit` need sorting.
+        all.select_nth_unstable_by(limit, order);
+        all.truncate(limit);
+    }
+    all.sort_unstable_by(order);
     all
+}
+
+/// A second connection to the workspace file of `conn`, read only, with a small page cache:
+/// for reading half of a table on another core. `None` for a database in memory.
+pub fn read_only_twin(conn: &rusqlite::Connection) -> Option<rusqlite::Connection> {
+    let path = conn.path().filter(|p| !p.is_empty())?;
+    let c = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .ok()?;
+    c.busy_timeout(crate::store::busy_timeout()).ok()?;
+    c.execute_batch("PRAGMA cache_size = -2048").ok()?;
+    Some(c)
+}
+
+/// Ranks the search texts (table `search`) against `query` as they stream from the database:
+/// the first half of the row keys on `first`, the second half on `second` (when given) on
+/// another thread, each text scored by [`fuzzy::Matcher`] (exactly as `SkimMatcherV2` ignoring
+/// case) without being kept. `pick` says which portfolios take part, and the tie-break key of
+/// each (lower first); returns (score, key) of the best `limit`, best first. The same ranking
+/// as [`fuzzy_rank`] over the texts in memory, in a fraction of the memory.
+pub fn rank_search(
+    first: &rusqlite::Connection,
+    second: Option<&mut rusqlite::Connection>,
+    query: &str,
+    pick: impl Fn(i64) -> Option<u64> + Sync,
+    limit: usize,
+) -> Result<Vec<(i64, u64)>> {
+    let (lo, hi): (Option<i64>, Option<i64>) = first.query_row(
+        "SELECT min(portfolio_pk), max(portfolio_pk) FROM search",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let (Some(lo), Some(hi)) = (lo, hi) else {
+        return Ok(Vec::new());
+    };
+    let scan = |conn: &rusqlite::Connection, from: i64, to: i64| -> Result<Vec<(i64, u64)>> {
+        let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        conn.execute_batch("PRAGMA cache_size = -2048")?;
+        let mut m = fuzzy::Matcher::new(query);
+        let mut hits = Vec::new();
+        // The scores of the best `limit` so far (when few are wanted): a text sure to score
+        // below the lowest of them is given up on early.
+        let mut best: std::collections::BinaryHeap<std::cmp::Reverse<i64>> = Default::default();
+        let keep = limit.min(4096);
+        let result = (|| -> Result<()> {
+            let mut st = conn.prepare_cached(
+                "SELECT portfolio_pk, text FROM search
+                 WHERE portfolio_pk >= ?1 AND portfolio_pk <= ?2 ORDER BY portfolio_pk",
+            )?;
+            let mut rows = st.query([from, to])?;
+            while let Some(r) = rows.next()? {
+                let pk: i64 = r.get(0)?;
+                if let Some(key) = pick(pk) {
+                    let text = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+                    let min = match best.peek() {
+                        Some(std::cmp::Reverse(s)) if best.len() == keep => *s,
+                        _ => i64::MIN,
+                    };
+                    if let Some(score) = m.score_at_least(text, min) {
+                        hits.push((score, key));
+                        if keep == limit {
+                            best.push(std::cmp::Reverse(score));
+                            if best.len() > keep {
+                                best.pop();
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })();
+        conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
+        result.map(|()| hits)
+    };
+    let mut all = match second {
+        Some(other) if hi > lo => {
+            let mid = lo + (hi - lo) / 2;
+            let scan = &scan;
+            let (a, b) = std::thread::scope(|s| {
+                let b = s.spawn(move || scan(other, mid + 1, hi));
+                (scan(first, lo, mid), b.join())
+            });
+            let mut a = a?;
+            a.extend(b.map_err(|_| AppError::refused("searching failed"))??);
+            a
+        }
+        _ => scan(first, lo, hi)?,
+    };
+    let order = |a: &(i64, u64), b: &(i64, u64)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+    if limit < all.len() {
+        all.select_nth_unstable_by(limit, order);
+        all.truncate(limit);
+    }
+    all.sort_unstable_by(order);
+    Ok(all)
 }
 
 /// What blind rules withhold from the history: the first marking's records, and the reason a
@@ -425,4 +527,179 @@ fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         second_done: r.get(15)?,
         blind_hidden: false,
     })
+}
+
+impl Workspace {
+    /// Every portfolio as [`Workspace::list`] gives it (blind rules applied), in row-key order,
+    /// handed to `f` one at a time (the same `Row`, refilled): the workbench's queue. With `only`,
+    /// just that portfolio. Nothing is collected, so that a large workspace is listed quickly and
+    /// in little memory.
+    pub fn for_each_queue_row(&self, only: Option<&str>, f: impl FnMut(&Row)) -> Result<()> {
+        match only {
+            Some(id) => self.queue_rows("WHERE id = ?1", &[&id], false, f),
+            None => self.queue_rows("ORDER BY pk", &[], true, f),
+        }
+    }
+
+    /// Like [`Workspace::for_each_queue_row`], for the portfolios whose row key is in
+    /// `from..=to`: a part of the queue, for reading it on two connections at once.
+    pub fn for_each_queue_row_in(&self, from: i64, to: i64, f: impl FnMut(&Row)) -> Result<()> {
+        self.queue_rows(
+            "WHERE pk >= ?1 AND pk <= ?2 ORDER BY pk",
+            &[&from, &to],
+            true,
+            f,
+        )
+    }
+
+    fn queue_rows(
+        &self,
+        filter: &str,
+        bind: &[&dyn rusqlite::ToSql],
+        full_pass: bool,
+        mut f: impl FnMut(&Row),
+    ) -> Result<()> {
+        let conn = self.conn();
+        let rubrics: std::collections::HashMap<i64, (String, String, bool)> = {
+            let mut st = conn.prepare_cached("SELECT pk, id, version FROM rubrics")?;
+            let rows: Vec<(i64, String, String)> = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut m = std::collections::HashMap::new();
+            for (pk, id, version) in rows {
+                let blind = self.rubric(pk)?.moderation.blind;
+                m.insert(pk, (id, version, blind));
+            }
+            m
+        };
+        // Portfolios whose second marks are submitted (few): one pass instead of a probe a row.
+        let second: std::collections::HashSet<i64> = conn
+            .prepare_cached("SELECT portfolio_pk FROM decisions WHERE phase = 'second'")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        // A full pass reads each page once: a large page cache would only cost memory.
+        let cache: Option<i64> = match full_pass {
+            true => Some(conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?),
+            false => None,
+        };
+        if cache.is_some() {
+            conn.execute_batch("PRAGMA cache_size = -2048")?;
+        }
+        let result = self.queue_rows_with(filter, bind, second, rubrics, &mut f);
+        if let Some(c) = cache {
+            conn.execute_batch(&format!("PRAGMA cache_size = {c}"))?;
+        }
+        result
+    }
+
+    fn queue_rows_with(
+        &self,
+        filter: &str,
+        bind: &[&dyn rusqlite::ToSql],
+        second: std::collections::HashSet<i64>,
+        rubrics: std::collections::HashMap<i64, (String, String, bool)>,
+        f: &mut impl FnMut(&Row),
+    ) -> Result<()> {
+        let mut st = self.conn().prepare_cached(&format!(
+            "SELECT pk, id, learner_id, learner_name, submitted, status, assessor, outcome, grade,
+                    score, evidence_changed, rubric_pk, first_marker FROM portfolios {filter}"
+        ))?;
+        let mut rows = st.query(bind)?;
+        let mut row = Row {
+            id: String::new(),
+            learner_id: String::new(),
+            learner_name: String::new(),
+            rubric: String::new(),
+            rubric_version: String::new(),
+            submitted: String::new(),
+            status: String::new(),
+            assessor: None,
+            outcome: None,
+            grade: None,
+            score: None,
+            evidence_changed: false,
+            pk: 0,
+            rubric_pk: 0,
+            first_marker: None,
+            blind_hidden: false,
+            second_done: false,
+        };
+        fn text(to: &mut String, v: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<()> {
+            to.clear();
+            to.push_str(v.as_str()?);
+            Ok(())
+        }
+        fn opt(to: &mut Option<String>, v: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<()> {
+            match v.as_str_or_null()? {
+                None => *to = None,
+                Some(t) => match to {
+                    Some(s) => {
+                        s.clear();
+                        s.push_str(t);
+                    }
+                    None => *to = Some(t.to_string()),
+                },
+            }
+            Ok(())
+        }
+        while let Some(r) = rows.next()? {
+            row.pk = r.get(0)?;
+            text(&mut row.id, r.get_ref(1)?)?;
+            text(&mut row.learner_id, r.get_ref(2)?)?;
+            text(&mut row.learner_name, r.get_ref(3)?)?;
+            text(&mut row.submitted, r.get_ref(4)?)?;
+            text(&mut row.status, r.get_ref(5)?)?;
+            opt(&mut row.assessor, r.get_ref(6)?)?;
+            opt(&mut row.outcome, r.get_ref(7)?)?;
+            opt(&mut row.grade, r.get_ref(8)?)?;
+            row.score = r.get(9)?;
+            row.evidence_changed = r.get(10)?;
+            row.rubric_pk = r.get(11)?;
+            opt(&mut row.first_marker, r.get_ref(12)?)?;
+            let (rubric, version, blind) = rubrics.get(&row.rubric_pk).ok_or_else(|| {
+                super::AppError::NotFound(format!("no rubric with key {}", row.rubric_pk))
+            })?;
+            if row.rubric != *rubric {
+                row.rubric.clone_from(rubric);
+            }
+            if row.rubric_version != *version {
+                row.rubric_version.clone_from(version);
+            }
+            row.second_done = second.contains(&row.pk);
+            // As `hides_first`: a blind rubric's drawn portfolio whose second marks are not in
+            // yet, seen by anyone but its first marker.
+            row.blind_hidden = row.status == "sampled"
+                && row.first_marker.as_deref() != Some(self.user.as_str())
+                && *blind
+                && !row.second_done;
+            if row.blind_hidden {
+                row.outcome = None;
+                row.grade = None;
+                row.score = None;
+            }
+            f(&row);
+        }
+        Ok(())
+    }
+
+    /// The text the fuzzy filter matches, of every portfolio, handed to `f` as (row key, text)
+    /// in row-key order without collecting; the page cache is kept small meanwhile (the table is
+    /// read once, through).
+    pub fn for_each_search_text(&self, mut f: impl FnMut(i64, &str)) -> Result<()> {
+        let conn = self.conn();
+        let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        conn.execute_batch("PRAGMA cache_size = -2048")?;
+        let result = (|| -> Result<()> {
+            let mut st =
+                conn.prepare_cached("SELECT portfolio_pk, text FROM search ORDER BY portfolio_pk")?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let text = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+                f(r.get(0)?, text);
+            }
+            Ok(())
+        })();
+        conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
+        result
+    }
 }

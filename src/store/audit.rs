@@ -111,10 +111,19 @@ fn parse_json(s: Option<String>) -> Option<Value> {
 
 /// Records, oldest first; only those of one portfolio when `portfolio` is given.
 pub fn log(conn: &Connection, portfolio: Option<&str>) -> rusqlite::Result<Vec<Record>> {
-    let sql =
-        "SELECT seq, at, actor, action, entity, portfolio, before, after, prev, hash FROM audit
-               WHERE (?1 IS NULL OR portfolio = ?1) ORDER BY seq";
-    let mut st = conn.prepare(sql)?;
+    // Two statements rather than `?1 IS NULL OR portfolio = ?1`, which SQLite cannot answer
+    // from the `audit_portfolio` index: one portfolio's history is then found without reading
+    // the whole chain.
+    let mut st = match portfolio {
+        Some(_) => conn.prepare_cached(
+            "SELECT seq, at, actor, action, entity, portfolio, before, after, prev, hash FROM audit
+             WHERE portfolio = ?1 ORDER BY seq",
+        )?,
+        None => conn.prepare_cached(
+            "SELECT seq, at, actor, action, entity, portfolio, before, after, prev, hash FROM audit
+             WHERE ?1 IS NULL ORDER BY seq",
+        )?,
+    };
     let rows = st.query_map(params![portfolio], |r| {
         Ok(Record {
             seq: r.get(0)?,

@@ -9,7 +9,11 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
 /// Migrations, in order. The database's `PRAGMA user_version` is the number applied.
-pub const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("002_indexes.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("002_indexes.sql"),
+    include_str!("003_search_table.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

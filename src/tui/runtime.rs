@@ -3,49 +3,120 @@
 //! it; only editing in `$EDITOR` and opening files with the system opener are left to the
 //! terminal edge.
 
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex};
 
 use super::model::{Assess, Cmd, Loaded, Lower, Model, Msg, Pane, QueueRow, Saved};
 use super::update::update;
 use crate::app::export::Format;
 use crate::app::mark::{self, Phase, head};
-use crate::app::query::{Filter, fuzzy_rank};
+use crate::app::query::fuzzy_rank;
 use crate::app::{AppError, Workspace};
 use crate::domain::decision;
 use crate::domain::sanitize::sanitize_bytes;
 
 /// A request to the filter worker: generation, query, haystacks.
 pub type FilterReq = (u64, String, Arc<Vec<String>>);
-pub type FilterTx = Sender<FilterReq>;
 /// The previous filter run: query, haystacks, matches.
 pub type Previous = (String, Arc<Vec<String>>, Vec<usize>);
+
+/// The way to the filter worker: its requests, and the slot through which it learns the order of
+/// the workbench's queue (see [`Runtime`]).
+pub struct FilterTx {
+    tx: Sender<FilterReq>,
+    slot: Arc<Mutex<Option<Arc<QueueOrder>>>>,
+}
+
+impl FilterTx {
+    pub fn send(&self, req: FilterReq) -> Result<(), std::sync::mpsc::SendError<FilterReq>> {
+        self.tx.send(req)
+    }
+    fn set_order(&self, order: Option<Arc<QueueOrder>>) {
+        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = order;
+    }
+    fn order(&self) -> Option<Arc<QueueOrder>> {
+        self.slot.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// The workbench's queue as the filter worker needs it: the workspace file, and the row key of
+/// the portfolio at each position of the queue. The worker ranks the search texts as they stream
+/// from the database instead of keeping them all in memory.
+struct QueueOrder {
+    db: std::path::PathBuf,
+    pks: Vec<i64>,
+}
 
 pub struct Runtime {
     pub ws: Workspace,
     pub model: Model,
-    /// The haystacks of the loaded queue, shared with the filter worker.
+    /// The haystacks of the loaded queue, shared with the filter worker (left empty when the
+    /// worker streams them from the database).
     haystacks: Arc<Vec<String>>,
     /// When set, fuzzy filtering runs on a worker thread and answers through the channel.
     filter_tx: Option<FilterTx>,
     /// When set, exports run on a thread with their own connection to this database, and report
     /// progress through the channel.
     background: Option<(std::path::PathBuf, Sender<Msg>)>,
+    /// The last audit record the loaded queue reflects: returning to the queue re-reads only the
+    /// portfolios recorded since.
+    queue_seq: Option<i64>,
+}
+
+/// What the worker keeps for a queue order: (row key, position) by row key.
+struct Streaming {
+    order: Arc<QueueOrder>,
+    by_pk: Vec<(i64, u32)>,
 }
 
 /// A fuzzy filter worker: always works on the newest request; narrows from the previous result
-/// when the new query extends the old one.
+/// when the new query extends the old one. In the workbench (when the runtime has given it the
+/// queue's order) it ranks the search texts as they stream from the database, on two
+/// connections, so the haystacks of 100,000 portfolios are never all in memory; otherwise it
+/// ranks the haystacks sent with the request.
 pub fn spawn_filter_worker(out: Sender<Msg>) -> FilterTx {
-    let (tx, rx): (FilterTx, Receiver<FilterReq>) = std::sync::mpsc::channel();
+    let (tx, rx): (Sender<FilterReq>, Receiver<FilterReq>) = std::sync::mpsc::channel();
+    let slot: Arc<Mutex<Option<Arc<QueueOrder>>>> = Arc::default();
+    let ftx = FilterTx {
+        tx,
+        slot: slot.clone(),
+    };
     std::thread::spawn(move || {
         let mut last: Option<Previous> = None;
+        let mut streamed: Option<(String, Arc<QueueOrder>, Vec<usize>)> = None;
+        let mut streaming: Option<Streaming> = None;
+        let mut conns: Option<(
+            std::path::PathBuf,
+            rusqlite::Connection,
+            rusqlite::Connection,
+        )> = None;
         while let Ok(mut req) = rx.recv() {
             while let Ok(newer) = rx.try_recv() {
                 req = newer;
             }
             let (generation, query, hay) = req;
-            let matched = filter(&query, &hay, last.as_ref());
-            last = Some((query, hay, matched.clone()));
+            let order = slot.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let matched = match order {
+                Some(order) => {
+                    let prev = streamed.take().filter(|(q, o, _)| {
+                        Arc::ptr_eq(o, &order) && query.starts_with(q.as_str()) && !q.is_empty()
+                    });
+                    let m = filter_streaming(
+                        &query,
+                        &order,
+                        prev.as_ref().map(|(_, _, m)| m.as_slice()),
+                        &mut streaming,
+                        &mut conns,
+                    );
+                    streamed = Some((query, order, m.clone()));
+                    m
+                }
+                None => {
+                    let m = filter(&query, &hay, last.as_ref());
+                    last = Some((query, hay, m.clone()));
+                    m
+                }
+            };
             if out
                 .send(Msg::Filtered {
                     generation,
@@ -57,7 +128,91 @@ pub fn spawn_filter_worker(out: Sender<Msg>) -> FilterTx {
             }
         }
     });
-    tx
+    ftx
+}
+
+/// [`filter`] over the search texts in the database, for the queue in `order`: the same ranking
+/// (ties by queue position, or, when narrowing from `prev`, by the order of `prev`).
+fn filter_streaming(
+    query: &str,
+    order: &Arc<QueueOrder>,
+    prev: Option<&[usize]>,
+    streaming: &mut Option<Streaming>,
+    conns: &mut Option<(
+        std::path::PathBuf,
+        rusqlite::Connection,
+        rusqlite::Connection,
+    )>,
+) -> Vec<usize> {
+    if !streaming
+        .as_ref()
+        .is_some_and(|s| Arc::ptr_eq(&s.order, order))
+    {
+        let mut by_pk: Vec<(i64, u32)> = order
+            .pks
+            .iter()
+            .enumerate()
+            .map(|(i, &pk)| (pk, i as u32))
+            .collect();
+        by_pk.sort_unstable();
+        *streaming = Some(Streaming {
+            order: order.clone(),
+            by_pk,
+        });
+    }
+    let Some(s) = streaming.as_ref() else {
+        return Vec::new();
+    };
+    if conns.as_ref().is_none_or(|(db, _, _)| *db != order.db) {
+        let open = || {
+            let c = rusqlite::Connection::open_with_flags(
+                &order.db,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .ok()?;
+            c.busy_timeout(crate::store::busy_timeout()).ok()?;
+            Some(c)
+        };
+        *conns = match (open(), open()) {
+            (Some(a), Some(b)) => Some((order.db.clone(), a, b)),
+            _ => None,
+        };
+    }
+    let Some((_, first, second)) = conns.as_mut() else {
+        return Vec::new();
+    };
+    // When narrowing: each candidate's place in the previous result, which breaks ties.
+    let rank: Option<Vec<u32>> = prev.map(|p| {
+        let mut r = vec![0u32; order.pks.len()];
+        for (k, &pos) in p.iter().enumerate() {
+            if let Some(x) = r.get_mut(pos) {
+                *x = k as u32 + 1;
+            }
+        }
+        r
+    });
+    let pick = |pk: i64| -> Option<u64> {
+        let i = s.by_pk.binary_search_by_key(&pk, |&(k, _)| k).ok()?;
+        let pos = s.by_pk[i].1;
+        match &rank {
+            Some(r) => match r[pos as usize] {
+                0 => None,
+                k => Some(u64::from(k - 1)),
+            },
+            None => Some(u64::from(pos)),
+        }
+    };
+    match crate::app::query::rank_search(first, Some(second), query, pick, usize::MAX) {
+        Ok(hits) => hits
+            .into_iter()
+            .map(|(_, key)| match prev {
+                Some(p) => p[key as usize],
+                None => key as usize,
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// Ranks the haystacks against the query, best first. Narrows from a previous result when the
@@ -89,6 +244,7 @@ impl Runtime {
             haystacks: Arc::new(Vec::new()),
             filter_tx: None,
             background: None,
+            queue_seq: None,
         }
     }
 
@@ -289,41 +445,247 @@ impl Runtime {
         }
     }
 
+    /// Loads the queue. Returning to it re-reads only what changed (see
+    /// [`Runtime::refresh_queue`]); otherwise every portfolio is read from the queue's covering
+    /// index, and the haystacks of the fuzzy filter — the long part — are read after, on a thread
+    /// of their own when the filter worker runs, so that the queue shows at once.
     fn load_queue(&mut self, select: Option<String>) -> Result<Msg, AppError> {
-        let user = self.ws.user.clone();
-        let list = self.ws.list(&Filter::default())?;
-        let mut rows: Vec<QueueRow> = Vec::with_capacity(list.len());
-        let mut hay: Vec<String> = Vec::with_capacity(list.len());
-        let texts = self.ws.search_texts()?;
-        for r in &list {
-            let h = texts.get(&r.pk).cloned().unwrap_or_default();
-            rows.push(QueueRow::from_row(r, &user, String::new()));
-            hay.push(h);
+        if select.is_some()
+            && let Some(since) = self.queue_seq
+            && let Some(msg) = self.refresh_queue(since, &select)?
+        {
+            return Ok(msg);
         }
-        // The current person's work first, then by status in workflow order, then by id.
-        let order = |s: &str| {
-            crate::app::query::STATUSES
-                .iter()
-                .position(|x| *x == s)
-                .unwrap_or(99)
+        let seq: i64 =
+            self.ws
+                .conn()
+                .query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))?;
+        let user = self.ws.user.clone();
+        // Row keys are given in order and never reused: their range bounds the number of rows.
+        let (lo, hi): (Option<i64>, Option<i64>) =
+            self.ws
+                .conn()
+                .query_row("SELECT min(pk), max(pk) FROM portfolios", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+        let n = match (lo, hi) {
+            (Some(lo), Some(hi)) => usize::try_from(hi - lo + 1).unwrap_or(0).min(1 << 20),
+            _ => 0,
         };
-        let mut idx: Vec<usize> = (0..rows.len()).collect();
-        idx.sort_by(|&a, &b| {
-            let (x, y) = (&rows[a], &rows[b]);
-            (!x.mine, order(&x.status), &x.id).cmp(&(!y.mine, order(&y.status), &y.id))
-        });
-        let rows: Vec<QueueRow> = idx.iter().map(|&i| rows[i].clone()).collect();
-        let hay: Vec<String> = idx.iter().map(|&i| std::mem::take(&mut hay[i])).collect();
-        self.haystacks = Arc::new(hay);
-        let mut rubrics: Vec<String> = rows.iter().map(|r| r.rubric.clone()).collect();
-        rubrics.sort();
-        rubrics.dedup();
+        // A large queue is read in two halves of the row keys, the second on a connection of
+        // its own on another core.
+        let halves = match (&self.background, lo, hi) {
+            (Some(_), Some(lo), Some(hi)) if n >= 20_000 => Some((lo, hi)),
+            _ => None,
+        };
+        let QueuePart {
+            mut rows,
+            mut pks,
+            counted,
+        } = match (&self.background, halves) {
+            (Some((db, _)), Some((lo, hi))) if hi > lo => {
+                let mid = lo + (hi - lo) / 2;
+                let (db, who) = (db.clone(), user.clone());
+                let second = std::thread::spawn(move || {
+                    let ws = Workspace::open(&db, who.clone())?;
+                    read_queue(&ws, &who, Some((mid + 1, hi)), n / 2 + 1)
+                });
+                let mut part = read_queue(&self.ws, &user, Some((lo, mid)), n)?;
+                let other = second
+                    .join()
+                    .map_err(|_| AppError::refused("reading the queue failed"))??;
+                part.rows.extend(other.rows);
+                part.pks.extend(other.pks);
+                for (status, c) in other.counted {
+                    *part.counted.entry(status).or_default() += c;
+                }
+                part
+            }
+            _ => read_queue(&self.ws, &user, None, n)?,
+        };
+        // The current person's work first, then by status in workflow order, then by id.
+        let keys: Vec<(bool, usize)> = rows.iter().map(queue_key).collect();
+        let mut idx: Vec<u32> = (0..rows.len() as u32).collect();
+        if rows.windows(2).all(|w| w[0].id < w[1].id) {
+            // Read in id order (as imported): a stable counting sort on the small key is enough.
+            let slot = |k: (bool, usize)| usize::from(k.0) * 128 + k.1.min(127);
+            let mut start = vec![0usize; 257];
+            for &k in &keys {
+                start[slot(k) + 1] += 1;
+            }
+            for i in 1..start.len() {
+                start[i] += start[i - 1];
+            }
+            for (i, &k) in keys.iter().enumerate() {
+                idx[start[slot(k)]] = i as u32;
+                start[slot(k)] += 1;
+            }
+        } else {
+            idx.sort_unstable_by(|&a, &b| {
+                let (a, b) = (a as usize, b as usize);
+                (keys[a], &rows[a].id).cmp(&(keys[b], &rows[b].id))
+            });
+        }
+        permute(&mut rows, &mut pks, &idx);
+        match (&self.filter_tx, &self.background) {
+            // The worker ranks the texts as they stream from the database.
+            (Some(ftx), Some((db, _))) => {
+                ftx.set_order(Some(Arc::new(QueueOrder {
+                    db: db.clone(),
+                    pks,
+                })));
+                self.haystacks = Arc::new(Vec::new());
+            }
+            _ => self.haystacks = Arc::new(read_haystacks(&self.ws, &pks)?),
+        }
+        self.queue_seq = Some(seq);
+        let mut rubrics: std::collections::BTreeSet<&str> = Default::default();
+        let mut last = None;
+        for r in &rows {
+            if last != Some(r.rubric.as_str()) {
+                rubrics.insert(r.rubric.as_str());
+                last = Some(r.rubric.as_str());
+            }
+        }
+        let rubrics: Vec<String> = rubrics.into_iter().map(str::to_string).collect();
+        // As `Workspace::counts`: by status, in workflow order.
+        let mut counts: Vec<(String, i64)> = counted.into_iter().collect();
+        counts.sort_by_key(|(s, _)| status_order(s));
         Ok(Msg::QueueLoaded(Box::new(Loaded {
             rows,
-            counts: self.ws.counts()?,
+            counts,
             rubrics,
             select,
         })))
+    }
+
+    /// Brings the loaded queue up to date by re-reading only the portfolios that the audit chain
+    /// records as changed since `since` (every change to a portfolio appends a record naming
+    /// it), moving each to its place. `None` when a full load is needed instead: an import or an
+    /// export since, many changes, or haystacks that are still being read.
+    fn refresh_queue(
+        &mut self,
+        since: i64,
+        select: &Option<String>,
+    ) -> Result<Option<Msg>, AppError> {
+        let mut changed: Vec<String> = Vec::new();
+        let mut seq = since;
+        {
+            let mut st = self.ws.conn().prepare_cached(
+                "SELECT seq, action, portfolio FROM audit WHERE seq > ?1 ORDER BY seq",
+            )?;
+            let mut recs = st.query([since])?;
+            while let Some(r) = recs.next()? {
+                seq = r.get(0)?;
+                let action: String = r.get(1)?;
+                match (action.as_str(), r.get::<_, Option<String>>(2)?) {
+                    ("import" | "import.revision", _) => return Ok(None),
+                    (_, Some(p)) => {
+                        if !changed.contains(&p) {
+                            changed.push(p);
+                        }
+                        if changed.len() > 64 {
+                            return Ok(None);
+                        }
+                    }
+                    ("user.add" | "rubric.import", None) => {}
+                    (_, None) => return Ok(None),
+                }
+            }
+        }
+        let user = self.ws.user.clone();
+        let mut fresh: Vec<QueueRow> = Vec::with_capacity(changed.len());
+        for id in &changed {
+            self.ws.for_each_queue_row(Some(id), |r| {
+                fresh.push(QueueRow::from_row(r, &user, String::new()))
+            })?;
+        }
+        if fresh.len() != changed.len() || self.model.queue.rows.is_empty() {
+            return Ok(None);
+        }
+        // The haystacks (or, for the worker, the row keys) move with their rows.
+        let streaming = match (&self.filter_tx, &self.background) {
+            (Some(ftx), Some(_)) => Some(ftx),
+            _ => None,
+        };
+        let mut hay: Option<Vec<String>> = None;
+        let mut order: Option<QueueOrder> = None;
+        if !fresh.is_empty() {
+            match streaming {
+                Some(ftx) => match ftx.order() {
+                    Some(o) if o.pks.len() == self.model.queue.rows.len() => {
+                        order = Some(QueueOrder {
+                            db: o.db.clone(),
+                            pks: o.pks.clone(),
+                        })
+                    }
+                    _ => return Ok(None),
+                },
+                None => match Arc::try_unwrap(std::mem::take(&mut self.haystacks)) {
+                    Ok(v) if v.len() == self.model.queue.rows.len() => hay = Some(v),
+                    Ok(v) => {
+                        self.haystacks = Arc::new(v);
+                        return Ok(None);
+                    }
+                    Err(h) => {
+                        self.haystacks = h;
+                        return Ok(None);
+                    }
+                },
+            }
+        }
+        let q = &mut self.model.queue;
+        let mut rows = std::mem::take(&mut q.rows);
+        let mut counts = q.counts.clone();
+        for new in fresh {
+            let Some(old) = rows.iter().position(|r| r.id == new.id) else {
+                // Not in the queue yet (cannot happen without an import): read it all.
+                q.rows = rows;
+                if let Some(v) = hay {
+                    self.haystacks = Arc::new(v);
+                }
+                return Ok(None);
+            };
+            bump(&mut counts, &rows[old].status, -1);
+            bump(&mut counts, &new.status, 1);
+            // Where it goes among the others, kept in (key, id) order.
+            let k = (queue_key(&new), new.id.as_str());
+            let before = rows.partition_point(|r| (queue_key(r), r.id.as_str()) < k);
+            let at = if old < before { before - 1 } else { before };
+            if at >= old {
+                rows[old..=at].rotate_left(1);
+                if let Some(v) = &mut hay {
+                    v[old..=at].rotate_left(1);
+                }
+                if let Some(o) = &mut order {
+                    o.pks[old..=at].rotate_left(1);
+                }
+            } else {
+                rows[at..=old].rotate_right(1);
+                if let Some(v) = &mut hay {
+                    v[at..=old].rotate_right(1);
+                }
+                if let Some(o) = &mut order {
+                    o.pks[at..=old].rotate_right(1);
+                }
+            }
+            rows[at] = new;
+        }
+        let rubrics = q.rubrics.clone();
+        if let Some(v) = hay {
+            self.haystacks = Arc::new(v);
+        }
+        if let (Some(o), Some(ftx)) = (order, streaming) {
+            // A new order (a new `Arc`): the worker does not narrow from results on the old one.
+            ftx.set_order(Some(Arc::new(o)));
+        }
+        self.queue_seq = Some(seq);
+        Ok(Some(Msg::QueueLoaded(Box::new(Loaded {
+            rows,
+            counts,
+            rubrics,
+            select: select.clone(),
+        }))))
     }
 
     /// Reads one portfolio for the assessment screen, choosing the phase the person works in.
@@ -464,6 +826,128 @@ fn run_export(
             true,
         ),
         Err(e) => Msg::ExportDone(e.lines().join("; "), false),
+    }
+}
+
+/// Queue rows read from the workspace, with their row keys and the count of each status.
+struct QueuePart {
+    rows: Vec<QueueRow>,
+    pks: Vec<i64>,
+    counted: std::collections::BTreeMap<String, i64>,
+}
+
+/// Reads the queue rows (those whose row key is in `range`, when given), in row-key order.
+fn read_queue(
+    ws: &Workspace,
+    user: &str,
+    range: Option<(i64, i64)>,
+    capacity: usize,
+) -> Result<QueuePart, AppError> {
+    let mut part = QueuePart {
+        rows: Vec::with_capacity(capacity),
+        pks: Vec::with_capacity(capacity),
+        counted: Default::default(),
+    };
+    // The "rubric@version" label, sanitised once per rubric rather than once per row.
+    let mut labels: std::collections::HashMap<i64, String> = Default::default();
+    let add = |r: &crate::app::query::Row| {
+        match part.counted.get_mut(&r.status) {
+            Some(c) => *c += 1,
+            None => {
+                part.counted.insert(r.status.clone(), 1);
+            }
+        }
+        let label = labels.entry(r.rubric_pk).or_insert_with(|| {
+            crate::domain::sanitize::sanitize_line(&format!("{}@{}", r.rubric, r.rubric_version))
+        });
+        // As `QueueRow::from_row`, but for the label.
+        let q = QueueRow {
+            id: crate::domain::sanitize::sanitize_line(&r.id),
+            learner: crate::domain::sanitize::sanitize_line(&r.learner_name),
+            rubric: label.clone(),
+            submitted: r.submitted.clone(),
+            status: r.status.clone(),
+            outcome: match (&r.outcome, r.blind_hidden) {
+                (_, true) => "(blind)".into(),
+                (Some(o), _) => o.clone(),
+                (None, _) => String::new(),
+            },
+            mine: r.assessor.as_deref() == Some(user) || r.first_marker.as_deref() == Some(user),
+            second_done: r.second_done,
+            haystack: String::new(),
+        };
+        debug_assert_eq!(q, QueueRow::from_row(r, user, String::new()));
+        part.rows.push(q);
+        part.pks.push(r.pk);
+    };
+    match range {
+        Some((from, to)) => ws.for_each_queue_row_in(from, to, add)?,
+        None => ws.for_each_queue_row(None, add)?,
+    }
+    Ok(part)
+}
+
+/// Where a row goes in the queue: the current person's work first, then by status in workflow
+/// order (then by id).
+fn queue_key(r: &QueueRow) -> (bool, usize) {
+    (!r.mine, status_order(&r.status))
+}
+
+fn status_order(s: &str) -> usize {
+    crate::app::query::STATUSES
+        .iter()
+        .position(|x| *x == s)
+        .unwrap_or(99)
+}
+
+/// Adds `delta` to the count of `status`, keeping the counts as `Workspace::counts` gives them:
+/// by status in workflow order, none at zero.
+fn bump(counts: &mut Vec<(String, i64)>, status: &str, delta: i64) {
+    match counts.iter().position(|(s, _)| s == status) {
+        Some(i) => {
+            counts[i].1 += delta;
+            if counts[i].1 <= 0 {
+                counts.remove(i);
+            }
+        }
+        None if delta > 0 => {
+            let k = (status_order(status), status);
+            let at = counts.partition_point(|(s, _)| (status_order(s), s.as_str()) < k);
+            counts.insert(at, (status.to_string(), delta));
+        }
+        None => {}
+    }
+}
+
+/// The haystacks of the queue's rows (given by row key, in queue order), from the workspace.
+fn read_haystacks(ws: &Workspace, pks: &[i64]) -> Result<Vec<String>, AppError> {
+    let at: std::collections::HashMap<i64, usize> =
+        pks.iter().enumerate().map(|(i, &pk)| (pk, i)).collect();
+    let mut hay = vec![String::new(); pks.len()];
+    ws.for_each_search_text(|pk, text| {
+        if let Some(&i) = at.get(&pk) {
+            hay[i] = text.to_string();
+        }
+    })?;
+    Ok(hay)
+}
+
+/// Puts `a` and `b` in the order `idx` gives (the element at position `p` becomes the one that
+/// was at `idx[p]`), in place, following the permutation's cycles.
+fn permute<A, B>(a: &mut [A], b: &mut [B], idx: &[u32]) {
+    let mut done = vec![false; idx.len()];
+    for i in 0..idx.len() {
+        let mut j = i;
+        while !done[j] {
+            done[j] = true;
+            let k = idx[j] as usize;
+            if k == i {
+                break;
+            }
+            a.swap(j, k);
+            b.swap(j, k);
+            j = k;
+        }
     }
 }
 

@@ -1,0 +1,87 @@
+//! Writing to the workspace: saving one mark (committed, `synchronous = FULL`), importing 1,000
+//! portfolio folders into a new workspace, and exporting 10,000 released decisions to CSV and
+//! to Open Badges 3.0 (`ASSAY_BENCH_N` changes the 10,000).
+//!
+//! `cargo bench --bench store`
+
+use std::hint::black_box;
+
+use assay::app::Workspace;
+use assay::app::export::Format;
+use assay::app::mark::{Change, Phase};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+
+#[path = "../examples/workload/mod.rs"]
+mod workload;
+
+fn save_mark(c: &mut Criterion) {
+    let built = workload::build(200, workload::Profile::New, true);
+    let mut ws = Workspace::open(&built.db, "assessor01".into()).expect("workspace");
+    let id = workload::portfolio_id(7);
+    let mut high = false;
+    c.bench_function("save_mark_committed", |b| {
+        b.iter(|| {
+            high = !high;
+            let level = if high { "proficient" } else { "competent" };
+            let change = Change::Level("digital-tools".into(), Some(level.into()));
+            ws.save(black_box(&id), Phase::First, &change, None)
+                .expect("saved")
+        })
+    });
+}
+
+fn import(c: &mut Criterion) {
+    let files = tempfile::tempdir().expect("a temporary folder");
+    let (rubric, portfolios) = workload::write_files(files.path(), 1000).expect("files");
+    let mut g = c.benchmark_group("import");
+    g.sample_size(10);
+    g.bench_function("import_1000_portfolios", |b| {
+        b.iter_batched(
+            || tempfile::tempdir().expect("a temporary folder"),
+            |dir| {
+                let mut ws =
+                    Workspace::open(&dir.path().join("assay.db"), "lead".into()).expect("open");
+                let s = ws
+                    .import(&[rubric.clone(), portfolios.clone()], &mut |_, _| {})
+                    .expect("import");
+                assert_eq!(s.new, 1000);
+                dir
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+fn export(c: &mut Criterion) {
+    let n = workload::bench_n(10_000);
+    let built = workload::build(n, workload::Profile::Released, true);
+    let mut ws = Workspace::open(&built.db, "moderator1".into()).expect("workspace");
+    let out = built.dir.path().join("out");
+    std::fs::create_dir_all(&out).expect("a folder for the files");
+    let mut g = c.benchmark_group(format!("export_{n}"));
+    g.sample_size(10);
+    // `--all`: every released decision each time (each run is recorded as a batch, as it is).
+    g.bench_function("csv", |b| {
+        b.iter(|| {
+            let e = ws.export(
+                Format::Csv,
+                &out.join("decisions.csv"),
+                None,
+                true,
+                &mut |_, _| {},
+            );
+            assert_eq!(e.expect("exported").count, n);
+        })
+    });
+    g.bench_function("obv3", |b| {
+        b.iter(|| {
+            let e = ws.export(Format::Obv3, &out.join("obv3"), None, true, &mut |_, _| {});
+            assert!(e.expect("exported").count > n / 2);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, save_mark, import, export);
+criterion_main!(benches);
