@@ -447,6 +447,8 @@ fn humanise_serde(msg: &str) -> String {
         .replace("expected a boolean", "expected true or false");
     if m.starts_with("missing field") {
         m.push_str(": add it");
+    } else if m.starts_with("invalid type") && m.contains("expected a string") {
+        m.push_str("; put the value in quotes, for example \"2026.1\"");
     } else if m.starts_with("invalid type") {
         m.push_str("; change the value to that type");
     }

@@ -359,3 +359,10 @@ fn duplicate_keys_are_located() {
         "written twice",
     );
 }
+
+#[test]
+fn an_unquoted_version_keeps_its_exact_text() {
+    let l = load("r.yaml", edit(3, "version: 2026.10").as_bytes()).expect("loads");
+    assert_eq!(l.rubric.version, "2026.10");
+    refused_at(&edit(3, "version: [1]"), 3, "invalid type");
+}
