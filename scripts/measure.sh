@@ -70,22 +70,29 @@ if step import; then
     F=$WORK/files10k
     echo "## import: $(find "$F/portfolios" -type f | wc -l) files, $(du -sh --apparent-size "$F/portfolios" | cut -f1)"
     hyperfine --warmup 1 --runs "$RUNS" \
-        --prepare "rm -f $WORK/import.db $WORK/import.db-wal $WORK/import.db-shm" \
+        --prepare "rm -f $WORK/import.db $WORK/import.db-wal $WORK/import.db-shm; sync" \
         "$ASSAY --db $WORK/import.db import $F/rubrics $F/portfolios" \
         "find $F/rubrics $F/portfolios -type f -print0 | xargs -0 sha256sum > /dev/null"
 fi
 
 # ---------------------------------------------------------------------------------------------
-# export: `assay export --format csv` of N released decisions vs `sqlite3 -csv` writing the
-# same rows (the same columns: portfolio, learner, rubric, decision, moderation and one level
-# per criterion) from the same database.
+# export: `assay export --format csv` of N released decisions (into a fresh copy of the
+# workspace each run: the export also records its batch and moves the decisions to `exported`)
+# vs `sqlite3 -csv` writing the same number of rows from the same database: (a) a plain dump of
+# 20 columns of `portfolios` (rows of comparable width), (b) the same content as assay's file
+# (portfolio, learner, rubric, decision, moderation and one level per criterion).
 # ---------------------------------------------------------------------------------------------
 if step export; then
     gen "$WORK/released" "$N" --profile released
     SRC=$WORK/released/assay.db
     DB=$WORK/export.db
+    "$ASSAY" --db "$SRC" stats >/dev/null # brings an older workspace to the current schema
     echo "## export: $(sqlite3 "$SRC" "SELECT count(*) FROM portfolios WHERE status = 'released'") released decisions"
-    SQL="SELECT p.id, p.learner_id, p.learner_name, p.learner_email, r.id, r.version, p.outcome, p.grade, p.score,
+    DUMP="SELECT p.id, p.learner_id, p.learner_name, p.learner_email, r.id, r.version, p.outcome, p.grade, p.score,
+        3, 4, p.assessor, p.first_marker, p.updated_at, p.released_at, p.status, p.submitted, p.revision,
+        p.version, p.evidence_changed
+      FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk WHERE p.status IN ('released', 'exported') ORDER BY p.id"
+    SAME="SELECT p.id, p.learner_id, p.learner_name, p.learner_email, r.id, r.version, p.outcome, p.grade, p.score,
         3, 4, f.by_user, st.by_user, CASE WHEN st.action = 'amend' THEN s.at ELSE f.at END, p.released_at,
         max(CASE WHEN m.criterion = 'digital-tools' THEN m.level END),
         max(CASE WHEN m.criterion = 'information' THEN m.level END),
@@ -97,12 +104,16 @@ if step export; then
       LEFT JOIN settlements st ON st.portfolio_pk = p.pk
       LEFT JOIN decisions s ON s.portfolio_pk = p.pk AND s.phase = 'second'
       LEFT JOIN marks m ON m.portfolio_pk = p.pk AND m.phase = CASE WHEN st.action = 'amend' THEN 'second' ELSE 'first' END
-      WHERE p.status IN ('released', 'exported') GROUP BY p.pk ORDER BY p.id"
+      WHERE p.status IN ('released', 'exported') GROUP BY p.pk ORDER BY p.pk"
+    echo "$DUMP" >"$WORK/dump.sql"
+    echo "$SAME" >"$WORK/same.sql"
     hyperfine --warmup 1 --runs "$RUNS" \
-        --prepare "cp $SRC $DB; rm -f $DB-wal $DB-shm $WORK/export.csv" \
-        "$ASSAY --db $DB --as moderator1 export --format csv --out $WORK/export.csv" \
-        "sqlite3 -csv $DB \"$SQL\" > $WORK/sqlite.csv"
-    echo "rows: assay $(($(wc -l <"$WORK/export.csv") - 1)), sqlite3 $(wc -l <"$WORK/sqlite.csv"); bytes: assay $(wc -c <"$WORK/export.csv"), sqlite3 $(wc -c <"$WORK/sqlite.csv")"
+        --prepare "cp $SRC $DB; rm -f $DB-wal $DB-shm $WORK/export.csv; sync" \
+        "$ASSAY --db $DB --as moderator1 export --format csv --out $WORK/export.csv"
+    hyperfine --warmup 1 --runs "$RUNS" \
+        "sqlite3 -csv $SRC < $WORK/dump.sql > $WORK/dump.csv" \
+        "sqlite3 -csv $SRC < $WORK/same.sql > $WORK/same.csv"
+    echo "rows: assay $(($(wc -l <"$WORK/export.csv") - 1)), dump $(wc -l <"$WORK/dump.csv"), same $(wc -l <"$WORK/same.csv"); bytes: assay $(wc -c <"$WORK/export.csv"), dump $(wc -c <"$WORK/dump.csv"), same $(wc -c <"$WORK/same.csv")"
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -115,5 +126,6 @@ if step tui; then
     DB=$WORK/tui.db
     cp "$WORK/mixed/assay.db" "$DB"
     rm -f "$DB-wal" "$DB-shm"
+    sync # the copy written out before anything is timed
     "$ROOT/scripts/tui_trace.sh" "$ASSAY" "$DB" "$WORK/trace.txt"
 fi

@@ -446,9 +446,9 @@ impl Runtime {
     }
 
     /// Loads the queue. Returning to it re-reads only what changed (see
-    /// [`Runtime::refresh_queue`]); otherwise every portfolio is read from the queue's covering
-    /// index, and the haystacks of the fuzzy filter — the long part — are read after, on a thread
-    /// of their own when the filter worker runs, so that the queue shows at once.
+    /// [`Runtime::refresh_queue`]). Otherwise every portfolio is read — a large workspace in two
+    /// halves, the second on a connection of its own — without the search texts: with a filter
+    /// worker those stream from the database as it ranks them, so they are never all in memory.
     fn load_queue(&mut self, select: Option<String>) -> Result<Msg, AppError> {
         if select.is_some()
             && let Some(since) = self.queue_seq
@@ -561,8 +561,9 @@ impl Runtime {
 
     /// Brings the loaded queue up to date by re-reading only the portfolios that the audit chain
     /// records as changed since `since` (every change to a portfolio appends a record naming
-    /// it), moving each to its place. `None` when a full load is needed instead: an import or an
-    /// export since, many changes, or haystacks that are still being read.
+    /// it), moving each to its place (and its haystack, or for the filter worker its row key,
+    /// with it). `None` when a full load is needed instead: an import or an export since, many
+    /// changes, or haystacks that someone else holds just now.
     fn refresh_queue(
         &mut self,
         since: i64,
