@@ -173,23 +173,7 @@ pub struct Manifest {
 /// caller, then [`check_claims`] checks the claims against it.
 pub fn load(file: &str, bytes: &[u8]) -> Result<Manifest, Diagnostics> {
     let doc = yaml::parse(file, bytes)?;
-    let mut diags = doc.unknown_fields(&ROOT);
-    let dups = doc.duplicate_keys();
-    let has_dups = !dups.is_empty();
-    diags.extend(dups);
-    let raw: ManifestDoc = match doc.decode() {
-        Ok(r) => r,
-        Err(d) => {
-            // serde reports a duplicate at the top of the document; ours names the line.
-            if !(has_dups && d.message.starts_with("duplicate field")) {
-                diags.push(d);
-            }
-            let mut all = Diagnostics(diags);
-            all.sort();
-            all.0.dedup();
-            return Err(all);
-        }
-    };
+    let (raw, diags): (ManifestDoc, _) = doc.decode_checked(&ROOT)?;
     let mut c = Checker { doc: &doc, diags };
     let manifest = c.check(raw);
     let mut all = Diagnostics(c.diags);

@@ -399,23 +399,7 @@ pub fn valid_id(id: &str) -> bool {
 /// Reads and validates a rubric from the bytes of a file. `file` is the name used in messages.
 pub fn load(file: &str, bytes: &[u8]) -> Result<Loaded, Diagnostics> {
     let doc = yaml::parse(file, bytes)?;
-    let mut diags = doc.unknown_fields(&ROOT);
-    let dups = doc.duplicate_keys();
-    let has_dups = !dups.is_empty();
-    diags.extend(dups);
-    let raw: RubricDoc = match doc.decode() {
-        Ok(r) => r,
-        Err(d) => {
-            // serde reports a duplicate at the top of the document; ours names the line.
-            if !(has_dups && d.message.starts_with("duplicate field")) {
-                diags.push(d);
-            }
-            let mut all = Diagnostics(diags);
-            all.sort();
-            all.0.dedup();
-            return Err(all);
-        }
-    };
+    let (raw, diags): (RubricDoc, _) = doc.decode_checked(&ROOT)?;
     let mut v = Validator { doc: &doc, diags };
     let rubric = v.validate(raw, sha256_hex(bytes));
     let mut all = Diagnostics(v.diags);

@@ -406,6 +406,32 @@ impl Document<'_> {
         out
     }
 
+    /// The structural pass every loader shares: unknown fields and duplicate keys collected, then
+    /// serde decoding. Returns the typed value with the diagnostics found so far, or every
+    /// diagnostic when decoding fails.
+    pub fn decode_checked<T: DeserializeOwned>(
+        &self,
+        shape: &Shape,
+    ) -> Result<(T, Vec<Diagnostic>), Diagnostics> {
+        let mut diags = self.unknown_fields(shape);
+        let dups = self.duplicate_keys();
+        let has_dups = !dups.is_empty();
+        diags.extend(dups);
+        match self.decode() {
+            Ok(v) => Ok((v, diags)),
+            Err(d) => {
+                // serde reports a duplicate at the top of the document; ours names the line.
+                if !(has_dups && d.message.starts_with("duplicate field")) {
+                    diags.push(d);
+                }
+                let mut all = Diagnostics(diags);
+                all.sort();
+                all.0.dedup();
+                Err(all)
+            }
+        }
+    }
+
     /// Decodes the document into typed structs with serde; a failure names its place.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, Diagnostic> {
         serde_yaml::from_str(self.text).map_err(|e| {
