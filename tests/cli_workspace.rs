@@ -495,6 +495,53 @@ fn search_finds_learners_by_fuzzy_fragments_best_first() {
     assert!(text.starts_with("P-2026-0051"), "{text}");
 }
 
+#[test]
+fn an_older_workspace_gets_the_folded_search_text_when_opened() {
+    let ws = Ws::new();
+    ws.import_samples("ann");
+    let folded: String = ws
+        .sql()
+        .query_row(
+            "SELECT s.text FROM search s JOIN portfolios p ON p.pk = s.portfolio_pk WHERE p.id = 'P-2026-0051'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        folded.is_ascii() && folded.contains("Marta Kovacevic"),
+        "{folded}"
+    );
+    // Schema 3 kept the text as written and its folded copy; put one back and open the
+    // workspace with this assay.
+    {
+        let c = rusqlite::Connection::open(&ws.db).unwrap();
+        c.execute_batch(
+            "UPDATE search SET text = 'P-2026-0051 L-1412 Marta Kovačević … P-2026-0051 L-1412 Marta Kovacevic ...'
+             WHERE portfolio_pk = (SELECT pk FROM portfolios WHERE id = 'P-2026-0051');
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+    }
+    let h = ws.json("ann", &["search", "Kovačević", "--json"]);
+    assert_eq!(h[0]["id"], "P-2026-0051", "{h}");
+    let (text, version): (String, i64) = ws
+        .sql()
+        .query_row(
+            "SELECT s.text, (SELECT user_version FROM pragma_user_version) FROM search s
+             JOIN portfolios p ON p.pk = s.portfolio_pk WHERE p.id = 'P-2026-0051'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(text, folded);
+    assert!(version >= 4);
+    assert_eq!(
+        ws.count("SELECT count(*) FROM search"),
+        ws.count("SELECT count(*) FROM portfolios")
+    );
+    ws.ok("ann", &["audit", "verify"]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // First marking
 // ---------------------------------------------------------------------------------------------

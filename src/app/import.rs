@@ -18,6 +18,7 @@ use super::{AppError, Result, Workspace, now};
 use crate::domain::portfolio::{self, Manifest};
 use crate::domain::rubric::{self, Rubric, sha256_hex};
 use crate::domain::sanitize::sanitize_line;
+use crate::domain::search;
 use crate::store::audit;
 
 /// Largest evidence file accepted.
@@ -559,20 +560,13 @@ fn write_portfolio(tx: &Transaction<'_>, p: &Prepared, at: &str, user: &str) -> 
         for f in p.files.iter().flatten() {
             put_blob(tx, f)?;
         }
-        let mut search = format!(
-            "{} {} {} {}",
-            m.id, m.learner.id, m.learner.name, p.rubric_key
+        let search = search::search_text(
+            &m.id,
+            &m.learner.id,
+            &m.learner.name,
+            &p.rubric_key,
+            m.evidence.iter().map(|e| e.title.as_str()),
         );
-        for e in &m.evidence {
-            search.push(' ');
-            search.push_str(&e.title);
-        }
-        // Also the text without diacritics, so "kovacevic" finds "Kovačević".
-        let folded = deunicode::deunicode(&search);
-        if folded != search {
-            search.push(' ');
-            search.push_str(&folded);
-        }
         let (pk, revision, written) = match current {
             None => {
                 let pk: i64 = tx

@@ -350,6 +350,38 @@ impl Workspace {
     }
 }
 
+/// The lowest score among the best `limit` seen so far, once there are `limit` of them: a
+/// text sure to score below it need not be scored to the end. (Only kept when few are wanted.)
+struct Floor {
+    limit: usize,
+    best: std::collections::BinaryHeap<std::cmp::Reverse<i64>>,
+}
+
+impl Floor {
+    fn new(limit: usize) -> Floor {
+        Floor {
+            limit,
+            best: Default::default(),
+        }
+    }
+
+    fn min(&self) -> i64 {
+        match self.best.peek() {
+            Some(std::cmp::Reverse(s)) if self.best.len() == self.limit => *s,
+            _ => i64::MIN,
+        }
+    }
+
+    fn push(&mut self, score: i64) {
+        if self.limit <= 4096 {
+            self.best.push(std::cmp::Reverse(score));
+            if self.best.len() > self.limit {
+                self.best.pop();
+            }
+        }
+    }
+}
+
 /// Ranks `items` against `query` with the skim fuzzy matcher (`SkimMatcherV2`, ignoring case,
 /// computed by [`fuzzy::Matcher`]) on all cores; returns (score, index)
 /// of the best `limit` matches, best first, ties in input order.
@@ -364,6 +396,8 @@ pub fn fuzzy_rank<T: Sync>(
         .unwrap_or(1)
         .clamp(1, 8);
     let chunk = items.len().div_ceil(threads).max(1);
+    let query = crate::domain::search::fold_query(query);
+    let query = query.as_str();
     let mut all: Vec<(i64, usize)> = std::thread::scope(|s| {
         let handles: Vec<_> = items
             .chunks(chunk)
@@ -372,10 +406,15 @@ pub fn fuzzy_rank<T: Sync>(
                 let text = &text;
                 s.spawn(move || {
                     let mut m = fuzzy::Matcher::new(query);
-                    part.iter()
-                        .enumerate()
-                        .filter_map(|(i, it)| m.score(text(it)).map(|sc| (sc, ci * chunk + i)))
-                        .collect::<Vec<_>>()
+                    let mut floor = Floor::new(limit);
+                    let mut hits = Vec::new();
+                    for (i, it) in part.iter().enumerate() {
+                        if let Some(sc) = m.score_at_least(text(it), floor.min()) {
+                            floor.push(sc);
+                            hits.push((sc, ci * chunk + i));
+                        }
+                    }
+                    hits
                 })
             })
             .collect();
@@ -422,22 +461,23 @@ pub fn rank_search(
     limit: usize,
 ) -> Result<Vec<(i64, u64)>> {
     let (lo, hi): (Option<i64>, Option<i64>) = first.query_row(
-        "SELECT min(portfolio_pk), max(portfolio_pk) FROM search",
+        // (two subqueries: SQLite looks up a lone min() or max() in the index, but scans the
+        // whole table for the two together)
+        "SELECT (SELECT min(portfolio_pk) FROM search), (SELECT max(portfolio_pk) FROM search)",
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     let (Some(lo), Some(hi)) = (lo, hi) else {
         return Ok(Vec::new());
     };
+    let query = crate::domain::search::fold_query(query);
+    let query = query.as_str();
     let scan = |conn: &rusqlite::Connection, from: i64, to: i64| -> Result<Vec<(i64, u64)>> {
         let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
         conn.execute_batch("PRAGMA cache_size = -2048")?;
         let mut m = fuzzy::Matcher::new(query);
         let mut hits = Vec::new();
-        // The scores of the best `limit` so far (when few are wanted): a text sure to score
-        // below the lowest of them is given up on early.
-        let mut best: std::collections::BinaryHeap<std::cmp::Reverse<i64>> = Default::default();
-        let keep = limit.min(4096);
+        let mut floor = Floor::new(limit);
         let result = (|| -> Result<()> {
             let mut st = conn.prepare_cached(
                 "SELECT portfolio_pk, text FROM search
@@ -448,18 +488,9 @@ pub fn rank_search(
                 let pk: i64 = r.get(0)?;
                 if let Some(key) = pick(pk) {
                     let text = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-                    let min = match best.peek() {
-                        Some(std::cmp::Reverse(s)) if best.len() == keep => *s,
-                        _ => i64::MIN,
-                    };
-                    if let Some(score) = m.score_at_least(text, min) {
+                    if let Some(score) = m.score_at_least(text, floor.min()) {
+                        floor.push(score);
                         hits.push((score, key));
-                        if keep == limit {
-                            best.push(std::cmp::Reverse(score));
-                            if best.len() > keep {
-                                best.pop();
-                            }
-                        }
                     }
                 }
             }

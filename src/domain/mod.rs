@@ -9,4 +9,5 @@ pub mod portfolio;
 pub mod rubric;
 pub mod sampling;
 pub mod sanitize;
+pub mod search;
 pub mod yaml;

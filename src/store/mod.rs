@@ -13,10 +13,38 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("002_indexes.sql"),
     include_str!("003_search_table.sql"),
+    include_str!("004_search_folded.sql"),
 ];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The application's functions that migrations call: `assay_search_text(portfolio id, learner
+/// id, learner name, rubric key, JSON array of evidence titles)` is
+/// [`crate::domain::search::search_text`].
+fn register_functions(c: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    c.create_scalar_function(
+        "assay_search_text",
+        5,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let field = |i| ctx.get::<String>(i);
+            let titles: Vec<String> = match ctx.get::<Option<String>>(4)? {
+                Some(json) => serde_json::from_str(&json)
+                    .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))?,
+                None => Vec::new(),
+            };
+            Ok(crate::domain::search::search_text(
+                &field(0)?,
+                &field(1)?,
+                &field(2)?,
+                &field(3)?,
+                titles.iter().map(String::as_str),
+            ))
+        },
+    )
+}
 
 /// How long a writer waits for another process's transaction before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -129,6 +157,7 @@ impl Store {
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32000;",
         )?;
         c.set_prepared_statement_cache_capacity(64);
+        register_functions(c)?;
         self.migrate(path)
     }
 

@@ -462,12 +462,15 @@ impl Runtime {
                 .query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))?;
         let user = self.ws.user.clone();
         // Row keys are given in order and never reused: their range bounds the number of rows.
-        let (lo, hi): (Option<i64>, Option<i64>) =
-            self.ws
-                .conn()
-                .query_row("SELECT min(pk), max(pk) FROM portfolios", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
+        let (lo, hi): (Option<i64>, Option<i64>) = self
+            .ws
+            .conn()
+            // (a lone min() or max() is looked up; the two together would scan the table)
+            .query_row(
+                "SELECT (SELECT min(pk) FROM portfolios), (SELECT max(pk) FROM portfolios)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
         let n = match (lo, hi) {
             (Some(lo), Some(hi)) => usize::try_from(hi - lo + 1).unwrap_or(0).min(1 << 20),
             _ => 0,

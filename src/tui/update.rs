@@ -185,7 +185,13 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
         m.screen = Screen::Queue;
         m.message = None;
         m.queue.typing = true;
-        return vec![Cmd::Remember { open: None }, Cmd::LoadQueue { select }];
+        // a new search: what was typed to find the last portfolio is not kept
+        let mut cmds = vec![Cmd::Remember { open: None }, Cmd::LoadQueue { select }];
+        if !m.queue.filter.is_empty() {
+            m.queue.filter.clear();
+            cmds.extend(refilter(m));
+        }
+        return cmds;
     }
     let Some(action) = keys::action(ctx, k) else {
         return vec![];

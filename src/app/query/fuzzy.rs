@@ -44,7 +44,7 @@ enum CharType {
     SoftSep,
 }
 
-fn char_type(ch: char) -> CharType {
+const fn char_type(ch: char) -> CharType {
     match ch {
         '\0' => CharType::Empty,
         ' ' | '/' | '\\' | '|' | '(' | ')' | '[' | ']' | '{' | '}' => CharType::HardSep,
@@ -52,6 +52,17 @@ fn char_type(ch: char) -> CharType {
         '0'..='9' => CharType::Number,
         'A'..='Z' => CharType::Upper,
         _ => CharType::Lower,
+    }
+}
+
+/// The in-place bonus of the character at `j`: its role after the one before it (the very
+/// first character's counts double).
+#[inline(always)]
+fn bonus_at<C: Ch>(choice: &[C], j: usize) -> i32 {
+    if j == 0 {
+        in_place_bonus(CharType::Empty, choice[0].kind()) * BONUS_FIRST_CHAR_MULTIPLIER
+    } else {
+        in_place_bonus(choice[j - 1].kind(), choice[j].kind())
     }
 }
 
@@ -74,13 +85,70 @@ struct Row {
 }
 
 impl Row {
-    fn reset(&mut self, cols: usize) {
+    /// Makes the row `cols` long, reset from column `from` on (the columns before are never
+    /// read).
+    fn reset(&mut self, from: usize, cols: usize) {
         for v in [&mut self.m, &mut self.p] {
-            v.clear();
             v.resize(cols, NEG_INFINITY);
+            v[from..].fill(NEG_INFINITY);
         }
-        self.bonus.clear();
         self.bonus.resize(cols, 0);
+        self.bonus[from..].fill(0);
+    }
+}
+
+/// A haystack character: a byte of an all-ASCII haystack (no decoding, a quarter of the
+/// memory) or a `char` of any other.
+trait Ch: Copy {
+    fn ch(self) -> char;
+    fn kind(self) -> CharType;
+    /// The places in `hay` of `c`, ignoring ASCII case, in order.
+    fn positions(hay: &[Self], c: char) -> impl Iterator<Item = usize>;
+}
+
+/// [`char_type`] of every ASCII byte.
+const ASCII_TYPES: [CharType; 128] = {
+    let mut t = [CharType::Lower; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = char_type(b as u8 as char);
+        b += 1;
+    }
+    t
+};
+
+impl Ch for u8 {
+    #[inline(always)]
+    fn ch(self) -> char {
+        self as char
+    }
+    #[inline(always)]
+    fn kind(self) -> CharType {
+        ASCII_TYPES[(self & 0x7f) as usize]
+    }
+    fn positions(hay: &[u8], c: char) -> impl Iterator<Item = usize> {
+        let (lower, upper) = (c.to_ascii_lowercase(), c.to_ascii_uppercase());
+        // (an ASCII haystack holds no other character)
+        let (lower, upper) = (lower as u32 as u8, upper as u32 as u8);
+        memchr::memchr2_iter(lower, upper, hay)
+    }
+}
+
+impl Ch for char {
+    #[inline(always)]
+    fn ch(self) -> char {
+        self
+    }
+    #[inline(always)]
+    fn kind(self) -> CharType {
+        char_type(self)
+    }
+    fn positions(hay: &[char], c: char) -> impl Iterator<Item = usize> {
+        let fold = c.to_ascii_lowercase();
+        hay.iter()
+            .enumerate()
+            .filter(move |(_, h)| h.to_ascii_lowercase() == fold)
+            .map(|(j, _)| j)
     }
 }
 
@@ -93,7 +161,6 @@ pub struct Matcher {
     ascii: Option<Vec<u8>>,
     choice: Vec<char>,
     first: Vec<usize>,
-    bonus: Vec<i32>,
     rows: [Row; 2],
 }
 
@@ -111,12 +178,12 @@ impl Matcher {
             pattern,
             choice: Vec::new(),
             first: Vec::new(),
-            bonus: Vec::new(),
             rows: [Row::default(), Row::default()],
         }
     }
 
     /// `SkimMatcherV2::default().ignore_case().fuzzy_match(choice, pattern)`.
+    #[cfg(test)]
     pub fn score(&mut self, choice: &str) -> Option<Score> {
         self.score_at_least(choice, Score::MIN)
     }
@@ -130,48 +197,90 @@ impl Matcher {
         if self.pattern.is_empty() {
             return Some(0);
         }
+        if choice.is_ascii() {
+            let bytes = choice.as_bytes();
+            let Some(p) = &self.ascii else {
+                // (a character that is not ASCII is never one that is, ignoring ASCII case)
+                return None;
+            };
+            // The first row's bound is one pass over the haystack, and rules out most when
+            // few are wanted; then the pattern as a subsequence (its places are bytes, and
+            // here characters: the first matches).
+            if !self.first_row_reaches(bytes, 0, min)
+                || !ascii_subsequence(bytes, p, &mut self.first)
+            {
+                return None;
+            }
+            return self.score_chars(bytes, true, min);
+        }
         if let Some(p) = &self.ascii
-            && !ascii_subsequence(choice.as_bytes(), p)
+            && !ascii_subsequence(choice.as_bytes(), p, &mut self.first)
         {
             return None;
         }
-        // The first match of each pattern character, greedily from the left.
-        self.choice.clear();
-        self.choice.extend(choice.chars());
-        self.first.clear();
-        let mut k = 0;
-        for (j, c) in self.choice.iter().enumerate() {
-            if k == self.folded.len() {
-                break;
+        let mut chars = std::mem::take(&mut self.choice);
+        chars.clear();
+        chars.extend(choice.chars());
+        let score = self.score_chars(&chars, false, min);
+        self.choice = chars;
+        score
+    }
+
+    /// Whether the first row's best value, from the bonuses alone (each match of the first
+    /// pattern character at `from` or later scores a skip, its bonus and the match), leaves
+    /// `min` within reach: when even a perfect rest cannot reach it, no row need be computed.
+    fn first_row_reaches<C: Ch>(&self, choice: &[C], from: usize, min: Score) -> bool {
+        let rows_left = (self.pattern.len() - 1) as Score;
+        if min == Score::MIN || rows_left == 0 {
+            return true;
+        }
+        let (p_ch, p_fold) = (self.pattern[0], self.folded[0]);
+        let mut best0 = GAP_EXTENSION;
+        for j in C::positions(&choice[from..], p_fold).map(|j| j + from) {
+            let score = if choice[j].ch() == p_ch {
+                SCORE_MATCH
+            } else {
+                (SCORE_MATCH + PENALTY_CASE_MISMATCH).max(0)
+            };
+            best0 = best0.max(GAP_EXTENSION + bonus_at(choice, j) + score);
+        }
+        i64::from(best0) + MAX_STEP * rows_left >= min
+    }
+
+    /// The score of `choice`; `first_known` when `self.first` already holds the first match
+    /// of each pattern character, greedily from the left, and the first row was found to
+    /// reach `min` ([`Matcher::first_row_reaches`]).
+    fn score_chars<C: Ch>(&mut self, choice: &[C], first_known: bool, min: Score) -> Option<Score> {
+        if !first_known {
+            self.first.clear();
+            let mut k = 0;
+            for (j, c) in choice.iter().enumerate() {
+                if k == self.folded.len() {
+                    break;
+                }
+                if c.ch().to_ascii_lowercase() == self.folded[k] {
+                    self.first.push(j);
+                    k += 1;
+                }
             }
-            if c.to_ascii_lowercase() == self.folded[k] {
-                self.first.push(j);
-                k += 1;
+            if k < self.folded.len() {
+                return None;
             }
         }
-        if k < self.folded.len() {
-            return None;
-        }
-        let n = self.choice.len();
+        let n = choice.len();
         let cols = n + 1;
-        // In-place bonuses: the role of each character after the one before it.
-        self.bonus.clear();
-        self.bonus.push(0);
-        let mut prev = CharType::Empty;
-        for &c in &self.choice {
-            let t = char_type(c);
-            self.bonus.push(in_place_bonus(prev, t));
-            prev = t;
-        }
-        if cols > 1 {
-            self.bonus[1] *= BONUS_FIRST_CHAR_MULTIPLIER;
+        // Nothing left of the first character's first match is ever read: the bonuses, and
+        // both rows, are only made from there on (column `from` on).
+        let from = self.first[0];
+        if !first_known && !self.first_row_reaches(choice, from, min) {
+            return None;
         }
         // Row 0 starts as "nothing matched yet" (a skip costs one gap extension); row 1's cell
         // before the first character's first match is reset.
         let [r0, r1] = &mut self.rows;
-        r0.reset(cols);
-        r0.p.fill(GAP_EXTENSION);
-        r1.reset(cols);
+        r0.reset(from, cols);
+        r0.p[from..].fill(GAP_EXTENSION);
+        r1.reset(from, cols);
         // Before the first row, only the skips of "nothing matched yet" (one gap extension).
         let mut row_best = GAP_EXTENSION;
         for i in 0..self.pattern.len() {
@@ -187,8 +296,8 @@ impl Matcher {
             // without checks. `j` is the column minus skip+1.
             let skip = self.first[i];
             let len = n - skip;
-            let choice = &self.choice[skip..n];
-            let in_place = &self.bonus[skip + 1..cols];
+            let whole = choice;
+            let choice = &choice[skip..n];
             let prev_m = &prev.m[skip..n];
             let prev_p = &prev.p[skip..n];
             let cur_m = &mut cur.m[skip..cols];
@@ -196,28 +305,45 @@ impl Matcher {
             let cur_bonus = &mut cur.bonus[skip..cols];
             let (mut m_left, mut p_left) = (cur_m[0], cur_p[0]);
             let mut best = NEG_INFINITY;
-            for j in 0..len {
-                let c = choice[j];
-                let m = if c.to_ascii_lowercase() == p_fold {
-                    let score = if c == p_ch {
-                        SCORE_MATCH
-                    } else {
-                        (SCORE_MATCH + PENALTY_CASE_MISMATCH).max(0)
-                    };
-                    let bonus = in_place[j];
-                    let consecutive = cur_bonus[j].max(bonus.max(BONUS_CONSECUTIVE));
-                    cur_bonus[j] = consecutive;
-                    (prev_m[j] + consecutive).max(prev_p[j] + bonus) + score
+            // Column by column from match to match of the pattern character: a run of columns
+            // that do not match gets no match score, a bonus of 0 carried to the column after
+            // each, and skips that only lose a gap extension each — written in bulk.
+            let mut j = 0;
+            let matches = C::positions(choice, p_fold).chain(std::iter::once(len));
+            for h in matches {
+                if h > j {
+                    let run = j + 1..h + 1;
+                    cur_bonus[run.clone()].fill(0);
+                    cur_m[run.clone()].fill(NEG_INFINITY);
+                    let p0 = (GAP_START + GAP_EXTENSION + m_left).max(GAP_EXTENSION + p_left);
+                    let floor = GAP_START + GAP_EXTENSION + NEG_INFINITY;
+                    for (k, p) in cur_p[run].iter_mut().enumerate() {
+                        *p = (p0 + GAP_EXTENSION * k as i32).max(floor);
+                    }
+                    best = best.max(p0);
+                    m_left = NEG_INFINITY;
+                    p_left = cur_p[h];
+                }
+                if h == len {
+                    break;
+                }
+                let c = choice[h].ch();
+                let score = if c == p_ch {
+                    SCORE_MATCH
                 } else {
-                    cur_bonus[j + 1] = 0;
-                    NEG_INFINITY
+                    (SCORE_MATCH + PENALTY_CASE_MISMATCH).max(0)
                 };
+                let bonus = bonus_at(whole, skip + h);
+                let consecutive = cur_bonus[h].max(bonus.max(BONUS_CONSECUTIVE));
+                cur_bonus[h] = consecutive;
+                let m = (prev_m[h] + consecutive).max(prev_p[h] + bonus) + score;
                 let p = (GAP_START + GAP_EXTENSION + m_left).max(GAP_EXTENSION + p_left);
-                cur_m[j + 1] = m;
-                cur_p[j + 1] = p;
+                cur_m[h + 1] = m;
+                cur_p[h + 1] = p;
                 m_left = m;
                 p_left = p;
                 best = best.max(m.max(p));
+                j = h + 1;
             }
             // Every value of the next row comes from this row or the one before (whose values
             // live on in the next row's cells left of its first match), plus at most one step;
@@ -235,30 +361,28 @@ impl Matcher {
     }
 }
 
-/// Whether `pattern` (ASCII, lower case) occurs in `hay` as a subsequence, ignoring ASCII case.
-fn ascii_subsequence(hay: &[u8], pattern: &[u8]) -> bool {
-    let mut rest = hay;
+/// Whether `pattern` (ASCII, lower case) occurs in `hay` as a subsequence, ignoring ASCII case;
+/// `first` is left holding the place of each pattern byte, greedily from the left.
+fn ascii_subsequence(hay: &[u8], pattern: &[u8], first: &mut Vec<usize>) -> bool {
+    first.clear();
+    let mut at = 0;
     for &p in pattern {
+        let rest = &hay[at..];
         let upper = p.to_ascii_uppercase();
         let found = if upper == p {
-            memchr_one(p, rest)
+            memchr::memchr(p, rest)
         } else {
-            memchr_two(p, upper, rest)
+            memchr::memchr2(p, upper, rest)
         };
         match found {
-            Some(i) => rest = &rest[i + 1..],
+            Some(i) => {
+                first.push(at + i);
+                at += i + 1;
+            }
             None => return false,
         }
     }
     true
-}
-
-fn memchr_one(a: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == a)
-}
-
-fn memchr_two(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&c| c == a || c == b)
 }
 
 #[cfg(test)]
@@ -329,6 +453,31 @@ mod tests {
                 assert_eq!(m.score(h), skim(h, p), "{p:?} in {h:?}");
                 // the buffers carry nothing over from one haystack to the next
                 assert_eq!(m.score(h), skim(h, p), "{p:?} in {h:?}, again");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// Long ASCII haystacks (search texts are ASCII and scored byte by byte) with few
+        /// distinct letters, so that patterns match in many places.
+        #[test]
+        fn scores_ascii_as_skim(
+            choices in proptest::collection::vec("[abkKoOvV -/(.0@]{0,300}", 1..4),
+            pattern in "[abkoKOv -]{1,9}",
+        ) {
+            let mut ours = Matcher::new(&pattern);
+            for c in &choices {
+                let want = skim(c, &pattern);
+                prop_assert_eq!(ours.score(c), want, "{:?} in {:?}", pattern, c);
+                let top = want.unwrap_or(0);
+                for min in [top - 30, top - 1, top, top + 1, top + 25] {
+                    let bounded = ours.score_at_least(c, min);
+                    match want {
+                        Some(s) if s >= min => prop_assert_eq!(bounded, Some(s)),
+                        _ => prop_assert!(bounded.is_none() || bounded == want),
+                    }
+                }
             }
         }
     }
