@@ -118,12 +118,14 @@ impl Workspace {
             Some(r) => Some(self.rubric_id_version(self.require_rubric(r)?)?.0),
             None => None,
         };
-        let mut st = self.conn().prepare(
-            "SELECT p.pk, p.id, p.rubric_pk, p.outcome FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk
-             WHERE p.status IN ('released', 'exported') AND (?1 IS NULL OR r.id = ?1)
+        // One pass over the table (the status index would visit the rows out of order); sorted
+        // by id here.
+        let mut st = self.conn().prepare_cached(
+            "SELECT p.pk, p.id, p.rubric_pk, p.outcome FROM portfolios p NOT INDEXED
+             WHERE p.status IN ('released', 'exported')
+               AND (?1 IS NULL OR p.rubric_pk IN (SELECT pk FROM rubrics WHERE id = ?1))
                AND (?2 OR NOT EXISTS (SELECT 1 FROM export_items e WHERE e.portfolio_pk = p.pk AND e.format = ?3))
-               AND (NOT ?4 OR p.outcome = 'awarded')
-             ORDER BY p.id",
+               AND (NOT ?4 OR p.outcome = 'awarded')",
         )?;
         let rows = st.query_map(
             params![rubric_id, all, format.as_str(), format.awarded_only()],
@@ -136,7 +138,9 @@ impl Workspace {
                 })
             },
         )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut selected: Vec<Selected> = rows.collect::<rusqlite::Result<_>>()?;
+        selected.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(selected)
     }
 
     /// How many released decisions wait for each format.
@@ -302,7 +306,15 @@ impl Workspace {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Exported> {
         self.require(&[Role::Moderator], "export decisions")?;
-        let selected = self.select(format, rubric, all)?;
+        // The selection, and the last change it saw (the head of the audit chain), from one
+        // snapshot.
+        let (head, selected) = {
+            let _snapshot = self.conn().unchecked_transaction()?;
+            let head: i64 =
+                self.conn()
+                    .query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))?;
+            (head, self.select(format, rubric, all)?)
+        };
         if selected.is_empty() {
             return Ok(Exported::default());
         }
@@ -336,8 +348,15 @@ impl Workspace {
                 }
             }
             Format::Csv => {
-                self.write_csv(out, &selected, &rubrics, progress)?;
-                files.push(out.to_path_buf());
+                // The file is written from a snapshot on a second connection while the batch
+                // is recorded on this one (another core), committed only once the file is in
+                // place.
+                let batch = self.export_csv(out, &selected, head, &rubrics, progress)?;
+                return Ok(Exported {
+                    batch,
+                    count: selected.len(),
+                    files: vec![out.to_path_buf()],
+                });
             }
             Format::Jsonl => {
                 let mut lines = Vec::with_capacity(selected.len());
@@ -382,7 +401,7 @@ impl Workspace {
     /// merging them: neither is sorted (portfolios are read in table order, marks through their
     /// index) and no field is copied but into the output.
     fn write_csv(
-        &self,
+        conn: &rusqlite::Connection,
         out: &Path,
         selected: &[Selected],
         rubrics: &HashMap<i64, Arc<Rubric>>,
@@ -415,7 +434,6 @@ impl Workspace {
             .collect();
         let wanted: std::collections::HashSet<i64> = selected.iter().map(|s| s.pk).collect();
         let total = selected.len();
-        let conn = self.conn();
         let mut dec = conn.prepare(
             "SELECT p.pk, p.id, p.learner_id, p.learner_name, p.learner_email, r.id, r.version, p.outcome, p.grade, p.score,
                     p.rubric_pk, f.by_user, st.by_user, CASE WHEN st.action = 'amend' THEN s.at ELSE f.at END, p.released_at,
@@ -429,7 +447,7 @@ impl Workspace {
         )?;
         // Every portfolio's marks (those of portfolios not written are passed over in the merge).
         let mut marks = conn.prepare(
-            "SELECT portfolio_pk, phase = 'second', criterion, level FROM marks INDEXED BY marks_portfolio
+            "SELECT portfolio_pk, phase = 'second', criterion, level FROM marks INDEXED BY marks_levels
              ORDER BY portfolio_pk",
         )?;
         let mut mrows = marks.query([])?;
@@ -617,50 +635,147 @@ impl Workspace {
     }
 
     fn record_batch(&mut self, format: Format, out: &Path, selected: &[Selected]) -> Result<i64> {
-        let at = now();
         let user = self.user.clone();
         let tx = self.store.write()?;
-        let batch: i64 = tx.query_row(
-            "INSERT INTO export_batches (format, by_user, at, count, target) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING pk",
-            params![format.as_str(), user, at, selected.len() as i64, out.display().to_string()],
-            |r| r.get(0),
-        )?;
-        {
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO export_items (batch_pk, portfolio_pk, format) VALUES (?1, ?2, ?3)",
-            )?;
-            for s in selected {
-                ins.execute(params![batch, s.pk, format.as_str()])?;
-            }
-        }
-        tx.execute(
-            "UPDATE portfolios SET status = 'exported', version = version + 1, updated_at = ?2
-             WHERE status = 'released' AND pk IN (SELECT portfolio_pk FROM export_items WHERE batch_pk = ?1)",
-            params![batch, at],
-        )?;
-        let ids: Vec<&str> = selected.iter().map(|s| s.id.as_str()).collect();
-        let outcomes: HashMap<&str, usize> = selected.iter().fold(HashMap::new(), |mut m, s| {
-            *m.entry(s.outcome.as_str()).or_default() += 1;
-            m
-        });
-        crate::store::audit::append(
-            &tx,
-            crate::store::audit::Entry {
-                at: &at,
-                actor: &user,
-                action: "export",
-                entity: format!("export/{batch}"),
-                portfolio: None,
-                before: None,
-                after: Some(json!({
-                    "format": format.as_str(), "target": out.display().to_string(),
-                    "count": selected.len(), "outcomes": outcomes, "portfolios": ids,
-                })),
-            },
-        )?;
+        let batch = record_batch_in(&tx, &user, format, out, selected)?;
         tx.commit()?;
         Ok(batch)
     }
+
+    /// The CSV export: the rows are read on a second, read-only connection from a snapshot
+    /// of the workspace as `selected` was drawn from it, while this connection records the
+    /// batch in a write transaction on another thread; that transaction commits once the file
+    /// is in place, and rolls back if it could not be written. A change by another process
+    /// between the selection and the snapshot is refused (run the export again).
+    fn export_csv(
+        &mut self,
+        out: &Path,
+        selected: &[Selected],
+        selected_at: i64,
+        rubrics: &HashMap<i64, Arc<Rubric>>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<i64> {
+        let head = |c: &rusqlite::Connection| -> rusqlite::Result<i64> {
+            c.query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))
+        };
+        let Some(reader) = crate::app::query::read_only_twin(self.conn()) else {
+            // (a workspace in memory: one connection, one step after the other)
+            Self::write_csv(self.conn(), out, selected, rubrics, progress)?;
+            return self.record_batch(Format::Csv, out, selected);
+        };
+        reader.execute_batch("BEGIN")?;
+        let seen = head(&reader)?;
+        if seen != selected_at {
+            return Err(AppError::refused(
+                "the workspace changed while the export was being prepared; run it again",
+            ));
+        }
+        let changed = || {
+            AppError::refused(
+                "the workspace changed while the export was being prepared; run it again",
+            )
+        };
+        let user = self.user.clone();
+        let store = &mut self.store;
+        let (go, wait) = std::sync::mpsc::channel::<bool>();
+        let (ready, started) = std::sync::mpsc::channel::<Result<()>>();
+        std::thread::scope(|scope| {
+            let recorder = scope.spawn(move || -> Result<i64> {
+                let tx = match store.write() {
+                    Ok(tx) => tx,
+                    Err(e) => {
+                        let _ = ready.send(Err(e.into()));
+                        return Err(AppError::refused("export abandoned"));
+                    }
+                };
+                let fresh = head(&tx)
+                    .map_err(AppError::from)
+                    .and_then(|h| if h == seen { Ok(()) } else { Err(changed()) });
+                let failed = fresh.is_err();
+                let _ = ready.send(fresh);
+                if failed {
+                    return Err(AppError::refused("export abandoned"));
+                }
+                let batch = record_batch_in(&tx, &user, Format::Csv, out, selected)?;
+                // Commit only when the file is in place.
+                if wait.recv().unwrap_or(false) {
+                    tx.commit()?;
+                    Ok(batch)
+                } else {
+                    Err(AppError::refused("export abandoned"))
+                }
+            });
+            // The recorder holds the write lock (and has checked that nothing changed) before
+            // the file is written.
+            let written = started
+                .recv()
+                .unwrap_or_else(|_| Err(AppError::refused("export abandoned")))
+                .and_then(|()| Self::write_csv(&reader, out, selected, rubrics, progress));
+            // (the snapshot is let go first, so that the commit's checkpoint can take every page)
+            let _ = reader.execute_batch("COMMIT");
+            let _ = go.send(written.is_ok());
+            let recorded = recorder
+                .join()
+                .unwrap_or_else(|_| Err(AppError::refused("recording the export failed")));
+            written?;
+            recorded
+        })
+    }
+}
+
+/// Records an export batch of `selected` in `tx`: the batch, its items, the move of released
+/// decisions to `exported`, and the audit record.
+fn record_batch_in(
+    tx: &rusqlite::Transaction<'_>,
+    user: &str,
+    format: Format,
+    out: &Path,
+    selected: &[Selected],
+) -> Result<i64> {
+    let at = now();
+    let batch: i64 = tx.query_row(
+        "INSERT INTO export_batches (format, by_user, at, count, target) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING pk",
+        params![format.as_str(), user, at, selected.len() as i64, out.display().to_string()],
+        |r| r.get(0),
+    )?;
+    // Set-based: the row keys go to SQLite as one array.
+    let pks: std::rc::Rc<Vec<rusqlite::types::Value>> = std::rc::Rc::new(
+        selected
+            .iter()
+            .map(|s| rusqlite::types::Value::Integer(s.pk))
+            .collect(),
+    );
+    tx.execute(
+        "INSERT INTO export_items (batch_pk, portfolio_pk, format)
+         SELECT ?1, value, ?2 FROM rarray(?3) ORDER BY value",
+        params![batch, format.as_str(), pks],
+    )?;
+    tx.execute(
+        "UPDATE portfolios SET status = 'exported', version = version + 1, updated_at = ?2
+         WHERE status = 'released' AND pk IN rarray(?1)",
+        params![pks, at],
+    )?;
+    let ids: Vec<&str> = selected.iter().map(|s| s.id.as_str()).collect();
+    let outcomes: HashMap<&str, usize> = selected.iter().fold(HashMap::new(), |mut m, s| {
+        *m.entry(s.outcome.as_str()).or_default() += 1;
+        m
+    });
+    crate::store::audit::append(
+        tx,
+        crate::store::audit::Entry {
+            at: &at,
+            actor: user,
+            action: "export",
+            entity: format!("export/{batch}"),
+            portfolio: None,
+            before: None,
+            after: Some(json!({
+                "format": format.as_str(), "target": out.display().to_string(),
+                "count": selected.len(), "outcomes": outcomes, "portfolios": ids,
+            })),
+        },
+    )?;
+    Ok(batch)
 }
 
 fn pretty(v: &Value) -> Vec<u8> {
