@@ -26,9 +26,10 @@ pub fn fold_query(query: &str) -> String {
     }
 }
 
-/// The text a portfolio is found by, before folding: its id, the learner's id and name, the
-/// rubric (`id@version`) and the title of every piece of evidence, in that order.
-pub fn search_source<'a>(
+/// The stored search text of a portfolio: its id, the learner's id and name, the rubric
+/// (`id@version`) and the title of every piece of evidence, in that order, in the form of
+/// [`fold`].
+pub fn search_text<'a>(
     portfolio: &str,
     learner_id: &str,
     learner_name: &str,
@@ -40,25 +41,7 @@ pub fn search_source<'a>(
         text.push(' ');
         text.push_str(t);
     }
-    text
-}
-
-/// The stored search text of a portfolio: [`search_source`] in the form of [`fold`].
-pub fn search_text<'a>(
-    portfolio: &str,
-    learner_id: &str,
-    learner_name: &str,
-    rubric_key: &str,
-    titles: impl IntoIterator<Item = &'a str>,
-) -> String {
-    fold(&search_source(
-        portfolio,
-        learner_id,
-        learner_name,
-        rubric_key,
-        titles,
-    ))
-    .into_owned()
+    fold(&text).into_owned()
 }
 
 #[cfg(test)]
