@@ -576,6 +576,30 @@ fn release_lets_settled_and_undrawn_decisions_go_and_says_what_waits() {
     all.push("--all".as_ref());
     ws.ok("mo", &all);
     ws.ok("ann", &["audit", "verify"]);
+    // one rubric's decisions: only its rows, and only its criteria as columns
+    let everything = std::fs::read_to_string(&csv).unwrap();
+    let mut one = all.clone();
+    one.extend::<[&std::ffi::OsStr; 2]>(["--rubric".as_ref(), "sustainable-home-energy".as_ref()]);
+    ws.ok("mo", &one);
+    let energy = std::fs::read_to_string(&csv).unwrap();
+    let header = energy.lines().next().unwrap();
+    assert!(
+        header.ends_with(",energy-use,measures,action,sharing"),
+        "{header}"
+    );
+    let rows: Vec<&str> = energy.lines().skip(1).collect();
+    let want: Vec<&str> = everything
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains(",sustainable-home-energy,"))
+        .collect();
+    assert!(!rows.is_empty() && rows.len() < everything.lines().count() - 1);
+    assert_eq!(rows.len(), want.len(), "{energy}");
+    assert!(
+        rows.iter().all(|l| l.contains(",sustainable-home-energy,")),
+        "{energy}"
+    );
+    ws.ok("ann", &["audit", "verify"]);
 }
 
 fn assert_keys(v: &Value, keys: &[&str]) {

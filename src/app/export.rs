@@ -72,7 +72,6 @@ pub struct Exported {
 struct Selected {
     pk: i64,
     id: String,
-    rubric_pk: i64,
     outcome: String,
 }
 
@@ -111,36 +110,81 @@ pub fn write_atomic(
     Ok(())
 }
 
+/// Which released decisions an export takes: those of `format` not yet exported in it (unless
+/// `all`), of one rubric or all.
+struct Selection {
+    rubric_id: Option<String>,
+    all: bool,
+    /// (the format's name, and whether it takes awarded decisions only, as parameters)
+    name: &'static str,
+    awarded: bool,
+}
+
+/// The condition of a [`Selection`] on the portfolio `p`, with its parameters named.
+const SELECTED: &str = "p.status IN ('released', 'exported')
+    AND (:rubric IS NULL OR p.rubric_pk IN (SELECT pk FROM rubrics WHERE id = :rubric))
+    AND (:all OR NOT EXISTS (SELECT 1 FROM export_items e WHERE e.portfolio_pk = p.pk AND e.format = :format))
+    AND (NOT :awarded OR p.outcome = 'awarded')";
+
+impl Selection {
+    fn params(&self) -> [(&str, &dyn rusqlite::ToSql); 4] {
+        [
+            (":rubric", &self.rubric_id),
+            (":all", &self.all),
+            (":format", &self.name),
+            (":awarded", &self.awarded),
+        ]
+    }
+
+    /// The selected decisions, by id.
+    fn rows(&self, conn: &rusqlite::Connection) -> Result<Vec<Selected>> {
+        // One pass over the table (the status index would visit the rows out of order); sorted
+        // by id here.
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT p.pk, p.id, p.outcome FROM portfolios p NOT INDEXED WHERE {SELECTED}"
+        ))?;
+        let rows = st.query_map(&self.params()[..], |r| {
+            Ok(Selected {
+                pk: r.get(0)?,
+                id: r.get(1)?,
+                outcome: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            })
+        })?;
+        let mut selected: Vec<Selected> = rows.collect::<rusqlite::Result<_>>()?;
+        selected.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(selected)
+    }
+
+    /// The rubrics (row keys, in order) of the selected decisions; none when nothing is
+    /// selected. Stops at the first decision of each rubric.
+    fn rubrics(&self, conn: &rusqlite::Connection) -> Result<Vec<i64>> {
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT r.pk FROM rubrics r
+             WHERE EXISTS (SELECT 1 FROM portfolios p WHERE p.rubric_pk = r.pk AND {SELECTED})
+             ORDER BY r.pk"
+        ))?;
+        let rows = st.query_map(&self.params()[..], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
 impl Workspace {
-    /// Released decisions ready for `format` (not yet exported in it, unless `all`).
-    fn select(&self, format: Format, rubric: Option<&str>, all: bool) -> Result<Vec<Selected>> {
+    fn selection(&self, format: Format, rubric: Option<&str>, all: bool) -> Result<Selection> {
         let rubric_id = match rubric {
             Some(r) => Some(self.rubric_id_version(self.require_rubric(r)?)?.0),
             None => None,
         };
-        // One pass over the table (the status index would visit the rows out of order); sorted
-        // by id here.
-        let mut st = self.conn().prepare_cached(
-            "SELECT p.pk, p.id, p.rubric_pk, p.outcome FROM portfolios p NOT INDEXED
-             WHERE p.status IN ('released', 'exported')
-               AND (?1 IS NULL OR p.rubric_pk IN (SELECT pk FROM rubrics WHERE id = ?1))
-               AND (?2 OR NOT EXISTS (SELECT 1 FROM export_items e WHERE e.portfolio_pk = p.pk AND e.format = ?3))
-               AND (NOT ?4 OR p.outcome = 'awarded')",
-        )?;
-        let rows = st.query_map(
-            params![rubric_id, all, format.as_str(), format.awarded_only()],
-            |r| {
-                Ok(Selected {
-                    pk: r.get(0)?,
-                    id: r.get(1)?,
-                    rubric_pk: r.get(2)?,
-                    outcome: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-                })
-            },
-        )?;
-        let mut selected: Vec<Selected> = rows.collect::<rusqlite::Result<_>>()?;
-        selected.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        Ok(selected)
+        Ok(Selection {
+            rubric_id,
+            all,
+            name: format.as_str(),
+            awarded: format.awarded_only(),
+        })
+    }
+
+    /// Released decisions ready for `format` (not yet exported in it, unless `all`).
+    fn select(&self, format: Format, rubric: Option<&str>, all: bool) -> Result<Vec<Selected>> {
+        self.selection(format, rubric, all)?.rows(self.conn())
     }
 
     /// How many released decisions wait for each format.
@@ -306,15 +350,11 @@ impl Workspace {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Exported> {
         self.require(&[Role::Moderator], "export decisions")?;
-        // The selection, and the last change it saw (the head of the audit chain), from one
-        // snapshot.
-        let (head, selected) = {
-            let _snapshot = self.conn().unchecked_transaction()?;
-            let head: i64 =
-                self.conn()
-                    .query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))?;
-            (head, self.select(format, rubric, all)?)
-        };
+        let selection = self.selection(format, rubric, all)?;
+        if format == Format::Csv {
+            return self.export_csv(out, &selection, progress);
+        }
+        let selected = selection.rows(self.conn())?;
         if selected.is_empty() {
             return Ok(Exported::default());
         }
@@ -347,17 +387,7 @@ impl Workspace {
                     progress(i + 1, total);
                 }
             }
-            Format::Csv => {
-                // The file is written from a snapshot on a second connection while the batch
-                // is recorded on this one (another core), committed only once the file is in
-                // place.
-                let batch = self.export_csv(out, &selected, head, &rubrics, progress)?;
-                return Ok(Exported {
-                    batch,
-                    count: selected.len(),
-                    files: vec![out.to_path_buf()],
-                });
-            }
+            Format::Csv => unreachable!("a CSV export is written by export_csv"),
             Format::Jsonl => {
                 let mut lines = Vec::with_capacity(selected.len());
                 for (i, s) in selected.iter().enumerate() {
@@ -400,19 +430,21 @@ impl Workspace {
     /// Streams CSV rows straight from two queries in row-key order (decisions, then marks),
     /// merging them: neither is sorted (portfolios are read in table order, marks through their
     /// index) and no field is copied but into the output.
+    /// Writes the selected decisions to `out` from `conn`; returns how many rows it wrote.
+    /// `used` are the rubrics of the selection (their criteria are the level columns); `total`
+    /// the number of rows, for the progress, once known (0 before).
     fn write_csv(
         conn: &rusqlite::Connection,
         out: &Path,
-        selected: &[Selected],
+        selection: &Selection,
+        used: &[i64],
         rubrics: &HashMap<i64, Arc<Rubric>>,
+        total: &std::sync::atomic::AtomicUsize,
         progress: &mut dyn FnMut(usize, usize),
-    ) -> Result<()> {
+    ) -> Result<usize> {
         // Columns: one per criterion id across the rubrics involved, in first-seen order.
         let mut crit_cols: Vec<String> = Vec::new();
-        let mut used: Vec<i64> = selected.iter().map(|s| s.rubric_pk).collect();
-        used.sort();
-        used.dedup();
-        for pk in &used {
+        for pk in used {
             for c in &rubrics[pk].criteria {
                 if !crit_cols.contains(&c.id) {
                     crit_cols.push(c.id.clone());
@@ -432,9 +464,7 @@ impl Workspace {
                 (*pk, (c.ects.to_string(), c.eqf_level.to_string()))
             })
             .collect();
-        let wanted: std::collections::HashSet<i64> = selected.iter().map(|s| s.pk).collect();
-        let total = selected.len();
-        let mut dec = conn.prepare(
+        let mut dec = conn.prepare(&format!(
             "SELECT p.pk, p.id, p.learner_id, p.learner_name, p.learner_email, r.id, r.version, p.outcome, p.grade, p.score,
                     p.rubric_pk, f.by_user, st.by_user, CASE WHEN st.action = 'amend' THEN s.at ELSE f.at END, p.released_at,
                     st.action = 'amend'
@@ -442,9 +472,9 @@ impl Workspace {
              JOIN decisions f ON f.portfolio_pk = p.pk AND f.phase = 'first'
              LEFT JOIN settlements st ON st.portfolio_pk = p.pk
              LEFT JOIN decisions s ON s.portfolio_pk = p.pk AND s.phase = 'second'
-             WHERE p.status IN ('released', 'exported')
-             ORDER BY p.pk",
-        )?;
+             WHERE {SELECTED}
+             ORDER BY p.pk"
+        ))?;
         // Every portfolio's marks (those of portfolios not written are passed over in the merge).
         let mut marks = conn.prepare(
             "SELECT portfolio_pk, phase = 'second', criterion, level FROM marks INDEXED BY marks_levels
@@ -485,7 +515,7 @@ impl Workspace {
                 csv_err = Some(e);
                 return Ok(());
             }
-            let mut rows = match dec.query([]) {
+            let mut rows = match dec.query(&selection.params()[..]) {
                 Ok(r) => r,
                 Err(e) => {
                     db_err = Some(e);
@@ -561,9 +591,6 @@ impl Workspace {
                 if db_err.is_some() {
                     break;
                 }
-                if !wanted.contains(&pk) {
-                    continue;
-                }
                 let written = (|| -> rusqlite::Result<std::result::Result<(), csv::Error>> {
                     let text = |i: usize| -> rusqlite::Result<&str> {
                         Ok(row.get_ref(i)?.as_str_or_null()?.unwrap_or(""))
@@ -613,7 +640,8 @@ impl Workspace {
                     }
                 }
                 done += 1;
-                if done.is_multiple_of(1024) || done == total {
+                let total = total.load(std::sync::atomic::Ordering::Relaxed);
+                if total > 0 && (done.is_multiple_of(1024) || done == total) {
                     progress(done, total);
                 }
             }
@@ -631,7 +659,8 @@ impl Workspace {
             (_, _, Some(i)) => AppError::from(i),
             _ => AppError::from(e),
         })?;
-        Ok(())
+        progress(done, done);
+        Ok(done)
     }
 
     fn record_batch(&mut self, format: Format, out: &Path, selected: &[Selected]) -> Result<i64> {
@@ -642,50 +671,76 @@ impl Workspace {
         Ok(batch)
     }
 
-    /// The CSV export: the rows are read on a second, read-only connection from a snapshot
-    /// of the workspace as `selected` was drawn from it, while this connection records the
-    /// batch in a write transaction on another thread; that transaction commits once the file
-    /// is in place, and rolls back if it could not be written. A change by another process
-    /// between the selection and the snapshot is refused (run the export again).
+    /// The CSV export: the rows are read on a second, read-only connection from a snapshot of
+    /// the workspace, while this connection selects them too and records the batch in a write
+    /// transaction on another thread (another core); that transaction commits once the file is
+    /// in place with as many rows as it recorded, and rolls back otherwise. A change by another
+    /// process between the first look and the write lock is refused (run the export again).
     fn export_csv(
         &mut self,
         out: &Path,
-        selected: &[Selected],
-        selected_at: i64,
-        rubrics: &HashMap<i64, Arc<Rubric>>,
+        selection: &Selection,
         progress: &mut dyn FnMut(usize, usize),
-    ) -> Result<i64> {
+    ) -> Result<Exported> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
         let head = |c: &rusqlite::Connection| -> rusqlite::Result<i64> {
             c.query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))
         };
+        let rubrics = self.all_rubrics()?;
+        // Whether there is anything (and of which rubrics), and the last change seen (the head
+        // of the audit chain), from one snapshot.
+        let (seen, used) = {
+            let _snapshot = self.conn().unchecked_transaction()?;
+            (head(self.conn())?, selection.rubrics(self.conn())?)
+        };
+        if used.is_empty() {
+            return Ok(Exported::default());
+        }
+        let done = |batch, count| Exported {
+            batch,
+            count,
+            files: vec![out.to_path_buf()],
+        };
         let Some(reader) = crate::app::query::read_only_twin(self.conn()) else {
             // (a workspace in memory: one connection, one step after the other)
-            Self::write_csv(self.conn(), out, selected, rubrics, progress)?;
-            return self.record_batch(Format::Csv, out, selected);
+            let selected = selection.rows(self.conn())?;
+            let total = AtomicUsize::new(selected.len());
+            Self::write_csv(
+                self.conn(),
+                out,
+                selection,
+                &used,
+                &rubrics,
+                &total,
+                progress,
+            )?;
+            let batch = self.record_batch(Format::Csv, out, &selected)?;
+            return Ok(done(batch, selected.len()));
         };
-        reader.execute_batch("BEGIN")?;
-        let seen = head(&reader)?;
-        if seen != selected_at {
-            return Err(AppError::refused(
-                "the workspace changed while the export was being prepared; run it again",
-            ));
-        }
         let changed = || {
             AppError::refused(
                 "the workspace changed while the export was being prepared; run it again",
             )
         };
+        reader.execute_batch("BEGIN")?;
+        if head(&reader)? != seen {
+            return Err(changed());
+        }
         let user = self.user.clone();
         let store = &mut self.store;
-        let (go, wait) = std::sync::mpsc::channel::<bool>();
+        let total = AtomicUsize::new(0);
+        // The rows written, once the file is in place (`None`: it is not).
+        let (go, wait) = std::sync::mpsc::channel::<Option<usize>>();
         let (ready, started) = std::sync::mpsc::channel::<Result<()>>();
         std::thread::scope(|scope| {
-            let recorder = scope.spawn(move || -> Result<i64> {
+            let total = &total;
+            let recorder = scope.spawn(move || -> Result<(i64, usize)> {
+                let abandoned = || AppError::refused("export abandoned");
                 let tx = match store.write() {
                     Ok(tx) => tx,
                     Err(e) => {
                         let _ = ready.send(Err(e.into()));
-                        return Err(AppError::refused("export abandoned"));
+                        return Err(abandoned());
                     }
                 };
                 let fresh = head(&tx)
@@ -694,15 +749,21 @@ impl Workspace {
                 let failed = fresh.is_err();
                 let _ = ready.send(fresh);
                 if failed {
-                    return Err(AppError::refused("export abandoned"));
+                    return Err(abandoned());
                 }
-                let batch = record_batch_in(&tx, &user, Format::Csv, out, selected)?;
-                // Commit only when the file is in place.
-                if wait.recv().unwrap_or(false) {
-                    tx.commit()?;
-                    Ok(batch)
-                } else {
-                    Err(AppError::refused("export abandoned"))
+                let selected = selection.rows(&tx)?;
+                total.store(selected.len(), Ordering::Relaxed);
+                let batch = record_batch_in(&tx, &user, Format::Csv, out, &selected)?;
+                match wait.recv() {
+                    Ok(Some(n)) if n == selected.len() => {
+                        tx.commit()?;
+                        Ok((batch, n))
+                    }
+                    Ok(Some(n)) => Err(AppError::refused(format!(
+                        "the file has {n} rows but {} decisions were selected; nothing recorded",
+                        selected.len()
+                    ))),
+                    _ => Err(abandoned()),
                 }
             });
             // The recorder holds the write lock (and has checked that nothing changed) before
@@ -710,15 +771,18 @@ impl Workspace {
             let written = started
                 .recv()
                 .unwrap_or_else(|_| Err(AppError::refused("export abandoned")))
-                .and_then(|()| Self::write_csv(&reader, out, selected, rubrics, progress));
+                .and_then(|()| {
+                    Self::write_csv(&reader, out, selection, &used, &rubrics, total, progress)
+                });
             // (the snapshot is let go first, so that the commit's checkpoint can take every page)
             let _ = reader.execute_batch("COMMIT");
-            let _ = go.send(written.is_ok());
+            let _ = go.send(written.as_ref().ok().copied());
             let recorded = recorder
                 .join()
                 .unwrap_or_else(|_| Err(AppError::refused("recording the export failed")));
             written?;
-            recorded
+            let (batch, count) = recorded?;
+            Ok(done(batch, count))
         })
     }
 }
