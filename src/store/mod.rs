@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("003_search_table.sql"),
     include_str!("004_search_folded.sql"),
     include_str!("005_marks_levels.sql"),
+    include_str!("006_export_items_one_tree.sql"),
 ];
 
 /// The schema version this build writes.
