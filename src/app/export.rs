@@ -170,10 +170,7 @@ impl Selection {
 
 impl Workspace {
     fn selection(&self, format: Format, rubric: Option<&str>, all: bool) -> Result<Selection> {
-        let rubric_id = match rubric {
-            Some(r) => Some(self.rubric_id_version(self.require_rubric(r)?)?.0),
-            None => None,
-        };
+        let rubric_id = self.rubric_filter(rubric)?;
         Ok(Selection {
             rubric_id,
             all,

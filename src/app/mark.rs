@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::people::{self, Role};
 use super::{AppError, Result, Workspace, now};
@@ -408,17 +408,10 @@ impl Workspace {
                 params![h.pk, ph, user, at],
             )?;
         }
-        let entry = |entity: String,
-                     action: &'static str,
-                     before: Option<Value>,
-                     after: Option<Value>| audit::Entry {
+        let by = audit::Author {
             at: &at,
             actor: &user,
-            action,
-            entity,
             portfolio: Some(&h.id),
-            before,
-            after,
         };
         match &change {
             Change::Level(c, _) | Change::Feedback(c, _) => {
@@ -464,7 +457,7 @@ impl Workspace {
                 };
                 audit::append(
                     &tx,
-                    entry(audit::mark_entity(&h.id, ph, c), action, before, after),
+                    by.entry(audit::mark_entity(&h.id, ph, c), action, before, after),
                 )?;
             }
             Change::Gate(g, on) => {
@@ -492,7 +485,7 @@ impl Workspace {
                 let v = |b: bool| b.then(|| json!({ "confirmed": true }));
                 audit::append(
                     &tx,
-                    entry(
+                    by.entry(
                         audit::gate_entity(&h.id, ph, g),
                         "mark.gate",
                         v(was),
@@ -519,7 +512,7 @@ impl Workspace {
                 let v = |t: &Option<String>| t.as_ref().map(|c| json!({ "comment": c }));
                 audit::append(
                     &tx,
-                    entry(
+                    by.entry(
                         audit::comment_entity(&h.id, ph),
                         "mark.comment",
                         v(&old),
@@ -547,7 +540,7 @@ impl Workspace {
                 let v = |t: &(Option<String>, Option<String>)| json!({ "outcome": t.0, "rationale": t.1 });
                 audit::append(
                     &tx,
-                    entry(
+                    by.entry(
                         format!("choice/{}/{ph}", h.id),
                         "mark.choice",
                         Some(v(&old)),
@@ -563,7 +556,7 @@ impl Workspace {
         if new_status != h.status {
             audit::append(
                 &tx,
-                entry(
+                by.entry(
                     format!("status/{}", h.id),
                     "status",
                     Some(json!(h.status)),

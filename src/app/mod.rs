@@ -210,6 +210,13 @@ impl Workspace {
         })
     }
 
+    /// The id (without version) of the rubric a `--rubric` option names, refusing one the
+    /// workspace does not hold; `None` for no option (every rubric).
+    pub fn rubric_filter(&self, spec: Option<&str>) -> Result<Option<String>> {
+        spec.map(|r| Ok(self.rubric_id_version(self.require_rubric(r)?)?.0))
+            .transpose()
+    }
+
     /// The portfolio's row key from its id.
     pub fn portfolio_pk(&self, id: &str) -> Result<i64> {
         self.conn()

@@ -84,13 +84,7 @@ impl Workspace {
     /// Draws from submitted decisions not yet considered by a draw, by each rubric's rules.
     pub fn draw_sample(&mut self, rubric: Option<&str>, seed: Option<u64>) -> Result<Draw> {
         self.require(&[Role::Moderator], "draw moderation samples")?;
-        let rubric_id = match rubric {
-            Some(r) => {
-                let pk = self.require_rubric(r)?;
-                Some(self.rubric_id_version(pk)?.0)
-            }
-            None => None,
-        };
+        let rubric_id = self.rubric_filter(rubric)?;
         let seed = seed.unwrap_or_else(|| {
             let t = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -283,24 +277,17 @@ impl Workspace {
                 h.id, h.status
             )));
         }
-        let entry = |entity: String,
-                     action: &'static str,
-                     before: Option<serde_json::Value>,
-                     after: Option<serde_json::Value>| audit::Entry {
+        let by = audit::Author {
             at: &at,
             actor: &user,
-            action,
-            entity,
             portfolio: Some(&h.id),
-            before,
-            after,
         };
         // Withdraw the second marking wholly, then the decisions.
         let second = mark::sheet(&tx, h.pk, Phase::Second)?;
         for (c, (l, f)) in &second.marks {
             audit::append(
                 &tx,
-                entry(
+                by.entry(
                     audit::mark_entity(&h.id, "second", c),
                     "reopen",
                     Some(audit::mark_value(l.as_deref(), f.as_deref())),
@@ -311,7 +298,7 @@ impl Workspace {
         for g in &second.gates {
             audit::append(
                 &tx,
-                entry(
+                by.entry(
                     audit::gate_entity(&h.id, "second", g),
                     "reopen",
                     Some(json!({ "confirmed": true })),
@@ -322,7 +309,7 @@ impl Workspace {
         if let Some(c) = &second.comment {
             audit::append(
                 &tx,
-                entry(
+                by.entry(
                     audit::comment_entity(&h.id, "second"),
                     "reopen",
                     Some(json!({ "comment": c })),
@@ -341,7 +328,7 @@ impl Workspace {
             if let Some(o) = d {
                 audit::append(
                     &tx,
-                    entry(
+                    by.entry(
                         audit::decision_entity(&h.id, phase),
                         "reopen",
                         Some(json!({ "outcome": o })),
@@ -358,7 +345,7 @@ impl Workspace {
         if settled {
             audit::append(
                 &tx,
-                entry(
+                by.entry(
                     audit::settlement_entity(&h.id),
                     "reopen",
                     Some(json!("settled")),
@@ -388,7 +375,7 @@ impl Workspace {
         )?;
         audit::append(
             &tx,
-            entry(
+            by.entry(
                 format!("status/{}", h.id),
                 "reopen",
                 Some(json!(h.status)),
@@ -402,13 +389,7 @@ impl Workspace {
     /// Releases every decision a draw considered that, if drawn, is moderated.
     pub fn release(&mut self, rubric: Option<&str>) -> Result<Release> {
         self.require(&[Role::Moderator], "release decisions")?;
-        let rubric_id = match rubric {
-            Some(r) => {
-                let pk = self.require_rubric(r)?;
-                Some(self.rubric_id_version(pk)?.0)
-            }
-            None => None,
-        };
+        let rubric_id = self.rubric_filter(rubric)?;
         let at = now();
         let user = self.user.clone();
         let tx = self.store.write()?;
@@ -470,13 +451,7 @@ impl Workspace {
 
     /// Agreement between first and second marks of second-marked portfolios, per rubric version.
     pub fn stats(&self, rubric: Option<&str>) -> Result<Vec<RubricStats>> {
-        let rubric_id = match rubric {
-            Some(r) => {
-                let pk = self.require_rubric(r)?;
-                Some(self.rubric_id_version(pk)?.0)
-            }
-            None => None,
-        };
+        let rubric_id = self.rubric_filter(rubric)?;
         let conn = self.conn();
         let mut out = Vec::new();
         let rubric_pks: Vec<i64> = {

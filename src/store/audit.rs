@@ -63,6 +63,34 @@ pub struct Entry<'a> {
     pub after: Option<Value>,
 }
 
+/// Who acts, when, and on which portfolio: what the records of one change share.
+pub struct Author<'a> {
+    pub at: &'a str,
+    pub actor: &'a str,
+    pub portfolio: Option<&'a str>,
+}
+
+impl<'a> Author<'a> {
+    /// A record of this author's change.
+    pub fn entry(
+        &self,
+        entity: String,
+        action: &'a str,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Entry<'a> {
+        Entry {
+            at: self.at,
+            actor: self.actor,
+            action,
+            entity,
+            portfolio: self.portfolio,
+            before,
+            after,
+        }
+    }
+}
+
 /// Appends a record inside the caller's transaction.
 pub fn append(conn: &Connection, e: Entry<'_>) -> rusqlite::Result<i64> {
     let last: Option<(i64, String)> = conn

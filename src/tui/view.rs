@@ -1332,68 +1332,51 @@ fn stats_screen(m: &Model, f: &mut Frame, area: Rect) {
     let bar_w = (inner_w.saturating_sub(n * 2) / (n * 2)).clamp(1, 6);
     let bar_gap = u16::from(bar_w >= 3);
     let show = |v: Option<f64>| if bar_w >= 4 { fig(v) } else { String::new() };
-    let groups: Vec<BarGroup> = s
-        .criteria
-        .iter()
-        .map(|c| {
-            BarGroup::default()
-                .label(Line::from(clip(&c.id, (bar_w * 2) as usize)))
-                .bars(&[
-                    Bar::default()
-                        .value(pct(c.stats.exact))
-                        .text_value(show(c.stats.exact))
-                        .style(th.good()),
-                    Bar::default()
-                        .value(pct(c.stats.adjacent))
-                        .text_value(show(c.stats.adjacent))
-                        .style(th.dim()),
-                ])
-        })
-        .collect();
-    let mut exact = BarChart::default()
-        .block(Block::bordered().title(Span::styled(
+    // One chart of two figures per criterion, each bar in its own style.
+    let chart = |title: &str,
+                 figures: &dyn Fn(&crate::app::moderation::CriterionStats) -> [Option<f64>; 2],
+                 styles: [Style; 2]| {
+        let mut chart = BarChart::default()
+            .block(Block::bordered().title(Span::styled(title.to_string(), th.dim())))
+            .bar_width(bar_w)
+            .bar_gap(bar_gap)
+            .group_gap(1)
+            .max(100);
+        for c in &s.criteria {
+            let [a, b] = figures(c);
+            chart = chart.data(
+                BarGroup::default()
+                    .label(Line::from(clip(&c.id, (bar_w * 2) as usize)))
+                    .bars(&[
+                        Bar::default()
+                            .value(pct(a))
+                            .text_value(show(a))
+                            .style(styles[0]),
+                        Bar::default()
+                            .value(pct(b))
+                            .text_value(show(b))
+                            .style(styles[1]),
+                    ]),
+            );
+        }
+        chart
+    };
+    f.render_widget(
+        chart(
             " exact (green) / adjacent agreement ",
-            th.dim(),
-        )))
-        .bar_width(bar_w)
-        .bar_gap(bar_gap)
-        .group_gap(1)
-        .max(100);
-    for g in groups {
-        exact = exact.data(g);
-    }
-    f.render_widget(exact, left);
-    let groups: Vec<BarGroup> = s
-        .criteria
-        .iter()
-        .map(|c| {
-            BarGroup::default()
-                .label(Line::from(clip(&c.id, (bar_w * 2) as usize)))
-                .bars(&[
-                    Bar::default()
-                        .value(pct(c.stats.weighted_kappa))
-                        .text_value(show(c.stats.weighted_kappa))
-                        .style(th.title()),
-                    Bar::default()
-                        .value(pct(c.stats.alpha))
-                        .text_value(show(c.stats.alpha))
-                        .style(th.warn()),
-                ])
-        })
-        .collect();
-    let mut kappa = BarChart::default()
-        .block(Block::bordered().title(Span::styled(
+            &|c| [c.stats.exact, c.stats.adjacent],
+            [th.good(), th.dim()],
+        ),
+        left,
+    );
+    f.render_widget(
+        chart(
             " weighted kappa / Krippendorff's alpha ",
-            th.dim(),
-        )))
-        .bar_width(bar_w)
-        .bar_gap(bar_gap)
-        .group_gap(1)
-        .max(100);
-    for g in groups {
-        kappa = kappa.data(g);
-    }
-    f.render_widget(kappa, right);
+            &|c| [c.stats.weighted_kappa, c.stats.alpha],
+            [th.title(), th.warn()],
+        ),
+        right,
+    );
     // assessors: mean score difference from the moderators, a bar either side of zero
     let block = Block::bordered().title(Span::styled(
         " assessors: mean score difference from moderators (right = lenient, left = severe) · share changed ",
