@@ -680,9 +680,7 @@ impl Workspace {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Exported> {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let head = |c: &rusqlite::Connection| -> rusqlite::Result<i64> {
-            c.query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))
-        };
+        let head = crate::store::audit::head;
         let rubrics = self.all_rubrics()?;
         // Whether there is anything (and of which rubrics), and the last change seen (the head
         // of the audit chain), from one snapshot.

@@ -300,15 +300,6 @@ impl Workspace {
         Ok(d.first.and_then(|s| s.decision))
     }
 
-    /// The text the fuzzy filter matches for every portfolio, by row key.
-    pub fn search_texts(&self) -> Result<std::collections::HashMap<i64, String>> {
-        let mut st = self
-            .conn()
-            .prepare_cached("SELECT portfolio_pk, text FROM search ORDER BY portfolio_pk")?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
     /// Fuzzy search over portfolio ids, learner ids and names, rubric ids and evidence titles.
     /// Best first; ties by id.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<(i64, Row)>> {
@@ -433,6 +424,16 @@ pub fn fuzzy_rank<T: Sync>(
     all
 }
 
+/// Runs `f` with `conn`'s page cache kept small, then gives the cache its size back: for a
+/// pass that reads each page once, where a large cache would only cost memory.
+fn with_small_cache<T>(conn: &rusqlite::Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA cache_size = -2048")?;
+    let result = f();
+    conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
+    result
+}
+
 /// A second connection to the workspace file of `conn`, read only, with a small page cache:
 /// for reading half of a table on another core. `None` for a database in memory.
 pub fn read_only_twin(conn: &rusqlite::Connection) -> Option<rusqlite::Connection> {
@@ -473,12 +474,10 @@ pub fn rank_search(
     let query = crate::domain::search::fold_query(query);
     let query = query.as_str();
     let scan = |conn: &rusqlite::Connection, from: i64, to: i64| -> Result<Vec<(i64, u64)>> {
-        let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-        conn.execute_batch("PRAGMA cache_size = -2048")?;
         let mut m = fuzzy::Matcher::new(query);
         let mut hits = Vec::new();
         let mut floor = Floor::new(limit);
-        let result = (|| -> Result<()> {
+        with_small_cache(conn, || -> Result<()> {
             let mut st = conn.prepare_cached(
                 "SELECT portfolio_pk, text FROM search
                  WHERE portfolio_pk >= ?1 AND portfolio_pk <= ?2 ORDER BY portfolio_pk",
@@ -495,9 +494,8 @@ pub fn rank_search(
                 }
             }
             Ok(())
-        })();
-        conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
-        result.map(|()| hits)
+        })?;
+        Ok(hits)
     };
     let mut all = match second {
         Some(other) if hi > lo => {
@@ -609,18 +607,13 @@ impl Workspace {
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         // A full pass reads each page once: a large page cache would only cost memory.
-        let cache: Option<i64> = match full_pass {
-            true => Some(conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?),
-            false => None,
-        };
-        if cache.is_some() {
-            conn.execute_batch("PRAGMA cache_size = -2048")?;
+        if full_pass {
+            with_small_cache(conn, || {
+                self.queue_rows_with(filter, bind, second, rubrics, &mut f)
+            })
+        } else {
+            self.queue_rows_with(filter, bind, second, rubrics, &mut f)
         }
-        let result = self.queue_rows_with(filter, bind, second, rubrics, &mut f);
-        if let Some(c) = cache {
-            conn.execute_batch(&format!("PRAGMA cache_size = {c}"))?;
-        }
-        result
     }
 
     fn queue_rows_with(
@@ -718,9 +711,7 @@ impl Workspace {
     /// read once, through).
     pub fn for_each_search_text(&self, mut f: impl FnMut(i64, &str)) -> Result<()> {
         let conn = self.conn();
-        let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-        conn.execute_batch("PRAGMA cache_size = -2048")?;
-        let result = (|| -> Result<()> {
+        with_small_cache(conn, || {
             let mut st =
                 conn.prepare_cached("SELECT portfolio_pk, text FROM search ORDER BY portfolio_pk")?;
             let mut rows = st.query([])?;
@@ -729,8 +720,6 @@ impl Workspace {
                 f(r.get(0)?, text);
             }
             Ok(())
-        })();
-        conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
-        result
+        })
     }
 }

@@ -91,6 +91,12 @@ impl<'a> Author<'a> {
     }
 }
 
+/// The sequence number of the newest record (0 for none): every change appends one, so two
+/// reads that see the same head saw the same workspace.
+pub fn head(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))
+}
+
 /// Appends a record inside the caller's transaction.
 pub fn append(conn: &Connection, e: Entry<'_>) -> rusqlite::Result<i64> {
     let last: Option<(i64, String)> = conn

@@ -27,17 +27,25 @@ pub struct QueueRow {
     pub mine: bool,
     /// For drawn portfolios: whether the second marks are in (awaiting settlement).
     pub second_done: bool,
-    /// What the fuzzy filter matches against.
-    pub haystack: String,
 }
 
 impl QueueRow {
-    pub fn from_row(r: &Row, user: &str, haystack: String) -> QueueRow {
+    pub fn from_row(r: &Row, user: &str) -> QueueRow {
+        Self::with_label(r, user, Self::label(r))
+    }
+
+    /// The rubric as a row shows it (`id@version`, sanitised): the same for every row of a
+    /// rubric, so a large queue makes it once per rubric and passes it to [`Self::with_label`].
+    pub fn label(r: &Row) -> String {
+        crate::domain::sanitize::sanitize_line(&format!("{}@{}", r.rubric, r.rubric_version))
+    }
+
+    pub fn with_label(r: &Row, user: &str, rubric: String) -> QueueRow {
         use crate::domain::sanitize::sanitize_line as s;
         QueueRow {
             id: s(&r.id),
             learner: s(&r.learner_name),
-            rubric: s(&format!("{}@{}", r.rubric, r.rubric_version)),
+            rubric,
             submitted: r.submitted.clone(),
             status: r.status.clone(),
             outcome: match (&r.outcome, r.blind_hidden) {
@@ -47,7 +55,6 @@ impl QueueRow {
             },
             mine: r.assessor.as_deref() == Some(user) || r.first_marker.as_deref() == Some(user),
             second_done: r.second_done,
-            haystack,
         }
     }
 }

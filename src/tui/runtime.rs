@@ -456,10 +456,7 @@ impl Runtime {
         {
             return Ok(msg);
         }
-        let seq: i64 =
-            self.ws
-                .conn()
-                .query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))?;
+        let seq = crate::store::audit::head(self.ws.conn())?;
         let user = self.ws.user.clone();
         // Row keys are given in order and never reused: their range bounds the number of rows.
         let (lo, hi): (Option<i64>, Option<i64>) = self
@@ -600,9 +597,8 @@ impl Runtime {
         let user = self.ws.user.clone();
         let mut fresh: Vec<QueueRow> = Vec::with_capacity(changed.len());
         for id in &changed {
-            self.ws.for_each_queue_row(Some(id), |r| {
-                fresh.push(QueueRow::from_row(r, &user, String::new()))
-            })?;
+            self.ws
+                .for_each_queue_row(Some(id), |r| fresh.push(QueueRow::from_row(r, &user)))?;
         }
         if fresh.len() != changed.len() || self.model.queue.rows.is_empty() {
             return Ok(None);
@@ -861,26 +857,10 @@ fn read_queue(
                 part.counted.insert(r.status.clone(), 1);
             }
         }
-        let label = labels.entry(r.rubric_pk).or_insert_with(|| {
-            crate::domain::sanitize::sanitize_line(&format!("{}@{}", r.rubric, r.rubric_version))
-        });
-        // As `QueueRow::from_row`, but for the label.
-        let q = QueueRow {
-            id: crate::domain::sanitize::sanitize_line(&r.id),
-            learner: crate::domain::sanitize::sanitize_line(&r.learner_name),
-            rubric: label.clone(),
-            submitted: r.submitted.clone(),
-            status: r.status.clone(),
-            outcome: match (&r.outcome, r.blind_hidden) {
-                (_, true) => "(blind)".into(),
-                (Some(o), _) => o.clone(),
-                (None, _) => String::new(),
-            },
-            mine: r.assessor.as_deref() == Some(user) || r.first_marker.as_deref() == Some(user),
-            second_done: r.second_done,
-            haystack: String::new(),
-        };
-        debug_assert_eq!(q, QueueRow::from_row(r, user, String::new()));
+        let label = labels
+            .entry(r.rubric_pk)
+            .or_insert_with(|| QueueRow::label(r));
+        let q = QueueRow::with_label(r, user, label.clone());
         part.rows.push(q);
         part.pks.push(r.pk);
     };

@@ -457,6 +457,26 @@ mod tests {
         }
     }
 
+    /// `ours` scores `c` as a new `SkimMatcherV2` does, and giving up early under each of `mins`
+    /// never drops a score that reaches it.
+    fn agrees_with_skim(
+        ours: &mut Matcher,
+        c: &str,
+        pattern: &str,
+        mins: &[i64],
+    ) -> Result<(), TestCaseError> {
+        let want = skim(c, pattern);
+        prop_assert_eq!(ours.score(c), want, "{:?} in {:?}", pattern, c);
+        for &min in mins {
+            let bounded = ours.score_at_least(c, min);
+            match want {
+                Some(s) if s >= min => prop_assert_eq!(bounded, Some(s)),
+                _ => prop_assert!(bounded.is_none() || bounded == want),
+            }
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
         /// Long ASCII haystacks (search texts are ASCII and scored byte by byte) with few
@@ -468,16 +488,9 @@ mod tests {
         ) {
             let mut ours = Matcher::new(&pattern);
             for c in &choices {
-                let want = skim(c, &pattern);
-                prop_assert_eq!(ours.score(c), want, "{:?} in {:?}", pattern, c);
-                let top = want.unwrap_or(0);
-                for min in [top - 30, top - 1, top, top + 1, top + 25] {
-                    let bounded = ours.score_at_least(c, min);
-                    match want {
-                        Some(s) if s >= min => prop_assert_eq!(bounded, Some(s)),
-                        _ => prop_assert!(bounded.is_none() || bounded == want),
-                    }
-                }
+                // minimums about the true score
+                let top = skim(c, &pattern).unwrap_or(0);
+                agrees_with_skim(&mut ours, c, &pattern, &[top - 30, top - 1, top, top + 1, top + 25])?;
             }
         }
     }
@@ -496,16 +509,7 @@ mod tests {
             // but 46 on its own; the score of a haystack here never depends on the one before.)
             let mut ours = Matcher::new(&pattern);
             for c in &choices {
-                let want = skim(c, &pattern);
-                prop_assert_eq!(ours.score(c), want, "{:?} in {:?}", pattern, c);
-                // Giving up early never drops a score that reaches the minimum.
-                for min in [-10, 0, 20, 40, 60, 90, 120] {
-                    let bounded = ours.score_at_least(c, min);
-                    match want {
-                        Some(s) if s >= min => prop_assert_eq!(bounded, Some(s)),
-                        _ => prop_assert!(bounded.is_none() || bounded == want),
-                    }
-                }
+                agrees_with_skim(&mut ours, c, &pattern, &[-10, 0, 20, 40, 60, 90, 120])?;
             }
         }
     }
