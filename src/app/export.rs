@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
@@ -21,7 +20,8 @@ use crate::domain::export::{
     CriterionMark, DecisionInfo, EvidenceInfo, ExportRecord, Learner, ModerationInfo, elm,
     feedback, obv3,
 };
-use crate::domain::rubric::Rubric;
+
+mod csv_file;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -73,19 +73,6 @@ struct Selected {
     pk: i64,
     id: String,
     outcome: String,
-}
-
-/// Neutralises a cell a spreadsheet would read as a formula.
-pub fn csv_safe(s: &str) -> String {
-    csv_safe_cow(s).into_owned()
-}
-
-/// [`csv_safe`], copying only the cells it changes.
-fn csv_safe_cow(s: &str) -> std::borrow::Cow<'_, str> {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}").into(),
-        _ => s.into(),
-    }
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, synced, renamed into place.
@@ -424,242 +411,6 @@ impl Workspace {
             .query_row([pk], |r| r.get(0))?)
     }
 
-    /// Streams CSV rows straight from two queries in row-key order (decisions, then marks),
-    /// merging them: neither is sorted (portfolios are read in table order, marks through their
-    /// index) and no field is copied but into the output.
-    /// Writes the selected decisions to `out` from `conn`; returns how many rows it wrote.
-    /// `used` are the rubrics of the selection (their criteria are the level columns); `total`
-    /// the number of rows, for the progress, once known (0 before).
-    fn write_csv(
-        conn: &rusqlite::Connection,
-        out: &Path,
-        selection: &Selection,
-        used: &[i64],
-        rubrics: &HashMap<i64, Arc<Rubric>>,
-        total: &std::sync::atomic::AtomicUsize,
-        progress: &mut dyn FnMut(usize, usize),
-    ) -> Result<usize> {
-        // Columns: one per criterion id across the rubrics involved, in first-seen order.
-        let mut crit_cols: Vec<String> = Vec::new();
-        for pk in used {
-            for c in &rubrics[pk].criteria {
-                if !crit_cols.contains(&c.id) {
-                    crit_cols.push(c.id.clone());
-                }
-            }
-        }
-        let col_of: HashMap<&str, usize> = crit_cols
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.as_str(), i))
-            .collect();
-        // ECTS and EQF level of each rubric, written once.
-        let credential: HashMap<i64, (String, String)> = rubrics
-            .iter()
-            .map(|(pk, r)| {
-                let c = &r.credential;
-                (*pk, (c.ects.to_string(), c.eqf_level.to_string()))
-            })
-            .collect();
-        let mut dec = conn.prepare(&format!(
-            "SELECT p.pk, p.id, p.learner_id, p.learner_name, p.learner_email, r.id, r.version, p.outcome, p.grade, p.score,
-                    p.rubric_pk, f.by_user, st.by_user, CASE WHEN st.action = 'amend' THEN s.at ELSE f.at END, p.released_at,
-                    st.action = 'amend'
-             FROM portfolios p NOT INDEXED CROSS JOIN rubrics r ON r.pk = p.rubric_pk
-             JOIN decisions f ON f.portfolio_pk = p.pk AND f.phase = 'first'
-             LEFT JOIN settlements st ON st.portfolio_pk = p.pk
-             LEFT JOIN decisions s ON s.portfolio_pk = p.pk AND s.phase = 'second'
-             WHERE {SELECTED}
-             ORDER BY p.pk"
-        ))?;
-        // Every portfolio's marks (those of portfolios not written are passed over in the merge).
-        let mut marks = conn.prepare(
-            "SELECT portfolio_pk, phase = 'second', criterion, level FROM marks INDEXED BY marks_levels
-             ORDER BY portfolio_pk",
-        )?;
-        let mut mrows = marks.query([])?;
-        // The next mark not yet merged: (portfolio, second phase, column, has a level); its level.
-        let mut pending: Option<(i64, bool, Option<usize>, bool)> = None;
-        let mut pending_level = String::new();
-        let mut io_err: Option<std::io::Error> = None;
-        let mut csv_err: Option<csv::Error> = None;
-        let mut db_err: Option<rusqlite::Error> = None;
-        let mut done = 0usize;
-        write_atomic(out, |w| {
-            let mut wr = csv::Writer::from_writer(w);
-            let mut header: Vec<String> = [
-                "portfolio",
-                "learner_id",
-                "learner_name",
-                "learner_email",
-                "rubric",
-                "rubric_version",
-                "outcome",
-                "grade",
-                "score",
-                "ects",
-                "eqf_level",
-                "assessor",
-                "moderator",
-                "decided_at",
-                "released_at",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-            header.extend(crit_cols.iter().cloned());
-            if let Err(e) = wr.write_record(&header) {
-                csv_err = Some(e);
-                return Ok(());
-            }
-            let mut rows = match dec.query(&selection.params()[..]) {
-                Ok(r) => r,
-                Err(e) => {
-                    db_err = Some(e);
-                    return Ok(());
-                }
-            };
-            let mut levels: Vec<String> = vec![String::new(); crit_cols.len()];
-            let mut score = String::new();
-            loop {
-                let row = match rows.next() {
-                    Ok(Some(r)) => r,
-                    Ok(None) => break,
-                    Err(e) => {
-                        db_err = Some(e);
-                        break;
-                    }
-                };
-                let (pk, second) = match (row.get::<_, i64>(0), row.get::<_, Option<bool>>(15)) {
-                    (Ok(pk), Ok(second)) => (pk, second.unwrap_or(false)),
-                    (Err(e), _) | (_, Err(e)) => {
-                        db_err = Some(e);
-                        break;
-                    }
-                };
-                // Advance the marks cursor to this portfolio, collecting its final levels.
-                for l in levels.iter_mut() {
-                    l.clear();
-                }
-                loop {
-                    if pending.is_none() {
-                        match mrows.next() {
-                            Ok(Some(m)) => {
-                                let t = (|| -> rusqlite::Result<_> {
-                                    let level = m.get_ref(3)?.as_str_or_null()?;
-                                    pending_level.clear();
-                                    pending_level.push_str(level.unwrap_or(""));
-                                    Ok((
-                                        m.get(0)?,
-                                        m.get(1)?,
-                                        col_of.get(m.get_ref(2)?.as_str()?).copied(),
-                                        level.is_some(),
-                                    ))
-                                })();
-                                match t {
-                                    Ok(t) => pending = Some(t),
-                                    Err(e) => {
-                                        db_err = Some(e);
-                                        break;
-                                    }
-                                }
-                            }
-                            Ok(None) => break,
-                            Err(e) => {
-                                db_err = Some(e);
-                                break;
-                            }
-                        }
-                    }
-                    match pending {
-                        Some((mpk, _, _, _)) if mpk < pk => pending = None,
-                        Some((mpk, msecond, col, has_level)) if mpk == pk => {
-                            if msecond == second
-                                && let (Some(i), true) = (col, has_level)
-                            {
-                                levels[i].clear();
-                                levels[i].push_str(&pending_level);
-                            }
-                            pending = None;
-                        }
-                        _ => break,
-                    }
-                }
-                if db_err.is_some() {
-                    break;
-                }
-                let written = (|| -> rusqlite::Result<std::result::Result<(), csv::Error>> {
-                    let text = |i: usize| -> rusqlite::Result<&str> {
-                        Ok(row.get_ref(i)?.as_str_or_null()?.unwrap_or(""))
-                    };
-                    score.clear();
-                    if let Some(s) = row.get::<_, Option<f64>>(9)? {
-                        use std::fmt::Write as _;
-                        let _ = write!(score, "{s}");
-                    }
-                    let (ects, eqf) = &credential[&row.get::<_, i64>(10)?];
-                    let fields: [std::borrow::Cow<'_, str>; 15] = [
-                        csv_safe_cow(text(1)?),
-                        csv_safe_cow(text(2)?),
-                        csv_safe_cow(text(3)?),
-                        csv_safe_cow(text(4)?),
-                        csv_safe_cow(text(5)?),
-                        csv_safe_cow(text(6)?),
-                        text(7)?.into(),
-                        csv_safe_cow(text(8)?),
-                        score.as_str().into(),
-                        ects.as_str().into(),
-                        eqf.as_str().into(),
-                        csv_safe_cow(text(11)?),
-                        csv_safe_cow(text(12)?),
-                        text(13)?.into(),
-                        text(14)?.into(),
-                    ];
-                    Ok((|| {
-                        for f in &fields {
-                            wr.write_field(f.as_bytes())?;
-                        }
-                        for l in &levels {
-                            wr.write_field(csv_safe_cow(l).as_bytes())?;
-                        }
-                        wr.write_record(None::<&[u8]>)
-                    })())
-                })();
-                match written {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => {
-                        csv_err = Some(e);
-                        break;
-                    }
-                    Err(e) => {
-                        db_err = Some(e);
-                        break;
-                    }
-                }
-                done += 1;
-                let total = total.load(std::sync::atomic::Ordering::Relaxed);
-                if total > 0 && (done.is_multiple_of(1024) || done == total) {
-                    progress(done, total);
-                }
-            }
-            if let Err(e) = wr.flush() {
-                io_err = Some(e);
-            }
-            if db_err.is_some() || csv_err.is_some() {
-                return Err(std::io::Error::other("export failed"));
-            }
-            Ok(())
-        })
-        .map_err(|e| match (db_err.take(), csv_err.take(), io_err.take()) {
-            (Some(d), _, _) => AppError::from(d),
-            (_, Some(c), _) => AppError::refused(format!("writing {}: {c}", out.display())),
-            (_, _, Some(i)) => AppError::from(i),
-            _ => AppError::from(e),
-        })?;
-        progress(done, done);
-        Ok(done)
-    }
-
     fn record_batch(&mut self, format: Format, out: &Path, selected: &[Selected]) -> Result<i64> {
         let user = self.user.clone();
         let tx = self.store.write()?;
@@ -700,7 +451,7 @@ impl Workspace {
             // (a workspace in memory: one connection, one step after the other)
             let selected = selection.rows(self.conn())?;
             let total = AtomicUsize::new(selected.len());
-            Self::write_csv(
+            csv_file::write(
                 self.conn(),
                 out,
                 selection,
@@ -767,7 +518,7 @@ impl Workspace {
                 .recv()
                 .unwrap_or_else(|_| Err(AppError::refused("export abandoned")))
                 .and_then(|()| {
-                    Self::write_csv(&reader, out, selection, &used, &rubrics, total, progress)
+                    csv_file::write(&reader, out, selection, &used, &rubrics, total, progress)
                 });
             // (the snapshot is let go first, so that the commit's checkpoint can take every page)
             let _ = reader.execute_batch("COMMIT");

@@ -400,7 +400,7 @@ impl Workspace {
                         EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
                  FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk
                  LEFT JOIN draw_items i ON i.portfolio_pk = p.pk
-                 WHERE p.status IN ('submitted', 'sampled', 'moderated') AND (?1 IS NULL OR r.id = ?1)
+                 WHERE (p.status = 'submitted' OR p.status = 'sampled' OR p.status = 'moderated') AND (?1 IS NULL OR r.id = ?1)
                  ORDER BY p.id",
             )?;
             st.query_map(params![rubric_id], |r| {

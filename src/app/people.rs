@@ -218,7 +218,7 @@ impl Workspace {
         let ids: Vec<String> = {
             let mut st = self.conn().prepare(
                 "SELECT p.id FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk
-                 WHERE r.id = ?1 AND p.assessor IS NULL AND p.status IN ('new', 'in_progress') AND p.first_marker IS NULL
+                 WHERE r.id = ?1 AND p.assessor IS NULL AND (p.status = 'new' OR p.status = 'in_progress') AND p.first_marker IS NULL
                  ORDER BY p.id",
             )?;
             st.query_map([&rid_text], |r| r.get(0))?

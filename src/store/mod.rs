@@ -16,6 +16,8 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("004_search_folded.sql"),
     include_str!("005_marks_levels.sql"),
     include_str!("006_export_items_one_tree.sql"),
+    include_str!("007_decisions_export.sql"),
+    include_str!("008_open_status_index.sql"),
 ];
 
 /// The schema version this build writes.
@@ -336,6 +338,49 @@ mod tests {
             )
             .unwrap();
         assert_eq!(idx, 1);
+    }
+
+    #[test]
+    fn status_index_holds_open_work_only_and_serves_its_lookups() {
+        let s = Store::memory().unwrap();
+        s.conn
+            .execute_batch(
+                "INSERT INTO rubrics (pk, id, version, sha256, title, bytes, imported_at)
+                 VALUES (1, 'r', '1', 'x', 't', x'', 'now');
+                 INSERT INTO portfolios (pk, id, rubric_pk, learner_id, learner_name, submitted, revision, status, updated_at)
+                 VALUES (1, 'a', 1, 'l', 'n', 'd', 1, 'submitted', 'now'),
+                        (2, 'b', 1, 'l', 'n', 'd', 1, 'released', 'now'),
+                        (3, 'c', 1, 'l', 'n', 'd', 1, 'exported', 'now'),
+                        (4, 'd', 1, 'l', 'n', 'd', 1, 'new', 'now');",
+            )
+            .unwrap();
+        let indexed: i64 = s
+            .conn
+            .query_row(
+                "SELECT count(*) FROM portfolios INDEXED BY portfolios_open WHERE status = 'submitted' OR status = 'new'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexed, 2);
+        let plan: String = s
+            .conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT pk FROM portfolios WHERE status = 'sampled'",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("portfolios_open"), "{plan}");
+        // Moving a decision from released to exported leaves the index as it was.
+        s.conn
+            .execute("UPDATE portfolios SET status = 'exported' WHERE pk = 2", [])
+            .unwrap();
+        let check: String = s
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
     }
 
     #[test]

@@ -1,0 +1,324 @@
+//! The CSV file of an export: one row per released decision, streamed from the database.
+//!
+//! The rows come from four scans in row-key order, merged here rather than joined in SQL: the
+//! selected portfolios (their table), the decisions (the `decisions_export` index: marker and
+//! time), the settlements (their table, keyed by portfolio) and the final levels (the
+//! `marks_levels` index). Each is read from start to end once; nothing is looked up row by row,
+//! sorted or kept, and no field is copied but into the output.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rusqlite::Connection;
+use rusqlite::types::ValueRef;
+
+use super::{SELECTED, Selection, write_atomic};
+use crate::app::{AppError, Result};
+use crate::domain::rubric::Rubric;
+
+/// The columns before the criteria's levels.
+const HEADER: [&str; 15] = [
+    "portfolio",
+    "learner_id",
+    "learner_name",
+    "learner_email",
+    "rubric",
+    "rubric_version",
+    "outcome",
+    "grade",
+    "score",
+    "ects",
+    "eqf_level",
+    "assessor",
+    "moderator",
+    "decided_at",
+    "released_at",
+];
+
+/// Neutralises a cell a spreadsheet would read as a formula (a leading `=`, `+`, `-`, `@`, tab
+/// or carriage return gets a `'` before it).
+fn csv_safe(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    match cell.first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => [b"'", cell].concat().into(),
+        _ => cell.into(),
+    }
+}
+
+/// The text (or nothing) of a column, as bytes.
+fn text<'r>(v: ValueRef<'r>) -> rusqlite::Result<&'r [u8]> {
+    Ok(v.as_bytes_or_null()?.unwrap_or_default())
+}
+
+/// Rows of one query in order of their first column (a portfolio's row key), consumed
+/// alongside the portfolios: `read` copies what is needed of a row into `T`, reusing it.
+struct Merged<'s, T, F> {
+    rows: rusqlite::Rows<'s>,
+    read: F,
+    /// The key of the row in `held`, when one is held.
+    key: Option<i64>,
+    held: T,
+    ended: bool,
+}
+
+impl<'s, T, F> Merged<'s, T, F>
+where
+    T: Default,
+    F: FnMut(&rusqlite::Row<'_>, &mut T) -> rusqlite::Result<()>,
+{
+    fn new(rows: rusqlite::Rows<'s>, read: F) -> Self {
+        Merged {
+            rows,
+            read,
+            key: None,
+            held: T::default(),
+            ended: false,
+        }
+    }
+
+    /// Calls `each` with every row of portfolio `pk`, passing over the rows before it (of
+    /// portfolios not written).
+    fn take(&mut self, pk: i64, mut each: impl FnMut(&T)) -> rusqlite::Result<()> {
+        loop {
+            if self.key.is_none() {
+                if self.ended {
+                    return Ok(());
+                }
+                match self.rows.next()? {
+                    Some(r) => {
+                        (self.read)(r, &mut self.held)?;
+                        self.key = Some(r.get(0)?);
+                    }
+                    None => {
+                        self.ended = true;
+                        return Ok(());
+                    }
+                }
+            }
+            match self.key {
+                Some(k) if k < pk => self.key = None,
+                Some(k) if k == pk => {
+                    each(&self.held);
+                    self.key = None;
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+}
+
+/// A decision: second phase, marker, time.
+#[derive(Default)]
+struct Decision {
+    second: bool,
+    by: Vec<u8>,
+    at: Vec<u8>,
+}
+
+/// A settlement: amended, moderator.
+#[derive(Default)]
+struct Settlement {
+    amended: bool,
+    by: Vec<u8>,
+}
+
+/// A mark: second phase, column of its criterion (none when not a column), level (empty
+/// when not chosen).
+#[derive(Default)]
+struct Mark {
+    second: bool,
+    column: Option<usize>,
+    level: Vec<u8>,
+}
+
+fn set(buf: &mut Vec<u8>, bytes: &[u8]) {
+    buf.clear();
+    buf.extend_from_slice(bytes);
+}
+
+/// Writes the selected decisions to `out` from `conn`; returns how many rows it wrote. `used`
+/// are the rubrics of the selection (their criteria are the level columns, in first-seen
+/// order); `total` the number of rows for the progress, once known (0 before).
+pub(super) fn write(
+    conn: &Connection,
+    out: &Path,
+    selection: &Selection,
+    used: &[i64],
+    rubrics: &HashMap<i64, Arc<Rubric>>,
+    total: &AtomicUsize,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<usize> {
+    let mut columns: Vec<&str> = Vec::new();
+    for pk in used {
+        for c in &rubrics[pk].criteria {
+            if !columns.contains(&c.id.as_str()) {
+                columns.push(&c.id);
+            }
+        }
+    }
+    // Criterion → column, looked up by binary search (a handful of criteria, a mark each).
+    let mut column_of: Vec<(&[u8], usize)> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_bytes(), i))
+        .collect();
+    column_of.sort_unstable();
+    // What is written once per rubric: id, version, ECTS, EQF level.
+    let fixed: HashMap<i64, [String; 4]> = rubrics
+        .iter()
+        .map(|(pk, r)| {
+            let c = &r.credential;
+            let fields = [
+                r.id.clone(),
+                r.version.clone(),
+                c.ects.to_string(),
+                c.eqf_level.to_string(),
+            ];
+            (*pk, fields)
+        })
+        .collect();
+
+    let mut portfolios = conn.prepare(&format!(
+        "SELECT p.pk, p.id, p.learner_id, p.learner_name, p.learner_email, p.outcome, p.grade,
+                p.score, p.rubric_pk, p.released_at
+         FROM portfolios p NOT INDEXED WHERE {SELECTED} ORDER BY p.pk"
+    ))?;
+    let mut decisions = conn.prepare(
+        "SELECT portfolio_pk, phase = 'second', by_user, at FROM decisions INDEXED BY decisions_export
+         ORDER BY portfolio_pk, phase",
+    )?;
+    let mut settlements = conn.prepare(
+        "SELECT portfolio_pk, action = 'amend', by_user FROM settlements ORDER BY portfolio_pk",
+    )?;
+    let mut marks = conn.prepare(
+        "SELECT portfolio_pk, phase = 'second', criterion, level FROM marks INDEXED BY marks_levels
+         ORDER BY portfolio_pk",
+    )?;
+    let mut decisions = Merged::new(decisions.query([])?, |r, d: &mut Decision| {
+        d.second = r.get(1)?;
+        set(&mut d.by, text(r.get_ref(2)?)?);
+        set(&mut d.at, text(r.get_ref(3)?)?);
+        Ok(())
+    });
+    let mut settlements = Merged::new(settlements.query([])?, |r, s: &mut Settlement| {
+        s.amended = r.get(1)?;
+        set(&mut s.by, text(r.get_ref(2)?)?);
+        Ok(())
+    });
+    let mut marks = Merged::new(marks.query([])?, |r, m: &mut Mark| {
+        m.second = r.get(1)?;
+        let criterion = text(r.get_ref(2)?)?;
+        m.column = column_of
+            .binary_search_by(|(c, _)| (*c).cmp(criterion))
+            .ok()
+            .map(|i| column_of[i].1);
+        set(&mut m.level, text(r.get_ref(3)?)?);
+        Ok(())
+    });
+
+    let mut failed: Option<AppError> = None;
+    let mut done = 0usize;
+    let written = write_atomic(out, |w| {
+        // (a buffer as large as the file's own, which then passes its writes straight through)
+        let mut wr = csv::WriterBuilder::new()
+            .buffer_capacity(1 << 16)
+            .from_writer(w);
+        let mut go = || -> Result<()> {
+            let header = HEADER.iter().copied().chain(columns.iter().copied());
+            wr.write_record(header).map_err(csv_error)?;
+            let mut rows = portfolios.query(&selection.params()[..])?;
+            // The facts of the portfolio being written, from the other scans.
+            let (mut first, mut second) = (Decision::default(), Decision::default());
+            let mut moderator = Vec::new();
+            let mut levels: Vec<Vec<u8>> = vec![Vec::new(); columns.len()];
+            let mut score = String::new();
+            while let Some(row) = rows.next()? {
+                let pk: i64 = row.get(0)?;
+                let mut has_first = false;
+                for d in [&mut first, &mut second] {
+                    d.by.clear();
+                    d.at.clear();
+                }
+                decisions.take(pk, |d| {
+                    let into = if d.second { &mut second } else { &mut first };
+                    set(&mut into.by, &d.by);
+                    set(&mut into.at, &d.at);
+                    has_first |= !d.second;
+                })?;
+                let mut amended = false;
+                moderator.clear();
+                settlements.take(pk, |s| {
+                    amended = s.amended;
+                    set(&mut moderator, &s.by);
+                })?;
+                levels.iter_mut().for_each(Vec::clear);
+                marks.take(pk, |m| {
+                    if m.second == amended
+                        && let Some(i) = m.column
+                    {
+                        set(&mut levels[i], &m.level);
+                    }
+                })?;
+                if !has_first {
+                    // (as an inner join would: a released decision always has a first marking;
+                    // the row count check refuses the file otherwise)
+                    continue;
+                }
+                score.clear();
+                if let Some(s) = row.get::<_, Option<f64>>(7)? {
+                    use std::fmt::Write as _;
+                    let _ = write!(score, "{s}");
+                }
+                let [rubric, version, ects, eqf] = &fixed[&row.get::<_, i64>(8)?];
+                let decided_at: &[u8] = if amended { &second.at } else { &first.at };
+                let cells: [std::borrow::Cow<'_, [u8]>; 15] = [
+                    csv_safe(text(row.get_ref(1)?)?),
+                    csv_safe(text(row.get_ref(2)?)?),
+                    csv_safe(text(row.get_ref(3)?)?),
+                    csv_safe(text(row.get_ref(4)?)?),
+                    csv_safe(rubric.as_bytes()),
+                    csv_safe(version.as_bytes()),
+                    text(row.get_ref(5)?)?.into(),
+                    csv_safe(text(row.get_ref(6)?)?),
+                    score.as_bytes().into(),
+                    ects.as_bytes().into(),
+                    eqf.as_bytes().into(),
+                    csv_safe(&first.by),
+                    csv_safe(&moderator),
+                    decided_at.into(),
+                    text(row.get_ref(9)?)?.into(),
+                ];
+                for c in cells.iter() {
+                    wr.write_field(c).map_err(csv_error)?;
+                }
+                for l in &levels {
+                    wr.write_field(csv_safe(l)).map_err(csv_error)?;
+                }
+                wr.write_record(None::<&[u8]>).map_err(csv_error)?;
+                done += 1;
+                let total = total.load(Ordering::Relaxed);
+                if total > 0 && (done.is_multiple_of(1024) || done == total) {
+                    progress(done, total);
+                }
+            }
+            wr.flush()?;
+            Ok(())
+        };
+        go().map_err(|e| {
+            failed = Some(e);
+            std::io::Error::other("export failed")
+        })
+    });
+    match (written, failed) {
+        (_, Some(e)) => return Err(e),
+        (Err(e), None) => return Err(e.into()),
+        _ => {}
+    }
+    progress(done, done);
+    Ok(done)
+}
+
+fn csv_error(e: csv::Error) -> AppError {
+    AppError::refused(format!("writing the CSV file: {e}"))
+}
