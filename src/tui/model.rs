@@ -1,6 +1,7 @@
 //! The workbench's state, the messages that change it and the commands (effects) that `update`
 //! asks the runtime to perform. Nothing here does I/O.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -20,10 +21,14 @@ use crate::domain::rubric::Rubric;
 pub struct QueueRow {
     pub id: String,
     pub learner: String,
-    pub rubric: String,
+    /// `id@version`, one text shared by the rows of a rubric.
+    pub rubric: Arc<str>,
     pub submitted: String,
-    pub status: String,
-    pub outcome: String,
+    /// A status of the workflow, or (in a workspace changed by hand) whatever is there,
+    /// sanitised; borrowed, so that a large queue does not hold 100,000 copies of a few words.
+    pub status: Cow<'static, str>,
+    /// An outcome, `(blind)` or empty, the same way.
+    pub outcome: Cow<'static, str>,
     pub mine: bool,
     /// For drawn portfolios: whether the second marks are in (awaiting settlement).
     pub second_done: bool,
@@ -36,22 +41,29 @@ impl QueueRow {
 
     /// The rubric as a row shows it (`id@version`, sanitised): the same for every row of a
     /// rubric, so a large queue makes it once per rubric and passes it to [`Self::with_label`].
-    pub fn label(r: &Row) -> String {
-        crate::domain::sanitize::sanitize_line(&format!("{}@{}", r.rubric, r.rubric_version))
+    pub fn label(r: &Row) -> Arc<str> {
+        crate::domain::sanitize::sanitize_line(&format!("{}@{}", r.rubric, r.rubric_version)).into()
     }
 
-    pub fn with_label(r: &Row, user: &str, rubric: String) -> QueueRow {
+    pub fn with_label(r: &Row, user: &str, rubric: Arc<str>) -> QueueRow {
         use crate::domain::sanitize::sanitize_line as s;
+        /// `text` borrowed from `known` when it is one of them, else sanitised.
+        fn one_of(known: &[&'static str], text: &str) -> Cow<'static, str> {
+            match known.iter().find(|k| **k == text) {
+                Some(k) => Cow::Borrowed(k),
+                None => Cow::Owned(s(text)),
+            }
+        }
         QueueRow {
             id: s(&r.id),
             learner: s(&r.learner_name),
             rubric,
-            submitted: r.submitted.clone(),
-            status: r.status.clone(),
+            submitted: s(&r.submitted),
+            status: one_of(&crate::app::query::STATUSES, &r.status),
             outcome: match (&r.outcome, r.blind_hidden) {
-                (_, true) => "(blind)".into(),
-                (Some(o), _) => o.clone(),
-                (None, _) => String::new(),
+                (_, true) => Cow::Borrowed("(blind)"),
+                (Some(o), _) => one_of(&["awarded", "not_yet", "referred", ""], o),
+                (None, _) => Cow::Borrowed(""),
             },
             mine: r.assessor.as_deref() == Some(user) || r.first_marker.as_deref() == Some(user),
             second_done: r.second_done,
@@ -84,7 +96,7 @@ pub struct Queue {
 impl QueueRow {
     /// Where a portfolio stands in moderation, for the moderator's queue.
     pub fn stage(&self) -> &'static str {
-        match (self.status.as_str(), self.second_done) {
+        match (&*self.status, self.second_done) {
             ("sampled", false) => "awaiting second marks",
             ("sampled", true) => "awaiting settlement",
             ("moderated", _) => "settled",

@@ -542,9 +542,9 @@ impl Runtime {
         let mut rubrics: std::collections::BTreeSet<&str> = Default::default();
         let mut last = None;
         for r in &rows {
-            if last != Some(r.rubric.as_str()) {
-                rubrics.insert(r.rubric.as_str());
-                last = Some(r.rubric.as_str());
+            if last != Some(&*r.rubric) {
+                rubrics.insert(&*r.rubric);
+                last = Some(&*r.rubric);
             }
         }
         let rubrics: Vec<String> = rubrics.into_iter().map(str::to_string).collect();
@@ -849,7 +849,7 @@ fn read_queue(
         counted: Default::default(),
     };
     // The "rubric@version" label, sanitised once per rubric rather than once per row.
-    let mut labels: std::collections::HashMap<i64, String> = Default::default();
+    let mut labels: std::collections::HashMap<i64, Arc<str>> = Default::default();
     let add = |r: &crate::app::query::Row| {
         match part.counted.get_mut(&r.status) {
             Some(c) => *c += 1,

@@ -397,7 +397,7 @@ pub fn recompute(m: &mut Model) {
         .filter(|&i| {
             let r = &rows[i];
             st.as_ref().is_none_or(|s| &r.status == s)
-                && rb.as_ref().is_none_or(|x| &r.rubric == x)
+                && rb.as_ref().is_none_or(|x| *r.rubric == **x)
                 && (!moderation || r.status == "sampled")
         })
         .collect();

@@ -227,7 +227,7 @@ fn queue(m: &Model, f: &mut Frame, area: Rect) {
                 Style::default()
             };
             let mark = if r.mine { "•" } else { " " };
-            let outcome_style = match r.outcome.as_str() {
+            let outcome_style = match &*r.outcome {
                 "awarded" => th.good(),
                 "not_yet" => th.warn(),
                 "referred" => th.bad(),
@@ -248,7 +248,7 @@ fn queue(m: &Model, f: &mut Frame, area: Rect) {
             let cells = vec![
                 Cell::from(format!("{mark}{}", r.id)),
                 Cell::from(r.learner.clone()),
-                Cell::from(r.rubric.clone()),
+                Cell::from(&*r.rubric),
                 Cell::from(r.submitted.clone()),
                 Cell::from(r.status.clone()),
                 last,
