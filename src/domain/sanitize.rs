@@ -88,6 +88,16 @@ pub fn sanitize_line(input: &str) -> String {
     sanitize_with(input, Mode::SingleLine)
 }
 
+/// [`sanitize_line`], borrowing the text when there is nothing to change.
+#[must_use]
+pub fn sanitize_line_cow(input: &str) -> std::borrow::Cow<'_, str> {
+    if needs_work(input, Mode::SingleLine) {
+        sanitize_with(input, Mode::SingleLine).into()
+    } else {
+        input.into()
+    }
+}
+
 /// Sanitizes bytes read from a file: invalid UTF-8 sequences are shown as
 /// U+FFFD, then the text goes through [`sanitize`].
 #[must_use]

@@ -2,6 +2,8 @@
 //! asks the runtime to perform. Nothing here does I/O.
 
 use std::borrow::Cow;
+
+use compact_str::CompactString;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -19,11 +21,12 @@ use crate::domain::rubric::Rubric;
 /// One queue row, sanitised once on load.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueRow {
-    pub id: String,
-    pub learner: String,
+    // (short texts, kept inline: a large queue makes no allocation for most rows)
+    pub id: CompactString,
+    pub learner: CompactString,
     /// `id@version`, one text shared by the rows of a rubric.
     pub rubric: Arc<str>,
-    pub submitted: String,
+    pub submitted: CompactString,
     /// A status of the workflow, or (in a workspace changed by hand) whatever is there,
     /// sanitised; borrowed, so that a large queue does not hold 100,000 copies of a few words.
     pub status: Cow<'static, str>,
@@ -54,11 +57,13 @@ impl QueueRow {
                 None => Cow::Owned(s(text)),
             }
         }
+        let short =
+            |text: &str| CompactString::from(crate::domain::sanitize::sanitize_line_cow(text));
         QueueRow {
-            id: s(&r.id),
-            learner: s(&r.learner_name),
+            id: short(&r.id),
+            learner: short(&r.learner_name),
             rubric,
-            submitted: s(&r.submitted),
+            submitted: short(&r.submitted),
             status: one_of(&crate::app::query::STATUSES, &r.status),
             outcome: match (&r.outcome, r.blind_hidden) {
                 (_, true) => Cow::Borrowed("(blind)"),
@@ -428,4 +433,54 @@ pub enum Cmd {
         open: Option<String>,
     },
     Quit,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(status: &str, outcome: Option<&str>) -> Row {
+        Row {
+            id: "P-1\u{1b}[31m".into(),
+            learner_id: "L-1".into(),
+            learner_name: "Zofia\u{202e}".into(),
+            rubric: "r".into(),
+            rubric_version: "1".into(),
+            submitted: "2026-01-01\u{7}".into(),
+            status: status.into(),
+            assessor: Some("ann".into()),
+            outcome: outcome.map(str::to_string),
+            grade: None,
+            score: None,
+            evidence_changed: false,
+            pk: 1,
+            rubric_pk: 1,
+            first_marker: None,
+            blind_hidden: false,
+            second_done: false,
+        }
+    }
+
+    #[test]
+    fn queue_rows_borrow_known_words_and_sanitise_everything_else() {
+        let q = QueueRow::from_row(&row("submitted", Some("awarded")), "ann");
+        assert!(matches!(q.status, Cow::Borrowed("submitted")));
+        assert!(matches!(q.outcome, Cow::Borrowed("awarded")));
+        assert!(q.mine);
+        let odd = QueueRow::from_row(&row("weird\u{1b}]0;pwn\u{7}", Some("x\u{9b}2J")), "bob");
+        for text in [
+            odd.id.as_str(),
+            &odd.learner,
+            &odd.submitted,
+            &odd.status,
+            &odd.outcome,
+        ] {
+            assert!(
+                !text.chars().any(crate::domain::sanitize::is_forbidden_char),
+                "{text:?}"
+            );
+        }
+        assert!(odd.status.starts_with("weird"));
+        assert!(!odd.mine);
+    }
 }

@@ -51,7 +51,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
                 q.visible
                     .get(q.selected)
                     .and_then(|i| q.rows.get(*i))
-                    .map(|r| r.id.clone())
+                    .map(|r| r.id.to_string())
             });
             q.rows = rows;
             q.counts = counts;
@@ -422,7 +422,7 @@ fn queue_action(m: &mut Model, a: Action) -> Vec<Cmd> {
         Action::Open => {
             if let Some(&i) = q.visible.get(q.selected) {
                 return vec![Cmd::Open {
-                    id: q.rows[i].id.clone(),
+                    id: q.rows[i].id.to_string(),
                 }];
             }
         }

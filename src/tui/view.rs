@@ -247,9 +247,9 @@ fn queue(m: &Model, f: &mut Frame, area: Rect) {
             };
             let cells = vec![
                 Cell::from(format!("{mark}{}", r.id)),
-                Cell::from(r.learner.clone()),
+                Cell::from(r.learner.as_str()),
                 Cell::from(&*r.rubric),
-                Cell::from(r.submitted.clone()),
+                Cell::from(r.submitted.as_str()),
                 Cell::from(r.status.clone()),
                 last,
             ];
