@@ -326,3 +326,29 @@ fn feedback_letters_show_the_next_level() {
     );
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 4);
 }
+
+/// The export screen's counts are what each export then writes: per format (awarded decisions
+/// only for credentials), none once written, per rubric.
+#[test]
+fn ready_counts_are_what_an_export_writes() {
+    use assay::app::export::Format;
+    let dir = tempfile::tempdir().unwrap();
+    let db = released(dir.path());
+    let mut mo = Workspace::open(&db, "mo".into()).unwrap();
+    let ready = mo.ready(None).unwrap();
+    assert_eq!(ready.len(), Format::ALL.len());
+    assert_eq!(mo.ready(Some("sustainable-home-energy")).unwrap(), ready);
+    let other = mo.ready(Some("data-literacy-practitioner")).unwrap();
+    assert!(other.iter().all(|(_, n)| *n == 0), "{other:?}");
+    for (format, n) in ready {
+        let out = dir.path().join(format!("out-{}", format.as_str()));
+        let done = mo
+            .export(format, &out, None, false, &mut |_, _| {})
+            .unwrap();
+        assert_eq!(done.count, n, "{format:?}");
+        assert!(n > 0, "{format:?}");
+        let after = mo.ready(None).unwrap();
+        assert!(after.iter().any(|(f, m)| *f == format && *m == 0));
+    }
+    assert!(mo.ready(None).unwrap().iter().all(|(_, n)| *n == 0));
+}

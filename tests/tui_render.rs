@@ -205,5 +205,11 @@ fn statistics_and_export_screens() {
         insta::assert_snapshot!(format!("stats_{w}x{h}"), draw(&rt, w, h).backend());
         keys(&mut rt, "\u{1b}x");
         insta::assert_snapshot!(format!("export_{w}x{h}"), draw(&rt, w, h).backend());
+        // Before the counts come (in the workbench, from another core): a counting line.
+        rt.dispatch(Msg::ExportReady(Vec::new()));
+        insta::assert_snapshot!(
+            format!("export_counting_{w}x{h}"),
+            draw(&rt, w, h).backend()
+        );
     }
 }

@@ -142,6 +142,14 @@ impl Selection {
         Ok(selected)
     }
 
+    /// How many decisions are selected.
+    fn count(&self, conn: &rusqlite::Connection) -> Result<usize> {
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT count(*) FROM portfolios p NOT INDEXED WHERE {SELECTED}"
+        ))?;
+        Ok(st.query_row(&self.params()[..], |r| r.get::<_, i64>(0))? as usize)
+    }
+
     /// The rubrics (row keys, in order) of the selected decisions; none when nothing is
     /// selected. Stops at the first decision of each rubric.
     fn rubrics(&self, conn: &rusqlite::Connection) -> Result<Vec<i64>> {
@@ -166,16 +174,11 @@ impl Workspace {
         })
     }
 
-    /// Released decisions ready for `format` (not yet exported in it, unless `all`).
-    fn select(&self, format: Format, rubric: Option<&str>, all: bool) -> Result<Vec<Selected>> {
-        self.selection(format, rubric, all)?.rows(self.conn())
-    }
-
-    /// How many released decisions wait for each format.
+    /// How many released decisions wait for each format: one count each, nothing read out.
     pub fn ready(&self, rubric: Option<&str>) -> Result<Vec<(Format, usize)>> {
         Format::ALL
             .iter()
-            .map(|f| Ok((*f, self.select(*f, rubric, false)?.len())))
+            .map(|f| Ok((*f, self.selection(*f, rubric, false)?.count(self.conn())?)))
             .collect()
     }
 

@@ -381,10 +381,28 @@ impl Runtime {
                 Ok(s) => vec![Msg::StatsLoaded(s)],
                 Err(e) => vec![Msg::Failed(e.lines().join("; "))],
             },
-            Cmd::LoadExport => match self.ws.ready(None) {
-                Ok(r) => vec![Msg::ExportReady(r)],
-                Err(e) => vec![Msg::Failed(e.lines().join("; "))],
-            },
+            Cmd::LoadExport => {
+                let counted = |ws: &Workspace| match ws.ready(None) {
+                    Ok(r) => Msg::ExportReady(r),
+                    Err(e) => Msg::Failed(e.lines().join("; ")),
+                };
+                match &self.background {
+                    // (counting a large workspace takes a moment: on another core, the
+                    // screen shows the counts when they come)
+                    Some((db, tx)) => {
+                        let (db, tx, user) = (db.clone(), tx.clone(), self.ws.user.clone());
+                        std::thread::spawn(move || {
+                            let msg = match Workspace::open(&db, user) {
+                                Ok(ws) => counted(&ws),
+                                Err(e) => Msg::Failed(e.lines().join("; ")),
+                            };
+                            let _ = tx.send(msg);
+                        });
+                        vec![]
+                    }
+                    None => vec![counted(&self.ws)],
+                }
+            }
             Cmd::RunExport(format) => {
                 let out = self.export_target(format);
                 match &self.background {

@@ -1429,7 +1429,7 @@ fn export_screen(m: &Model, f: &mut Frame, area: Rect) {
     let th = m.theme;
     let e = &m.export;
     let [list, gauge, result] = Layout::vertical([
-        Constraint::Length(e.ready.len() as u16 + 3),
+        Constraint::Length(e.ready.len().max(1) as u16 + 3),
         Constraint::Length(3),
         Constraint::Min(1),
     ])
@@ -1445,11 +1445,13 @@ fn export_screen(m: &Model, f: &mut Frame, area: Rect) {
         crate::app::export::Format::Jsonl => "one complete JSON record per line",
         crate::app::export::Format::Feedback => "one Markdown letter per learner",
     };
-    let rows: Vec<Row> = e
+    let counts: Vec<String> = e.ready.iter().map(|(_, n)| format!("{n} ready")).collect();
+    let mut rows: Vec<Row> = e
         .ready
         .iter()
+        .zip(&counts)
         .enumerate()
-        .map(|(i, (f, n))| {
+        .map(|(i, ((f, _), n))| {
             let style = if i == e.selected {
                 th.selected()
             } else {
@@ -1457,17 +1459,22 @@ fn export_screen(m: &Model, f: &mut Frame, area: Rect) {
             };
             Row::new(vec![
                 Cell::from(f.as_str()),
-                Cell::from(format!("{n} ready")),
+                Cell::from(n.as_str()),
                 Cell::from(about(*f)),
             ])
             .style(style)
         })
         .collect();
+    if rows.is_empty() {
+        // (the counts come from another core; a large workspace takes a moment)
+        rows.push(Row::new(vec!["", "counting…", ""]).style(th.dim()));
+    }
+    let widest = counts.iter().map(|c| c.len()).max().unwrap_or(0);
     let table = Table::new(
         rows,
         [
             Constraint::Length(9),
-            Constraint::Length(10),
+            Constraint::Length(widest.max(10) as u16),
             Constraint::Fill(1),
         ],
     )
