@@ -601,11 +601,13 @@ impl Workspace {
             }
             m
         };
-        // Portfolios whose second marks are submitted (few): one pass instead of a probe a row.
-        let second: std::collections::HashSet<i64> = conn
+        // Portfolios whose second marks are submitted (few): one pass instead of a probe a row,
+        // sorted for a binary search (no hashing a row).
+        let mut second: Vec<i64> = conn
             .prepare_cached("SELECT portfolio_pk FROM decisions WHERE phase = 'second'")?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
+        second.sort_unstable();
         // A full pass reads each page once: a large page cache would only cost memory.
         if full_pass {
             with_small_cache(conn, || {
@@ -620,7 +622,7 @@ impl Workspace {
         &self,
         filter: &str,
         bind: &[&dyn rusqlite::ToSql],
-        second: std::collections::HashSet<i64>,
+        second: Vec<i64>,
         rubrics: std::collections::HashMap<i64, (String, String, bool)>,
         f: &mut impl FnMut(&Row),
     ) -> Result<()> {
@@ -666,6 +668,7 @@ impl Workspace {
             }
             Ok(())
         }
+        let mut rubric: Option<(i64, bool)> = None;
         while let Some(r) = rows.next()? {
             row.pk = r.get(0)?;
             text(&mut row.id, r.get_ref(1)?)?;
@@ -680,21 +683,22 @@ impl Workspace {
             row.evidence_changed = r.get(10)?;
             row.rubric_pk = r.get(11)?;
             opt(&mut row.first_marker, r.get_ref(12)?)?;
-            let (rubric, version, blind) = rubrics.get(&row.rubric_pk).ok_or_else(|| {
-                super::AppError::NotFound(format!("no rubric with key {}", row.rubric_pk))
-            })?;
-            if row.rubric != *rubric {
-                row.rubric.clone_from(rubric);
-            }
-            if row.rubric_version != *version {
+            // (rows of one rubric usually follow each other: looked up when it changes)
+            if rubric.is_none_or(|(pk, _)| pk != row.rubric_pk) {
+                let (id, version, is_blind) = rubrics.get(&row.rubric_pk).ok_or_else(|| {
+                    super::AppError::NotFound(format!("no rubric with key {}", row.rubric_pk))
+                })?;
+                row.rubric.clone_from(id);
                 row.rubric_version.clone_from(version);
+                rubric = Some((row.rubric_pk, *is_blind));
             }
-            row.second_done = second.contains(&row.pk);
+            let blind = rubric.is_some_and(|(_, b)| b);
+            row.second_done = second.binary_search(&row.pk).is_ok();
             // As `hides_first`: a blind rubric's drawn portfolio whose second marks are not in
             // yet, seen by anyone but its first marker.
             row.blind_hidden = row.status == "sampled"
                 && row.first_marker.as_deref() != Some(self.user.as_str())
-                && *blind
+                && blind
                 && !row.second_done;
             if row.blind_hidden {
                 row.outcome = None;
