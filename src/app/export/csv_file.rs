@@ -151,7 +151,10 @@ pub(super) fn write(
 ) -> Result<usize> {
     let mut columns: Vec<&str> = Vec::new();
     for pk in used {
-        for c in &rubrics[pk].criteria {
+        let rubric = rubrics
+            .get(pk)
+            .ok_or_else(|| AppError::NotFound(format!("no rubric with key {pk}")))?;
+        for c in &rubric.criteria {
             if !columns.contains(&c.id.as_str()) {
                 columns.push(&c.id);
             }
@@ -270,7 +273,10 @@ pub(super) fn write(
                     use std::fmt::Write as _;
                     let _ = write!(score, "{s}");
                 }
-                let [rubric, version, ects, eqf] = &fixed[&row.get::<_, i64>(8)?];
+                let rubric_pk: i64 = row.get(8)?;
+                let [rubric, version, ects, eqf] = fixed.get(&rubric_pk).ok_or_else(|| {
+                    AppError::NotFound(format!("no rubric with key {rubric_pk}"))
+                })?;
                 let decided_at: &[u8] = if amended { &second.at } else { &first.at };
                 let cells: [std::borrow::Cow<'_, [u8]>; 15] = [
                     csv_safe(text(row.get_ref(1)?)?),
