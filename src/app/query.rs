@@ -483,11 +483,22 @@ pub fn rank_search(
                  WHERE portfolio_pk >= ?1 AND portfolio_pk <= ?2 ORDER BY portfolio_pk",
             )?;
             let mut rows = st.query([from, to])?;
+            // Whether the tie-break keys have come in rising order so far (they do for
+            // `search`, whose key is the row key): then a text that would only tie the lowest
+            // of the best `limit` loses the tie to all of them and need not be scored.
+            let (mut rising, mut last) = (true, None::<u64>);
             while let Some(r) = rows.next()? {
                 let pk: i64 = r.get(0)?;
                 if let Some(key) = pick(pk) {
+                    rising &= last.is_none_or(|l| key > l);
+                    last = Some(key);
+                    let min = if rising {
+                        floor.min().saturating_add(1)
+                    } else {
+                        floor.min()
+                    };
                     let text = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-                    if let Some(score) = m.score_at_least(text, floor.min()) {
+                    if let Some(score) = m.score_at_least(text, min) {
                         floor.push(score);
                         hits.push((score, key));
                     }
@@ -725,5 +736,72 @@ impl Workspace {
             }
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The best `limit` as `rank_search` gives them (streamed on two connections, texts given
+    /// up on below the best so far, ties to the earlier row) are the best `limit` of scoring
+    /// every text: many ties included.
+    #[test]
+    fn streamed_ranking_is_the_full_ranking_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let words = [
+            "kovacevic",
+            "kova",
+            "ko",
+            "vic",
+            "anna",
+            "szabo",
+            "k",
+            "zofia",
+            "kitchen",
+        ];
+        let mut texts = Vec::new();
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for pk in 1..=600i64 {
+            let mut t = Vec::new();
+            for _ in 0..(1 + pk % 5) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                t.push(words[(seed % words.len() as u64) as usize]);
+            }
+            texts.push((pk, t.join(" ")));
+        }
+        {
+            let c = rusqlite::Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE search (portfolio_pk INTEGER PRIMARY KEY, text TEXT NOT NULL)",
+            )
+            .unwrap();
+            for (pk, t) in &texts {
+                c.execute(
+                    "INSERT INTO search VALUES (?1, ?2)",
+                    rusqlite::params![pk, t],
+                )
+                .unwrap();
+            }
+        }
+        let first = rusqlite::Connection::open(&path).unwrap();
+        let mut second = rusqlite::Connection::open(&path).unwrap();
+        for q in ["kovacevic", "ko", "k", "zo", "vic anna", "nothing"] {
+            let mut m = fuzzy::Matcher::new(q);
+            let mut full: Vec<(i64, u64)> = texts
+                .iter()
+                .filter_map(|(pk, t)| m.score(t).map(|s| (s, *pk as u64)))
+                .collect();
+            full.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            for limit in [1, 3, 10, 1000] {
+                let got =
+                    rank_search(&first, Some(&mut second), q, |pk| Some(pk as u64), limit).unwrap();
+                let want: Vec<(i64, u64)> = full.iter().take(limit).copied().collect();
+                assert_eq!(got, want, "{q:?}, limit {limit}");
+            }
+        }
     }
 }

@@ -274,9 +274,9 @@ pub(super) fn write(
                     let _ = write!(score, "{s}");
                 }
                 let rubric_pk: i64 = row.get(8)?;
-                let [rubric, version, ects, eqf] = fixed.get(&rubric_pk).ok_or_else(|| {
-                    AppError::NotFound(format!("no rubric with key {rubric_pk}"))
-                })?;
+                let [rubric, version, ects, eqf] = fixed
+                    .get(&rubric_pk)
+                    .ok_or_else(|| AppError::NotFound(format!("no rubric with key {rubric_pk}")))?;
                 let decided_at: &[u8] = if amended { &second.at } else { &first.at };
                 let cells: [std::borrow::Cow<'_, [u8]>; 15] = [
                     csv_safe(text(row.get_ref(1)?)?),
