@@ -352,3 +352,39 @@ fn ready_counts_are_what_an_export_writes() {
     }
     assert!(mo.ready(None).unwrap().iter().all(|(_, n)| *n == 0));
 }
+
+/// A credential that cannot be written (its name taken by a folder) fails the export: the
+/// error says so, the exit status is not zero and no batch is recorded; a second run once the
+/// way is clear writes them all.
+#[test]
+fn a_file_that_cannot_be_written_fails_the_export_and_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = released(dir.path());
+    let ob = dir.path().join("ob");
+    std::fs::create_dir_all(ob.join("P-2026-0050.json")).unwrap();
+    let out = assay(
+        &db,
+        "mo",
+        &["export", "--format", "obv3", "--out", ob.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("P-2026-0050.json"), "{err}");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let batches: i64 = c
+        .query_row("SELECT count(*) FROM export_batches", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(batches, 0, "{err}");
+    std::fs::remove_dir(ob.join("P-2026-0050.json")).unwrap();
+    let out = assay(
+        &db,
+        "mo",
+        &["export", "--format", "obv3", "--out", ob.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(ob.join("P-2026-0050.json").is_file());
+}

@@ -97,6 +97,66 @@ pub fn write_atomic(
     Ok(())
 }
 
+/// Writes the files that `make` hands to its `send` (path, content), each with
+/// [`write_atomic`], on several threads: each file is synced before it is renamed into place,
+/// and with several at once the disk's flushes overlap instead of following one another.
+/// Returns the paths once every file is in place, or the first error (`send` says `false`
+/// once a write has failed: `make` may stop).
+fn write_files(
+    make: impl FnOnce(&mut dyn FnMut(PathBuf, Vec<u8>) -> bool) -> Result<()>,
+) -> Result<Vec<PathBuf>> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const WRITERS: usize = 8;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(PathBuf, Vec<u8>)>(4 * WRITERS);
+    let rx = std::sync::Mutex::new(rx);
+    let failed = AtomicBool::new(false);
+    let mut paths = Vec::new();
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|_| {
+                scope.spawn(|| -> std::io::Result<()> {
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return Ok(()),
+                        };
+                        let Ok((path, bytes)) = job else {
+                            return Ok(());
+                        };
+                        if let Err(e) = write_atomic(&path, |w| w.write_all(&bytes)) {
+                            failed.store(true, Ordering::Relaxed);
+                            return Err(std::io::Error::new(
+                                e.kind(),
+                                format!("cannot write {}: {e}", path.display()),
+                            ));
+                        }
+                    }
+                })
+            })
+            .collect();
+        let made = make(&mut |path, bytes| {
+            if failed.load(Ordering::Relaxed) {
+                return false;
+            }
+            paths.push(path.clone());
+            tx.send((path, bytes)).is_ok()
+        });
+        drop(tx);
+        let mut written: std::io::Result<()> = Ok(());
+        for w in writers {
+            let r = w
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("a file writer failed")));
+            if written.is_ok() {
+                written = r;
+            }
+        }
+        made?;
+        written?;
+        Ok(paths)
+    })
+}
+
 /// Which released decisions an export takes: those of `format` not yet exported in it (unless
 /// `all`), of one rubric or all.
 struct Selection {
@@ -353,26 +413,32 @@ impl Workspace {
                 std::fs::create_dir_all(out).map_err(|e| {
                     AppError::refused(format!("cannot create the folder {}: {e}", out.display()))
                 })?;
-                for (i, s) in selected.iter().enumerate() {
-                    let (rec, _) = self.export_record(s.pk)?;
-                    let r = &rubrics[&self.decision_rubric(s.pk)?];
-                    let (name, bytes) = match format {
-                        Format::Obv3 => {
-                            (format!("{}.json", s.id), pretty(&obv3::credential(r, &rec)))
+                files = write_files(|send| {
+                    for (i, s) in selected.iter().enumerate() {
+                        let (rec, _) = self.export_record(s.pk)?;
+                        let rubric_pk = self.decision_rubric(s.pk)?;
+                        let r = rubrics.get(&rubric_pk).ok_or_else(|| {
+                            AppError::NotFound(format!("no rubric with key {rubric_pk}"))
+                        })?;
+                        let (name, bytes) = match format {
+                            Format::Obv3 => {
+                                (format!("{}.json", s.id), pretty(&obv3::credential(r, &rec)))
+                            }
+                            Format::Elm => {
+                                (format!("{}.json", s.id), pretty(&elm::credential(r, &rec)))
+                            }
+                            _ => (
+                                format!("{}.md", s.id),
+                                feedback::letter(r, &rec).into_bytes(),
+                            ),
+                        };
+                        if !send(out.join(name), bytes) {
+                            break;
                         }
-                        Format::Elm => {
-                            (format!("{}.json", s.id), pretty(&elm::credential(r, &rec)))
-                        }
-                        _ => (
-                            format!("{}.md", s.id),
-                            feedback::letter(r, &rec).into_bytes(),
-                        ),
-                    };
-                    let path = out.join(name);
-                    write_atomic(&path, |w| w.write_all(&bytes))?;
-                    files.push(path);
-                    progress(i + 1, total);
-                }
+                        progress(i + 1, total);
+                    }
+                    Ok(())
+                })?;
             }
             Format::Csv => unreachable!("a CSV export is written by export_csv"),
             Format::Jsonl => {
