@@ -22,44 +22,37 @@ WHO=${4:-assessor01}
 S=assay-trace-$$
 PAUSE=${PAUSE:-0.06}
 
-# A first run to bring the workspace into the page cache (and apply any migration); its
-# timings are not kept.
-: >"$TRACE"
-tmux kill-session -t "$S" 2>/dev/null || true
-tmux new-session -d -s "$S" -x 120 -y 40 \
-    "exec env ASSAY_TRACE_FRAMES=$TRACE ASSAY_USER=$WHO TERM=xterm-256color $ASSAY --db $DB"
-for _ in $(seq 1 200); do
-    grep -q first_frame "$TRACE" 2>/dev/null && break
-    sleep 0.05
-done
-tmux send-keys -t "$S" q
-sleep 0.5
-tmux kill-session -t "$S" 2>/dev/null || true
-# STARTS (default 10) starts, each quit at its first frame: the first frame's spread.
-STARTS_FILE=$TRACE.starts
-: >"$STARTS_FILE"
-for _ in $(seq 1 "${STARTS:-10}"); do
+# Starts the workbench in tmux with an empty TRACE and waits for its first frame.
+start() {
     : >"$TRACE"
+    tmux kill-session -t "$S" 2>/dev/null || true
     tmux new-session -d -s "$S" -x 120 -y 40 \
         "exec env ASSAY_TRACE_FRAMES=$TRACE ASSAY_USER=$WHO TERM=xterm-256color $ASSAY --db $DB"
     for _ in $(seq 1 200); do
         grep -q first_frame "$TRACE" 2>/dev/null && break
         sleep 0.05
     done
+}
+quit() {
+    tmux send-keys -t "$S" q
+    sleep 0.5
+    tmux kill-session -t "$S" 2>/dev/null || true
+}
+# A first run to bring the workspace into the page cache (and apply any migration); its
+# timings are not kept.
+start
+quit
+# STARTS (default 10) starts, each quit at its first frame: the first frame's spread.
+STARTS_FILE=$TRACE.starts
+: >"$STARTS_FILE"
+for _ in $(seq 1 "${STARTS:-10}"); do
+    start
     awk '/^first_frame/ { print $2 }' "$TRACE" >>"$STARTS_FILE"
     sleep 0.2
-    tmux send-keys -t "$S" q
-    sleep 0.4
-    tmux kill-session -t "$S" 2>/dev/null || true
+    quit
 done
-: >"$TRACE"
-tmux new-session -d -s "$S" -x 120 -y 40 \
-    "exec env ASSAY_TRACE_FRAMES=$TRACE ASSAY_USER=$WHO TERM=xterm-256color $ASSAY --db $DB"
+start
 PID=$(tmux display-message -p -t "$S" '#{pane_pid}')
-for _ in $(seq 1 200); do
-    grep -q first_frame "$TRACE" 2>/dev/null && break
-    sleep 0.05
-done
 sleep 0.5
 keys() { for k in "$@"; do tmux send-keys -t "$S" "$k"; sleep "$PAUSE"; done; }
 phase() { echo "phase $1" >>"$TRACE"; }
