@@ -118,8 +118,8 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 # tui: the workbench in tmux (120x40) on a copy of the mixed workspace, with
-# ASSAY_TRACE_FRAMES: first frame, key → next frame for moves, filter keystrokes and levels,
-# keystroke → filtered result, and peak resident memory (VmHWM).
+# ASSAY_TRACE_FRAMES: first frame (over STARTS starts, default 10), key → next frame for moves,
+# filter keystrokes and levels, keystroke → filtered result, and peak resident memory (VmHWM).
 # ---------------------------------------------------------------------------------------------
 if step tui; then
     gen "$WORK/mixed" "$N"
