@@ -388,3 +388,43 @@ fn a_file_that_cannot_be_written_fails_the_export_and_records_nothing() {
     );
     assert!(ob.join("P-2026-0050.json").is_file());
 }
+
+/// A released decision whose first marking is gone (a workspace changed by hand) is not written
+/// as a half row: the CSV export refuses, says why, and records (and leaves) nothing.
+#[test]
+fn csv_export_refuses_a_released_decision_without_its_marking() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = released(dir.path());
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute(
+            "DELETE FROM decisions WHERE phase = 'first' AND portfolio_pk = (SELECT pk FROM portfolios WHERE id = 'P-2026-0051')",
+            [],
+        )
+        .unwrap();
+    }
+    let csv_path = dir.path().join("out.csv");
+    let out = assay(
+        &db,
+        "mo",
+        &[
+            "export",
+            "--format",
+            "csv",
+            "--out",
+            csv_path.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nothing recorded"), "{err}");
+    assert!(
+        !csv_path.exists(),
+        "a file was left for an export not recorded"
+    );
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let batches: i64 = c
+        .query_row("SELECT count(*) FROM export_batches", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(batches, 0);
+}

@@ -110,30 +110,40 @@ fn write_files(
     let (tx, rx) = std::sync::mpsc::sync_channel::<(PathBuf, Vec<u8>)>(4 * WRITERS);
     let rx = std::sync::Mutex::new(rx);
     let failed = AtomicBool::new(false);
+    // The first write error; after it the writers go on taking (and dropping) what they are
+    // sent, so that the sender never waits on a full channel nobody empties.
+    let first_error: std::sync::Mutex<Option<std::io::Error>> = Default::default();
     let mut paths = Vec::new();
-    std::thread::scope(|scope| {
-        let writers: Vec<_> = (0..WRITERS)
-            .map(|_| {
-                scope.spawn(|| -> std::io::Result<()> {
-                    loop {
-                        let job = match rx.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => return Ok(()),
-                        };
-                        let Ok((path, bytes)) = job else {
-                            return Ok(());
-                        };
-                        if let Err(e) = write_atomic(&path, |w| w.write_all(&bytes)) {
+    let made = std::thread::scope(|scope| {
+        for _ in 0..WRITERS {
+            scope.spawn(|| {
+                loop {
+                    let job = match rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => {
                             failed.store(true, Ordering::Relaxed);
-                            return Err(std::io::Error::new(
-                                e.kind(),
-                                format!("cannot write {}: {e}", path.display()),
-                            ));
+                            return;
+                        }
+                    };
+                    let Ok((path, bytes)) = job else {
+                        return;
+                    };
+                    if failed.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    if let Err(e) = write_atomic(&path, |w| w.write_all(&bytes)) {
+                        failed.store(true, Ordering::Relaxed);
+                        let e = std::io::Error::new(
+                            e.kind(),
+                            format!("cannot write {}: {e}", path.display()),
+                        );
+                        if let Ok(mut first) = first_error.lock() {
+                            first.get_or_insert(e);
                         }
                     }
-                })
-            })
-            .collect();
+                }
+            });
+        }
         let made = make(&mut |path, bytes| {
             if failed.load(Ordering::Relaxed) {
                 return false;
@@ -142,19 +152,17 @@ fn write_files(
             tx.send((path, bytes)).is_ok()
         });
         drop(tx);
-        let mut written: std::io::Result<()> = Ok(());
-        for w in writers {
-            let r = w
-                .join()
-                .unwrap_or_else(|_| Err(std::io::Error::other("a file writer failed")));
-            if written.is_ok() {
-                written = r;
-            }
-        }
-        made?;
-        written?;
-        Ok(paths)
-    })
+        made
+    });
+    // (every writer has finished: the scope waits for them)
+    let written = match first_error.into_inner() {
+        Ok(None) if !failed.load(Ordering::Relaxed) => Ok(()),
+        Ok(Some(e)) => Err(e),
+        _ => Err(std::io::Error::other("a file writer failed")),
+    };
+    made?;
+    written?;
+    Ok(paths)
 }
 
 /// Which released decisions an export takes: those of `format` not yet exported in it (unless
@@ -520,7 +528,7 @@ impl Workspace {
             // (a workspace in memory: one connection, one step after the other)
             let selected = selection.rows(self.conn())?;
             let total = AtomicUsize::new(selected.len());
-            csv_file::write(
+            let written = csv_file::write(
                 self.conn(),
                 out,
                 selection,
@@ -529,6 +537,10 @@ impl Workspace {
                 &total,
                 progress,
             )?;
+            if written != selected.len() {
+                let _ = std::fs::remove_file(out);
+                return Err(rows_differ(written, selected.len()));
+            }
             let batch = self.record_batch(Format::Csv, out, &selected)?;
             return Ok(done(batch, selected.len()));
         };
@@ -574,10 +586,7 @@ impl Workspace {
                         tx.commit()?;
                         Ok((batch, n))
                     }
-                    Ok(Some(n)) => Err(AppError::refused(format!(
-                        "the file has {n} rows but {} decisions were selected; nothing recorded",
-                        selected.len()
-                    ))),
+                    Ok(Some(n)) => Err(rows_differ(n, selected.len())),
                     _ => Err(abandoned()),
                 }
             });
@@ -596,10 +605,24 @@ impl Workspace {
                 .join()
                 .unwrap_or_else(|_| Err(AppError::refused("recording the export failed")));
             written?;
-            let (batch, count) = recorded?;
-            Ok(done(batch, count))
+            match recorded {
+                Ok((batch, count)) => Ok(done(batch, count)),
+                Err(e) => {
+                    // (the file is in place but the export is not recorded: no file either)
+                    let _ = std::fs::remove_file(out);
+                    Err(e)
+                }
+            }
         })
     }
+}
+
+/// The refusal when the file's rows are not the decisions selected (a released decision without
+/// its first marking, in a workspace changed by hand).
+fn rows_differ(rows: usize, selected: usize) -> AppError {
+    AppError::refused(format!(
+        "the file has {rows} rows but {selected} decisions were selected (a released decision without its first marking?); nothing recorded"
+    ))
 }
 
 /// Records an export batch of `selected` in `tx`: the batch, its items, the move of released
@@ -661,4 +684,57 @@ fn pretty(v: &Value) -> Vec<u8> {
     let mut b = serde_json::to_vec_pretty(v).unwrap_or_default();
     b.push(b'\n');
     b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every write failing late (after its sync, at the rename: the names are taken by
+    /// folders) while more files keep coming: the export ends with the error naming a file
+    /// instead of waiting forever on a full channel after the writers stopped.
+    #[test]
+    fn failing_writes_end_with_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().to_path_buf();
+        for i in 0..200 {
+            std::fs::create_dir(out.join(format!("taken-{i}.json"))).unwrap();
+        }
+        let (done, wait) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let r = write_files(|send| {
+                for i in 0..200 {
+                    // (ignoring the refusal, as a careless producer would)
+                    let _ = send(out.join(format!("taken-{i}.json")), vec![b'x'; 64]);
+                }
+                Ok(())
+            });
+            let _ = done.send(r.map(|p| p.len()));
+        });
+        let r = wait
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("write_files hung");
+        let e = r.expect_err("the writes cannot succeed").to_string();
+        assert!(e.contains("taken-"), "{e}");
+    }
+
+    /// The files handed over are all written, whole, on return.
+    #[test]
+    fn every_file_is_in_place_on_return() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = write_files(|send| {
+            for i in 0..100 {
+                assert!(send(
+                    dir.path().join(format!("{i}.txt")),
+                    i.to_string().into_bytes()
+                ));
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(paths.len(), 100);
+        for (i, p) in paths.iter().enumerate() {
+            assert_eq!(std::fs::read_to_string(p).unwrap(), i.to_string());
+        }
+    }
 }

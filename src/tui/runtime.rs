@@ -854,12 +854,13 @@ impl QueuePart {
         }
     }
 
-    /// Adds the row of portfolio `pk` (whose status, as stored, is `status`) to its group.
-    fn push(&mut self, q: QueueRow, pk: i64, status: &str) {
-        match self.counted.get_mut(status) {
+    /// Adds the row of portfolio `pk` to its group and counts its status (as the row shows it,
+    /// the key `bump` uses when a row changes).
+    fn push(&mut self, q: QueueRow, pk: i64) {
+        match self.counted.get_mut(&*q.status) {
             Some(c) => *c += 1,
             None => {
-                self.counted.insert(status.to_string(), 1);
+                self.counted.insert(q.status.to_string(), 1);
             }
         }
         let g = &mut self.groups[group_of(&q)];
@@ -885,11 +886,7 @@ fn read_queue(
         let label = labels
             .entry(r.rubric_pk)
             .or_insert_with(|| QueueRow::label(r));
-        part.push(
-            QueueRow::with_label(r, user, label.clone()),
-            r.pk,
-            &r.status,
-        );
+        part.push(QueueRow::with_label(r, user, label.clone()), r.pk);
     };
     match range {
         Some((from, to)) => ws.for_each_queue_row_in(from, to, add)?,
@@ -1049,7 +1046,7 @@ mod tests {
     fn part(rows: &[(&str, &'static str, bool)], first_pk: i64) -> QueuePart {
         let mut part = QueuePart::new();
         for (i, (id, status, mine)) in rows.iter().enumerate() {
-            part.push(queue_row(id, status, *mine), first_pk + i as i64, status);
+            part.push(queue_row(id, status, *mine), first_pk + i as i64);
         }
         part
     }
