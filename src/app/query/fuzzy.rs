@@ -206,8 +206,8 @@ impl Matcher {
             // The first row's bound is one pass over the haystack, and rules out most when
             // few are wanted; then the pattern as a subsequence (its places are bytes, and
             // here characters: the first matches).
-            if !self.first_row_reaches(bytes, 0, min)
-                || !ascii_subsequence(bytes, p, &mut self.first)
+            if !ascii_subsequence(bytes, p, &mut self.first)
+                || !self.first_row_reaches(bytes, self.first[0], min)
             {
                 return None;
             }
