@@ -341,36 +341,70 @@ impl Workspace {
     }
 }
 
-/// The lowest score among the best `limit` seen so far, once there are `limit` of them: a
-/// text sure to score below it need not be scored to the end. (Only kept when few are wanted.)
-struct Floor {
+/// The matches of one pass over texts, kept for a ranking of the best `limit` (best first,
+/// ties to the lower key). Once `limit` are held (when few are wanted), a text sure to score
+/// below the lowest of them is given up on early; while the keys come in rising order, so is
+/// one that could only tie it (it would lose the tie to all of them).
+struct Ranking<K> {
     limit: usize,
+    /// The scores of the best `limit` so far (kept only when few are wanted).
     best: std::collections::BinaryHeap<std::cmp::Reverse<i64>>,
+    rising: bool,
+    last: Option<K>,
+    hits: Vec<(i64, K)>,
 }
 
-impl Floor {
-    fn new(limit: usize) -> Floor {
-        Floor {
+impl<K: Ord + Copy> Ranking<K> {
+    fn new(limit: usize) -> Ranking<K> {
+        Ranking {
             limit,
             best: Default::default(),
+            rising: true,
+            last: None,
+            hits: Vec::new(),
         }
     }
 
+    /// The lowest score a text must reach to be kept.
     fn min(&self) -> i64 {
         match self.best.peek() {
-            Some(std::cmp::Reverse(s)) if self.best.len() == self.limit => *s,
+            Some(std::cmp::Reverse(s)) if self.best.len() == self.limit => {
+                if self.rising {
+                    s.saturating_add(1)
+                } else {
+                    *s
+                }
+            }
             _ => i64::MIN,
         }
     }
 
-    fn push(&mut self, score: i64) {
-        if self.limit <= 4096 {
-            self.best.push(std::cmp::Reverse(score));
-            if self.best.len() > self.limit {
-                self.best.pop();
+    /// Scores `text`, whose tie-break key is `key`, keeping it when it matches.
+    fn offer(&mut self, m: &mut fuzzy::Matcher, text: &str, key: K) {
+        self.rising &= self.last.is_none_or(|l| key > l);
+        self.last = Some(key);
+        if let Some(score) = m.score_at_least(text, self.min()) {
+            if self.limit <= 4096 {
+                self.best.push(std::cmp::Reverse(score));
+                if self.best.len() > self.limit {
+                    self.best.pop();
+                }
             }
+            self.hits.push((score, key));
         }
     }
+}
+
+/// The best `limit` of the matches `all` (score, key), best first, ties to the lower key.
+fn best_first<K: Ord>(mut all: Vec<(i64, K)>, limit: usize) -> Vec<(i64, K)> {
+    let order = |a: &(i64, K), b: &(i64, K)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+    if limit < all.len() {
+        // Only the best `limit` need sorting.
+        all.select_nth_unstable_by(limit, order);
+        all.truncate(limit);
+    }
+    all.sort_unstable_by(order);
+    all
 }
 
 /// Ranks `items` against `query` with the skim fuzzy matcher (`SkimMatcherV2`, ignoring case,
@@ -389,7 +423,7 @@ pub fn fuzzy_rank<T: Sync>(
     let chunk = items.len().div_ceil(threads).max(1);
     let query = crate::domain::search::fold_query(query);
     let query = query.as_str();
-    let mut all: Vec<(i64, usize)> = std::thread::scope(|s| {
+    let all: Vec<(i64, usize)> = std::thread::scope(|s| {
         let handles: Vec<_> = items
             .chunks(chunk)
             .enumerate()
@@ -397,15 +431,11 @@ pub fn fuzzy_rank<T: Sync>(
                 let text = &text;
                 s.spawn(move || {
                     let mut m = fuzzy::Matcher::new(query);
-                    let mut floor = Floor::new(limit);
-                    let mut hits = Vec::new();
+                    let mut ranking = Ranking::new(limit);
                     for (i, it) in part.iter().enumerate() {
-                        if let Some(sc) = m.score_at_least(text(it), floor.min()) {
-                            floor.push(sc);
-                            hits.push((sc, ci * chunk + i));
-                        }
+                        ranking.offer(&mut m, text(it), ci * chunk + i);
                     }
-                    hits
+                    ranking.hits
                 })
             })
             .collect();
@@ -414,14 +444,7 @@ pub fn fuzzy_rank<T: Sync>(
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
     });
-    let order = |a: &(i64, usize), b: &(i64, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
-    if limit < all.len() {
-        // Only the best `limit` need sorting.
-        all.select_nth_unstable_by(limit, order);
-        all.truncate(limit);
-    }
-    all.sort_unstable_by(order);
-    all
+    best_first(all, limit)
 }
 
 /// Runs `f` with `conn`'s page cache kept small, then gives the cache its size back: for a
@@ -461,54 +484,32 @@ pub fn rank_search(
     pick: impl Fn(i64) -> Option<u64> + Sync,
     limit: usize,
 ) -> Result<Vec<(i64, u64)>> {
-    let (lo, hi): (Option<i64>, Option<i64>) = first.query_row(
-        // (two subqueries: SQLite looks up a lone min() or max() in the index, but scans the
-        // whole table for the two together)
-        "SELECT (SELECT min(portfolio_pk) FROM search), (SELECT max(portfolio_pk) FROM search)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    let (Some(lo), Some(hi)) = (lo, hi) else {
+    let Some((lo, hi)) = crate::store::key_range(first, "search", "portfolio_pk")? else {
         return Ok(Vec::new());
     };
     let query = crate::domain::search::fold_query(query);
     let query = query.as_str();
     let scan = |conn: &rusqlite::Connection, from: i64, to: i64| -> Result<Vec<(i64, u64)>> {
         let mut m = fuzzy::Matcher::new(query);
-        let mut hits = Vec::new();
-        let mut floor = Floor::new(limit);
+        let mut ranking = Ranking::new(limit);
         with_small_cache(conn, || -> Result<()> {
             let mut st = conn.prepare_cached(
                 "SELECT portfolio_pk, text FROM search
                  WHERE portfolio_pk >= ?1 AND portfolio_pk <= ?2 ORDER BY portfolio_pk",
             )?;
             let mut rows = st.query([from, to])?;
-            // Whether the tie-break keys have come in rising order so far (they do for
-            // `search`, whose key is the row key): then a text that would only tie the lowest
-            // of the best `limit` loses the tie to all of them and need not be scored.
-            let (mut rising, mut last) = (true, None::<u64>);
             while let Some(r) = rows.next()? {
                 let pk: i64 = r.get(0)?;
                 if let Some(key) = pick(pk) {
-                    rising &= last.is_none_or(|l| key > l);
-                    last = Some(key);
-                    let min = if rising {
-                        floor.min().saturating_add(1)
-                    } else {
-                        floor.min()
-                    };
                     let text = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-                    if let Some(score) = m.score_at_least(text, min) {
-                        floor.push(score);
-                        hits.push((score, key));
-                    }
+                    ranking.offer(&mut m, text, key);
                 }
             }
             Ok(())
         })?;
-        Ok(hits)
+        Ok(ranking.hits)
     };
-    let mut all = match second {
+    let all = match second {
         Some(other) if hi > lo => {
             let mid = lo + (hi - lo) / 2;
             let scan = &scan;
@@ -522,13 +523,7 @@ pub fn rank_search(
         }
         _ => scan(first, lo, hi)?,
     };
-    let order = |a: &(i64, u64), b: &(i64, u64)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
-    if limit < all.len() {
-        all.select_nth_unstable_by(limit, order);
-        all.truncate(limit);
-    }
-    all.sort_unstable_by(order);
-    Ok(all)
+    Ok(best_first(all, limit))
 }
 
 /// What blind rules withhold from the history: the first marking's records, and the reason a
@@ -744,8 +739,9 @@ mod tests {
     use super::*;
 
     /// The best `limit` as `rank_search` gives them (streamed on two connections, texts given
-    /// up on below the best so far, ties to the earlier row) are the best `limit` of scoring
-    /// every text: many ties included.
+    /// up on below the best so far, ties to the earlier row), and as `fuzzy_rank` gives them
+    /// over the texts in memory, are the best `limit` of scoring every text: many ties
+    /// included.
     #[test]
     fn streamed_ranking_is_the_full_ranking_cut() {
         let dir = tempfile::tempdir().unwrap();
@@ -801,6 +797,13 @@ mod tests {
                     rank_search(&first, Some(&mut second), q, |pk| Some(pk as u64), limit).unwrap();
                 let want: Vec<(i64, u64)> = full.iter().take(limit).copied().collect();
                 assert_eq!(got, want, "{q:?}, limit {limit}");
+                // The same ranking over the texts in memory (ties to the earlier text).
+                let in_memory: Vec<(i64, u64)> =
+                    fuzzy_rank(q, &texts, |(_, t): &(i64, String)| t.as_str(), limit)
+                        .into_iter()
+                        .map(|(score, i)| (score, texts[i].0 as u64))
+                        .collect();
+                assert_eq!(in_memory, want, "in memory: {q:?}, limit {limit}");
             }
         }
     }

@@ -23,6 +23,22 @@ pub const MIGRATIONS: &[&str] = &[
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// The smallest and largest `column` (an integer key) of `table`, `None` when it is empty:
+/// bounds for reading the table in parts. (Two subqueries: SQLite looks a lone min() or max()
+/// up in the index, but scans the whole table for the two together.)
+pub fn key_range(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+) -> rusqlite::Result<Option<(i64, i64)>> {
+    let (lo, hi): (Option<i64>, Option<i64>) = conn.query_row(
+        &format!("SELECT (SELECT min({column}) FROM {table}), (SELECT max({column}) FROM {table})"),
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(lo.zip(hi))
+}
+
 /// The application's functions that migrations call: `assay_search_text(portfolio id, learner
 /// id, learner name, rubric key, JSON array of evidence titles)` is
 /// [`crate::domain::search::search_text`].

@@ -477,23 +477,14 @@ impl Runtime {
         let seq = crate::store::audit::head(self.ws.conn())?;
         let user = self.ws.user.clone();
         // Row keys are given in order and never reused: their range bounds the number of rows.
-        let (lo, hi): (Option<i64>, Option<i64>) = self
-            .ws
-            .conn()
-            // (a lone min() or max() is looked up; the two together would scan the table)
-            .query_row(
-                "SELECT (SELECT min(pk) FROM portfolios), (SELECT max(pk) FROM portfolios)",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-        let n = match (lo, hi) {
-            (Some(lo), Some(hi)) => usize::try_from(hi - lo + 1).unwrap_or(0).min(1 << 20),
-            _ => 0,
-        };
+        let range = crate::store::key_range(self.ws.conn(), "portfolios", "pk")?;
+        let n = range.map_or(0, |(lo, hi)| {
+            usize::try_from(hi - lo + 1).unwrap_or(0).min(1 << 20)
+        });
         // A large queue is read in two halves of the row keys, the second on a connection of
         // its own on another core.
-        let halves = match (&self.background, lo, hi) {
-            (Some(_), Some(lo), Some(hi)) if n >= 20_000 => Some((lo, hi)),
+        let halves = match (&self.background, range) {
+            (Some(_), Some(range)) if n >= 20_000 => Some(range),
             _ => None,
         };
         let parts = match (&self.background, halves) {
