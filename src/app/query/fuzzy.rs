@@ -55,6 +55,17 @@ const fn char_type(ch: char) -> CharType {
     }
 }
 
+/// The score of the haystack character `c` matching the pattern character `p` (equal but for
+/// ASCII case): a match, less a penalty when the case differs.
+#[inline(always)]
+fn match_score(c: char, p: char) -> i32 {
+    if c == p {
+        SCORE_MATCH
+    } else {
+        (SCORE_MATCH + PENALTY_CASE_MISMATCH).max(0)
+    }
+}
+
 /// The in-place bonus of the character at `j`: its role after the one before it (the very
 /// first character's counts double).
 #[inline(always)]
@@ -237,12 +248,8 @@ impl Matcher {
         let (p_ch, p_fold) = (self.pattern[0], self.folded[0]);
         let mut best0 = GAP_EXTENSION;
         for j in C::positions(&choice[from..], p_fold).map(|j| j + from) {
-            let score = if choice[j].ch() == p_ch {
-                SCORE_MATCH
-            } else {
-                (SCORE_MATCH + PENALTY_CASE_MISMATCH).max(0)
-            };
-            best0 = best0.max(GAP_EXTENSION + bonus_at(choice, j) + score);
+            best0 =
+                best0.max(GAP_EXTENSION + bonus_at(choice, j) + match_score(choice[j].ch(), p_ch));
         }
         i64::from(best0) + MAX_STEP * rows_left >= min
     }
@@ -327,12 +334,7 @@ impl Matcher {
                 if h == len {
                     break;
                 }
-                let c = choice[h].ch();
-                let score = if c == p_ch {
-                    SCORE_MATCH
-                } else {
-                    (SCORE_MATCH + PENALTY_CASE_MISMATCH).max(0)
-                };
+                let score = match_score(choice[h].ch(), p_ch);
                 let bonus = bonus_at(whole, skip + h);
                 let consecutive = cur_bonus[h].max(bonus.max(BONUS_CONSECUTIVE));
                 cur_bonus[h] = consecutive;
