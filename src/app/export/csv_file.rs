@@ -231,23 +231,24 @@ pub(super) fn write(
             let header = HEADER.iter().copied().chain(columns.iter().copied());
             wr.write_record(header).map_err(csv_error)?;
             let mut rows = portfolios.query(&selection.params()[..])?;
-            // The facts of the portfolio being written, from the other scans.
-            let (mut first, mut second) = (Decision::default(), Decision::default());
+            // The facts of the portfolio being written, from the other scans: who decided
+            // first, when each decision was made, who settled.
+            let (mut assessor, mut first_at, mut second_at) = (Vec::new(), Vec::new(), Vec::new());
             let mut moderator = Vec::new();
             let mut levels: Vec<Vec<u8>> = vec![Vec::new(); columns.len()];
             let mut score = String::new();
             while let Some(row) = rows.next()? {
                 let pk: i64 = row.get(0)?;
                 let mut has_first = false;
-                for d in [&mut first, &mut second] {
-                    d.by.clear();
-                    d.at.clear();
-                }
+                second_at.clear();
                 decisions.take(pk, |d| {
-                    let into = if d.second { &mut second } else { &mut first };
-                    set(&mut into.by, &d.by);
-                    set(&mut into.at, &d.at);
-                    has_first |= !d.second;
+                    if d.second {
+                        set(&mut second_at, &d.at);
+                    } else {
+                        set(&mut assessor, &d.by);
+                        set(&mut first_at, &d.at);
+                        has_first = true;
+                    }
                 })?;
                 let mut amended = false;
                 moderator.clear();
@@ -277,7 +278,7 @@ pub(super) fn write(
                 let [rubric, version, ects, eqf] = fixed
                     .get(&rubric_pk)
                     .ok_or_else(|| AppError::NotFound(format!("no rubric with key {rubric_pk}")))?;
-                let decided_at: &[u8] = if amended { &second.at } else { &first.at };
+                let decided_at: &[u8] = if amended { &second_at } else { &first_at };
                 let cells: [std::borrow::Cow<'_, [u8]>; 15] = [
                     csv_safe(text(row.get_ref(1)?)?),
                     csv_safe(text(row.get_ref(2)?)?),
@@ -290,7 +291,7 @@ pub(super) fn write(
                     score.as_bytes().into(),
                     ects.as_bytes().into(),
                     eqf.as_bytes().into(),
-                    csv_safe(&first.by),
+                    csv_safe(&assessor),
                     csv_safe(&moderator),
                     decided_at.into(),
                     text(row.get_ref(9)?)?.into(),
