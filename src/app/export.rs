@@ -425,9 +425,9 @@ impl Workspace {
                     for (i, s) in selected.iter().enumerate() {
                         let (rec, _) = self.export_record(s.pk)?;
                         let rubric_pk = self.decision_rubric(s.pk)?;
-                        let r = rubrics.get(&rubric_pk).ok_or_else(|| {
-                            AppError::NotFound(format!("no rubric with key {rubric_pk}"))
-                        })?;
+                        let r = rubrics
+                            .get(&rubric_pk)
+                            .ok_or_else(|| AppError::no_rubric(rubric_pk))?;
                         let (name, bytes) = match format {
                             Format::Obv3 => {
                                 (format!("{}.json", s.id), pretty(&obv3::credential(r, &rec)))

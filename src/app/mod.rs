@@ -54,6 +54,10 @@ impl AppError {
     pub fn refused(m: impl Into<String>) -> AppError {
         AppError::Refused(vec![m.into()])
     }
+    /// A rubric row key the workspace does not hold (a workspace changed by hand).
+    pub fn no_rubric(pk: i64) -> AppError {
+        AppError::NotFound(format!("no rubric with key {pk}"))
+    }
     /// The lines to show a person.
     pub fn lines(&self) -> Vec<String> {
         match self {
@@ -165,7 +169,7 @@ impl Workspace {
             .prepare_cached("SELECT id, bytes FROM rubrics WHERE pk = ?1")?
             .query_row([pk], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?
-            .ok_or_else(|| AppError::NotFound(format!("no rubric with key {pk}")))?;
+            .ok_or_else(|| AppError::no_rubric(pk))?;
         let loaded = rubric::load(&format!("{id} (stored)"), &bytes)
             .map_err(|d| AppError::Refused(d.errors().map(|e| e.to_string()).collect()))?;
         let r = Arc::new(loaded.rubric);

@@ -691,9 +691,9 @@ impl Workspace {
             opt(&mut row.first_marker, r.get_ref(12)?)?;
             // (rows of one rubric usually follow each other: looked up when it changes)
             if rubric.is_none_or(|(pk, _)| pk != row.rubric_pk) {
-                let (id, version, is_blind) = rubrics.get(&row.rubric_pk).ok_or_else(|| {
-                    super::AppError::NotFound(format!("no rubric with key {}", row.rubric_pk))
-                })?;
+                let (id, version, is_blind) = rubrics
+                    .get(&row.rubric_pk)
+                    .ok_or_else(|| super::AppError::no_rubric(row.rubric_pk))?;
                 row.rubric.clone_from(id);
                 row.rubric_version.clone_from(version);
                 rubric = Some((row.rubric_pk, *is_blind));

@@ -151,9 +151,7 @@ pub(super) fn write(
 ) -> Result<usize> {
     let mut columns: Vec<&str> = Vec::new();
     for pk in used {
-        let rubric = rubrics
-            .get(pk)
-            .ok_or_else(|| AppError::NotFound(format!("no rubric with key {pk}")))?;
+        let rubric = rubrics.get(pk).ok_or_else(|| AppError::no_rubric(*pk))?;
         for c in &rubric.criteria {
             if !columns.contains(&c.id.as_str()) {
                 columns.push(&c.id);
@@ -277,7 +275,7 @@ pub(super) fn write(
                 let rubric_pk: i64 = row.get(8)?;
                 let [rubric, version, ects, eqf] = fixed
                     .get(&rubric_pk)
-                    .ok_or_else(|| AppError::NotFound(format!("no rubric with key {rubric_pk}")))?;
+                    .ok_or_else(|| AppError::no_rubric(rubric_pk))?;
                 let decided_at: &[u8] = if amended { &second_at } else { &first_at };
                 let cells: [std::borrow::Cow<'_, [u8]>; 15] = [
                     csv_safe(text(row.get_ref(1)?)?),
