@@ -77,7 +77,7 @@ enum Mode {
 /// shown as `␍`.
 #[must_use]
 pub fn sanitize(input: &str) -> String {
-    sanitize_with(input, Mode::MultiLine)
+    sanitize_with(input, Mode::MultiLine).into_owned()
 }
 
 /// Like [`sanitize`], for single-line text such as titles and names: `'\n'`
@@ -85,17 +85,13 @@ pub fn sanitize(input: &str) -> String {
 /// space, so the output never contains a line break.
 #[must_use]
 pub fn sanitize_line(input: &str) -> String {
-    sanitize_with(input, Mode::SingleLine)
+    sanitize_line_cow(input).into_owned()
 }
 
 /// [`sanitize_line`], borrowing the text when there is nothing to change.
 #[must_use]
 pub fn sanitize_line_cow(input: &str) -> std::borrow::Cow<'_, str> {
-    if needs_work(input, Mode::SingleLine) {
-        sanitize_with(input, Mode::SingleLine).into()
-    } else {
-        input.into()
-    }
+    sanitize_with(input, Mode::SingleLine)
 }
 
 /// Sanitizes bytes read from a file: invalid UTF-8 sequences are shown as
@@ -164,9 +160,10 @@ impl Output {
     }
 }
 
-fn sanitize_with(input: &str, mode: Mode) -> String {
+/// The text as `mode` shows it: borrowed when there is nothing to change.
+fn sanitize_with(input: &str, mode: Mode) -> std::borrow::Cow<'_, str> {
     if !needs_work(input, mode) {
-        return input.to_owned();
+        return input.into();
     }
     let mut out = Output {
         text: String::with_capacity(input.len() + input.len() / 8),
@@ -205,7 +202,7 @@ fn sanitize_with(input: &str, mode: Mode) -> String {
             c => out.push(c),
         }
     }
-    out.text
+    out.text.into()
 }
 
 /// The visible stand-in for a lone forbidden character.
