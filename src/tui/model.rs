@@ -67,7 +67,15 @@ impl QueueRow {
             status: one_of(&crate::app::query::STATUSES, &r.status),
             outcome: match (&r.outcome, r.blind_hidden) {
                 (_, true) => Cow::Borrowed("(blind)"),
-                (Some(o), _) => one_of(&["awarded", "not_yet", "referred", ""], o),
+                (Some(o), _) => one_of(
+                    &[
+                        Outcome::Awarded.as_str(),
+                        Outcome::NotYet.as_str(),
+                        Outcome::Referred.as_str(),
+                        "",
+                    ],
+                    o,
+                ),
                 (None, _) => Cow::Borrowed(""),
             },
             mine: r.assessor.as_deref() == Some(user) || r.first_marker.as_deref() == Some(user),
