@@ -19,6 +19,21 @@ fn assay(db: &Path, user: &str, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `assay export --format FORMAT --out OUT` (and `extra`) as the moderator `mo`.
+fn export(db: &Path, format: &str, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["export", "--format", format, "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    assay(db, "mo", &args)
+}
+
+/// How many export batches the workspace records.
+fn batches(db: &Path) -> i64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM export_batches", [], |r| r.get(0))
+        .unwrap()
+}
+
 /// Sample data plus one portfolio whose learner name would be a spreadsheet formula; every
 /// home-energy portfolio marked, submitted, drawn, second-marked where drawn, settled, released.
 fn released(dir: &Path) -> std::path::PathBuf {
@@ -116,11 +131,7 @@ fn every_format_writes_released_decisions_once() {
 
     // Open Badges: one file per awarded decision, each valid against the official schema.
     let ob = dir.path().join("ob");
-    let out = assay(
-        &db,
-        "mo",
-        &["export", "--format", "obv3", "--out", ob.to_str().unwrap()],
-    );
+    let out = export(&db, "obv3", &ob, &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -153,28 +164,9 @@ fn every_format_writes_released_decisions_once() {
     }
     // the same decision exported again (--all) gets the same ids
     let first = std::fs::read_to_string(&files[0]).unwrap();
-    let again = assay(
-        &db,
-        "mo",
-        &["export", "--format", "obv3", "--out", ob.to_str().unwrap()],
-    );
+    let again = export(&db, "obv3", &ob, &[]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing new"));
-    assert!(
-        assay(
-            &db,
-            "mo",
-            &[
-                "export",
-                "--format",
-                "obv3",
-                "--out",
-                ob.to_str().unwrap(),
-                "--all"
-            ]
-        )
-        .status
-        .success()
-    );
+    assert!(export(&db, "obv3", &ob, &["--all"]).status.success());
     assert_eq!(
         std::fs::read_to_string(&files[0]).unwrap(),
         first,
@@ -183,21 +175,7 @@ fn every_format_writes_released_decisions_once() {
 
     // CSV: every released decision, awarded and not, read back with a CSV reader.
     let csv_path = dir.path().join("d.csv");
-    assert!(
-        assay(
-            &db,
-            "mo",
-            &[
-                "export",
-                "--format",
-                "csv",
-                "--out",
-                csv_path.to_str().unwrap()
-            ]
-        )
-        .status
-        .success()
-    );
+    assert!(export(&db, "csv", &csv_path, &[]).status.success());
     let mut rd = csv::Reader::from_path(&csv_path).unwrap();
     let header: Vec<String> = rd.headers().unwrap().iter().map(str::to_string).collect();
     for col in [
@@ -255,15 +233,7 @@ fn every_format_writes_released_decisions_once() {
 
     // JSON lines: one complete record per line that reads back.
     let jl = dir.path().join("d.jsonl");
-    assert!(
-        assay(
-            &db,
-            "mo",
-            &["export", "--format", "jsonl", "--out", jl.to_str().unwrap()]
-        )
-        .status
-        .success()
-    );
+    assert!(export(&db, "jsonl", &jl, &[]).status.success());
     let text = std::fs::read_to_string(&jl).unwrap();
     let recs: Vec<assay::domain::export::ExportRecord> = text
         .lines()
@@ -302,21 +272,7 @@ fn feedback_letters_show_the_next_level() {
     let dir = tempfile::tempdir().unwrap();
     let db = released(dir.path());
     let out = dir.path().join("letters");
-    assert!(
-        assay(
-            &db,
-            "mo",
-            &[
-                "export",
-                "--format",
-                "feedback",
-                "--out",
-                out.to_str().unwrap()
-            ]
-        )
-        .status
-        .success()
-    );
+    assert!(export(&db, "feedback", &out, &[]).status.success());
     let letter = std::fs::read_to_string(out.join("P-2026-0052.md")).unwrap();
     assert!(letter.contains("Not yet awarded"), "{letter}");
     // the next level's descriptor of a criterion at not-yet
@@ -362,25 +318,13 @@ fn a_file_that_cannot_be_written_fails_the_export_and_records_nothing() {
     let db = released(dir.path());
     let ob = dir.path().join("ob");
     std::fs::create_dir_all(ob.join("P-2026-0050.json")).unwrap();
-    let out = assay(
-        &db,
-        "mo",
-        &["export", "--format", "obv3", "--out", ob.to_str().unwrap()],
-    );
+    let out = export(&db, "obv3", &ob, &[]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("P-2026-0050.json"), "{err}");
-    let c = rusqlite::Connection::open(&db).unwrap();
-    let batches: i64 = c
-        .query_row("SELECT count(*) FROM export_batches", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(batches, 0, "{err}");
+    assert_eq!(batches(&db), 0, "{err}");
     std::fs::remove_dir(ob.join("P-2026-0050.json")).unwrap();
-    let out = assay(
-        &db,
-        "mo",
-        &["export", "--format", "obv3", "--out", ob.to_str().unwrap()],
-    );
+    let out = export(&db, "obv3", &ob, &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -404,17 +348,7 @@ fn csv_export_refuses_a_released_decision_without_its_marking() {
         .unwrap();
     }
     let csv_path = dir.path().join("out.csv");
-    let out = assay(
-        &db,
-        "mo",
-        &[
-            "export",
-            "--format",
-            "csv",
-            "--out",
-            csv_path.to_str().unwrap(),
-        ],
-    );
+    let out = export(&db, "csv", &csv_path, &[]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("nothing recorded"), "{err}");
@@ -422,9 +356,5 @@ fn csv_export_refuses_a_released_decision_without_its_marking() {
         !csv_path.exists(),
         "a file was left for an export not recorded"
     );
-    let c = rusqlite::Connection::open(&db).unwrap();
-    let batches: i64 = c
-        .query_row("SELECT count(*) FROM export_batches", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(batches, 0);
+    assert_eq!(batches(&db), 0);
 }
