@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
@@ -20,6 +21,7 @@ use crate::domain::export::{
     CriterionMark, DecisionInfo, EvidenceInfo, ExportRecord, Learner, ModerationInfo, elm,
     feedback, obv3,
 };
+use crate::domain::rubric::Rubric;
 
 mod csv_file;
 
@@ -250,8 +252,8 @@ impl Workspace {
             .collect()
     }
 
-    /// Builds the complete record of one released decision.
-    pub fn export_record(&self, pk: i64) -> Result<(ExportRecord, Value)> {
+    /// Builds the complete record of one released decision; also the rubric it was decided by.
+    pub fn export_record(&self, pk: i64) -> Result<(ExportRecord, Value, Arc<Rubric>)> {
         let c = self.conn();
         let (id, learner_id, name, email, submitted, revision, released_at): (
             String,
@@ -286,12 +288,7 @@ impl Workspace {
             .decision
             .clone()
             .ok_or_else(|| AppError::refused(format!("{id} has no decision to export")))?;
-        let rubric_pk: i64 = c.query_row(
-            "SELECT rubric_pk FROM decisions WHERE portfolio_pk = ?1 AND phase = 'first'",
-            [pk],
-            |r| r.get(0),
-        )?;
-        let rubric = self.rubric(rubric_pk)?;
+        let rubric = self.rubric(self.decision_rubric(pk)?)?;
         let marks_of = |s: &mark::Sheet| -> Vec<CriterionMark> {
             rubric
                 .criteria
@@ -392,7 +389,7 @@ impl Workspace {
             "first": sheet(&first),
             "second": if second.started() { sheet(&second) } else { Value::Null },
         });
-        Ok((rec, extra))
+        Ok((rec, extra, rubric))
     }
 
     /// Exports released decisions in `format` to `out` and records the batch.
@@ -415,7 +412,6 @@ impl Workspace {
         }
         let total = selected.len();
         let mut files = Vec::new();
-        let rubrics = self.all_rubrics()?;
         match format {
             Format::Obv3 | Format::Elm | Format::Feedback => {
                 std::fs::create_dir_all(out).map_err(|e| {
@@ -423,21 +419,18 @@ impl Workspace {
                 })?;
                 files = write_files(|send| {
                     for (i, s) in selected.iter().enumerate() {
-                        let (rec, _) = self.export_record(s.pk)?;
-                        let rubric_pk = self.decision_rubric(s.pk)?;
-                        let r = rubrics
-                            .get(&rubric_pk)
-                            .ok_or_else(|| AppError::no_rubric(rubric_pk))?;
+                        let (rec, _, r) = self.export_record(s.pk)?;
                         let (name, bytes) = match format {
-                            Format::Obv3 => {
-                                (format!("{}.json", s.id), pretty(&obv3::credential(r, &rec)))
-                            }
+                            Format::Obv3 => (
+                                format!("{}.json", s.id),
+                                pretty(&obv3::credential(&r, &rec)),
+                            ),
                             Format::Elm => {
-                                (format!("{}.json", s.id), pretty(&elm::credential(r, &rec)))
+                                (format!("{}.json", s.id), pretty(&elm::credential(&r, &rec)))
                             }
                             _ => (
                                 format!("{}.md", s.id),
-                                feedback::letter(r, &rec).into_bytes(),
+                                feedback::letter(&r, &rec).into_bytes(),
                             ),
                         };
                         if !send(out.join(name), bytes) {
@@ -452,7 +445,7 @@ impl Workspace {
             Format::Jsonl => {
                 let mut lines = Vec::with_capacity(selected.len());
                 for (i, s) in selected.iter().enumerate() {
-                    let (rec, extra) = self.export_record(s.pk)?;
+                    let (rec, extra, _) = self.export_record(s.pk)?;
                     let mut v =
                         serde_json::to_value(&rec).map_err(|e| AppError::refused(e.to_string()))?;
                     if let (Value::Object(m), Value::Object(x)) = (&mut v, extra) {
