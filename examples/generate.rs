@@ -111,11 +111,11 @@ fn run(
         .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;")?;
     let counts = ws.counts()?;
     let t = Instant::now();
-    let v = assay::store::audit::verify(ws.conn())?;
+    let v = ws.verify(&mut |_, _, _| {})?;
     eprintln!(
-        "audit chain: {} records, {} entities, {} problems (verified in {:.1}s)",
+        "audit chain: {} records, {} rows, {} problems (verified in {:.1}s)",
         v.records,
-        v.entities,
+        v.rows,
         v.problems.len(),
         t.elapsed().as_secs_f64()
     );

@@ -216,14 +216,15 @@ fn the_sample_takes_every_flagged_decision_plus_a_random_share_reproducibly() {
         let want = if *drawn { "sampled" } else { "submitted" };
         assert_eq!(ws.row("ann", id)["status"], want, "{id}");
     }
-    assert_eq!(ws.audit_len(), n + 12);
+    // one record of the draw itself, then one for each decision it considered
+    assert_eq!(ws.audit_len(), n + 13);
 
     // again: nothing new is drawn, and nothing is written
     let draws = ws.count("SELECT count(*) FROM draws");
     let again = ws.ok("mo", &["moderation", "sample", "--seed", "7"]);
     assert!(again.contains("nothing to draw"), "{again}");
     assert!(picks(&again).is_empty());
-    assert_eq!(ws.audit_len(), n + 12);
+    assert_eq!(ws.audit_len(), n + 13);
     let again = ws.ok("mo", &["moderation", "sample"]);
     assert!(again.contains("nothing to draw"), "{again}");
     assert_eq!(ws.count("SELECT count(*) FROM draws"), draws);

@@ -190,7 +190,8 @@ fn import_prints_the_summary_and_reimporting_unchanged_changes_nothing() {
     );
     let records = ws.audit_len();
     let revisions = ws.count("SELECT count(*) FROM revisions");
-    assert_eq!(records, 3 + 12);
+    // the workspace's own first record, then one a rubric and one a portfolio
+    assert_eq!(records, 1 + 3 + 12);
     assert_eq!(revisions, 12);
 
     let out = ws.ok("ann", &args);
@@ -304,7 +305,8 @@ fn same_rubric_bytes_are_a_no_op_and_changed_bytes_need_a_new_version() {
 
     assert_eq!(import(&file).code, Some(0));
     let records = ws.audit_len();
-    assert_eq!(records, 1);
+    // the workspace's own first record, and the rubric's
+    assert_eq!(records, 2);
 
     // the same bytes again: nothing changes
     let o = import(&file);
@@ -1101,10 +1103,20 @@ fn audit_log_prints_the_history_and_verify_passes() {
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
     // the whole history holds both portfolios and the rubric
     let all = ws.ok("ann", &["audit", "log"]);
+    let mut first = all.lines();
     assert!(
-        all.lines().next().unwrap().contains("rubric.import"),
+        first.next().unwrap().contains("workspace.init")
+            && first.next().unwrap().contains("rubric.import"),
         "{all}"
     );
+    // the workspace's salt (it keeps hashed learner ids unguessable) is not printed
+    let salt: String = ws
+        .sql()
+        .query_row("SELECT value FROM meta WHERE key = 'salt'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(!all.contains(&salt), "{all}");
     assert!(all.contains("P-2026-0050"));
     assert_eq!(all.lines().count() as i64, ws.audit_len());
     // show carries the same history

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::mark::{self, Phase};
 use super::people::Role;
-use super::{AppError, Result, Workspace, now};
+use super::{AppError, Result, Workspace};
 use crate::domain::decision::Outcome;
 use crate::domain::export::{
     CriterionMark, DecisionInfo, EvidenceInfo, ExportRecord, Learner, ModerationInfo, elm,
@@ -483,8 +483,8 @@ impl Workspace {
 
     fn record_batch(&mut self, format: Format, out: &Path, selected: &[Selected]) -> Result<i64> {
         let user = self.user.clone();
-        let tx = self.store.write()?;
-        let batch = record_batch_in(&tx, &user, format, out, selected)?;
+        let mut tx = self.store.begin(&user)?;
+        let batch = record_batch_in(&mut tx, format, out, selected)?;
         tx.commit()?;
         Ok(batch)
     }
@@ -556,7 +556,7 @@ impl Workspace {
             let total = &total;
             let recorder = scope.spawn(move || -> Result<(i64, usize)> {
                 let abandoned = || AppError::refused("export abandoned");
-                let tx = match store.write() {
+                let mut tx = match store.begin(&user) {
                     Ok(tx) => tx,
                     Err(e) => {
                         let _ = ready.send(Err(e.into()));
@@ -573,7 +573,7 @@ impl Workspace {
                 }
                 let selected = selection.rows(&tx)?;
                 total.store(selected.len(), Ordering::Relaxed);
-                let batch = record_batch_in(&tx, &user, Format::Csv, out, &selected)?;
+                let batch = record_batch_in(&mut tx, Format::Csv, out, &selected)?;
                 match wait.recv() {
                     Ok(Some(n)) if n == selected.len() => {
                         tx.commit()?;
@@ -621,16 +621,15 @@ fn rows_differ(rows: usize, selected: usize) -> AppError {
 /// Records an export batch of `selected` in `tx`: the batch, its items, the move of released
 /// decisions to `exported`, and the audit record.
 fn record_batch_in(
-    tx: &rusqlite::Transaction<'_>,
-    user: &str,
+    tx: &mut crate::store::Tx<'_>,
     format: Format,
     out: &Path,
     selected: &[Selected],
 ) -> Result<i64> {
-    let at = now();
+    let target = out.display().to_string();
     let batch: i64 = tx.query_row(
         "INSERT INTO export_batches (format, by_user, at, count, target) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING pk",
-        params![format.as_str(), user, at, selected.len() as i64, out.display().to_string()],
+        params![format.as_str(), tx.actor(), tx.at(), selected.len() as i64, target],
         |r| r.get(0),
     )?;
     // Set-based: the row keys go to SQLite as one array.
@@ -645,30 +644,25 @@ fn record_batch_in(
          SELECT ?1, value, ?2 FROM rarray(?3) ORDER BY value",
         params![batch, format.as_str(), pks],
     )?;
-    tx.execute(
-        "UPDATE portfolios SET status = 'exported', version = version + 1, updated_at = ?2
-         WHERE status = 'released' AND pk IN rarray(?1)",
-        params![pks, at],
-    )?;
     let ids: Vec<&str> = selected.iter().map(|s| s.id.as_str()).collect();
     let outcomes: HashMap<&str, usize> = selected.iter().fold(HashMap::new(), |mut m, s| {
         *m.entry(s.outcome.as_str()).or_default() += 1;
         m
     });
-    crate::store::audit::append(
-        tx,
-        crate::store::audit::Entry {
-            at: &at,
-            actor: user,
-            action: "export",
-            entity: format!("export/{batch}"),
-            portfolio: None,
-            before: None,
-            after: Some(json!({
-                "format": format.as_str(), "target": out.display().to_string(),
-                "count": selected.len(), "outcomes": outcomes, "portfolios": ids,
-            })),
-        },
+    let seq = tx.append(
+        "export",
+        format!("export/{batch}"),
+        None,
+        None,
+        Some(json!({
+            "batch": batch, "format": format.as_str(), "target": target,
+            "count": selected.len(), "outcomes": outcomes, "portfolios": ids,
+        })),
+    )?;
+    tx.execute(
+        "UPDATE portfolios SET status = 'exported', version = ?2, updated_at = ?3
+         WHERE status = 'released' AND pk IN rarray(?1)",
+        params![pks, seq, tx.at()],
     )?;
     Ok(batch)
 }

@@ -10,16 +10,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{AppError, Result, Workspace, now};
+use super::{AppError, Result, Workspace};
 use crate::domain::portfolio::{self, Manifest};
+use crate::domain::revision::{Changes, EvidenceFacts, Facts};
 use crate::domain::rubric::{self, Rubric, sha256_hex};
 use crate::domain::sanitize::sanitize_line;
 use crate::domain::search;
-use crate::store::audit;
+use crate::store::Tx;
 
 /// Largest evidence file accepted.
 pub const MAX_EVIDENCE_BYTES: u64 = 100 * 1024 * 1024;
@@ -36,8 +37,10 @@ pub struct Summary {
     pub unchanged: usize,
     /// One entry per rejected item: its lines of explanation.
     pub rejected: Vec<Vec<String>>,
-    /// Portfolios whose assessment had begun and whose evidence changed.
-    pub flagged: Vec<String>,
+    /// Portfolios whose assessment had begun and whose evidence changed: (id, what changed).
+    pub flagged: Vec<(String, String)>,
+    /// Other revisions of portfolios in marking worth saying: (id, what changed).
+    pub notes: Vec<(String, String)>,
 }
 
 impl Summary {
@@ -313,7 +316,11 @@ fn prepare(
 /// How a portfolio fared.
 enum Written {
     New,
-    Revised { flagged: bool },
+    /// A new revision; for one in marking, what changed (and whether its evidence did).
+    Revised {
+        flagged: bool,
+        note: Option<String>,
+    },
     Unchanged,
 }
 
@@ -399,25 +406,29 @@ impl Workspace {
                 if batch.is_empty() {
                     return Ok(());
                 }
-                let at = now();
                 let user = ws.user.clone();
-                let txn = ws.store.write()?;
+                let mut txn = ws.store.begin(&user)?;
                 for p in batch.drain(..) {
                     let id = p.manifest.id.clone();
-                    match write_portfolio(&txn, &p, &at, &user) {
+                    match txn.savepoint(|t| write_portfolio(t, &p)) {
                         Ok(Written::New) => summary.new += 1,
-                        Ok(Written::Revised { flagged }) => {
+                        Ok(Written::Revised { flagged, note }) => {
                             summary.revised += 1;
-                            if flagged {
-                                summary.flagged.push(id);
+                            match (flagged, note) {
+                                (true, Some(n)) => summary.flagged.push((id, n)),
+                                (false, Some(n)) => summary.notes.push((id, n)),
+                                _ => {}
                             }
                         }
                         Ok(Written::Unchanged) => summary.unchanged += 1,
                         Err(AppError::Refused(lines)) => summary.rejected.push(lines),
+                        Err(AppError::Store(e)) if !is_fatal(&e) => summary
+                            .rejected
+                            .push(vec![format!("{}: not imported: {e}", p.dir.display())]),
                         Err(e) => return Err(e),
                     }
                 }
-                txn.commit().map_err(crate::store::StoreError::from)?;
+                txn.commit()?;
                 Ok(())
             };
             for (i, r) in rx {
@@ -491,9 +502,8 @@ impl Workspace {
             )
         })?;
         let r = loaded.rubric;
-        let at = now();
         let user = self.user.clone();
-        let tx = self.store.write()?;
+        let mut tx = self.store.begin(&user)?;
         let existing: Option<String> = tx
             .query_row(
                 "SELECT sha256 FROM rubrics WHERE id = ?1 AND version = ?2",
@@ -511,113 +521,233 @@ impl Workspace {
             }
             None => {}
         }
-        tx.execute(
-            "INSERT INTO rubrics (id, version, sha256, title, bytes, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![r.id, r.version, r.sha256, r.title, bytes, at],
+        let pk: i64 = tx.query_row(
+            "INSERT INTO rubrics (id, version, sha256, title, bytes, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING pk",
+            params![r.id, r.version, r.sha256, r.title, bytes, tx.at()],
+            |row| row.get(0),
         )?;
-        audit::append(
-            &tx,
-            audit::Entry {
-                at: &at,
-                actor: &user,
-                action: "rubric.import",
-                entity: format!("rubric/{}@{}", r.id, r.version),
-                portfolio: None,
-                before: None,
-                after: Some(json!({ "sha256": r.sha256, "title": r.title })),
-            },
+        tx.append(
+            "rubric.import",
+            format!("rubric/{}@{}", r.id, r.version),
+            None,
+            None,
+            Some(json!({
+                "pk": pk, "id": r.id, "version": r.version, "sha256": r.sha256, "title": r.title,
+            })),
         )?;
-        tx.commit().map_err(crate::store::StoreError::from)?;
+        tx.commit()?;
         Ok(true)
     }
 }
 
-fn put_blob(tx: &Transaction<'_>, f: &FileData) -> rusqlite::Result<()> {
+/// A store failure that ends the whole import (the disk, the lock) rather than one portfolio.
+fn is_fatal(e: &crate::store::StoreError) -> bool {
+    !matches!(e, crate::store::StoreError::Sql(_))
+}
+
+fn put_blob(tx: &Tx<'_>, f: &FileData) -> rusqlite::Result<()> {
     tx.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, size, data) VALUES (?1, ?2, ?3)")?
         .execute(params![f.sha, f.size as i64, f.data])?;
     Ok(())
 }
 
-fn write_portfolio(tx: &Transaction<'_>, p: &Prepared, at: &str, user: &str) -> Result<Written> {
-    let m = &p.manifest;
-    let current: Option<(i64, i64, String)> = tx
+/// What the workspace holds of a portfolio's current revision, to compare a new one with.
+fn current_facts(tx: &Tx<'_>, pk: i64, revision: i64) -> Result<Facts> {
+    let (learner_id, learner_name, learner_email, submitted, rubric, statement): (
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+    ) = tx
         .prepare_cached(
-            "SELECT p.pk, p.revision, r.content_sha256 FROM portfolios p
+            "SELECT p.learner_id, p.learner_name, p.learner_email, p.submitted, r.id || '@' || r.version, v.statement_sha
+             FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk
+             JOIN revisions v ON v.portfolio_pk = p.pk AND v.revision = ?2 WHERE p.pk = ?1",
+        )?
+        .query_row(params![pk, revision], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?;
+    let mut st = tx.prepare_cached(
+        "SELECT id, title, kind, file, url, date, hours, claims, note, blob_sha FROM evidence
+         WHERE portfolio_pk = ?1 AND revision = ?2 ORDER BY ord",
+    )?;
+    let evidence = st
+        .query_map(params![pk, revision], |r| {
+            let claims: String = r.get(7)?;
+            Ok(EvidenceFacts {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                kind: r.get(2)?,
+                file: r.get(3)?,
+                url: r.get(4)?,
+                date: r.get(5)?,
+                hours: r.get(6)?,
+                claims: serde_json::from_str(&claims).unwrap_or_default(),
+                note: r.get(8)?,
+                sha256: r.get(9)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Facts {
+        learner_id,
+        learner_name,
+        learner_email,
+        rubric,
+        submitted,
+        statement,
+        evidence,
+    })
+}
+
+/// What a prepared portfolio holds, as [`Facts`].
+fn new_facts(p: &Prepared) -> Facts {
+    let m = &p.manifest;
+    Facts {
+        learner_id: m.learner.id.clone(),
+        learner_name: m.learner.name.clone(),
+        learner_email: m.learner.email.clone(),
+        rubric: p.rubric_key.clone(),
+        submitted: m.submitted.clone(),
+        statement: p.statement.as_ref().map(|s| s.sha.clone()),
+        evidence: m
+            .evidence
+            .iter()
+            .zip(&p.files)
+            .map(|(e, f)| EvidenceFacts {
+                id: e.id.clone(),
+                title: e.title.clone(),
+                kind: e.kind.as_str().to_string(),
+                file: e.file.clone(),
+                url: e.url.clone(),
+                date: e.date.clone(),
+                hours: e.hours,
+                claims: e.claims.clone(),
+                note: e.note.clone(),
+                sha256: f.as_ref().map(|f| f.sha.clone()),
+            })
+            .collect(),
+    }
+}
+
+fn write_portfolio(tx: &mut Tx<'_>, p: &Prepared) -> Result<Written> {
+    let m = &p.manifest;
+    let current: Option<(i64, i64, String, String)> = tx
+        .prepare_cached(
+            "SELECT p.pk, p.revision, r.content_sha256, p.status FROM portfolios p
              JOIN revisions r ON r.portfolio_pk = p.pk AND r.revision = p.revision WHERE p.id = ?1",
         )?
-        .query_row([&m.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row([&m.id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
-    if let Some((_, _, sha)) = &current
+    if let Some((_, _, sha, _)) = &current
         && *sha == p.content_sha
     {
         return Ok(Written::Unchanged);
     }
-    tx.execute_batch("SAVEPOINT portfolio")?;
-    let r = (|| -> Result<Written> {
-        if let Some(s) = &p.statement {
-            put_blob(tx, s)?;
-        }
-        for f in p.files.iter().flatten() {
-            put_blob(tx, f)?;
-        }
-        let search = search::search_text(
-            &m.id,
-            &m.learner.id,
-            &m.learner.name,
-            &p.rubric_key,
-            m.evidence.iter().map(|e| e.title.as_str()),
-        );
-        let (pk, revision, written) = match current {
-            None => {
-                let pk: i64 = tx
-                    .prepare_cached(
-                        "INSERT INTO portfolios (id, rubric_pk, learner_id, learner_name, learner_email, submitted, revision, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) RETURNING pk",
-                    )?
-                    .query_row(
-                        params![m.id, p.rubric_pk, m.learner.id, m.learner.name, m.learner.email, m.submitted, at],
-                        |r| r.get(0),
-                    )?;
-                (pk, 1, Written::New)
+    let here = p.dir.join("portfolio.yaml").display().to_string();
+    // What a revision changes, and whether it may.
+    let mut flagged = false;
+    let mut note = None;
+    if let Some((pk, rev, _, status)) = &current {
+        let changes = Changes::between(&current_facts(tx, *pk, *rev)?, &new_facts(p));
+        let what = changes.describe();
+        let started: bool = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM assessments WHERE portfolio_pk = ?1)")?
+            .query_row([pk], |r| r.get(0))?;
+        let id = sanitize_line(&m.id);
+        match status.as_str() {
+            "new" | "in_progress" => {
+                if started && changes.rubric.is_some() {
+                    return Err(AppError::refused(format!(
+                        "{here}: portfolio {id} is being marked against its rubric; this revision changes {}; a revision under another rubric would leave its marks against other criteria: keep the rubric, or import it as a new portfolio with its own id",
+                        what.join(", ")
+                    )));
+                }
+                if started && !what.is_empty() {
+                    flagged = changes.evidence_changed();
+                    note = Some(what.join(", "));
+                }
             }
-            Some((pk, rev, _)) => {
-                let started: bool = tx
-                    .prepare_cached(
-                        "SELECT EXISTS (SELECT 1 FROM assessments WHERE portfolio_pk = ?1)",
-                    )?
-                    .query_row([pk], |r| r.get(0))?;
-                tx.prepare_cached(
-                    "UPDATE portfolios SET rubric_pk = ?2, learner_id = ?3, learner_name = ?4, learner_email = ?5, submitted = ?6,
-                     revision = ?7, updated_at = ?8, version = version + 1,
-                     evidence_changed = CASE WHEN ?9 THEN 1 ELSE evidence_changed END WHERE pk = ?1",
+            decided => {
+                let next = if matches!(decided, "released" | "exported") {
+                    "a released decision is not changed: import the new work as a portfolio with its own id".to_string()
+                } else {
+                    format!(
+                        "a lead can withdraw the decision first with `assay reopen {id} --rationale TEXT`, then import again"
+                    )
+                };
+                let changed = if what.is_empty() {
+                    "the manifest".to_string()
+                } else {
+                    what.join(", ")
+                };
+                return Err(AppError::refused(format!(
+                    "{here}: portfolio {id} is {decided}: its decision was made on the revision in the workspace, and this import changes {changed}; nothing was imported; {next}"
+                )));
+            }
+        }
+    }
+    for f in p.statement.iter().chain(p.files.iter().flatten()) {
+        put_blob(tx, f)?;
+    }
+    let search = search::search_text(
+        &m.id,
+        &m.learner.id,
+        &m.learner.name,
+        &p.rubric_key,
+        m.evidence.iter().map(|e| e.title.as_str()),
+    );
+    let (pk, revision) = match &current {
+        None => {
+            let pk: i64 = tx
+                .prepare_cached(
+                    "INSERT INTO portfolios (id, rubric_pk, learner_id, learner_name, learner_email, submitted, revision, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) RETURNING pk",
                 )?
-                .execute(params![pk, p.rubric_pk, m.learner.id, m.learner.name, m.learner.email, m.submitted, rev + 1, at, started])?;
-                (pk, rev + 1, Written::Revised { flagged: started })
-            }
-        };
-        tx.prepare_cached(
-            "INSERT INTO search (portfolio_pk, text) VALUES (?1, ?2)
-             ON CONFLICT (portfolio_pk) DO UPDATE SET text = excluded.text",
-        )?
-        .execute(params![pk, search])?;
-        tx.prepare_cached(
-            "INSERT INTO revisions (portfolio_pk, revision, content_sha256, manifest, statement_sha, statement_file, imported_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            pk,
-            revision,
-            p.content_sha,
-            p.manifest_bytes,
-            p.statement.as_ref().map(|s| &s.sha),
-            m.statement,
-            at
-        ])?;
+                .query_row(
+                    params![m.id, p.rubric_pk, m.learner.id, m.learner.name, m.learner.email, m.submitted, tx.at()],
+                    |r| r.get(0),
+                )?;
+            (pk, 1)
+        }
+        Some((pk, rev, _, _)) => {
+            tx.prepare_cached(
+                "UPDATE portfolios SET rubric_pk = ?2, learner_id = ?3, learner_name = ?4, learner_email = ?5, submitted = ?6,
+                 revision = ?7, evidence_changed = CASE WHEN ?8 THEN 1 ELSE evidence_changed END WHERE pk = ?1",
+            )?
+            .execute(params![pk, p.rubric_pk, m.learner.id, m.learner.name, m.learner.email, m.submitted, rev + 1, flagged])?;
+            (*pk, rev + 1)
+        }
+    };
+    tx.prepare_cached(
+        "INSERT INTO search (portfolio_pk, text) VALUES (?1, ?2)
+         ON CONFLICT (portfolio_pk) DO UPDATE SET text = excluded.text",
+    )?
+    .execute(params![pk, search])?;
+    tx.prepare_cached(
+        "INSERT INTO revisions (portfolio_pk, revision, content_sha256, manifest, statement_sha, statement_file, imported_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        pk,
+        revision,
+        p.content_sha,
+        p.manifest_bytes,
+        p.statement.as_ref().map(|s| &s.sha),
+        m.statement,
+        tx.at()
+    ])?;
+    let mut evidence = Vec::with_capacity(m.evidence.len());
+    {
         let mut ins = tx.prepare_cached(
             "INSERT INTO evidence (portfolio_pk, revision, ord, id, title, kind, file, url, date, hours, claims, note, blob_sha, size, is_text)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?;
         for (i, (e, f)) in m.evidence.iter().zip(&p.files).enumerate() {
+            let is_text = f.as_ref().is_some_and(|f| f.is_text);
             ins.execute(params![
                 pk,
                 revision,
@@ -633,47 +763,45 @@ fn write_portfolio(tx: &Transaction<'_>, p: &Prepared, at: &str, user: &str) -> 
                 e.note,
                 f.as_ref().map(|f| &f.sha),
                 f.as_ref().map(|f| f.size as i64),
-                f.as_ref().is_some_and(|f| f.is_text),
+                is_text,
             ])?;
-        }
-        let flagged = matches!(written, Written::Revised { flagged: true });
-        audit::append(
-            tx,
-            audit::Entry {
-                at,
-                actor: user,
-                action: if revision == 1 {
-                    "import"
-                } else {
-                    "import.revision"
-                },
-                entity: format!("portfolio/{}", m.id),
-                portfolio: Some(&m.id),
-                before: None,
-                after: Some(json!({
-                    "revision": revision,
-                    "content_sha256": p.content_sha,
-                    "rubric": p.rubric_key,
-                    "evidence_changed_since_marking_began": flagged,
-                })),
-            },
-        )?;
-        Ok(written)
-    })();
-    match r {
-        Ok(w) => {
-            tx.execute_batch("RELEASE portfolio")?;
-            Ok(w)
-        }
-        Err(e) => {
-            tx.execute_batch("ROLLBACK TO portfolio; RELEASE portfolio")?;
-            match e {
-                AppError::Store(s) => Err(AppError::Refused(vec![format!(
-                    "{}: not imported: {s}",
-                    p.dir.display()
-                )])),
-                other => Err(other),
-            }
+            evidence.push(json!({
+                "id": e.id, "title": e.title, "kind": e.kind.as_str(), "file": e.file, "url": e.url,
+                "date": e.date, "hours": e.hours, "claims": e.claims, "note": e.note,
+                "sha256": f.as_ref().map(|f| &f.sha), "size": f.as_ref().map(|f| f.size),
+                "is_text": is_text,
+            }));
         }
     }
+    tx.append(
+        if revision == 1 {
+            "import"
+        } else {
+            "import.revision"
+        },
+        format!("portfolio/{}", m.id),
+        Some(&m.id),
+        None,
+        Some(json!({
+            "pk": pk,
+            "revision": revision,
+            "rubric_pk": p.rubric_pk,
+            "rubric": p.rubric_key,
+            "learner": { "id": m.learner.id, "name": m.learner.name, "email": m.learner.email },
+            "submitted": m.submitted,
+            "content_sha256": p.content_sha,
+            "manifest_sha256": sha256_hex(&p.manifest_bytes),
+            "statement": p.statement.as_ref().map(|s| json!({
+                "file": m.statement, "sha256": s.sha, "size": s.size,
+            })),
+            "evidence": evidence,
+            "evidence_changed_since_marking_began": flagged,
+            "changed": note,
+        })),
+    )?;
+    super::touch(tx, pk)?;
+    Ok(match current {
+        None => Written::New,
+        Some(_) => Written::Revised { flagged, note },
+    })
 }

@@ -4,14 +4,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
 use super::people::{self, Role};
-use super::{AppError, Result, Workspace, now};
+use super::{AppError, Result, Workspace};
 use crate::domain::decision::{self, Evaluation, Marks, Outcome};
 use crate::domain::rubric::Rubric;
 use crate::domain::sanitize::sanitize_line;
+use crate::store::Tx;
 use crate::store::audit::{self, DecisionRow};
 
 /// Whose marking: the assessor's (first) or the moderator's (second).
@@ -238,6 +239,36 @@ fn level_of(rubric: &Rubric, criterion: &str, level: &str) -> Result<String> {
     )))
 }
 
+/// When `user` authored any of the first marking of portfolio `id` — a mark, gate, comment,
+/// chosen outcome or the decision, at any time (also withdrawn since by a reopen) — what and
+/// when, from the audit chain.
+pub fn authored_first(conn: &Connection, id: &str, user: &str) -> Result<Option<String>> {
+    let mut st = conn.prepare_cached(
+        "SELECT action, entity, at FROM audit WHERE portfolio = ?1 AND actor = ?2 ORDER BY seq",
+    )?;
+    let mut rows = st.query(params![id, user])?;
+    while let Some(r) = rows.next()? {
+        let (action, entity, at): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let mut parts = entity.split('/');
+        let kind = parts.next().unwrap_or("");
+        let phase = parts.nth(1).unwrap_or("");
+        let first_marking = matches!(kind, "mark" | "gate" | "comment" | "choice" | "decision")
+            && phase == "first"
+            && action != "reopen";
+        if first_marking {
+            let what = match kind {
+                "decision" => "the first decision",
+                "gate" => "a first-marking gate",
+                "comment" => "the first marking's comment",
+                "choice" => "the first marking's outcome",
+                _ => "first marks",
+            };
+            return Ok(Some(format!("{what}, at {at}")));
+        }
+    }
+    Ok(None)
+}
+
 /// Checks that `user` may mark `h` in `phase` now.
 pub fn check_may_mark(
     conn: &Connection,
@@ -281,7 +312,14 @@ pub fn check_may_mark(
             people::require(conn, user, &[Role::Moderator], "second-mark portfolios")?;
             if h.first_marker.as_deref() == Some(user) {
                 return Err(AppError::Denied(format!(
-                    "{} first-marked portfolio {}; nobody second-marks their own decision",
+                    "{} first-marked portfolio {}; nobody second-marks or settles a portfolio they first-marked",
+                    sanitize_line(user),
+                    h.id
+                )));
+            }
+            if let Some(when) = authored_first(conn, &h.id, user)? {
+                return Err(AppError::Denied(format!(
+                    "{} authored first marking of portfolio {} ({when}); nobody second-marks or settles a portfolio whose marks, gates or decision they authored, at any time",
                     sanitize_line(user),
                     h.id
                 )));
@@ -372,7 +410,7 @@ impl Workspace {
 
     /// Saves one change, committed before it returns. `expected` is the portfolio version the
     /// caller last saw: when someone else changed the portfolio since, nothing is written and
-    /// `Conflict` says who. Returns the new version.
+    /// `Conflict` says who. Returns the new version (the same when the change changes nothing).
     pub fn save(
         &mut self,
         id: &str,
@@ -380,18 +418,44 @@ impl Workspace {
         change: &Change,
         expected: Option<i64>,
     ) -> Result<i64> {
-        let at = now();
+        Ok(self
+            .apply(id, phase, std::slice::from_ref(change), None, expected)?
+            .version)
+    }
+
+    /// Saves `changes` and, with `submit` (an outcome over the rule's and a rationale), records
+    /// the decision: all in one transaction, so that either all of it is saved or none (a
+    /// refusal of the submission saves none of the changes either).
+    pub fn apply(
+        &mut self,
+        id: &str,
+        phase: Phase,
+        changes: &[Change],
+        submit: Option<(Option<Outcome>, Option<String>)>,
+        expected: Option<i64>,
+    ) -> Result<Applied> {
         let user = self.user.clone();
-        let h = head(self.conn(), id)?;
-        let rubric = self.rubric(h.rubric_pk)?;
-        let change = match change {
-            Change::Level(c, Some(l)) => Change::Level(c.clone(), Some(level_of(&rubric, c, l)?)),
-            other => other.clone(),
-        };
-        self.check_changes(id, std::slice::from_ref(&change))?;
-        let tx = self.store.write()?;
+        let h0 = head(self.conn(), id)?;
+        let rubric = self.rubric(h0.rubric_pk)?;
+        let changes: Vec<Change> = changes
+            .iter()
+            .map(|c| match c {
+                Change::Level(cr, Some(l)) => {
+                    Ok(Change::Level(cr.clone(), Some(level_of(&rubric, cr, l)?)))
+                }
+                other => Ok(other.clone()),
+            })
+            .collect::<Result<_>>()?;
+        self.check_changes(id, &changes)?;
+        let mut tx = self.store.begin(&user)?;
         // Re-read inside the write lock: the rules and the version check see the latest state.
         let h = head(&tx, id)?;
+        if h.rubric_pk != h0.rubric_pk {
+            return Err(AppError::Conflict(format!(
+                "portfolio {} was revised under another rubric since you opened it; nothing was saved — reload it",
+                h.id
+            )));
+        }
         let marker: Option<String> = tx
             .query_row(
                 "SELECT marker FROM assessments WHERE portfolio_pk = ?1 AND phase = ?2",
@@ -401,182 +465,53 @@ impl Workspace {
             .optional()?;
         check_may_mark(&tx, &user, &h, phase, marker.as_deref())?;
         check_version(&tx, &h, expected)?;
-        let ph = phase.as_str();
-        if marker.is_none() {
-            tx.execute(
-                "INSERT INTO assessments (portfolio_pk, phase, marker, started_at) VALUES (?1, ?2, ?3, ?4)",
-                params![h.pk, ph, user, at],
-            )?;
-        }
-        let by = audit::Author {
-            at: &at,
-            actor: &user,
-            portfolio: Some(&h.id),
-        };
-        match &change {
-            Change::Level(c, _) | Change::Feedback(c, _) => {
-                let old: Option<(Option<String>, Option<String>)> = tx
-                    .query_row(
-                        "SELECT level, feedback FROM marks WHERE portfolio_pk = ?1 AND phase = ?2 AND criterion = ?3",
-                        params![h.pk, ph, c],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
-                let (ol, of) = old.clone().unwrap_or((None, None));
-                let (nl, nf) = match &change {
-                    Change::Level(_, l) => (l.clone(), of.clone()),
-                    Change::Feedback(_, f) => {
-                        (ol.clone(), f.clone().filter(|t| !t.trim().is_empty()))
-                    }
-                    _ => unreachable!(),
-                };
-                if (nl.clone(), nf.clone()) == (ol.clone(), of.clone()) {
-                    // Nothing changes: roll back, also the assessment row begun above.
-                    drop(tx);
-                    return Ok(h.version);
-                }
-                if nl.is_none() && nf.is_none() {
-                    tx.execute(
-                        "DELETE FROM marks WHERE portfolio_pk = ?1 AND phase = ?2 AND criterion = ?3",
-                        params![h.pk, ph, c],
-                    )?;
-                } else {
-                    tx.execute(
-                        "INSERT INTO marks (portfolio_pk, phase, criterion, level, feedback, by_user, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                         ON CONFLICT (portfolio_pk, phase, criterion) DO UPDATE SET level = excluded.level, feedback = excluded.feedback, by_user = excluded.by_user, at = excluded.at",
-                        params![h.pk, ph, c, nl, nf, user, at],
-                    )?;
-                }
-                let before = old.map(|(l, f)| audit::mark_value(l.as_deref(), f.as_deref()));
-                let after = (nl.is_some() || nf.is_some())
-                    .then(|| audit::mark_value(nl.as_deref(), nf.as_deref()));
-                let action = if matches!(change, Change::Level(..)) {
-                    "mark.level"
-                } else {
-                    "mark.feedback"
-                };
-                audit::append(
-                    &tx,
-                    by.entry(audit::mark_entity(&h.id, ph, c), action, before, after),
-                )?;
-            }
-            Change::Gate(g, on) => {
-                let was: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM gates WHERE portfolio_pk = ?1 AND phase = ?2 AND gate = ?3)",
-                    params![h.pk, ph, g],
-                    |r| r.get(0),
-                )?;
-                if was == *on {
-                    // Nothing changes: roll back, also the assessment row begun above.
-                    drop(tx);
-                    return Ok(h.version);
-                }
-                if *on {
-                    tx.execute(
-                        "INSERT INTO gates (portfolio_pk, phase, gate, by_user, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![h.pk, ph, g, user, at],
-                    )?;
-                } else {
-                    tx.execute(
-                        "DELETE FROM gates WHERE portfolio_pk = ?1 AND phase = ?2 AND gate = ?3",
-                        params![h.pk, ph, g],
-                    )?;
-                }
-                let v = |b: bool| b.then(|| json!({ "confirmed": true }));
-                audit::append(
-                    &tx,
-                    by.entry(
-                        audit::gate_entity(&h.id, ph, g),
-                        "mark.gate",
-                        v(was),
-                        v(*on),
-                    ),
-                )?;
-            }
-            Change::Comment(text) => {
-                let text = text.clone().filter(|t| !t.trim().is_empty());
-                let old: Option<String> = tx.query_row(
-                    "SELECT comment FROM assessments WHERE portfolio_pk = ?1 AND phase = ?2",
-                    params![h.pk, ph],
-                    |r| r.get(0),
-                )?;
-                if old == text {
-                    // Nothing changes: roll back, also the assessment row begun above.
-                    drop(tx);
-                    return Ok(h.version);
-                }
-                tx.execute(
-                    "UPDATE assessments SET comment = ?3 WHERE portfolio_pk = ?1 AND phase = ?2",
-                    params![h.pk, ph, text],
-                )?;
-                let v = |t: &Option<String>| t.as_ref().map(|c| json!({ "comment": c }));
-                audit::append(
-                    &tx,
-                    by.entry(
-                        audit::comment_entity(&h.id, ph),
-                        "mark.comment",
-                        v(&old),
-                        v(&text),
-                    ),
-                )?;
-            }
-            Change::Choice(outcome, rationale) => {
-                let rationale = rationale.clone().filter(|t| !t.trim().is_empty());
-                let old: (Option<String>, Option<String>) = tx.query_row(
-                    "SELECT choice, rationale FROM assessments WHERE portfolio_pk = ?1 AND phase = ?2",
-                    params![h.pk, ph],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
-                let new = (outcome.map(|o| o.as_str().to_string()), rationale);
-                if old == new {
-                    // Nothing changes: roll back, also the assessment row begun above.
-                    drop(tx);
-                    return Ok(h.version);
-                }
-                tx.execute(
-                    "UPDATE assessments SET choice = ?3, rationale = ?4 WHERE portfolio_pk = ?1 AND phase = ?2",
-                    params![h.pk, ph, new.0, new.1],
-                )?;
-                let v = |t: &(Option<String>, Option<String>)| json!({ "outcome": t.0, "rationale": t.1 });
-                audit::append(
-                    &tx,
-                    by.entry(
-                        format!("choice/{}/{ph}", h.id),
-                        "mark.choice",
-                        Some(v(&old)),
-                        Some(v(&new)),
-                    ),
-                )?;
+        let mut begun = marker.is_some();
+        let mut changed = 0usize;
+        for change in &changes {
+            if write_change(&mut tx, &h, phase, change, &mut begun)? {
+                changed += 1;
             }
         }
-        let new_status = match (phase, h.status.as_str()) {
-            (Phase::First, "new") => "in_progress",
-            (_, s) => s,
-        };
-        if new_status != h.status {
-            audit::append(
-                &tx,
-                by.entry(
-                    format!("status/{}", h.id),
+        let mut status = h.status.clone();
+        if changed > 0 {
+            if phase == Phase::First && status == "new" {
+                status = "in_progress".into();
+                tx.append(
                     "status",
+                    format!("status/{}", h.id),
+                    Some(&h.id),
                     Some(json!(h.status)),
-                    Some(json!(new_status)),
-                ),
-            )?;
+                    Some(json!(status)),
+                )?;
+            }
+            if phase == Phase::First {
+                tx.execute(
+                    "UPDATE portfolios SET status = ?2, assessor = coalesce(assessor, ?3), first_marker = coalesce(first_marker, ?3) WHERE pk = ?1",
+                    params![h.pk, status, user],
+                )?;
+            }
         }
-        let (assessor, first_marker) = match phase {
-            Phase::First => (
-                h.assessor.clone().or(Some(user.clone())),
-                h.first_marker.clone().or(Some(user.clone())),
-            ),
-            Phase::Second => (h.assessor.clone(), h.first_marker.clone()),
+        let submitted = match submit {
+            Some((outcome, rationale)) => Some(submit_in(
+                &mut tx, &rubric, &h, &status, phase, outcome, rationale,
+            )?),
+            None => None,
         };
-        tx.execute(
-            "UPDATE portfolios SET status = ?2, assessor = ?3, first_marker = ?4, version = version + 1, updated_at = ?5 WHERE pk = ?1",
-            params![h.pk, new_status, assessor, first_marker, at],
-        )?;
+        if changed == 0 && submitted.is_none() {
+            // Nothing changes: nothing is written (not even the assessment row begun).
+            return Ok(Applied {
+                version: h.version,
+                changed: 0,
+                submitted: None,
+            });
+        }
+        let version = super::touch(&tx, h.pk)?;
         tx.commit()?;
-        Ok(h.version + 1)
+        Ok(Applied {
+            version,
+            changed,
+            submitted,
+        })
     }
 
     /// Remembers where the marker was (the selected criterion), so the portfolio reopens there.
@@ -608,133 +543,312 @@ impl Workspace {
         rationale: Option<String>,
         expected: Option<i64>,
     ) -> Result<Submitted> {
-        let at = now();
-        let user = self.user.clone();
-        let rationale = rationale.filter(|r| !r.trim().is_empty());
-        let h0 = head(self.conn(), id)?;
-        let rubric = self.rubric(h0.rubric_pk)?;
-        let tx = self.store.write()?;
-        let h = head(&tx, id)?;
-        let s = sheet(&tx, h.pk, phase)?;
-        check_may_mark(&tx, &user, &h, phase, s.marker.as_deref())?;
-        check_version(&tx, &h, expected)?;
-        let ev = decision::evaluate(&rubric, &s.to_marks());
-        if !ev.complete {
-            return Err(AppError::refused(format!(
-                "cannot submit {}: criteria without a level: {}; choose a level for each",
-                h.id,
-                ev.unmarked.join(", ")
-            )));
-        }
-        let rationale = rationale.or_else(|| s.rationale.clone());
-        let chosen = outcome.or(s.choice).unwrap_or(ev.outcome);
-        let kind = match chosen {
-            Outcome::Referred => "referred",
-            o if o == ev.outcome => "rule",
-            _ => "override",
-        };
-        if kind != "rule" && rationale.is_none() {
-            return Err(AppError::refused(format!(
-                "a {} needs a written rationale: add --rationale TEXT",
-                if kind == "referred" {
-                    "referral"
-                } else {
-                    "decision that departs from the rule (override)"
-                }
-            )));
-        }
-        let grade = if chosen == Outcome::Awarded {
-            ev.grade.clone().or_else(|| {
-                // An override to awarded takes the band the score reaches, if any.
-                rubric
-                    .decision
-                    .grades
-                    .iter()
-                    .find(|g| ev.score.reaches(g.min))
-                    .map(|g| g.name.clone())
-            })
-        } else {
-            None
-        };
-        let row = DecisionRow {
-            score_num: ev.score.num.to_string(),
-            score_den: ev.score.den.to_string(),
-            computed: ev.outcome.as_str().into(),
-            outcome: chosen.as_str().into(),
-            grade: grade.clone(),
-            borderline: ev.borderline,
-            kind: kind.into(),
-            rationale: rationale.clone(),
-            by_user: user.clone(),
-            rubric_sha: rubric.sha256.clone(),
-        };
-        tx.execute(
-            "INSERT INTO decisions (portfolio_pk, phase, rubric_pk, rubric_sha, score_num, score_den, score, computed, outcome, grade, borderline, kind, rationale, by_user, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            params![
-                h.pk, phase.as_str(), h.rubric_pk, row.rubric_sha, row.score_num, row.score_den, ev.score.rounded(),
-                row.computed, row.outcome, row.grade, row.borderline, row.kind, row.rationale, user, at
-            ],
-        )?;
-        tx.execute(
-            "UPDATE assessments SET submitted_at = ?3 WHERE portfolio_pk = ?1 AND phase = ?2",
-            params![h.pk, phase.as_str(), at],
-        )?;
-        audit::append(
-            &tx,
-            audit::Entry {
-                at: &at,
-                actor: &user,
-                action: if phase == Phase::First {
-                    "submit"
-                } else {
-                    "moderate.submit"
-                },
-                entity: audit::decision_entity(&h.id, phase.as_str()),
-                portfolio: Some(&h.id),
-                before: None,
-                after: Some(audit::decision_value(&row)),
-            },
-        )?;
-        if phase == Phase::First {
-            audit::append(
-                &tx,
-                audit::Entry {
-                    at: &at,
-                    actor: &user,
-                    action: "status",
-                    entity: format!("status/{}", h.id),
-                    portfolio: Some(&h.id),
-                    before: Some(json!(h.status)),
-                    after: Some(json!("submitted")),
-                },
-            )?;
-            tx.execute(
-                "UPDATE portfolios SET status = 'submitted', outcome = ?2, grade = ?3, score = ?4, version = version + 1, updated_at = ?5 WHERE pk = ?1",
-                params![h.pk, chosen.as_str(), grade, ev.score.rounded(), at],
-            )?;
-        } else {
-            tx.execute(
-                "UPDATE portfolios SET version = version + 1, updated_at = ?2 WHERE pk = ?1",
-                params![h.pk, at],
-            )?;
-        }
-        tx.commit()?;
-        Ok(Submitted {
-            evaluation: ev,
-            outcome: chosen,
-            kind: match kind {
-                "rule" => "rule",
-                "override" => "override",
-                _ => "referred",
-            },
-            version: h.version + 1,
-        })
+        let applied = self.apply(id, phase, &[], Some((outcome, rationale)), expected)?;
+        let mut s = applied
+            .submitted
+            .expect("a submission records its decision");
+        s.version = applied.version;
+        Ok(s)
     }
 }
 
+/// What [`Workspace::apply`] did.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// The portfolio's version after it.
+    pub version: i64,
+    /// How many of the changes changed something.
+    pub changed: usize,
+    pub submitted: Option<Submitted>,
+}
+
+/// Writes one change and its record; `false` when it changes nothing. `begun` says whether the
+/// marker's assessment row exists (it is made before the first change that changes something).
+fn write_change(
+    tx: &mut Tx<'_>,
+    h: &Head,
+    phase: Phase,
+    change: &Change,
+    begun: &mut bool,
+) -> Result<bool> {
+    let ph = phase.as_str();
+    let id = h.id.as_str();
+    // (old value, new value) of what the change touches; equal: nothing to do.
+    let begin = |tx: &mut Tx<'_>, begun: &mut bool| -> Result<()> {
+        if !*begun {
+            tx.execute(
+                "INSERT INTO assessments (portfolio_pk, phase, marker, started_at) VALUES (?1, ?2, ?3, ?4)",
+                params![h.pk, ph, tx.actor(), tx.at()],
+            )?;
+            *begun = true;
+        }
+        Ok(())
+    };
+    match change {
+        Change::Level(c, _) | Change::Feedback(c, _) => {
+            let old: Option<(Option<String>, Option<String>)> = tx
+                .query_row(
+                    "SELECT level, feedback FROM marks WHERE portfolio_pk = ?1 AND phase = ?2 AND criterion = ?3",
+                    params![h.pk, ph, c],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let (ol, of) = old.clone().unwrap_or((None, None));
+            let (nl, nf) = match change {
+                Change::Level(_, l) => (l.clone(), of.clone()),
+                Change::Feedback(_, f) => (ol.clone(), f.clone().filter(|t| !t.trim().is_empty())),
+                _ => unreachable!("a level or feedback"),
+            };
+            if (&nl, &nf) == (&ol, &of) {
+                return Ok(false);
+            }
+            begin(tx, begun)?;
+            if nl.is_none() && nf.is_none() {
+                tx.execute(
+                    "DELETE FROM marks WHERE portfolio_pk = ?1 AND phase = ?2 AND criterion = ?3",
+                    params![h.pk, ph, c],
+                )?;
+            } else {
+                tx.execute(
+                    "INSERT INTO marks (portfolio_pk, phase, criterion, level, feedback, by_user, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (portfolio_pk, phase, criterion) DO UPDATE SET level = excluded.level, feedback = excluded.feedback, by_user = excluded.by_user, at = excluded.at",
+                    params![h.pk, ph, c, nl, nf, tx.actor(), tx.at()],
+                )?;
+            }
+            let before = old.map(|(l, f)| audit::mark_value(l.as_deref(), f.as_deref()));
+            let after = (nl.is_some() || nf.is_some())
+                .then(|| audit::mark_value(nl.as_deref(), nf.as_deref()));
+            let action = if matches!(change, Change::Level(..)) {
+                "mark.level"
+            } else {
+                "mark.feedback"
+            };
+            tx.append(
+                action,
+                audit::mark_entity(id, ph, c),
+                Some(id),
+                before,
+                after,
+            )?;
+        }
+        Change::Gate(g, on) => {
+            let was: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM gates WHERE portfolio_pk = ?1 AND phase = ?2 AND gate = ?3)",
+                params![h.pk, ph, g],
+                |r| r.get(0),
+            )?;
+            if was == *on {
+                return Ok(false);
+            }
+            begin(tx, begun)?;
+            if *on {
+                tx.execute(
+                    "INSERT INTO gates (portfolio_pk, phase, gate, by_user, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![h.pk, ph, g, tx.actor(), tx.at()],
+                )?;
+            } else {
+                tx.execute(
+                    "DELETE FROM gates WHERE portfolio_pk = ?1 AND phase = ?2 AND gate = ?3",
+                    params![h.pk, ph, g],
+                )?;
+            }
+            let v = |b: bool| b.then(|| json!({ "confirmed": true }));
+            tx.append(
+                "mark.gate",
+                audit::gate_entity(id, ph, g),
+                Some(id),
+                v(was),
+                v(*on),
+            )?;
+        }
+        Change::Comment(text) => {
+            let text = text.clone().filter(|t| !t.trim().is_empty());
+            let old: Option<String> = tx
+                .query_row(
+                    "SELECT comment FROM assessments WHERE portfolio_pk = ?1 AND phase = ?2",
+                    params![h.pk, ph],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten();
+            if old == text {
+                return Ok(false);
+            }
+            begin(tx, begun)?;
+            tx.execute(
+                "UPDATE assessments SET comment = ?3 WHERE portfolio_pk = ?1 AND phase = ?2",
+                params![h.pk, ph, text],
+            )?;
+            let v = |t: &Option<String>| t.as_ref().map(|c| json!({ "comment": c }));
+            tx.append(
+                "mark.comment",
+                audit::comment_entity(id, ph),
+                Some(id),
+                v(&old),
+                v(&text),
+            )?;
+        }
+        Change::Choice(outcome, rationale) => {
+            let rationale = rationale.clone().filter(|t| !t.trim().is_empty());
+            let old: (Option<String>, Option<String>) = tx
+                .query_row(
+                    "SELECT choice, rationale FROM assessments WHERE portfolio_pk = ?1 AND phase = ?2",
+                    params![h.pk, ph],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .unwrap_or((None, None));
+            let new = (outcome.map(|o| o.as_str().to_string()), rationale);
+            if old == new {
+                return Ok(false);
+            }
+            begin(tx, begun)?;
+            tx.execute(
+                "UPDATE assessments SET choice = ?3, rationale = ?4 WHERE portfolio_pk = ?1 AND phase = ?2",
+                params![h.pk, ph, new.0, new.1],
+            )?;
+            let v =
+                |t: &(Option<String>, Option<String>)| json!({ "outcome": t.0, "rationale": t.1 });
+            tx.append(
+                "mark.choice",
+                format!("choice/{id}/{ph}"),
+                Some(id),
+                Some(v(&old)),
+                Some(v(&new)),
+            )?;
+        }
+    }
+    Ok(true)
+}
+
+/// Records the decision of `phase` inside `tx`, from the marks as they now stand.
+fn submit_in(
+    tx: &mut Tx<'_>,
+    rubric: &Rubric,
+    h: &Head,
+    status: &str,
+    phase: Phase,
+    outcome: Option<Outcome>,
+    rationale: Option<String>,
+) -> Result<Submitted> {
+    let rationale = rationale.filter(|r| !r.trim().is_empty());
+    let s = sheet(tx, h.pk, phase)?;
+    if s.decision.is_some() {
+        return Err(AppError::refused(format!(
+            "the {} decision of {} is already submitted",
+            if phase == Phase::First {
+                "first"
+            } else {
+                "second"
+            },
+            h.id
+        )));
+    }
+    let ev = decision::evaluate(rubric, &s.to_marks());
+    if !ev.complete {
+        return Err(AppError::refused(format!(
+            "cannot submit {}: criteria without a level: {}; choose a level for each",
+            h.id,
+            ev.unmarked.join(", ")
+        )));
+    }
+    let rationale = rationale.or_else(|| s.rationale.clone());
+    let chosen = outcome.or(s.choice).unwrap_or(ev.outcome);
+    let kind = match chosen {
+        Outcome::Referred => "referred",
+        o if o == ev.outcome => "rule",
+        _ => "override",
+    };
+    if kind != "rule" && rationale.is_none() {
+        return Err(AppError::refused(format!(
+            "a {} needs a written rationale: add --rationale TEXT",
+            if kind == "referred" {
+                "referral"
+            } else {
+                "decision that departs from the rule (override)"
+            }
+        )));
+    }
+    let grade = if chosen == Outcome::Awarded {
+        ev.grade.clone().or_else(|| {
+            // An override to awarded takes the band the score reaches, if any.
+            rubric
+                .decision
+                .grades
+                .iter()
+                .find(|g| ev.score.reaches(g.min))
+                .map(|g| g.name.clone())
+        })
+    } else {
+        None
+    };
+    let user = tx.actor().to_string();
+    let row = DecisionRow {
+        score_num: ev.score.num.to_string(),
+        score_den: ev.score.den.to_string(),
+        computed: ev.outcome.as_str().into(),
+        outcome: chosen.as_str().into(),
+        grade: grade.clone(),
+        borderline: ev.borderline,
+        kind: kind.into(),
+        rationale: rationale.clone(),
+        by_user: user.clone(),
+        rubric_sha: rubric.sha256.clone(),
+    };
+    let dpk: i64 = tx.query_row(
+        "INSERT INTO decisions (portfolio_pk, phase, rubric_pk, rubric_sha, score_num, score_den, score, computed, outcome, grade, borderline, kind, rationale, by_user, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING pk",
+        params![
+            h.pk, phase.as_str(), h.rubric_pk, row.rubric_sha, row.score_num, row.score_den, ev.score.rounded(),
+            row.computed, row.outcome, row.grade, row.borderline, row.kind, row.rationale, user, tx.at()
+        ],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "UPDATE assessments SET submitted_at = ?3 WHERE portfolio_pk = ?1 AND phase = ?2",
+        params![h.pk, phase.as_str(), tx.at()],
+    )?;
+    let mut value = audit::decision_value(&row);
+    value["pk"] = json!(dpk);
+    value["rubric_pk"] = json!(h.rubric_pk);
+    tx.append(
+        if phase == Phase::First {
+            "submit"
+        } else {
+            "moderate.submit"
+        },
+        audit::decision_entity(&h.id, phase.as_str()),
+        Some(&h.id),
+        None,
+        Some(value),
+    )?;
+    if phase == Phase::First {
+        tx.append(
+            "status",
+            format!("status/{}", h.id),
+            Some(&h.id),
+            Some(json!(status)),
+            Some(json!("submitted")),
+        )?;
+        tx.execute(
+            "UPDATE portfolios SET status = 'submitted', outcome = ?2, grade = ?3, score = ?4 WHERE pk = ?1",
+            params![h.pk, chosen.as_str(), grade, ev.score.rounded()],
+        )?;
+    }
+    Ok(Submitted {
+        evaluation: ev,
+        outcome: chosen,
+        kind: match kind {
+            "rule" => "rule",
+            "override" => "override",
+            _ => "referred",
+        },
+        version: 0,
+    })
+}
+
 /// Refuses when the portfolio changed since the caller read it at version `expected`.
-pub fn check_version(tx: &Transaction<'_>, h: &Head, expected: Option<i64>) -> Result<()> {
+pub fn check_version(tx: &Connection, h: &Head, expected: Option<i64>) -> Result<()> {
     if let Some(v) = expected
         && v != h.version
     {

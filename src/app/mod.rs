@@ -104,14 +104,10 @@ pub fn read_limited(path: &Path) -> std::result::Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The current time, RFC 3339 in UTC. `ASSAY_NOW` fixes it (for reproducible tests and demos).
+/// The clock's time now, RFC 3339 in UTC (for what is not a record: file names, display).
+/// Records take the time of their change, [`crate::store::Tx::at`].
 pub fn now() -> String {
-    if let Ok(fixed) = std::env::var("ASSAY_NOW")
-        && !fixed.is_empty()
-    {
-        return fixed;
-    }
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    crate::store::clock::format(crate::store::clock::now())
 }
 
 /// An open workspace and the person working in it.
@@ -128,7 +124,7 @@ impl Workspace {
     }
 
     pub fn with_store(mut store: Store, user: String) -> Result<Workspace> {
-        ensure_identity(&mut store)?;
+        ensure_identity(&mut store, &user)?;
         Ok(Workspace {
             store,
             user,
@@ -147,16 +143,35 @@ impl Workspace {
             .optional()?)
     }
 
-    /// Remembers a setting of the workbench (not a mark: no audit record).
+    /// Remembers a setting of the workbench (not a fact of the record: no audit record).
     pub fn remember(&self, key: &str, value: Option<&str>) -> Result<()> {
         match value {
             Some(v) => self.conn().execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                "INSERT INTO ui_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 params![key, v],
             )?,
-            None => self.conn().execute("DELETE FROM meta WHERE key = ?1", [key])?,
+            None => self.conn().execute("DELETE FROM ui_state WHERE key = ?1", [key])?,
         };
         Ok(())
+    }
+
+    /// A setting of the workbench remembered with [`Workspace::remember`].
+    pub fn recalled(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM ui_state WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Checks the audit chain and every stored fact against it (`assay audit verify`);
+    /// `progress` hears how far each stage has come.
+    pub fn verify(
+        &self,
+        progress: &mut dyn FnMut(crate::store::verify::Stage, u64, u64),
+    ) -> Result<crate::store::verify::Verification> {
+        Ok(crate::store::verify::verify(self.conn(), progress)?)
     }
 
     /// The rubric stored under `pk`, parsed once and cached.
@@ -236,8 +251,18 @@ impl Workspace {
     }
 }
 
-/// Gives a new workspace its id and salt (used for stable export ids and hashed learner ids).
-fn ensure_identity(store: &mut Store) -> Result<()> {
+/// Records that a change touched portfolio `pk`: its version becomes the number of the change's
+/// newest record, its `updated_at` the change's time (both derived from the chain by `audit
+/// verify`). Call it after appending the portfolio's records.
+pub(crate) fn touch(tx: &crate::store::Tx<'_>, pk: i64) -> Result<i64> {
+    tx.prepare_cached("UPDATE portfolios SET version = ?2, updated_at = ?3 WHERE pk = ?1")?
+        .execute(params![pk, tx.seq(), tx.at()])?;
+    Ok(tx.seq())
+}
+
+/// Gives a new workspace its id and salt (used for stable export ids and hashed learner ids),
+/// recorded as the chain's first record.
+fn ensure_identity(store: &mut Store, user: &str) -> Result<()> {
     let has: Option<String> = store
         .conn
         .query_row(
@@ -249,13 +274,21 @@ fn ensure_identity(store: &mut Store) -> Result<()> {
     if has.is_some() {
         return Ok(());
     }
-    let tx = store.write()?;
+    let mut tx = store.begin(user)?;
     let id = uuid::Uuid::new_v4().to_string();
     let salt = hex::encode(uuid::Uuid::new_v4().as_bytes());
+    let at = tx.at().to_string();
     tx.execute(
-        "INSERT OR IGNORE INTO meta (key, value) VALUES ('workspace_id', ?1), ('salt', ?2), ('created_at', ?3)",
-        params![id, salt, now()],
+        "INSERT INTO meta (key, value) VALUES ('workspace_id', ?1), ('salt', ?2), ('created_at', ?3)",
+        params![id, salt, at],
     )?;
-    tx.commit().map_err(StoreError::from)?;
+    tx.append(
+        "workspace.init",
+        "workspace".into(),
+        None,
+        None,
+        Some(serde_json::json!({ "workspace_id": id, "salt": salt, "created_at": at })),
+    )?;
+    tx.commit()?;
     Ok(())
 }

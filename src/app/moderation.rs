@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::mark::{self, Phase, check_version, head};
 use super::people::{self, Role};
-use super::{AppError, Result, Workspace, now};
+use super::{AppError, Result, Workspace};
 use crate::domain::agreement::{self, OutcomeStats, PairStats};
 use crate::domain::sampling::{self, Candidate, Pick};
 use crate::domain::sanitize::sanitize_line;
@@ -92,10 +92,9 @@ impl Workspace {
                 .unwrap_or(0);
             sampling::SplitMix64::new(t ^ u64::from(std::process::id())).next_u64() >> 11
         });
-        let at = now();
         let user = self.user.clone();
         let rubrics = self.all_rubrics()?;
-        let tx = self.store.write()?;
+        let mut tx = self.store.begin(&user)?;
         // candidates grouped by rubric version
         let mut groups: BTreeMap<i64, Vec<(i64, Candidate)>> = BTreeMap::new();
         {
@@ -131,10 +130,17 @@ impl Workspace {
                 picks: Vec::new(),
             });
         }
-        let draw_pk: i64 = tx.query_row(
-            "INSERT INTO draws (rubric_pk, seed, by_user, at) VALUES ((SELECT pk FROM rubrics WHERE id = ?1 ORDER BY pk DESC LIMIT 1), ?2, ?3, ?4) RETURNING pk",
-            params![rubric_id, seed as i64, user, at],
-            |r| r.get(0),
+        let (draw_pk, draw_rubric): (i64, Option<i64>) = tx.query_row(
+            "INSERT INTO draws (rubric_pk, seed, by_user, at) VALUES ((SELECT pk FROM rubrics WHERE id = ?1 ORDER BY pk DESC LIMIT 1), ?2, ?3, ?4) RETURNING pk, rubric_pk",
+            params![rubric_id, seed as i64, user, tx.at()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        tx.append(
+            "draw",
+            format!("draws/{draw_pk}"),
+            None,
+            None,
+            Some(json!({ "pk": draw_pk, "rubric_pk": draw_rubric, "seed": seed as i64 })),
         )?;
         let mut out = Vec::new();
         for (rpk, cands) in groups {
@@ -152,24 +158,20 @@ impl Workspace {
                 )?;
                 if pick.drawn {
                     tx.execute(
-                        "UPDATE portfolios SET status = 'sampled', version = version + 1, updated_at = ?2 WHERE pk = ?1",
-                        params![pk, at],
+                        "UPDATE portfolios SET status = 'sampled' WHERE pk = ?1",
+                        params![pk],
                     )?;
                 }
-                audit::append(
-                    &tx,
-                    audit::Entry {
-                        at: &at,
-                        actor: &user,
-                        action: "sample",
-                        entity: format!("draw/{}", pick.id),
-                        portfolio: Some(&pick.id),
-                        before: None,
-                        after: Some(
-                            json!({ "draw": draw_pk, "seed": seed, "drawn": pick.drawn, "reason": pick.reason }),
-                        ),
-                    },
+                tx.append(
+                    "sample",
+                    format!("draw/{}", pick.id),
+                    Some(&pick.id),
+                    None,
+                    Some(
+                        json!({ "draw": draw_pk, "seed": seed as i64, "drawn": pick.drawn, "reason": pick.reason }),
+                    ),
                 )?;
+                super::touch(&tx, pk)?;
                 out.push((rubric.key(), pick));
             }
         }
@@ -191,15 +193,21 @@ impl Workspace {
                 "amending a decision needs a written rationale: add --rationale TEXT",
             ));
         }
-        let at = now();
         let user = self.user.clone();
-        let tx = self.store.write()?;
+        let mut tx = self.store.begin(&user)?;
         people::require(&tx, &user, &[Role::Moderator], "settle moderation")?;
         let h = head(&tx, id)?;
         check_version(&tx, &h, expected)?;
         if h.first_marker.as_deref() == Some(user.as_str()) {
             return Err(AppError::Denied(format!(
-                "{} first-marked portfolio {}; nobody finalises moderation of their own decision",
+                "{} first-marked portfolio {}; nobody second-marks or settles a portfolio they first-marked",
+                sanitize_line(&user),
+                h.id
+            )));
+        }
+        if let Some(when) = mark::authored_first(&tx, &h.id, &user)? {
+            return Err(AppError::Denied(format!(
+                "{} authored first marking of portfolio {} ({when}); nobody second-marks or settles a portfolio whose marks, gates or decision they authored, at any time",
                 sanitize_line(&user),
                 h.id
             )));
@@ -225,7 +233,7 @@ impl Workspace {
         };
         tx.execute(
             "INSERT INTO settlements (portfolio_pk, action, rationale, by_user, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![h.pk, action, rationale, user, at],
+            params![h.pk, action, rationale, user, tx.at()],
         )?;
         let final_ = if how == Settle::Amend {
             &second
@@ -233,27 +241,21 @@ impl Workspace {
             &first
         };
         tx.execute(
-            "UPDATE portfolios SET status = 'moderated', outcome = ?2, grade = ?3, score = ?4, version = version + 1, updated_at = ?5 WHERE pk = ?1",
-            params![h.pk, final_.outcome, final_.grade, final_.score, at],
+            "UPDATE portfolios SET status = 'moderated', outcome = ?2, grade = ?3, score = ?4 WHERE pk = ?1",
+            params![h.pk, final_.outcome, final_.grade, final_.score],
         )?;
-        audit::append(
-            &tx,
-            audit::Entry {
-                at: &at,
-                actor: &user,
-                action: if how == Settle::Amend {
-                    "moderate.amend"
-                } else {
-                    "moderate.confirm"
-                },
-                entity: audit::settlement_entity(&h.id),
-                portfolio: Some(&h.id),
-                before: Some(
-                    json!({ "outcome": first.outcome, "grade": first.grade, "score": first.score }),
-                ),
-                after: Some(audit::settlement_value(action, rationale.clone(), &user)),
+        tx.append(
+            if how == Settle::Amend {
+                "moderate.amend"
+            } else {
+                "moderate.confirm"
             },
+            audit::settlement_entity(&h.id),
+            Some(&h.id),
+            Some(json!({ "outcome": first.outcome, "grade": first.grade, "score": first.score })),
+            Some(audit::settlement_value(action, rationale.clone(), &user)),
         )?;
+        super::touch(&tx, h.pk)?;
         tx.commit()?;
         Ok(())
     }
@@ -266,9 +268,8 @@ impl Workspace {
                 "reopening needs a written rationale: add --rationale TEXT",
             ));
         }
-        let at = now();
         let user = self.user.clone();
-        let tx = self.store.write()?;
+        let mut tx = self.store.begin(&user)?;
         people::require(&tx, &user, &[Role::Lead], "reopen a decision")?;
         let h = head(&tx, id)?;
         if !matches!(h.status.as_str(), "submitted" | "sampled" | "moderated") {
@@ -277,44 +278,34 @@ impl Workspace {
                 h.id, h.status
             )));
         }
-        let by = audit::Author {
-            at: &at,
-            actor: &user,
-            portfolio: Some(&h.id),
-        };
+        let pid = h.id.as_str();
         // Withdraw the second marking wholly, then the decisions.
         let second = mark::sheet(&tx, h.pk, Phase::Second)?;
         for (c, (l, f)) in &second.marks {
-            audit::append(
-                &tx,
-                by.entry(
-                    audit::mark_entity(&h.id, "second", c),
-                    "reopen",
-                    Some(audit::mark_value(l.as_deref(), f.as_deref())),
-                    None,
-                ),
+            tx.append(
+                "reopen",
+                audit::mark_entity(pid, "second", c),
+                Some(pid),
+                Some(audit::mark_value(l.as_deref(), f.as_deref())),
+                None,
             )?;
         }
         for g in &second.gates {
-            audit::append(
-                &tx,
-                by.entry(
-                    audit::gate_entity(&h.id, "second", g),
-                    "reopen",
-                    Some(json!({ "confirmed": true })),
-                    None,
-                ),
+            tx.append(
+                "reopen",
+                audit::gate_entity(pid, "second", g),
+                Some(pid),
+                Some(json!({ "confirmed": true })),
+                None,
             )?;
         }
         if let Some(c) = &second.comment {
-            audit::append(
-                &tx,
-                by.entry(
-                    audit::comment_entity(&h.id, "second"),
-                    "reopen",
-                    Some(json!({ "comment": c })),
-                    None,
-                ),
+            tx.append(
+                "reopen",
+                audit::comment_entity(pid, "second"),
+                Some(pid),
+                Some(json!({ "comment": c })),
+                None,
             )?;
         }
         for phase in ["second", "first"] {
@@ -326,14 +317,12 @@ impl Workspace {
                 )
                 .optional()?;
             if let Some(o) = d {
-                audit::append(
-                    &tx,
-                    by.entry(
-                        audit::decision_entity(&h.id, phase),
-                        "reopen",
-                        Some(json!({ "outcome": o })),
-                        None,
-                    ),
+                tx.append(
+                    "reopen",
+                    audit::decision_entity(pid, phase),
+                    Some(pid),
+                    Some(json!({ "outcome": o })),
+                    None,
                 )?;
             }
         }
@@ -343,14 +332,12 @@ impl Workspace {
             |r| r.get(0),
         )?;
         if settled {
-            audit::append(
-                &tx,
-                by.entry(
-                    audit::settlement_entity(&h.id),
-                    "reopen",
-                    Some(json!("settled")),
-                    None,
-                ),
+            tx.append(
+                "reopen",
+                audit::settlement_entity(pid),
+                Some(pid),
+                Some(json!("settled")),
+                None,
             )?;
         }
         tx.execute(
@@ -370,18 +357,17 @@ impl Workspace {
         tx.execute("DELETE FROM draw_items WHERE portfolio_pk = ?1", [h.pk])?;
         tx.execute("UPDATE assessments SET submitted_at = NULL WHERE portfolio_pk = ?1 AND phase = 'first'", [h.pk])?;
         tx.execute(
-            "UPDATE portfolios SET status = 'in_progress', outcome = NULL, grade = NULL, score = NULL, version = version + 1, updated_at = ?2 WHERE pk = ?1",
-            params![h.pk, at],
+            "UPDATE portfolios SET status = 'in_progress', outcome = NULL, grade = NULL, score = NULL WHERE pk = ?1",
+            params![h.pk],
         )?;
-        audit::append(
-            &tx,
-            by.entry(
-                format!("status/{}", h.id),
-                "reopen",
-                Some(json!(h.status)),
-                Some(json!({ "status": "in_progress", "rationale": rationale })),
-            ),
+        tx.append(
+            "reopen",
+            format!("status/{pid}"),
+            Some(pid),
+            Some(json!(h.status)),
+            Some(json!({ "status": "in_progress", "rationale": rationale })),
         )?;
+        super::touch(&tx, h.pk)?;
         tx.commit()?;
         Ok(())
     }
@@ -390,9 +376,8 @@ impl Workspace {
     pub fn release(&mut self, rubric: Option<&str>) -> Result<Release> {
         self.require(&[Role::Moderator], "release decisions")?;
         let rubric_id = self.rubric_filter(rubric)?;
-        let at = now();
         let user = self.user.clone();
-        let tx = self.store.write()?;
+        let mut tx = self.store.begin(&user)?;
         let mut out = Release::default();
         let rows: Vec<(i64, String, String, Option<bool>, bool)> = {
             let mut st = tx.prepare(
@@ -426,21 +411,17 @@ impl Workspace {
                 }),
                 None => {
                     tx.execute(
-                        "UPDATE portfolios SET status = 'released', released_at = ?2, version = version + 1, updated_at = ?2 WHERE pk = ?1",
-                        params![pk, at],
+                        "UPDATE portfolios SET status = 'released', released_at = ?2 WHERE pk = ?1",
+                        params![pk, tx.at()],
                     )?;
-                    audit::append(
-                        &tx,
-                        audit::Entry {
-                            at: &at,
-                            actor: &user,
-                            action: "release",
-                            entity: format!("status/{id}"),
-                            portfolio: Some(&id),
-                            before: Some(json!(status)),
-                            after: Some(json!("released")),
-                        },
+                    tx.append(
+                        "release",
+                        format!("status/{id}"),
+                        Some(&id),
+                        Some(json!(status)),
+                        Some(json!("released")),
                     )?;
+                    super::touch(&tx, pk)?;
                     out.released.push(id);
                 }
             }

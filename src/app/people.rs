@@ -4,10 +4,9 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
-use super::{AppError, Result, Workspace, now};
+use super::{AppError, Result, Workspace};
 use crate::domain::rubric::valid_id;
 use crate::domain::sanitize::sanitize_line;
-use crate::store::audit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -115,9 +114,8 @@ impl Workspace {
                 sanitize_line(&self.user)
             )));
         }
-        let at = now();
         let user = self.user.clone();
-        let tx = self.store.write()?;
+        let mut tx = self.store.begin(&user)?;
         let before: Option<String> = tx
             .query_row("SELECT role FROM users WHERE name = ?1", [name], |r| {
                 r.get(0)
@@ -126,19 +124,14 @@ impl Workspace {
         tx.execute(
             "INSERT INTO users (name, role, added_by, added_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (name) DO UPDATE SET role = excluded.role",
-            params![name, role.as_str(), user, at],
+            params![name, role.as_str(), user, tx.at()],
         )?;
-        audit::append(
-            &tx,
-            audit::Entry {
-                at: &at,
-                actor: &user,
-                action: "user.add",
-                entity: format!("user/{name}"),
-                portfolio: None,
-                before: before.map(|r| json!({ "role": r })),
-                after: Some(json!({ "role": role.as_str() })),
-            },
+        tx.append(
+            "user.add",
+            format!("user/{name}"),
+            None,
+            before.map(|r| json!({ "role": r })),
+            Some(json!({ "role": role.as_str() })),
         )?;
         tx.commit()?;
         Ok(())
@@ -152,18 +145,26 @@ impl Workspace {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Allocates portfolios to an assessor. Refuses portfolios already submitted.
+    /// Allocates portfolios to an assessor, all or none. Refuses portfolios already submitted.
     pub fn assign(&mut self, ids: &[String], to: &str) -> Result<usize> {
+        self.assign_all(&[(to.to_string(), ids.to_vec())])
+    }
+
+    /// Allocates each list of portfolios to its assessor, in one change: all or none.
+    fn assign_all(&mut self, shares: &[(String, Vec<String>)]) -> Result<usize> {
         self.require(&[Role::Lead], "allocate portfolios")?;
-        self.check_assignee(to)?;
-        let at = now();
-        let user = self.user.clone();
-        let mut pks = Vec::new();
-        for id in ids {
-            pks.push((self.portfolio_pk(id)?, id.clone()));
+        for (to, _) in shares {
+            self.check_assignee(to)?;
         }
-        let tx = self.store.write()?;
-        for (pk, id) in &pks {
+        let mut pks = Vec::new();
+        for (to, ids) in shares {
+            for id in ids {
+                pks.push((self.portfolio_pk(id)?, id.clone(), to.clone()));
+            }
+        }
+        let user = self.user.clone();
+        let mut tx = self.store.begin(&user)?;
+        for (pk, id, to) in &pks {
             let (before, status): (Option<String>, String) = tx.query_row(
                 "SELECT assessor, status FROM portfolios WHERE pk = ?1",
                 [pk],
@@ -179,32 +180,28 @@ impl Workspace {
             // A reassigned portfolio whose first marking has begun passes to the new assessor,
             // who carries on with the marks saved so far.
             tx.execute(
-                "UPDATE portfolios SET assessor = ?1, first_marker = CASE WHEN first_marker IS NULL THEN NULL ELSE ?1 END,
-                 version = version + 1, updated_at = ?2 WHERE pk = ?3",
-                params![to, at, pk],
+                "UPDATE portfolios SET assessor = ?1, first_marker = CASE WHEN first_marker IS NULL THEN NULL ELSE ?1 END WHERE pk = ?2",
+                params![to, pk],
             )?;
             tx.execute(
                 "UPDATE assessments SET marker = ?1 WHERE portfolio_pk = ?2 AND phase = 'first'",
                 params![to, pk],
             )?;
-            audit::append(
-                &tx,
-                audit::Entry {
-                    at: &at,
-                    actor: &user,
-                    action: "assign",
-                    entity: format!("assign/{id}"),
-                    portfolio: Some(id),
-                    before: Some(json!({ "assessor": before })),
-                    after: Some(json!({ "assessor": to })),
-                },
+            tx.append(
+                "assign",
+                format!("assign/{id}"),
+                Some(id),
+                Some(json!({ "assessor": before })),
+                Some(json!({ "assessor": to })),
             )?;
+            super::touch(&tx, *pk)?;
         }
         tx.commit()?;
         Ok(pks.len())
     }
 
-    /// Shares the unallocated, unstarted portfolios of a rubric out evenly among assessors.
+    /// Shares the unallocated, unstarted portfolios of a rubric out evenly among assessors, in
+    /// one change.
     pub fn assign_among(&mut self, rubric: &str, among: &[String]) -> Result<Vec<(String, usize)>> {
         self.require(&[Role::Lead], "allocate portfolios")?;
         if among.is_empty() {
@@ -230,16 +227,8 @@ impl Workspace {
         for (i, id) in ids.into_iter().enumerate() {
             shares[i % n].1.push(id);
         }
-        let mut out = Vec::new();
-        for (who, list) in shares {
-            let k = if list.is_empty() {
-                0
-            } else {
-                self.assign(&list, &who)?
-            };
-            out.push((who, k));
-        }
-        Ok(out)
+        self.assign_all(&shares)?;
+        Ok(shares.into_iter().map(|(who, l)| (who, l.len())).collect())
     }
 
     fn check_assignee(&self, to: &str) -> Result<()> {

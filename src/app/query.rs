@@ -235,6 +235,7 @@ impl Workspace {
     /// person left out.
     pub fn history(&self, id: Option<&str>) -> Result<Vec<Record>> {
         let mut log = audit::log(self.conn(), id)?;
+        hide_salt(&mut log);
         let hidden: std::collections::HashSet<String> = {
             let mut st = self.conn().prepare(
                 "SELECT pk, id, rubric_pk, status, first_marker FROM portfolios WHERE status = 'sampled' AND (?1 IS NULL OR id = ?1)",
@@ -529,6 +530,18 @@ pub fn rank_search(
 /// What blind rules withhold from the history: the first marking's records, and the reason a
 /// portfolio was drawn (`always:not_yet`, … tells the first decision).
 const WITHHELD: &str = "withheld until your second marks are submitted (blind)";
+
+/// The workspace's salt keeps the hashed learner ids of its credentials unguessable: its record
+/// is shown without it.
+fn hide_salt(history: &mut [Record]) {
+    for r in history.iter_mut().filter(|r| r.action == "workspace.init") {
+        if let Some(serde_json::Value::Object(after)) = &mut r.after
+            && after.contains_key("salt")
+        {
+            after.insert("salt".into(), "(kept in the workspace, not shown)".into());
+        }
+    }
+}
 
 fn mask_blind(history: &mut Vec<Record>, applies: impl Fn(&Record) -> bool) {
     history.retain(|r| !(applies(r) && r.entity.contains("/first")));

@@ -9,11 +9,11 @@ use super::{
     AssignArgs, AuditCmd, CmdResult, Command, ExportFormat, Failure, MarkArgs, ModerateArgs,
     ModerationCmd, OutcomeArg, RoleArg, UserCmd,
 };
+use crate::app::Workspace;
 use crate::app::mark::{Change, Phase, Sheet};
 use crate::app::moderation::Settle;
 use crate::app::people::Role;
 use crate::app::query::{Detail, Filter, Row, STATUSES};
-use crate::app::{AppError, Workspace};
 use crate::domain::decision::Outcome;
 use crate::domain::sanitize::{sanitize, sanitize_line};
 use crate::store::audit::Record;
@@ -88,17 +88,23 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
                 ))
             })?;
             let copy = Workspace::open(&file, ws.user.clone())?;
-            let v = crate::store::audit::verify(copy.conn()).map_err(AppError::from)?;
+            let v = verify_with_progress(&copy)?;
+            if !v.problems.is_empty() {
+                let mut lines = vec![format!(
+                    "backed up {} to {}, but the copy's audit chain does not verify:",
+                    db.display(),
+                    file.display()
+                )];
+                lines.extend(v.problems.iter().map(|p| p.to_string()));
+                return Err(Failure(lines));
+            }
             println!(
-                "backed up {} to {} ({} audit records, chain verified{})",
+                "backed up {} to {} ({} audit records, {} rows and {} blobs verified against them)",
                 db.display(),
                 file.display(),
                 v.records,
-                if v.problems.is_empty() {
-                    ""
-                } else {
-                    " WITH PROBLEMS"
-                }
+                v.rows,
+                v.blobs
             );
             Ok(())
         }
@@ -138,10 +144,20 @@ fn import(paths: &[std::path::PathBuf], db: &Path, user: String) -> CmdResult {
             }
         }
     }
-    for id in &summary.flagged {
+    for (id, what) in &summary.flagged {
         let _ = writeln!(
             err,
-            "warning: {id}: evidence changed since marking began; the assessment is kept and flagged"
+            "warning: {}: evidence changed since marking began ({}); the marks are kept and the portfolio is flagged",
+            sanitize_line(id),
+            sanitize_line(what)
+        );
+    }
+    for (id, what) in &summary.notes {
+        let _ = writeln!(
+            err,
+            "warning: {}: revised while being marked: {}; the evidence is unchanged and the marks are kept",
+            sanitize_line(id),
+            sanitize_line(what)
         );
     }
     println!("{}", summary.line());
@@ -449,10 +465,32 @@ fn indent(s: &str) -> String {
 }
 
 fn record_line(h: &Record) -> String {
-    let v = |x: &Option<Value>| {
-        x.as_ref()
-            .map(|v| v.to_string())
-            .unwrap_or_else(|| "∅".into())
+    let v = |x: &Option<Value>| match (h.action.as_str(), x) {
+        (_, None) => "∅".to_string(),
+        // An import says everything the portfolio holds; the line says what identifies it.
+        ("import" | "import.revision", Some(a)) => {
+            let s = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or("?").to_string();
+            let learner = a
+                .get("learner")
+                .and_then(|l| l.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            let evidence = a
+                .get("evidence")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            let mut line = format!(
+                "revision {}, rubric {}, learner {learner}, {evidence} evidence, content {}",
+                a.get("revision").and_then(Value::as_i64).unwrap_or(0),
+                s("rubric"),
+                s("content_sha256").chars().take(12).collect::<String>()
+            );
+            if let Some(c) = a.get("changed").and_then(Value::as_str) {
+                line.push_str(&format!("; changed: {c}"));
+            }
+            line
+        }
+        (_, Some(v)) => v.to_string(),
     };
     format!(
         "#{:<5} {} {:<12} {:<16} {} {} → {}",
@@ -788,16 +826,54 @@ fn assign(mut ws: Workspace, a: AssignArgs) -> CmdResult {
     Ok(())
 }
 
+/// Verifies the workspace's chain and record, with a progress bar on a terminal.
+fn verify_with_progress(ws: &Workspace) -> Result<crate::store::verify::Verification, Failure> {
+    use crate::store::verify::Stage;
+    let bar = indicatif::ProgressBar::hidden();
+    let on_terminal = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let mut stage = None;
+    let v = ws.verify(&mut |s, done, total| {
+        if !on_terminal || started.elapsed().as_millis() < 300 {
+            return;
+        }
+        if stage != Some(s) {
+            stage = Some(s);
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            let what = match s {
+                Stage::Chain => "audit records",
+                Stage::Tables => "rows",
+            };
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(&format!(
+                    "verifying {{bar:40}} {{pos}}/{{len}} {what}  eta {{eta}}"
+                ))
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_position(0);
+        }
+        bar.set_length(total.max(done));
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    Ok(v)
+}
+
 fn audit_verify(ws: Workspace) -> CmdResult {
-    let v = crate::store::audit::verify(ws.conn()).map_err(AppError::from)?;
+    let v = verify_with_progress(&ws)?;
     if v.problems.is_empty() {
         println!(
-            "audit chain ok: {} records; {} marks, gates, comments, decisions and settlements match it",
-            v.records, v.entities
+            "audit chain ok: {} records; {} rows and {} blobs match it",
+            v.records, v.rows, v.blobs
         );
         return Ok(());
     }
-    Err(Failure(v.problems.iter().map(|p| p.to_string()).collect()))
+    let n = v.problems.len();
+    let mut lines: Vec<String> = v.problems.iter().map(|p| p.to_string()).collect();
+    lines.push(format!(
+        "the record does not match its audit chain: {n} problem(s); the workspace was changed behind assay's back"
+    ));
+    Err(Failure(lines))
 }
 
 fn audit_log(ws: Workspace, id: Option<String>) -> CmdResult {

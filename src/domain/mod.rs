@@ -6,6 +6,7 @@ pub mod decision;
 pub mod export;
 pub mod num;
 pub mod portfolio;
+pub mod revision;
 pub mod rubric;
 pub mod sampling;
 pub mod sanitize;

@@ -2,11 +2,17 @@
 //! timeout, write transactions taken up front (`BEGIN IMMEDIATE`) and an append-only audit chain.
 
 pub mod audit;
+pub mod clock;
+pub mod verify;
 
+use std::ops::Deref;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
+use serde_json::Value;
 
 /// Migrations, in order. The database's `PRAGMA user_version` is the number applied.
 pub const MIGRATIONS: &[&str] = &[
@@ -18,6 +24,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("006_export_items_one_tree.sql"),
     include_str!("007_decisions_export.sql"),
     include_str!("008_open_status_index.sql"),
+    include_str!("009_vouched_record.sql"),
 ];
 
 /// The schema version this build writes.
@@ -225,11 +232,36 @@ impl Store {
     }
 
     /// Starts a write transaction, taking the write lock at once so that two processes queue
-    /// instead of deadlocking; waits up to [`BUSY_TIMEOUT`].
+    /// instead of deadlocking; waits up to [`BUSY_TIMEOUT`]. For changes outside the record
+    /// (migrations); every change a person makes goes through [`Store::begin`].
     pub fn write(&mut self) -> Result<Transaction<'_>> {
         Ok(self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    /// Starts one person's change: a write transaction (as [`Store::write`]) that knows the head
+    /// of the audit chain, so that its records follow it, and the time of the change (the
+    /// clock's, never before the head's: see [`clock`]). Every row the change writes carries
+    /// [`Tx::at`]; its records are appended with [`Tx::append`] and commit with it or not at all.
+    pub fn begin(&mut self, actor: &str) -> Result<Tx<'_>> {
+        let inner = self.write()?;
+        let head: Option<(i64, String, String)> = inner
+            .prepare_cached("SELECT seq, hash, at FROM audit ORDER BY seq DESC LIMIT 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let (seq, hash, previous) = match head {
+            Some((s, h, a)) => (s, h, Some(a)),
+            None => (0, audit::GENESIS.to_string(), None),
+        };
+        Ok(Tx {
+            at: clock::after(previous.as_deref()),
+            actor: actor.to_string(),
+            seq,
+            hash,
+            depth: 0,
+            inner,
+        })
     }
 
     /// A consistent copy of the live database, made with SQLite's online backup API.
@@ -269,6 +301,107 @@ impl Store {
             b.run_to_completion(256, Duration::from_millis(5), None)?;
         }
         Ok(())
+    }
+}
+
+/// One person's change in progress (see [`Store::begin`]): reads and writes go through it as
+/// through a connection; its audit records are appended with [`Tx::append`].
+pub struct Tx<'c> {
+    inner: Transaction<'c>,
+    at: String,
+    actor: String,
+    /// The newest record's sequence number and hash (the head, or what this change appended).
+    seq: i64,
+    hash: String,
+    depth: usize,
+}
+
+impl Deref for Tx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.inner
+    }
+}
+
+impl Tx<'_> {
+    /// The time of this change, RFC 3339 (UTC, seconds).
+    pub fn at(&self) -> &str {
+        &self.at
+    }
+
+    /// Who makes this change.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// The sequence number of the newest record, this change's own included (0: none).
+    pub fn seq(&self) -> i64 {
+        self.seq
+    }
+
+    /// Appends a record of this change to the audit chain; returns its sequence number.
+    pub fn append(
+        &mut self,
+        action: &str,
+        entity: String,
+        portfolio: Option<&str>,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Result<i64> {
+        let seq = self.seq + 1;
+        let hash = audit::insert(
+            &self.inner,
+            &audit::Entry {
+                seq,
+                at: &self.at,
+                actor: &self.actor,
+                action,
+                entity: &entity,
+                portfolio,
+                before: before.as_ref(),
+                after: after.as_ref(),
+                prev: &self.hash,
+            },
+        )?;
+        self.seq = seq;
+        self.hash = hash;
+        Ok(seq)
+    }
+
+    /// Runs `f` in a savepoint: what it writes (records included) stays when it returns `Ok`
+    /// and is undone when it returns `Err`, the rest of the change going on.
+    pub fn savepoint<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let name = format!("assay_{}", self.depth);
+        self.inner
+            .execute_batch(&format!("SAVEPOINT {name}"))
+            .map_err(StoreError::from)?;
+        let (seq, hash) = (self.seq, self.hash.clone());
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        match r {
+            Ok(v) => {
+                self.inner
+                    .execute_batch(&format!("RELEASE {name}"))
+                    .map_err(StoreError::from)?;
+                Ok(v)
+            }
+            Err(e) => {
+                self.inner
+                    .execute_batch(&format!("ROLLBACK TO {name}; RELEASE {name}"))
+                    .map_err(StoreError::from)?;
+                self.seq = seq;
+                self.hash = hash;
+                Err(e)
+            }
+        }
+    }
+
+    pub fn commit(self) -> Result<()> {
+        Ok(self.inner.commit()?)
     }
 }
 
@@ -329,8 +462,11 @@ mod tests {
             let c = Connection::open(&p).unwrap();
             c.execute_batch(MIGRATIONS[0]).unwrap();
             c.pragma_update(None, "user_version", 1).unwrap();
-            c.execute("INSERT INTO meta (key, value) VALUES ('kept', 'yes')", [])
-                .unwrap();
+            c.execute(
+                "INSERT INTO meta (key, value) VALUES ('kept', 'yes'), ('workspace_id', 'w')",
+                [],
+            )
+            .unwrap();
         }
         let s = Store::open(&p).unwrap();
         let v: i64 = s
@@ -338,13 +474,24 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
+        // A remembered setting of the workbench moved to `ui_state` (schema 9); the workspace's
+        // identity stayed in `meta`.
         let kept: String = s
             .conn
-            .query_row("SELECT value FROM meta WHERE key = 'kept'", [], |r| {
+            .query_row("SELECT value FROM ui_state WHERE key = 'kept'", [], |r| {
                 r.get(0)
             })
             .unwrap();
         assert_eq!(kept, "yes");
+        let id: String = s
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'workspace_id'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(id, "w");
         let idx: i64 = s
             .conn
             .query_row(

@@ -262,7 +262,7 @@ impl Runtime {
     /// Loads the queue and returns to the portfolio that was open when the workbench last closed.
     pub fn start(&mut self) -> Vec<Cmd> {
         let mut deferred = self.dispatch_cmds(vec![Cmd::LoadQueue { select: None }]);
-        if let Ok(Some(id)) = self.ws.meta(&self.remember_key())
+        if let Ok(Some(id)) = self.ws.recalled(&self.remember_key())
             && self.ws.portfolio_pk(&id).is_ok()
         {
             deferred.extend(self.dispatch_cmds(vec![Cmd::Open { id }]));

@@ -1,0 +1,1558 @@
+//! `assay audit verify`: the chain vouches for the whole record.
+//!
+//! Three steps. (1) The chain is walked in order: every record's hash, its link to the one
+//! before, its number, and its time (valid RFC 3339, never before the record it follows). As it
+//! is walked it is *replayed*: each record says what its change wrote, and the replay keeps, for
+//! every row of every table, the digest of what the row must hold now. (2) Every table is read
+//! (every column, also ones assay does not know: an added column is a difference too), and each
+//! row's digest is compared with the replay's; blobs are hashed again. (3) Only when something
+//! differs, the chain is replayed once more keeping the full rows concerned, so that each problem
+//! names the table, the row, the columns and both values.
+//!
+//! Not vouched for: the search index (`search`, rebuilt from the portfolio rows), the place a
+//! marker was at (`assessments.cursor`) and the workbench's remembered settings (`ui_state`).
+//!
+//! What each record says (its `after`, with the record's own actor and time):
+//!
+//! | action | entity | after |
+//! |---|---|---|
+//! | `workspace.init` | `workspace` | `{workspace_id, salt, created_at}` |
+//! | `user.add` | `user/NAME` | `{role}` (the person's first registration gives `added_by`/`added_at`) |
+//! | `rubric.import` | `rubric/ID@VERSION` | `{pk, id, version, sha256, title}` (`sha256` of the stored bytes) |
+//! | `import`, `import.revision` | `portfolio/ID` | `{pk, revision, rubric_pk, rubric, learner {id, name, email}, submitted, content_sha256, manifest_sha256, statement {file, sha256, size} or null, evidence [{id, title, kind, file, url, date, hours, claims, note, sha256, size, is_text}], evidence_changed_since_marking_began, changed}` |
+//! | `assign` | `assign/ID` | `{assessor}` |
+//! | `mark.level`, `mark.feedback` | `mark/ID/PHASE/CRITERION` | `{level, feedback}` or null (removed) |
+//! | `mark.gate` | `gate/ID/PHASE/GATE` | `{confirmed: true}` or null |
+//! | `mark.comment` | `comment/ID/PHASE` | `{comment}` or null |
+//! | `mark.choice` | `choice/ID/PHASE` | `{outcome, rationale}` |
+//! | `status` | `status/ID` | the new status |
+//! | `submit`, `moderate.submit` | `decision/ID/PHASE` | `{pk, rubric_pk, rubric_sha256, score_num, score_den, computed, outcome, grade, borderline, kind, rationale, by}` |
+//! | `draw` | `draws/PK` | `{pk, rubric_pk, seed}` |
+//! | `sample` | `draw/ID` | `{draw, seed, drawn, reason}` |
+//! | `moderate.confirm`, `moderate.amend` | `settlement/ID` | `{action, rationale, by}` |
+//! | `reopen` | the marks, gates, comment, decisions, settlement withdrawn (after null), then `status/ID` | `{status: "in_progress", rationale}` |
+//! | `release` | `status/ID` | `"released"` |
+//! | `export` | `export/BATCH` | `{batch, format, target, count, outcomes, portfolios [ids]}` |
+//!
+//! Derived, and rebuilt by the replay: a portfolio's status, assessor, first marker, evidence
+//! flag, release time, the outcome, grade and score of its decision in force (the first, or the
+//! second where moderation amended it), each decision's rounded score, and a portfolio's
+//! `version` and `updated_at` (the number and time of the last record that changed it).
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::Connection;
+use rusqlite::types::ValueRef;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::audit::{GENESIS, hash_of};
+use super::clock;
+
+/// A column's value as verify compares it: a blob by its SHA-256.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum V<'a> {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(&'a str),
+    Blob([u8; 32]),
+}
+
+impl V<'_> {
+    fn owned(self) -> Val {
+        match self {
+            V::Null => Val::Null,
+            V::Int(i) => Val::Int(i),
+            V::Real(r) => Val::Real(r),
+            V::Text(t) => Val::Text(t.to_string()),
+            V::Blob(b) => Val::Blob(b),
+        }
+    }
+}
+
+/// [`V`], owned: what a problem report keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob([u8; 32]),
+}
+
+impl Val {
+    fn as_v(&self) -> V<'_> {
+        match self {
+            Val::Null => V::Null,
+            Val::Int(i) => V::Int(*i),
+            Val::Real(r) => V::Real(*r),
+            Val::Text(t) => V::Text(t),
+            Val::Blob(b) => V::Blob(*b),
+        }
+    }
+}
+
+impl std::fmt::Display for Val {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Val::Null => f.write_str("NULL"),
+            Val::Int(i) => write!(f, "{i}"),
+            Val::Real(r) => write!(f, "{r:?}"),
+            Val::Text(t) => {
+                let shown: String = t.chars().take(120).collect();
+                let shown = crate::domain::sanitize::sanitize_line(&shown);
+                if t.chars().count() > 120 {
+                    write!(f, "{shown:?}…")
+                } else {
+                    write!(f, "{shown:?}")
+                }
+            }
+            Val::Blob(b) => write!(f, "bytes with SHA-256 {}", hex::encode(b)),
+        }
+    }
+}
+
+fn v_of(v: ValueRef<'_>) -> V<'_> {
+    match v {
+        ValueRef::Null => V::Null,
+        ValueRef::Integer(i) => V::Int(i),
+        ValueRef::Real(r) => V::Real(r),
+        // Text that is not UTF-8 (written behind assay's back) is compared by its bytes.
+        ValueRef::Text(t) => match std::str::from_utf8(t) {
+            Ok(s) => V::Text(s),
+            Err(_) => V::Blob(Sha256::digest(t).into()),
+        },
+        ValueRef::Blob(b) => V::Blob(Sha256::digest(b).into()),
+    }
+}
+
+fn feed(h: &mut Sha256, v: &V<'_>) {
+    match v {
+        V::Null => h.update([0u8]),
+        V::Int(i) => {
+            h.update([1u8]);
+            h.update(i.to_le_bytes());
+        }
+        V::Real(r) => {
+            h.update([2u8]);
+            h.update(r.to_bits().to_le_bytes());
+        }
+        V::Text(t) => {
+            h.update([3u8]);
+            h.update((t.len() as u64).to_le_bytes());
+            h.update(t.as_bytes());
+        }
+        V::Blob(b) => {
+            h.update([4u8]);
+            h.update(b);
+        }
+    }
+}
+
+fn truncate(h: Sha256) -> u128 {
+    let d = h.finalize();
+    u128::from_le_bytes(d[..16].try_into().expect("16 bytes"))
+}
+
+/// The digest of a row: its columns in name order, each name and typed value.
+fn row_digest(cols: &mut [(&str, V<'_>)]) -> u128 {
+    cols.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut h = Sha256::new();
+    for (name, v) in cols.iter() {
+        h.update((name.len() as u64).to_le_bytes());
+        h.update(name.as_bytes());
+        feed(&mut h, v);
+    }
+    truncate(h)
+}
+
+/// The digest of a row's key: its table and key values.
+fn key_digest(table: &str, key: &[V<'_>]) -> u128 {
+    let mut h = Sha256::new();
+    h.update(table.as_bytes());
+    h.update([0u8]);
+    for v in key {
+        feed(&mut h, v);
+    }
+    truncate(h)
+}
+
+/// A table the chain vouches for: its key columns and the columns it leaves out.
+struct TableDef {
+    name: &'static str,
+    key: &'static [&'static str],
+    skip: &'static [&'static str],
+}
+
+const fn def(
+    name: &'static str,
+    key: &'static [&'static str],
+    skip: &'static [&'static str],
+) -> TableDef {
+    TableDef { name, key, skip }
+}
+
+#[rustfmt::skip]
+const TABLES: &[TableDef] = &[
+    def("meta", &["key"], &[]),
+    def("users", &["name"], &[]),
+    def("rubrics", &["pk"], &[]),
+    def("blobs", &["sha256"], &[]),
+    def("portfolios", &["pk"], &[]),
+    def("revisions", &["portfolio_pk", "revision"], &[]),
+    def("evidence", &["portfolio_pk", "revision", "ord"], &[]),
+    def("assessments", &["portfolio_pk", "phase"], &["cursor"]),
+    def("marks", &["portfolio_pk", "phase", "criterion"], &[]),
+    def("gates", &["portfolio_pk", "phase", "gate"], &[]),
+    def("decisions", &["pk"], &[]),
+    def("draws", &["pk"], &[]),
+    def("draw_items", &["draw_pk", "portfolio_pk"], &[]),
+    def("settlements", &["portfolio_pk"], &[]),
+    def("export_batches", &["pk"], &[]),
+    def("export_items", &["batch_pk", "portfolio_pk", "format"], &[]),
+];
+
+/// Tables that are not facts: the chain itself, the search index, the workbench's settings.
+const NOT_FACTS: &[&str] = &["audit", "search", "ui_state"];
+
+fn table_def(name: &str) -> Option<&'static TableDef> {
+    TABLES.iter().find(|t| t.name == name)
+}
+
+/// A problem `verify` found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// The audit record concerned, when there is one.
+    pub seq: Option<i64>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.seq {
+            Some(s) => write!(f, "audit record {s}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, Default)]
+pub struct Verification {
+    pub records: usize,
+    /// Rows compared with what the chain says they hold.
+    pub rows: usize,
+    /// Blobs hashed again.
+    pub blobs: usize,
+    pub problems: Vec<Problem>,
+}
+
+/// Where `verify` is: walking the chain (records done of all), then reading the tables (rows
+/// done of all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Chain,
+    Tables,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The replay
+// ---------------------------------------------------------------------------------------------
+
+/// One decision, as far as the portfolio row shows it.
+#[derive(Debug, Clone)]
+struct Dec {
+    pk: i64,
+    outcome: String,
+    grade: Option<String>,
+    score: f64,
+}
+
+#[derive(Debug, Clone)]
+struct Assess {
+    /// The record that last changed the row, and those that set the marker, comment, choice
+    /// and submission.
+    seq: i64,
+    seq_marker: i64,
+    seq_comment: i64,
+    seq_choice: i64,
+    seq_submitted: i64,
+    marker: String,
+    comment: Option<String>,
+    choice: Option<String>,
+    rationale: Option<String>,
+    started_at: String,
+    submitted_at: Option<String>,
+}
+
+/// What the chain says of one portfolio's own row and its assessments.
+#[derive(Debug, Clone)]
+struct Port {
+    pk: i64,
+    id: String,
+    rubric_pk: i64,
+    learner_id: String,
+    learner_name: String,
+    learner_email: Option<String>,
+    submitted: String,
+    revision: i64,
+    status: String,
+    assessor: Option<String>,
+    first_marker: Option<String>,
+    evidence_changed: bool,
+    version: i64,
+    updated_at: String,
+    released_at: Option<String>,
+    decisions: [Option<Dec>; 2],
+    settlement: Option<String>,
+    draw: Option<i64>,
+    assess: [Option<Assess>; 2],
+    /// The records that last set: the learner and revision, the status, the assessor and
+    /// first marker, the decision in force, the release.
+    seq_import: i64,
+    seq_status: i64,
+    seq_assessor: i64,
+    seq_outcome: i64,
+    seq_release: i64,
+}
+
+/// What the replay expects of a row: its digest and the record that last wrote it.
+#[derive(Debug, Clone, Copy)]
+struct Expect {
+    digest: u128,
+    seq: i64,
+    table: &'static str,
+}
+
+/// A record as the replay reads it.
+struct Rec<'a> {
+    seq: i64,
+    at: &'a str,
+    actor: &'a str,
+    action: &'a str,
+    entity: &'a str,
+    portfolio: Option<&'a str>,
+    after: Option<&'a Value>,
+}
+
+type Image = Vec<(String, Val)>;
+
+#[derive(Default)]
+struct Replay {
+    rows: HashMap<u128, Expect>,
+    ports: Vec<Port>,
+    by_id: HashMap<String, usize>,
+    by_pk: HashMap<i64, usize>,
+    /// user → (role, added_by, added_at)
+    users: HashMap<String, (String, String, String)>,
+    /// Keys whose full rows are kept (the second pass), and those rows with the record that
+    /// wrote each column.
+    keep: Option<HashSet<u128>>,
+    kept: HashMap<u128, Vec<(String, Val, i64)>>,
+    problems: Vec<Problem>,
+}
+
+fn phase_index(p: &str) -> Option<usize> {
+    match p {
+        "first" => Some(0),
+        "second" => Some(1),
+        _ => None,
+    }
+}
+
+const PHASES: [&str; 2] = ["first", "second"];
+
+/// Field readers: `Err` names the field a record lacks.
+fn get<'a>(v: Option<&'a Value>, k: &str) -> Result<&'a Value, String> {
+    v.and_then(|v| v.get(k))
+        .ok_or_else(|| format!("lacks `{k}`"))
+}
+fn text<'a>(v: Option<&'a Value>, k: &str) -> Result<&'a str, String> {
+    get(v, k)?
+        .as_str()
+        .ok_or_else(|| format!("`{k}` is not a text"))
+}
+fn opt_text<'a>(v: Option<&'a Value>, k: &str) -> Result<Option<&'a str>, String> {
+    match get(v, k)? {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        _ => Err(format!("`{k}` is not a text")),
+    }
+}
+fn int(v: Option<&Value>, k: &str) -> Result<i64, String> {
+    get(v, k)?
+        .as_i64()
+        .ok_or_else(|| format!("`{k}` is not an integer"))
+}
+fn opt_int(v: Option<&Value>, k: &str) -> Result<Option<i64>, String> {
+    match get(v, k)? {
+        Value::Null => Ok(None),
+        x => x
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| format!("`{k}` is not an integer")),
+    }
+}
+fn flag(v: Option<&Value>, k: &str) -> Result<bool, String> {
+    get(v, k)?
+        .as_bool()
+        .ok_or_else(|| format!("`{k}` is not true or false"))
+}
+fn opt_real(v: Option<&Value>, k: &str) -> Result<Option<f64>, String> {
+    match get(v, k)? {
+        Value::Null => Ok(None),
+        x => x
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| format!("`{k}` is not a number")),
+    }
+}
+fn sha(s: &str) -> Result<[u8; 32], String> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out).map_err(|_| format!("`{s}` is not a SHA-256"))?;
+    Ok(out)
+}
+
+fn t(s: &str) -> V<'_> {
+    V::Text(s)
+}
+fn ot(s: Option<&str>) -> V<'_> {
+    s.map_or(V::Null, V::Text)
+}
+
+/// The segments of an entity: `mark/P-1/first/C1` → ["mark", "P-1", "first", "C1"]. Ids are
+/// checked by assay never to contain `/`.
+fn parts(entity: &str) -> Vec<&str> {
+    entity.split('/').collect()
+}
+
+impl Replay {
+    fn put(&mut self, table: &'static str, seq: i64, cols: Vec<(&'static str, V<'_>)>) {
+        self.put_seqs(table, seq, cols, &|_| None);
+    }
+
+    /// As [`Replay::put`], with the record that wrote each column where it is not `seq`.
+    fn put_seqs(
+        &mut self,
+        table: &'static str,
+        seq: i64,
+        mut cols: Vec<(&'static str, V<'_>)>,
+        col_seq: &dyn Fn(&str) -> Option<i64>,
+    ) {
+        let def = table_def(table).expect("a vouched table");
+        let key: Vec<V<'_>> = def
+            .key
+            .iter()
+            .map(|k| {
+                cols.iter()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, v)| *v)
+                    .unwrap_or(V::Null)
+            })
+            .collect();
+        let k = key_digest(table, &key);
+        if let Some(keep) = &self.keep
+            && keep.contains(&k)
+        {
+            self.kept.insert(
+                k,
+                cols.iter()
+                    .map(|(n, v)| (n.to_string(), v.owned(), col_seq(n).unwrap_or(seq)))
+                    .collect(),
+            );
+        }
+        let digest = row_digest(&mut cols);
+        self.rows.insert(k, Expect { digest, seq, table });
+    }
+
+    fn remove(&mut self, table: &'static str, key: &[V<'_>]) {
+        let k = key_digest(table, key);
+        self.rows.remove(&k);
+        self.kept.remove(&k);
+    }
+
+    fn port(&mut self, id: &str) -> Result<&mut Port, String> {
+        let i = *self
+            .by_id
+            .get(id)
+            .ok_or_else(|| format!("names portfolio {id}, which the chain never imported"))?;
+        Ok(&mut self.ports[i])
+    }
+
+    /// Marks a portfolio's row changed by record `seq` at `at`.
+    fn touch(&mut self, id: &str, seq: i64, at: &str) -> Result<(), String> {
+        let p = self.port(id)?;
+        p.version = seq;
+        p.updated_at = at.to_string();
+        Ok(())
+    }
+
+    fn record(&mut self, r: &Rec<'_>) {
+        if let Err(m) = self.apply(r) {
+            self.problems.push(Problem {
+                seq: Some(r.seq),
+                message: format!("({} {}) {m}", r.action, r.entity),
+            });
+        }
+    }
+
+    fn apply(&mut self, r: &Rec<'_>) -> Result<(), String> {
+        let a = r.after;
+        let seg = parts(r.entity);
+        match r.action {
+            "workspace.init" => {
+                for k in ["workspace_id", "salt", "created_at"] {
+                    let v = text(a, k)?;
+                    self.put("meta", r.seq, vec![("key", t(k)), ("value", t(v))]);
+                }
+            }
+            "user.add" => {
+                let name = seg.get(1).ok_or("has no person in its entity")?;
+                let role = text(a, "role")?.to_string();
+                let entry = self
+                    .users
+                    .entry(name.to_string())
+                    .or_insert_with(|| (String::new(), r.actor.to_string(), r.at.to_string()));
+                entry.0 = role;
+                let (role, by, at) = entry.clone();
+                self.put(
+                    "users",
+                    r.seq,
+                    vec![
+                        ("name", t(name)),
+                        ("role", t(&role)),
+                        ("added_by", t(&by)),
+                        ("added_at", t(&at)),
+                    ],
+                );
+            }
+            "rubric.import" => {
+                let digest = sha(text(a, "sha256")?)?;
+                self.put(
+                    "rubrics",
+                    r.seq,
+                    vec![
+                        ("pk", V::Int(int(a, "pk")?)),
+                        ("id", t(text(a, "id")?)),
+                        ("version", t(text(a, "version")?)),
+                        ("sha256", t(text(a, "sha256")?)),
+                        ("title", t(text(a, "title")?)),
+                        ("bytes", V::Blob(digest)),
+                        ("imported_at", t(r.at)),
+                    ],
+                );
+            }
+            "import" | "import.revision" => self.import(r)?,
+            "assign" => {
+                let id = r.portfolio.ok_or("names no portfolio")?;
+                let to = text(a, "assessor")?.to_string();
+                let p = self.port(id)?;
+                p.assessor = Some(to.clone());
+                if p.first_marker.is_some() {
+                    p.first_marker = Some(to.clone());
+                }
+                if let Some(first) = &mut p.assess[0] {
+                    first.marker = to;
+                    first.seq = r.seq;
+                    first.seq_marker = r.seq;
+                }
+                p.seq_assessor = r.seq;
+                self.touch(id, r.seq, r.at)?;
+            }
+            "mark.level" | "mark.feedback" | "mark.gate" | "mark.comment" | "mark.choice" => {
+                self.mark(r, &seg)?
+            }
+            "status" => {
+                let id = r.portfolio.ok_or("names no portfolio")?;
+                let s = a
+                    .and_then(Value::as_str)
+                    .ok_or("does not give the new status")?
+                    .to_string();
+                let p = self.port(id)?;
+                p.status = s;
+                p.seq_status = r.seq;
+                self.touch(id, r.seq, r.at)?;
+            }
+            "submit" | "moderate.submit" => self.submit(r, &seg)?,
+            "draw" => {
+                self.put(
+                    "draws",
+                    r.seq,
+                    vec![
+                        ("pk", V::Int(int(a, "pk")?)),
+                        (
+                            "rubric_pk",
+                            opt_int(a, "rubric_pk")?.map_or(V::Null, V::Int),
+                        ),
+                        ("seed", V::Int(int(a, "seed")?)),
+                        ("by_user", t(r.actor)),
+                        ("at", t(r.at)),
+                    ],
+                );
+            }
+            "sample" => {
+                let id = r.portfolio.ok_or("names no portfolio")?;
+                let draw = int(a, "draw")?;
+                let drawn = flag(a, "drawn")?;
+                let reason = text(a, "reason")?;
+                let p = self.port(id)?;
+                let pk = p.pk;
+                p.draw = Some(draw);
+                if drawn {
+                    p.status = "sampled".into();
+                    p.seq_status = r.seq;
+                }
+                self.put(
+                    "draw_items",
+                    r.seq,
+                    vec![
+                        ("draw_pk", V::Int(draw)),
+                        ("portfolio_pk", V::Int(pk)),
+                        ("drawn", V::Int(drawn as i64)),
+                        ("reason", t(reason)),
+                    ],
+                );
+                self.touch(id, r.seq, r.at)?;
+            }
+            "moderate.confirm" | "moderate.amend" => {
+                let id = r.portfolio.ok_or("names no portfolio")?;
+                let action = text(a, "action")?;
+                let rationale = opt_text(a, "rationale")?;
+                let by = text(a, "by")?;
+                if by != r.actor {
+                    return Err(format!(
+                        "says it was settled by {by} but was recorded by {}",
+                        r.actor
+                    ));
+                }
+                let p = self.port(id)?;
+                let pk = p.pk;
+                p.settlement = Some(action.to_string());
+                p.status = "moderated".into();
+                p.seq_status = r.seq;
+                p.seq_outcome = r.seq;
+                self.put(
+                    "settlements",
+                    r.seq,
+                    vec![
+                        ("portfolio_pk", V::Int(pk)),
+                        ("action", t(action)),
+                        ("rationale", ot(rationale)),
+                        ("by_user", t(r.actor)),
+                        ("at", t(r.at)),
+                    ],
+                );
+                self.touch(id, r.seq, r.at)?;
+            }
+            "reopen" => self.reopen(r, &seg)?,
+            "release" => {
+                let id = r.portfolio.ok_or("names no portfolio")?;
+                let p = self.port(id)?;
+                p.status = "released".into();
+                p.released_at = Some(r.at.to_string());
+                p.seq_status = r.seq;
+                p.seq_release = r.seq;
+                self.touch(id, r.seq, r.at)?;
+            }
+            "export" => {
+                let batch = int(a, "batch")?;
+                let format = text(a, "format")?;
+                self.put(
+                    "export_batches",
+                    r.seq,
+                    vec![
+                        ("pk", V::Int(batch)),
+                        ("format", t(format)),
+                        ("by_user", t(r.actor)),
+                        ("at", t(r.at)),
+                        ("count", V::Int(int(a, "count")?)),
+                        ("target", t(text(a, "target")?)),
+                    ],
+                );
+                let ids = get(a, "portfolios")?
+                    .as_array()
+                    .ok_or("`portfolios` is not a list")?;
+                for id in ids {
+                    let id = id
+                        .as_str()
+                        .ok_or("lists a portfolio id that is not a text")?;
+                    let p = self.port(id)?;
+                    let pk = p.pk;
+                    if p.status == "released" {
+                        p.status = "exported".into();
+                        p.seq_status = r.seq;
+                        p.version = r.seq;
+                        p.updated_at = r.at.to_string();
+                    }
+                    self.put(
+                        "export_items",
+                        r.seq,
+                        vec![
+                            ("batch_pk", V::Int(batch)),
+                            ("portfolio_pk", V::Int(pk)),
+                            ("format", t(format)),
+                        ],
+                    );
+                }
+            }
+            other => return Err(format!("is of an action assay does not know (`{other}`)")),
+        }
+        Ok(())
+    }
+
+    fn import(&mut self, r: &Rec<'_>) -> Result<(), String> {
+        let a = r.after;
+        let id = r.portfolio.ok_or("names no portfolio")?;
+        let pk = int(a, "pk")?;
+        let revision = int(a, "revision")?;
+        let learner = get(a, "learner")?;
+        let learner = Some(learner);
+        let flagged = flag(a, "evidence_changed_since_marking_began")?;
+        let fields = (
+            int(a, "rubric_pk")?,
+            text(learner, "id")?.to_string(),
+            text(learner, "name")?.to_string(),
+            opt_text(learner, "email")?.map(str::to_string),
+            text(a, "submitted")?.to_string(),
+        );
+        match self.by_id.get(id) {
+            None => {
+                if r.action != "import" || revision != 1 {
+                    return Err("revises a portfolio the chain never imported".into());
+                }
+                let i = self.ports.len();
+                self.ports.push(Port {
+                    pk,
+                    id: id.to_string(),
+                    rubric_pk: fields.0,
+                    learner_id: fields.1,
+                    learner_name: fields.2,
+                    learner_email: fields.3,
+                    submitted: fields.4,
+                    revision,
+                    status: "new".into(),
+                    assessor: None,
+                    first_marker: None,
+                    evidence_changed: false,
+                    version: r.seq,
+                    updated_at: r.at.to_string(),
+                    released_at: None,
+                    decisions: [None, None],
+                    settlement: None,
+                    draw: None,
+                    assess: [None, None],
+                    seq_import: r.seq,
+                    seq_status: r.seq,
+                    seq_assessor: r.seq,
+                    seq_outcome: r.seq,
+                    seq_release: r.seq,
+                });
+                self.by_id.insert(id.to_string(), i);
+                if self.by_pk.insert(pk, i).is_some() {
+                    return Err(format!("gives row key {pk}, which another portfolio has"));
+                }
+            }
+            Some(&i) => {
+                let p = &mut self.ports[i];
+                if p.pk != pk {
+                    return Err(format!(
+                        "gives portfolio {id} row key {pk}; it was imported with {}",
+                        p.pk
+                    ));
+                }
+                (
+                    p.rubric_pk,
+                    p.learner_id,
+                    p.learner_name,
+                    p.learner_email,
+                    p.submitted,
+                ) = fields;
+                p.revision = revision;
+                p.evidence_changed |= flagged;
+                p.seq_import = r.seq;
+                p.version = r.seq;
+                p.updated_at = r.at.to_string();
+            }
+        }
+        let statement = get(a, "statement")?;
+        let (st_sha, st_file) = match statement {
+            Value::Null => (None, None),
+            s => {
+                let s = Some(s);
+                let digest = text(s, "sha256")?;
+                let size = int(s, "size")?;
+                self.put(
+                    "blobs",
+                    r.seq,
+                    vec![
+                        ("sha256", t(digest)),
+                        ("size", V::Int(size)),
+                        ("data", V::Blob(sha(digest)?)),
+                    ],
+                );
+                (Some(digest), Some(text(s, "file")?))
+            }
+        };
+        self.put(
+            "revisions",
+            r.seq,
+            vec![
+                ("portfolio_pk", V::Int(pk)),
+                ("revision", V::Int(revision)),
+                ("content_sha256", t(text(a, "content_sha256")?)),
+                ("manifest", V::Blob(sha(text(a, "manifest_sha256")?)?)),
+                ("statement_sha", ot(st_sha)),
+                ("statement_file", ot(st_file)),
+                ("imported_at", t(r.at)),
+            ],
+        );
+        let evidence = get(a, "evidence")?
+            .as_array()
+            .ok_or("`evidence` is not a list")?;
+        for (ord, e) in evidence.iter().enumerate() {
+            let e = Some(e);
+            let claims = get(e, "claims")?;
+            let claims = serde_json::to_string(claims).map_err(|x| x.to_string())?;
+            let blob = opt_text(e, "sha256")?;
+            let size = opt_int(e, "size")?;
+            if let (Some(b), Some(n)) = (blob, size) {
+                self.put(
+                    "blobs",
+                    r.seq,
+                    vec![
+                        ("sha256", t(b)),
+                        ("size", V::Int(n)),
+                        ("data", V::Blob(sha(b)?)),
+                    ],
+                );
+            }
+            self.put(
+                "evidence",
+                r.seq,
+                vec![
+                    ("portfolio_pk", V::Int(pk)),
+                    ("revision", V::Int(revision)),
+                    ("ord", V::Int(ord as i64)),
+                    ("id", t(text(e, "id")?)),
+                    ("title", t(text(e, "title")?)),
+                    ("kind", t(text(e, "kind")?)),
+                    ("file", ot(opt_text(e, "file")?)),
+                    ("url", ot(opt_text(e, "url")?)),
+                    ("date", t(text(e, "date")?)),
+                    ("hours", opt_real(e, "hours")?.map_or(V::Null, V::Real)),
+                    ("claims", t(&claims)),
+                    ("note", ot(opt_text(e, "note")?)),
+                    ("blob_sha", ot(blob)),
+                    ("size", size.map_or(V::Null, V::Int)),
+                    ("is_text", V::Int(flag(e, "is_text")? as i64)),
+                ],
+            );
+        }
+        Ok(())
+    }
+
+    fn mark(&mut self, r: &Rec<'_>, seg: &[&str]) -> Result<(), String> {
+        let id = r.portfolio.ok_or("names no portfolio")?;
+        let phase = *seg.get(2).ok_or("names no phase")?;
+        let ph = phase_index(phase).ok_or("names no known phase")?;
+        let a = r.after;
+        let p = self.port(id)?;
+        let pk = p.pk;
+        // The first change of a marking begins it.
+        if p.assess[ph].is_none() {
+            p.assess[ph] = Some(Assess {
+                seq: r.seq,
+                seq_marker: r.seq,
+                seq_comment: r.seq,
+                seq_choice: r.seq,
+                seq_submitted: r.seq,
+                marker: r.actor.to_string(),
+                comment: None,
+                choice: None,
+                rationale: None,
+                started_at: r.at.to_string(),
+                submitted_at: None,
+            });
+        }
+        if ph == 0 && (p.assessor.is_none() || p.first_marker.is_none()) {
+            p.assessor.get_or_insert_with(|| r.actor.to_string());
+            p.first_marker.get_or_insert_with(|| r.actor.to_string());
+            p.seq_assessor = r.seq;
+        }
+        let present = a.is_some_and(|v| !v.is_null());
+        match r.action {
+            "mark.level" | "mark.feedback" => {
+                let c = *seg.get(3).ok_or("names no criterion")?;
+                if present {
+                    self.put(
+                        "marks",
+                        r.seq,
+                        vec![
+                            ("portfolio_pk", V::Int(pk)),
+                            ("phase", t(phase)),
+                            ("criterion", t(c)),
+                            ("level", ot(opt_text(a, "level")?)),
+                            ("feedback", ot(opt_text(a, "feedback")?)),
+                            ("by_user", t(r.actor)),
+                            ("at", t(r.at)),
+                        ],
+                    );
+                } else {
+                    self.remove("marks", &[V::Int(pk), t(phase), t(c)]);
+                }
+            }
+            "mark.gate" => {
+                let g = *seg.get(3).ok_or("names no gate")?;
+                if present {
+                    self.put(
+                        "gates",
+                        r.seq,
+                        vec![
+                            ("portfolio_pk", V::Int(pk)),
+                            ("phase", t(phase)),
+                            ("gate", t(g)),
+                            ("by_user", t(r.actor)),
+                            ("at", t(r.at)),
+                        ],
+                    );
+                } else {
+                    self.remove("gates", &[V::Int(pk), t(phase), t(g)]);
+                }
+            }
+            "mark.comment" => {
+                let c = if present {
+                    Some(text(a, "comment")?.to_string())
+                } else {
+                    None
+                };
+                let p = self.port(id)?;
+                if let Some(s) = &mut p.assess[ph] {
+                    s.comment = c;
+                    s.seq = r.seq;
+                    s.seq_comment = r.seq;
+                }
+            }
+            _ => {
+                let o = opt_text(a, "outcome")?.map(str::to_string);
+                let why = opt_text(a, "rationale")?.map(str::to_string);
+                let p = self.port(id)?;
+                if let Some(s) = &mut p.assess[ph] {
+                    s.choice = o;
+                    s.rationale = why;
+                    s.seq = r.seq;
+                    s.seq_choice = r.seq;
+                }
+            }
+        }
+        self.touch(id, r.seq, r.at)
+    }
+
+    fn submit(&mut self, r: &Rec<'_>, seg: &[&str]) -> Result<(), String> {
+        let id = r.portfolio.ok_or("names no portfolio")?;
+        let phase = *seg.get(2).ok_or("names no phase")?;
+        let ph = phase_index(phase).ok_or("names no known phase")?;
+        let a = r.after;
+        let by = text(a, "by")?;
+        if by != r.actor {
+            return Err(format!(
+                "says the decision is {by}'s but it was recorded by {}",
+                r.actor
+            ));
+        }
+        let (num, den) = (text(a, "score_num")?, text(a, "score_den")?);
+        let score = match (num.parse::<i128>(), den.parse::<i128>()) {
+            (Ok(num), Ok(den)) => crate::domain::decision::Score { num, den }.rounded(),
+            _ => return Err(format!("has a score {num}/{den} that is not a fraction")),
+        };
+        let dpk = int(a, "pk")?;
+        let outcome = text(a, "outcome")?;
+        let grade = opt_text(a, "grade")?;
+        let p = self.port(id)?;
+        let pk = p.pk;
+        p.decisions[ph] = Some(Dec {
+            pk: dpk,
+            outcome: outcome.to_string(),
+            grade: grade.map(str::to_string),
+            score,
+        });
+        if let Some(s) = &mut p.assess[ph] {
+            s.submitted_at = Some(r.at.to_string());
+            s.seq = r.seq;
+            s.seq_submitted = r.seq;
+        }
+        if ph == 0 {
+            p.seq_outcome = r.seq;
+        }
+        self.put(
+            "decisions",
+            r.seq,
+            vec![
+                ("pk", V::Int(dpk)),
+                ("portfolio_pk", V::Int(pk)),
+                ("phase", t(phase)),
+                ("rubric_pk", V::Int(int(a, "rubric_pk")?)),
+                ("rubric_sha", t(text(a, "rubric_sha256")?)),
+                ("score_num", t(num)),
+                ("score_den", t(den)),
+                ("score", V::Real(score)),
+                ("computed", t(text(a, "computed")?)),
+                ("outcome", t(outcome)),
+                ("grade", ot(grade)),
+                ("borderline", V::Int(flag(a, "borderline")? as i64)),
+                ("kind", t(text(a, "kind")?)),
+                ("rationale", ot(opt_text(a, "rationale")?)),
+                ("by_user", t(r.actor)),
+                ("at", t(r.at)),
+            ],
+        );
+        self.touch(id, r.seq, r.at)
+    }
+
+    fn reopen(&mut self, r: &Rec<'_>, seg: &[&str]) -> Result<(), String> {
+        let id = r.portfolio.ok_or("names no portfolio")?;
+        let p = self.port(id)?;
+        let pk = p.pk;
+        match seg.first().copied() {
+            Some("mark") => {
+                let (ph, c) = (*seg.get(2).ok_or("names no phase")?, seg.get(3));
+                self.remove(
+                    "marks",
+                    &[V::Int(pk), t(ph), t(c.ok_or("names no criterion")?)],
+                );
+            }
+            Some("gate") => {
+                let (ph, g) = (*seg.get(2).ok_or("names no phase")?, seg.get(3));
+                self.remove("gates", &[V::Int(pk), t(ph), t(g.ok_or("names no gate")?)]);
+            }
+            Some("comment") => {}
+            Some("decision") => {
+                let ph = phase_index(seg.get(2).ok_or("names no phase")?)
+                    .ok_or("names no known phase")?;
+                if let Some(d) = p.decisions[ph].take() {
+                    self.remove("decisions", &[V::Int(d.pk)]);
+                }
+            }
+            Some("settlement") => {
+                p.settlement = None;
+                self.remove("settlements", &[V::Int(pk)]);
+            }
+            Some("status") => {
+                p.status = "in_progress".into();
+                p.assess[1] = None;
+                if let Some(first) = &mut p.assess[0] {
+                    first.submitted_at = None;
+                    first.seq = r.seq;
+                    first.seq_submitted = r.seq;
+                }
+                p.seq_status = r.seq;
+                p.seq_outcome = r.seq;
+                p.decisions = [None, None];
+                p.settlement = None;
+                if let Some(draw) = p.draw.take() {
+                    self.remove("draw_items", &[V::Int(draw), V::Int(pk)]);
+                }
+                self.remove("settlements", &[V::Int(pk)]);
+            }
+            _ => return Err("withdraws something assay does not know".into()),
+        }
+        self.touch(id, r.seq, r.at)
+    }
+
+    /// The rows kept in the portfolio structures: each portfolio's row and its assessments.
+    fn finish(&mut self) {
+        let ports = std::mem::take(&mut self.ports);
+        for p in &ports {
+            let in_force = match (&p.decisions[0], p.settlement.as_deref()) {
+                (Some(_), Some("amend")) => p.decisions[1].as_ref(),
+                (first, _) => first.as_ref(),
+            };
+            let col_seq = |c: &str| match c {
+                "rubric_pk" | "learner_id" | "learner_name" | "learner_email" | "submitted"
+                | "revision" | "evidence_changed" | "id" | "pk" => Some(p.seq_import),
+                "status" => Some(p.seq_status),
+                "assessor" | "first_marker" => Some(p.seq_assessor),
+                "outcome" | "grade" | "score" => Some(p.seq_outcome),
+                "released_at" => Some(p.seq_release),
+                _ => None,
+            };
+            self.put_seqs(
+                "portfolios",
+                p.version,
+                vec![
+                    ("pk", V::Int(p.pk)),
+                    ("id", t(&p.id)),
+                    ("rubric_pk", V::Int(p.rubric_pk)),
+                    ("learner_id", t(&p.learner_id)),
+                    ("learner_name", t(&p.learner_name)),
+                    ("learner_email", ot(p.learner_email.as_deref())),
+                    ("submitted", t(&p.submitted)),
+                    ("revision", V::Int(p.revision)),
+                    ("status", t(&p.status)),
+                    ("assessor", ot(p.assessor.as_deref())),
+                    ("first_marker", ot(p.first_marker.as_deref())),
+                    ("outcome", ot(in_force.map(|d| d.outcome.as_str()))),
+                    ("grade", ot(in_force.and_then(|d| d.grade.as_deref()))),
+                    ("score", in_force.map_or(V::Null, |d| V::Real(d.score))),
+                    ("evidence_changed", V::Int(p.evidence_changed as i64)),
+                    ("version", V::Int(p.version)),
+                    ("released_at", ot(p.released_at.as_deref())),
+                    ("updated_at", t(&p.updated_at)),
+                ],
+                &col_seq,
+            );
+            for (ph, a) in p.assess.iter().enumerate() {
+                if let Some(a) = a {
+                    let col_seq = |c: &str| match c {
+                        "marker" => Some(a.seq_marker),
+                        "comment" => Some(a.seq_comment),
+                        "choice" | "rationale" => Some(a.seq_choice),
+                        "submitted_at" => Some(a.seq_submitted),
+                        _ => None,
+                    };
+                    self.put_seqs(
+                        "assessments",
+                        a.seq,
+                        vec![
+                            ("portfolio_pk", V::Int(p.pk)),
+                            ("phase", t(PHASES[ph])),
+                            ("marker", t(&a.marker)),
+                            ("comment", ot(a.comment.as_deref())),
+                            ("choice", ot(a.choice.as_deref())),
+                            ("rationale", ot(a.rationale.as_deref())),
+                            ("started_at", t(&a.started_at)),
+                            ("submitted_at", ot(a.submitted_at.as_deref())),
+                        ],
+                        &col_seq,
+                    );
+                }
+            }
+        }
+        self.ports = ports;
+    }
+
+    fn portfolio_id(&self, pk: i64) -> Option<&str> {
+        self.by_pk.get(&pk).map(|&i| self.ports[i].id.as_str())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Walking the chain
+// ---------------------------------------------------------------------------------------------
+
+/// Walks the chain, checking it and replaying it into `replay`.
+fn walk(
+    conn: &Connection,
+    replay: &mut Replay,
+    check: bool,
+    problems: &mut Vec<Problem>,
+    progress: &mut dyn FnMut(Stage, u64, u64),
+) -> rusqlite::Result<usize> {
+    let total: i64 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?;
+    let mut st = conn.prepare(
+        "SELECT seq, at, actor, action, entity, portfolio, before, after, prev, hash FROM audit ORDER BY seq",
+    )?;
+    let mut rows = st.query([])?;
+    let mut prev_hash = GENESIS.to_string();
+    let mut prev_at: Option<chrono::DateTime<chrono::Utc>> = None;
+    let mut expect_seq = 1i64;
+    let mut n = 0usize;
+    while let Some(r) = rows.next()? {
+        n += 1;
+        if n.is_multiple_of(4096) {
+            progress(Stage::Chain, n as u64, total as u64);
+        }
+        let seq: i64 = r.get(0)?;
+        let text_of = |i: usize| -> rusqlite::Result<Option<String>> {
+            Ok(match r.get_ref(i)? {
+                ValueRef::Null => None,
+                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                    Some(String::from_utf8_lossy(t).into_owned())
+                }
+                ValueRef::Integer(i) => Some(i.to_string()),
+                ValueRef::Real(f) => Some(f.to_string()),
+            })
+        };
+        let at = text_of(1)?.unwrap_or_default();
+        let actor = text_of(2)?.unwrap_or_default();
+        let action = text_of(3)?.unwrap_or_default();
+        let entity = text_of(4)?.unwrap_or_default();
+        let portfolio = text_of(5)?;
+        let before = text_of(6)?;
+        let after = text_of(7)?;
+        let prev = text_of(8)?.unwrap_or_default();
+        let hash = text_of(9)?.unwrap_or_default();
+        if check {
+            if seq != expect_seq {
+                problems.push(Problem {
+                    seq: Some(seq),
+                    message: if seq > expect_seq {
+                        format!(
+                            "records {expect_seq}..{} are missing from the chain (deleted)",
+                            seq - 1
+                        )
+                    } else {
+                        format!("is numbered {seq} but follows record {}", expect_seq - 1)
+                    },
+                });
+            }
+            if prev != prev_hash {
+                problems.push(Problem {
+                    seq: Some(seq),
+                    message: "does not follow the record before it (its previous-hash does not match): a record before it was changed or deleted".into(),
+                });
+            }
+            let h = hash_of(
+                seq,
+                &at,
+                &actor,
+                &action,
+                &entity,
+                portfolio.as_deref(),
+                before.as_deref(),
+                after.as_deref(),
+                &prev,
+            );
+            if h != hash {
+                problems.push(Problem {
+                    seq: Some(seq),
+                    message: format!(
+                        "({action} {entity}) was altered: its content does not match its hash"
+                    ),
+                });
+            }
+            match clock::parse(&at) {
+                None => problems.push(Problem {
+                    seq: Some(seq),
+                    message: format!("has the time {at:?}, which is not an RFC 3339 time"),
+                }),
+                Some(t) => {
+                    if let Some(p) = prev_at
+                        && t < p
+                    {
+                        problems.push(Problem {
+                            seq: Some(seq),
+                            message: format!(
+                                "is dated {at}, before the record it follows ({}): times along the chain never go backwards",
+                                clock::format(p)
+                            ),
+                        });
+                    }
+                    prev_at = Some(t);
+                }
+            }
+        }
+        let after_v: Option<Value> = match after.as_deref() {
+            None => None,
+            Some(s) => match serde_json::from_str(s) {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    problems.push(Problem {
+                        seq: Some(seq),
+                        message: "holds a value that is not JSON".into(),
+                    });
+                    None
+                }
+            },
+        };
+        replay.record(&Rec {
+            seq,
+            at: &at,
+            actor: &actor,
+            action: &action,
+            entity: &entity,
+            portfolio: portfolio.as_deref(),
+            after: after_v.as_ref(),
+        });
+        prev_hash = hash;
+        expect_seq = seq + 1;
+    }
+    progress(Stage::Chain, n as u64, total as u64);
+    Ok(n)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the tables
+// ---------------------------------------------------------------------------------------------
+
+/// A row that differs from what the chain says: its key and what it holds.
+struct Differs {
+    key: u128,
+    table: &'static str,
+    /// The row as it is (`None`: missing, or not kept).
+    actual: Option<Image>,
+    present: bool,
+}
+
+fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    let mut st = conn.prepare(&format!("PRAGMA table_info(\"{table}\")"))?;
+    let names = st.query_map([], |r| r.get::<_, String>(1))?;
+    names.collect()
+}
+
+/// Reads every table and compares each row with the replay; returns the rows that differ.
+fn scan(
+    conn: &Connection,
+    replay: &mut Replay,
+    v: &mut Verification,
+    progress: &mut dyn FnMut(Stage, u64, u64),
+) -> rusqlite::Result<Vec<Differs>> {
+    let tables: Vec<String> = {
+        let mut st = conn.prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )?;
+        st.query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for t in &tables {
+        if table_def(t).is_none() && !NOT_FACTS.contains(&t.as_str()) {
+            v.problems.push(Problem {
+                seq: None,
+                message: format!(
+                    "table {} is not part of an assay workspace (made behind assay's back)",
+                    crate::domain::sanitize::sanitize_line(t)
+                ),
+            });
+        }
+    }
+    let total = replay.rows.len() as u64;
+    let mut done = 0u64;
+    let mut differs = Vec::new();
+    for def in TABLES {
+        if !tables.iter().any(|t| t == def.name) {
+            v.problems.push(Problem {
+                seq: None,
+                message: format!("table {} is missing from the workspace", def.name),
+            });
+            continue;
+        }
+        let cols: Vec<String> = columns(conn, def.name)?
+            .into_iter()
+            .filter(|c| !def.skip.contains(&c.as_str()))
+            .collect();
+        let key_at: Vec<Option<usize>> = def
+            .key
+            .iter()
+            .map(|k| cols.iter().position(|c| c == k))
+            .collect();
+        if key_at.iter().any(Option::is_none) {
+            v.problems.push(Problem {
+                seq: None,
+                message: format!(
+                    "table {} lacks its key columns ({}): its columns were changed behind assay's back",
+                    def.name,
+                    def.key.join(", ")
+                ),
+            });
+            continue;
+        }
+        let list: Vec<String> = cols.iter().map(|c| format!("\"{c}\"")).collect();
+        let mut st = conn.prepare(&format!("SELECT {} FROM \"{}\"", list.join(", "), def.name))?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let mut vals: Vec<(&str, V<'_>)> = Vec::with_capacity(cols.len());
+            for (i, c) in cols.iter().enumerate() {
+                vals.push((c.as_str(), v_of(r.get_ref(i)?)));
+            }
+            if def.name == "blobs" {
+                v.blobs += 1;
+            }
+            let key: Vec<V<'_>> = key_at
+                .iter()
+                .map(|i| vals[i.expect("checked above")].1)
+                .collect();
+            let k = key_digest(def.name, &key);
+            let mut row = vals.clone();
+            let digest = row_digest(&mut row);
+            v.rows += 1;
+            done += 1;
+            if done.is_multiple_of(4096) {
+                progress(Stage::Tables, done, total);
+            }
+            match replay.rows.remove(&k) {
+                Some(e) if e.digest == digest && e.table == def.name => {}
+                _ => differs.push(Differs {
+                    key: k,
+                    table: def.name,
+                    // (rows beyond those described are only counted)
+                    actual: (differs.len() < MAX_DETAILED).then(|| {
+                        vals.iter()
+                            .map(|(n, x)| (n.to_string(), x.owned()))
+                            .collect()
+                    }),
+                    present: true,
+                }),
+            }
+        }
+    }
+    for (k, e) in replay.rows.drain() {
+        differs.push(Differs {
+            key: k,
+            table: e.table,
+            actual: None,
+            present: false,
+        });
+    }
+    progress(Stage::Tables, done, total);
+    Ok(differs)
+}
+
+/// Rows that differ beyond this many are counted, not described.
+const MAX_DETAILED: usize = 200;
+
+/// How a row is named in a report: its table and key, with the portfolio's id (and phase) where
+/// the key does not say it.
+fn row_name(replay: &Replay, table: &str, image: &Image) -> String {
+    let def = table_def(table).expect("a vouched table");
+    let col = |k: &str| image.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let portfolio = |pk: &Val| match pk {
+        Val::Int(pk) => match replay.portfolio_id(*pk) {
+            Some(id) => format!("portfolio {}", crate::domain::sanitize::sanitize_line(id)),
+            None => format!("portfolio_pk {pk}"),
+        },
+        other => format!("portfolio_pk {other}"),
+    };
+    let mut parts = Vec::new();
+    for k in def.key {
+        let v = col(k).unwrap_or(Val::Null);
+        parts.push(match *k {
+            "portfolio_pk" => portfolio(&v),
+            "pk" if table == "portfolios" => format!("{} (pk {v})", portfolio(&v)),
+            _ => format!("{k} {v}"),
+        });
+    }
+    if !def.key.contains(&"portfolio_pk")
+        && table != "portfolios"
+        && let Some(v) = col("portfolio_pk")
+    {
+        parts.push(format!("of {}", portfolio(&v)));
+        if let Some(ph) = col("phase") {
+            parts.push(format!("phase {ph}"));
+        }
+    }
+    format!("{table} row {}", parts.join(", "))
+}
+
+/// Walks the chain, checks it, and compares every table with what it says. `progress` is told
+/// how far each stage has come.
+pub fn verify(
+    conn: &Connection,
+    progress: &mut dyn FnMut(Stage, u64, u64),
+) -> rusqlite::Result<Verification> {
+    let mut v = Verification::default();
+    // One snapshot for the whole check: a change committed meanwhile is not half seen.
+    conn.execute_batch("BEGIN DEFERRED")?;
+    let r = verify_in(conn, &mut v, progress);
+    let _ = conn.execute_batch("COMMIT");
+    r?;
+    v.problems.sort_by_key(|p| p.seq.unwrap_or(i64::MAX));
+    Ok(v)
+}
+
+fn verify_in(
+    conn: &Connection,
+    v: &mut Verification,
+    progress: &mut dyn FnMut(Stage, u64, u64),
+) -> rusqlite::Result<()> {
+    let mut replay = Replay::default();
+    let mut problems = Vec::new();
+    v.records = walk(conn, &mut replay, true, &mut problems, progress)?;
+    replay.finish();
+    problems.append(&mut replay.problems);
+    let differs = scan(conn, &mut replay, v, progress)?;
+    if !differs.is_empty() {
+        // Once more, keeping the rows concerned whole, to say what differs.
+        let keep: HashSet<u128> = differs.iter().take(MAX_DETAILED).map(|d| d.key).collect();
+        let mut detail = Replay {
+            keep: Some(keep),
+            ..Replay::default()
+        };
+        let mut ignored = Vec::new();
+        walk(conn, &mut detail, false, &mut ignored, &mut |_, _, _| {})?;
+        detail.finish();
+        let shown = differs.len().min(MAX_DETAILED);
+        let mut row_problems = Vec::new();
+        for d in differs.iter().take(shown) {
+            let expected = detail.kept.get(&d.key);
+            let mut seq = detail.rows.get(&d.key).map(|e| e.seq);
+            let message = match (expected, &d.actual) {
+                (Some(want), Some(have)) => {
+                    let mut diffs = Vec::new();
+                    for (n, hv) in have {
+                        match want.iter().find(|(m, _, _)| m == n) {
+                            Some((_, wv, _)) if wv.as_v() == hv.as_v() => {}
+                            Some((_, wv, s)) => {
+                                if diffs.is_empty() {
+                                    seq = Some(*s);
+                                }
+                                diffs.push(format!(
+                                    "{n} is {hv} in the database but the chain recorded {wv}"
+                                ))
+                            }
+                            None => diffs
+                                .push(format!("{n} holds {hv}, which the chain never recorded")),
+                        }
+                    }
+                    for (m, wv, _) in want {
+                        if !have.iter().any(|(n, _)| n == m) {
+                            diffs.push(format!(
+                                "{m} is missing from the table; the chain recorded {wv}"
+                            ));
+                        }
+                    }
+                    if diffs.is_empty() {
+                        diffs.push("differs from what the chain recorded".into());
+                    }
+                    format!("{}: {}", row_name(&detail, d.table, have), diffs.join("; "))
+                }
+                (None, Some(have)) => format!(
+                    "{} is in the database but the chain never recorded it (added behind assay's back)",
+                    row_name(&detail, d.table, have)
+                ),
+                (Some(want), None) => {
+                    let want: Image = want
+                        .iter()
+                        .map(|(n, v, _)| (n.clone(), v.clone()))
+                        .collect();
+                    format!(
+                        "{} is missing from the database but the chain recorded it (deleted behind assay's back)",
+                        row_name(&detail, d.table, &want)
+                    )
+                }
+                (None, None) if d.present => {
+                    format!("a row of {} differs from the chain", d.table)
+                }
+                (None, None) => format!("a row of {} is missing from the database", d.table),
+            };
+            row_problems.push(Problem { seq, message });
+        }
+        // Each row problem names the record that last wrote the row, and what it was.
+        let mut st = conn.prepare_cached("SELECT action, entity FROM audit WHERE seq = ?1")?;
+        for p in &mut row_problems {
+            if let Some(seq) = p.seq
+                && let Ok((action, entity)) = st.query_row([seq], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+            {
+                p.message = format!(
+                    "({} {}) {}",
+                    crate::domain::sanitize::sanitize_line(&action),
+                    crate::domain::sanitize::sanitize_line(&entity),
+                    p.message
+                );
+            }
+        }
+        problems.append(&mut row_problems);
+        if differs.len() > shown {
+            problems.push(Problem {
+                seq: None,
+                message: format!(
+                    "and {} more rows differ from what the chain recorded",
+                    differs.len() - shown
+                ),
+            });
+        }
+    }
+    v.problems.append(&mut problems);
+    Ok(())
+}
