@@ -69,6 +69,7 @@ fn export(c: &mut Criterion) {
                 &out.join("decisions.csv"),
                 None,
                 true,
+                true,
                 &mut |_, _| {},
             );
             assert_eq!(e.expect("exported").count, n);
@@ -76,7 +77,14 @@ fn export(c: &mut Criterion) {
     });
     g.bench_function("obv3", |b| {
         b.iter(|| {
-            let e = ws.export(Format::Obv3, &out.join("obv3"), None, true, &mut |_, _| {});
+            let e = ws.export(
+                Format::Obv3,
+                &out.join("obv3"),
+                None,
+                true,
+                true,
+                &mut |_, _| {},
+            );
             assert!(e.expect("exported").count > n / 2);
         })
     });

@@ -299,7 +299,7 @@ fn ready_counts_are_what_an_export_writes() {
     for (format, n) in ready {
         let out = dir.path().join(format!("out-{}", format.as_str()));
         let done = mo
-            .export(format, &out, None, false, &mut |_, _| {})
+            .export(format, &out, None, false, false, &mut |_, _| {})
             .unwrap();
         assert_eq!(done.count, n, "{format:?}");
         assert!(n > 0, "{format:?}");

@@ -174,7 +174,8 @@ fn picks(out: &str) -> BTreeMap<String, (bool, String)> {
 fn the_sample_takes_every_flagged_decision_plus_a_random_share_reproducibly() {
     let ws = workspace();
     let n = ws.audit_len();
-    let out = ws.ok("mo", &["moderation", "sample", "--seed", "7"]);
+    // (the lead draws: under blind rubrics a moderator is not told why a decision was drawn)
+    let out = ws.ok("ann", &["moderation", "sample", "--seed", "7"]);
     let p = picks(&out);
     assert_eq!(p.len(), 12, "{out}");
     let expect_always = [
@@ -231,7 +232,7 @@ fn the_sample_takes_every_flagged_decision_plus_a_random_share_reproducibly() {
 
     // the same data and seed in a fresh workspace draw the same sample
     let other = build_workspace();
-    let out2 = other.ok("mo", &["moderation", "sample", "--seed", "7"]);
+    let out2 = other.ok("ann", &["moderation", "sample", "--seed", "7"]);
     assert_eq!(out2, out);
     let statuses = |w: &Ws| {
         w.list("ann")
@@ -273,8 +274,22 @@ fn the_sample_can_be_drawn_per_rubric() {
 #[test]
 fn blind_rubrics_hide_the_first_marking_from_the_moderator_until_second_marks_are_in() {
     let ws = workspace();
-    ws.ok("mo", &["moderation", "sample", "--seed", "7"]);
+    let drew = ws.ok("mo", &["moderation", "sample", "--seed", "7"]);
     let id = "P-2026-0043"; // data-literacy-practitioner: blind
+
+    // the moderator who draws is not told why a blind rubric's decision was drawn (the reason
+    // tells the first outcome); a rubric that is not blind says it
+    for l in drew.lines().filter(|l| l.contains("data-literacy")) {
+        assert!(
+            l.contains("withheld:blind") && !l.contains("always:"),
+            "{drew}"
+        );
+    }
+    assert!(
+        drew.lines()
+            .any(|l| l.contains("applied-data-visualisation") && l.contains("always:not_yet")),
+        "{drew}"
+    );
 
     // the moderator sees no first marks, feedback, comment, decision, score or draw reason
     let s = ws.show("mo", id);
@@ -575,6 +590,10 @@ fn release_lets_settled_and_undrawn_decisions_go_and_says_what_waits() {
     assert!(out.contains("nothing new"), "{out}");
     let mut all = args.to_vec();
     all.push("--all".as_ref());
+    // (the file is there: written again only with --force)
+    let err = ws.refused("mo", &all);
+    assert!(err.contains("--force"), "{err}");
+    all.push("--force".as_ref());
     ws.ok("mo", &all);
     ws.ok("ann", &["audit", "verify"]);
     // one rubric's decisions: only its rows, and only its criteria as columns

@@ -157,9 +157,17 @@ fn mark_from_keys_survive_kill_and_submit() {
     }
     assert!(s.child.try_wait().unwrap().is_some(), "q quits");
 
+    // (as ann, who marked it: the rubric is blind, so before moderation nobody else sees it)
     let out = assert_cmd::Command::cargo_bin("assay")
         .unwrap()
-        .args(["--db", db.to_str().unwrap(), "list", "--json"])
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "--as",
+            "ann",
+            "list",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());

@@ -10,7 +10,9 @@ mod checks;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// What a single input may take, in a debug build (libFuzzer's limit was 1 s in release).
+/// An input taking longer than this in a debug build is reported on stderr (libFuzzer's limit was
+/// 1 s in release). Not an assertion: a test never fails on the machine's speed; how long the
+/// loaders take on these inputs is measured by `cargo bench --bench domain`.
 const SLOW: Duration = Duration::from_secs(20);
 
 fn inputs(target: &str) -> Vec<PathBuf> {
@@ -39,7 +41,9 @@ fn run(name: &str, data: &[u8], check: fn(&[u8])) {
         panic!("{name}: {msg}");
     }
     let took = t.elapsed();
-    assert!(took < SLOW, "{name} took {took:?}");
+    if took > SLOW {
+        eprintln!("slow: {name} took {took:?}");
+    }
 }
 
 fn replay(target: &str, check: fn(&[u8])) {

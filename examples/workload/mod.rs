@@ -1139,6 +1139,7 @@ pub fn fill(
             &exports.join("cohort-a.csv"),
             None,
             false,
+            false,
             &mut |_, _| {},
         )?;
         f.service_calls += 1;

@@ -87,7 +87,7 @@ pub fn write_atomic(
         _ => PathBuf::from("."),
     };
     let mut tmp = tempfile::Builder::new()
-        .prefix(".assay-export-")
+        .prefix(&super::files::temp_prefix())
         .tempfile_in(&dir)?;
     {
         let mut buf = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
@@ -392,24 +392,89 @@ impl Workspace {
         Ok((rec, extra, rubric))
     }
 
-    /// Exports released decisions in `format` to `out` and records the batch.
+    /// Exports released decisions in `format` to `out` and records the batch. `out` is never
+    /// a device, FIFO, symbolic link or the workspace's own file; files there are replaced only
+    /// with `force`. What an interrupted export left there is cleaned up first.
     pub fn export(
         &mut self,
         format: Format,
         out: &Path,
         rubric: Option<&str>,
         all: bool,
+        force: bool,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Exported> {
         self.require(&[Role::Moderator], "export decisions")?;
+        // (an existing file is refused further on, once there is something to write)
+        super::files::check_output(out, "the export", true, format.is_folder(), &|p| {
+            self.store.is_workspace_file(p)
+        })
+        .map_err(AppError::refused)?;
+        let replace_file = || {
+            super::files::check_output(out, "the export", force, format.is_folder(), &|_| false)
+                .map_err(AppError::refused)
+        };
         let selection = self.selection(format, rubric, all)?;
+        let folder = if format.is_folder() {
+            Some(out.to_path_buf())
+        } else {
+            out.parent()
+                .map(|p| {
+                    if p.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        p
+                    }
+                })
+                .map(Path::to_path_buf)
+        };
+        if let Some(dir) = &folder {
+            super::files::clean_stale(dir);
+        }
         if format == Format::Csv {
-            return self.export_csv(out, &selection, progress);
+            return self.export_csv(out, &selection, &replace_file, progress);
         }
         let selected = selection.rows(self.conn())?;
         if selected.is_empty() {
             return Ok(Exported::default());
         }
+        replace_file()?;
+        // Files already there: a special file or a link is refused before anything is written;
+        // a regular file is replaced only with `force`, or when it holds exactly what would be
+        // written (the files an interrupted run of the same export left).
+        let mut existing = std::collections::HashSet::new();
+        if format.is_folder() {
+            let ext = if format == Format::Feedback {
+                "md"
+            } else {
+                "json"
+            };
+            for s in &selected {
+                let file = out.join(format!("{}.{ext}", s.id));
+                match super::files::Kind::of(&file) {
+                    super::files::Kind::Missing => {}
+                    super::files::Kind::File => {
+                        existing.insert(file);
+                    }
+                    _ => {
+                        super::files::check_file_in_folder(&file, force)
+                            .map_err(AppError::refused)?;
+                    }
+                }
+            }
+        }
+        let replaces = |path: &Path, bytes: &[u8]| -> Result<bool> {
+            if force || !existing.contains(path) {
+                return Ok(true);
+            }
+            match std::fs::read(path) {
+                Ok(old) if old == bytes => Ok(false),
+                _ => Err(AppError::refused(format!(
+                    "{} exists with other content; an export does not replace files silently: export to an empty folder, or add --force to replace them",
+                    path.display()
+                ))),
+            }
+        };
         let total = selected.len();
         let mut files = Vec::new();
         match format {
@@ -417,6 +482,7 @@ impl Workspace {
                 std::fs::create_dir_all(out).map_err(|e| {
                     AppError::refused(format!("cannot create the folder {}: {e}", out.display()))
                 })?;
+                let mut kept = Vec::new();
                 files = write_files(|send| {
                     for (i, s) in selected.iter().enumerate() {
                         let (rec, _, r) = self.export_record(s.pk)?;
@@ -433,13 +499,19 @@ impl Workspace {
                                 feedback::letter(&r, &rec).into_bytes(),
                             ),
                         };
-                        if !send(out.join(name), bytes) {
-                            break;
+                        let path = out.join(name);
+                        if replaces(&path, &bytes)? {
+                            if !send(path, bytes) {
+                                break;
+                            }
+                        } else {
+                            kept.push(path);
                         }
                         progress(i + 1, total);
                     }
                     Ok(())
                 })?;
+                files.extend(kept);
             }
             Format::Csv => unreachable!("a CSV export is written by export_csv"),
             Format::Jsonl => {
@@ -498,6 +570,7 @@ impl Workspace {
         &mut self,
         out: &Path,
         selection: &Selection,
+        replace_file: &dyn Fn() -> Result<()>,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Exported> {
         use std::sync::atomic::{AtomicUsize, Ordering};
@@ -512,6 +585,7 @@ impl Workspace {
         if used.is_empty() {
             return Ok(Exported::default());
         }
+        replace_file()?;
         let done = |batch, count| Exported {
             batch,
             count,

@@ -14,6 +14,7 @@ use rusqlite::{OptionalExtension, params};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::files::{Folder, Refused};
 use super::{AppError, Result, Workspace};
 use crate::domain::portfolio::{self, Manifest};
 use crate::domain::revision::{Changes, EvidenceFacts, Facts};
@@ -107,7 +108,9 @@ fn walk(p: &Path, depth: usize, found: &mut Found) {
     if !(meta.is_dir() || (depth == 0 && p.is_dir())) {
         return; // symbolic links inside folders are not followed
     }
-    if p.join("portfolio.yaml").is_file() {
+    // A `portfolio.yaml` of any kind (a link, a FIFO, a folder) makes this a portfolio folder:
+    // reading it then says what is wrong, rather than the folder being passed over in silence.
+    if std::fs::symlink_metadata(p.join("portfolio.yaml")).is_ok() {
         found.portfolios.push(p.to_path_buf());
         return;
     }
@@ -166,36 +169,30 @@ fn is_text_name(name: &str) -> bool {
         .any(|e| lower.ends_with(e))
 }
 
-/// Reads `rel` inside `root`, refusing anything that leaves the folder (also through symbolic
-/// links), is missing, is not a regular file, or is too large.
-fn read_inside(root_canon: &Path, dir: &Path, rel: &str) -> std::result::Result<FileData, String> {
-    let full = dir.join(rel);
-    let canon = std::fs::canonicalize(&full).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!(
+/// Reads `rel` from the portfolio folder, refusing anything that leaves the folder (also
+/// through symbolic links), is missing, is not a regular file, or is too large; the file is
+/// opened once, inside the folder, and what is checked is what is read.
+fn read_inside(folder: &Folder, rel: &str) -> std::result::Result<FileData, String> {
+    let data = folder.read(rel, MAX_EVIDENCE_BYTES).map_err(|r| match r {
+        Refused::Missing => format!(
             "file `{}` does not exist in the portfolio folder; add it or correct the path",
             sanitize_line(rel)
         ),
-        _ => format!("file `{}` cannot be read: {e}", sanitize_line(rel)),
-    })?;
-    if !canon.starts_with(root_canon) {
-        return Err(format!(
+        Refused::Outside => format!(
             "file `{}` is a symbolic link (or passes through one) that points out of the portfolio folder; copy the file into the folder instead",
             sanitize_line(rel)
-        ));
-    }
-    let meta = std::fs::metadata(&canon).map_err(|e| format!("`{}`: {e}", sanitize_line(rel)))?;
-    if !meta.is_file() {
-        return Err(format!("`{}` is not a regular file", sanitize_line(rel)));
-    }
-    if meta.len() > MAX_EVIDENCE_BYTES {
-        return Err(format!(
-            "file `{}` is {} bytes; evidence files are limited to {} MiB",
+        ),
+        Refused::NotRegular(what) => format!(
+            "`{}` is {what}, not a regular file; put the evidence itself in the folder",
+            sanitize_line(rel)
+        ),
+        Refused::TooLarge(n) => format!(
+            "file `{}` is {n} bytes; evidence files are limited to {} MiB",
             sanitize_line(rel),
-            meta.len(),
             MAX_EVIDENCE_BYTES / (1024 * 1024)
-        ));
-    }
-    let data = std::fs::read(&canon).map_err(|e| format!("`{}`: {e}", sanitize_line(rel)))?;
+        ),
+        Refused::Io(e) => format!("file `{}` cannot be read: {e}", sanitize_line(rel)),
+    })?;
     let is_text = is_text_name(rel) && std::str::from_utf8(&data).is_ok();
     Ok(FileData {
         sha: sha256_hex(&data),
@@ -211,7 +208,24 @@ fn prepare(
 ) -> std::result::Result<Prepared, Vec<String>> {
     let mpath = dir.join("portfolio.yaml");
     let name = mpath.display().to_string();
-    let bytes = super::read_limited(&mpath).map_err(|e| vec![e])?;
+    let folder = Folder::open(dir).map_err(|e| vec![format!("{}: {e}", dir.display())])?;
+    let bytes = folder
+        .read("portfolio.yaml", crate::domain::yaml::MAX_BYTES as u64)
+        .map_err(|r| {
+            vec![match r {
+                Refused::Missing => format!("{name}: no such file"),
+                Refused::Outside => format!(
+                    "{name}: is a symbolic link that points out of the portfolio folder; put the manifest itself in the folder"
+                ),
+                Refused::NotRegular(what) => {
+                    format!("{name}: is {what}, not a regular file; the manifest must be a file")
+                }
+                Refused::TooLarge(n) => format!(
+                    "{name}:1:1: error: file is {n} bytes; the limit is 1 MiB: split it or remove what is not needed"
+                ),
+                Refused::Io(e) => format!("{name}: {e}"),
+            }]
+        })?;
     let manifest = portfolio::load(&name, &bytes).map_err(|d| {
         d.errors()
             .map(|e| crate::domain::sanitize::sanitize(&e.to_string()))
@@ -258,10 +272,8 @@ fn prepare(
         .errors()
         .map(|e| e.to_string())
         .collect();
-    let root_canon =
-        std::fs::canonicalize(dir).map_err(|e| vec![format!("{}: {e}", dir.display())])?;
     let statement = match &manifest.statement {
-        Some(s) => match read_inside(&root_canon, dir, s) {
+        Some(s) => match read_inside(&folder, s) {
             Ok(f) => Some(f),
             Err(m) => {
                 errors.push(doc_pos(manifest.statement_pos, m));
@@ -273,7 +285,7 @@ fn prepare(
     let mut files = Vec::new();
     for e in &manifest.evidence {
         match &e.file {
-            Some(f) => match read_inside(&root_canon, dir, f) {
+            Some(f) => match read_inside(&folder, f) {
                 Ok(d) => files.push(Some(d)),
                 Err(m) => {
                     errors.push(doc_pos(e.file_pos, m));

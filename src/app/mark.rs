@@ -419,24 +419,39 @@ impl Workspace {
         expected: Option<i64>,
     ) -> Result<i64> {
         Ok(self
-            .apply(id, phase, std::slice::from_ref(change), None, expected)?
+            .apply(
+                id,
+                phase,
+                std::slice::from_ref(change),
+                None,
+                None,
+                expected,
+            )?
             .version)
     }
 
-    /// Saves `changes` and, with `submit` (an outcome over the rule's and a rationale), records
-    /// the decision: all in one transaction, so that either all of it is saved or none (a
-    /// refusal of the submission saves none of the changes either).
+    /// Saves `changes`; with `submit` (an outcome over the rule's and a rationale) records the
+    /// decision; with `settle` (second marking only) settles the moderation: all in one
+    /// transaction, so that either all of it is saved or none (a refusal of the submission saves
+    /// none of the changes either).
     pub fn apply(
         &mut self,
         id: &str,
         phase: Phase,
         changes: &[Change],
         submit: Option<(Option<Outcome>, Option<String>)>,
+        settle: Option<(super::moderation::Settle, Option<String>)>,
         expected: Option<i64>,
     ) -> Result<Applied> {
+        let settle = match settle {
+            Some((how, why)) => Some((how, super::moderation::check_rationale(how, why)?)),
+            None => None,
+        };
         let user = self.user.clone();
         let h0 = head(self.conn(), id)?;
         let rubric = self.rubric(h0.rubric_pk)?;
+        // Every change is checked (all problems said at once) before any is written.
+        self.check_changes(id, changes)?;
         let changes: Vec<Change> = changes
             .iter()
             .map(|c| match c {
@@ -446,7 +461,6 @@ impl Workspace {
                 other => Ok(other.clone()),
             })
             .collect::<Result<_>>()?;
-        self.check_changes(id, &changes)?;
         let mut tx = self.store.begin(&user)?;
         // Re-read inside the write lock: the rules and the version check see the latest state.
         let h = head(&tx, id)?;
@@ -463,7 +477,10 @@ impl Workspace {
                 |r| r.get(0),
             )
             .optional()?;
-        check_may_mark(&tx, &user, &h, phase, marker.as_deref())?;
+        // (settling alone is not marking: `settle_in` checks what it needs)
+        if !changes.is_empty() || submit.is_some() || settle.is_none() {
+            check_may_mark(&tx, &user, &h, phase, marker.as_deref())?;
+        }
         check_version(&tx, &h, expected)?;
         let mut begun = marker.is_some();
         let mut changed = 0usize;
@@ -497,7 +514,13 @@ impl Workspace {
             )?),
             None => None,
         };
-        if changed == 0 && submitted.is_none() {
+        let settled = settle.is_some();
+        if let Some((how, why)) = settle {
+            // (settling reads the portfolio as the changes and the submission left it)
+            let h = head(&tx, id)?;
+            super::moderation::settle_in(&mut tx, &h, how, why)?;
+        }
+        if changed == 0 && submitted.is_none() && !settled {
             // Nothing changes: nothing is written (not even the assessment row begun).
             return Ok(Applied {
                 version: h.version,
@@ -543,7 +566,7 @@ impl Workspace {
         rationale: Option<String>,
         expected: Option<i64>,
     ) -> Result<Submitted> {
-        let applied = self.apply(id, phase, &[], Some((outcome, rationale)), expected)?;
+        let applied = self.apply(id, phase, &[], Some((outcome, rationale)), None, expected)?;
         let mut s = applied
             .submitted
             .expect("a submission records its decision");

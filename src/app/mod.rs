@@ -3,6 +3,7 @@
 //! line and the workbench call these; neither holds a business rule of its own.
 
 pub mod export;
+pub mod files;
 pub mod import;
 pub mod mark;
 pub mod moderation;
@@ -88,20 +89,17 @@ pub fn resolve_user(flag: Option<String>) -> String {
         .unwrap_or_else(|| "assessor".to_string())
 }
 
-/// Reads a file for loading, refusing anything over the YAML size limit before reading it whole.
+/// Reads a file named on the command line for loading (a rubric, a manifest): a regular file,
+/// refused over the YAML size limit before it is read whole.
 pub fn read_limited(path: &Path) -> std::result::Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if meta.is_dir() {
-        return Err(format!("{}: is a folder, not a file", path.display()));
-    }
-    if meta.len() > crate::domain::yaml::MAX_BYTES as u64 {
-        return Err(format!(
-            "{}:1:1: error: file is {} bytes; the limit is 1 MiB: split it or remove what is not needed",
+    files::read_regular(path, crate::domain::yaml::MAX_BYTES as u64).map_err(|e| match e {
+        files::FileError::TooLarge { size, limit } => format!(
+            "{}:1:1: error: file is {size} bytes; the limit is {}: split it or remove what is not needed",
             path.display(),
-            meta.len()
-        ));
-    }
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+            files::human(limit)
+        ),
+        files::FileError::Other(m) => m,
+    })
 }
 
 /// The clock's time now, RFC 3339 in UTC (for what is not a record: file names, display).
@@ -115,6 +113,8 @@ pub struct Workspace {
     pub store: Store,
     pub user: String,
     rubrics: RefCell<HashMap<i64, Arc<Rubric>>>,
+    /// Whether the person is a registered lead, once asked.
+    pub(crate) lead_cache: std::cell::Cell<Option<bool>>,
 }
 
 impl Workspace {
@@ -129,6 +129,7 @@ impl Workspace {
             store,
             user,
             rubrics: RefCell::new(HashMap::new()),
+            lead_cache: std::cell::Cell::new(None),
         })
     }
 
@@ -172,6 +173,22 @@ impl Workspace {
         progress: &mut dyn FnMut(crate::store::verify::Stage, u64, u64),
     ) -> Result<crate::store::verify::Verification> {
         Ok(crate::store::verify::verify(self.conn(), progress)?)
+    }
+
+    /// Writes a verified-to-be-consistent copy of the workspace to `dest`: never over the
+    /// workspace itself, a device, a FIFO or a symbolic link, and over an existing file only with
+    /// `force`.
+    pub fn backup(&self, dest: &Path, force: bool) -> Result<()> {
+        files::check_output(dest, "the backup", force, false, &|p| {
+            self.store.is_workspace_file(p)
+        })
+        .map_err(AppError::refused)?;
+        self.store.backup_to(dest).map_err(|e| {
+            AppError::refused(format!(
+                "cannot write the backup {}: {e}; give a file in a folder that exists and that you may write to",
+                dest.display()
+            ))
+        })
     }
 
     /// The rubric stored under `pk`, parsed once and cached.

@@ -15,6 +15,87 @@ use crate::domain::sampling::{self, Candidate, Pick};
 use crate::domain::sanitize::sanitize_line;
 use crate::store::audit;
 
+/// An amendment needs its rationale; a blank one is none.
+pub(crate) fn check_rationale(how: Settle, rationale: Option<String>) -> Result<Option<String>> {
+    let rationale = rationale.filter(|r| !r.trim().is_empty());
+    if how == Settle::Amend && rationale.is_none() {
+        return Err(AppError::refused(
+            "amending a decision needs a written rationale: add --rationale TEXT",
+        ));
+    }
+    Ok(rationale)
+}
+
+/// Settles portfolio `h` inside `tx` (the caller checked the version): keep the first decision
+/// or replace it by the second.
+pub(crate) fn settle_in(
+    tx: &mut crate::store::Tx<'_>,
+    h: &mark::Head,
+    how: Settle,
+    rationale: Option<String>,
+) -> Result<()> {
+    let user = tx.actor().to_string();
+    people::require(tx, &user, &[Role::Moderator], "settle moderation")?;
+    if h.first_marker.as_deref() == Some(user.as_str()) {
+        return Err(AppError::Denied(format!(
+            "{} first-marked portfolio {}; nobody second-marks or settles a portfolio they first-marked",
+            sanitize_line(&user),
+            h.id
+        )));
+    }
+    if let Some(when) = mark::authored_first(tx, &h.id, &user)? {
+        return Err(AppError::Denied(format!(
+            "{} authored first marking of portfolio {} ({when}); nobody second-marks or settles a portfolio whose marks, gates or decision they authored, at any time",
+            sanitize_line(&user),
+            h.id
+        )));
+    }
+    if h.status != "sampled" {
+        return Err(AppError::refused(format!(
+            "portfolio {} is {}; only a drawn portfolio with submitted second marks is settled",
+            h.id, h.status
+        )));
+    }
+    let Some(second) = mark::decision(tx, h.pk, Phase::Second)? else {
+        return Err(AppError::refused(format!(
+            "portfolio {} has no submitted second marks yet; second-mark it with `assay moderate {} --level C=LEVEL … --submit`",
+            h.id, h.id
+        )));
+    };
+    let first = mark::decision(tx, h.pk, Phase::First)?
+        .ok_or_else(|| AppError::refused(format!("portfolio {} has no first decision", h.id)))?;
+    let action = match how {
+        Settle::Confirm => "confirm",
+        Settle::Amend => "amend",
+    };
+    tx.execute(
+        "INSERT INTO settlements (portfolio_pk, action, rationale, by_user, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![h.pk, action, rationale, user, tx.at()],
+    )?;
+    let final_ = if how == Settle::Amend {
+        &second
+    } else {
+        &first
+    };
+    tx.execute(
+        "UPDATE portfolios SET status = 'moderated', outcome = ?2, grade = ?3, score = ?4 WHERE pk = ?1",
+        params![h.pk, final_.outcome, final_.grade, final_.score],
+    )?;
+    tx.append(
+        if how == Settle::Amend {
+            "moderate.amend"
+        } else {
+            "moderate.confirm"
+        },
+        audit::settlement_entity(&h.id),
+        Some(&h.id),
+        Some(json!({ "outcome": first.outcome, "grade": first.grade, "score": first.score })),
+        Some(audit::settlement_value(action, rationale, &user)),
+    )?;
+    super::touch(tx, h.pk)?;
+    Ok(())
+}
+
 /// (portfolio key, first outcome, first score, second outcome, second score, assessor, settlement)
 type Pair = (i64, String, f64, String, f64, String, Option<String>);
 
@@ -24,6 +105,9 @@ pub struct Draw {
     pub seed: u64,
     pub picks: Vec<(String, Pick)>,
 }
+
+/// The reason shown for a pick of a blind rubric (to anyone but a lead).
+pub const BLIND_REASON: &str = "withheld:blind";
 
 /// How a moderator settles a portfolio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +178,7 @@ impl Workspace {
         });
         let user = self.user.clone();
         let rubrics = self.all_rubrics()?;
+        let lead = people::is_registered_lead(self.conn(), &user)?;
         let mut tx = self.store.begin(&user)?;
         // candidates grouped by rubric version
         let mut groups: BTreeMap<i64, Vec<(i64, Candidate)>> = BTreeMap::new();
@@ -172,7 +257,17 @@ impl Workspace {
                     ),
                 )?;
                 super::touch(&tx, pk)?;
-                out.push((rubric.key(), pick));
+                // Under a blind rubric the reason (`always:not_yet`, …) tells the first
+                // decision: the chain keeps it, the moderator who drew is not shown it.
+                let shown = if rubric.moderation.blind && !lead {
+                    Pick {
+                        reason: BLIND_REASON.to_string(),
+                        ..pick
+                    }
+                } else {
+                    pick
+                };
+                out.push((rubric.key(), shown));
             }
         }
         tx.commit()?;
@@ -187,75 +282,12 @@ impl Workspace {
         rationale: Option<String>,
         expected: Option<i64>,
     ) -> Result<()> {
-        let rationale = rationale.filter(|r| !r.trim().is_empty());
-        if how == Settle::Amend && rationale.is_none() {
-            return Err(AppError::refused(
-                "amending a decision needs a written rationale: add --rationale TEXT",
-            ));
-        }
+        let rationale = check_rationale(how, rationale)?;
         let user = self.user.clone();
         let mut tx = self.store.begin(&user)?;
-        people::require(&tx, &user, &[Role::Moderator], "settle moderation")?;
         let h = head(&tx, id)?;
         check_version(&tx, &h, expected)?;
-        if h.first_marker.as_deref() == Some(user.as_str()) {
-            return Err(AppError::Denied(format!(
-                "{} first-marked portfolio {}; nobody second-marks or settles a portfolio they first-marked",
-                sanitize_line(&user),
-                h.id
-            )));
-        }
-        if let Some(when) = mark::authored_first(&tx, &h.id, &user)? {
-            return Err(AppError::Denied(format!(
-                "{} authored first marking of portfolio {} ({when}); nobody second-marks or settles a portfolio whose marks, gates or decision they authored, at any time",
-                sanitize_line(&user),
-                h.id
-            )));
-        }
-        if h.status != "sampled" {
-            return Err(AppError::refused(format!(
-                "portfolio {} is {}; only a drawn portfolio with submitted second marks is settled",
-                h.id, h.status
-            )));
-        }
-        let Some(second) = mark::decision(&tx, h.pk, Phase::Second)? else {
-            return Err(AppError::refused(format!(
-                "portfolio {} has no submitted second marks yet; second-mark it with `assay moderate {} --level C=LEVEL … --submit`",
-                h.id, h.id
-            )));
-        };
-        let first = mark::decision(&tx, h.pk, Phase::First)?.ok_or_else(|| {
-            AppError::refused(format!("portfolio {} has no first decision", h.id))
-        })?;
-        let action = match how {
-            Settle::Confirm => "confirm",
-            Settle::Amend => "amend",
-        };
-        tx.execute(
-            "INSERT INTO settlements (portfolio_pk, action, rationale, by_user, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![h.pk, action, rationale, user, tx.at()],
-        )?;
-        let final_ = if how == Settle::Amend {
-            &second
-        } else {
-            &first
-        };
-        tx.execute(
-            "UPDATE portfolios SET status = 'moderated', outcome = ?2, grade = ?3, score = ?4 WHERE pk = ?1",
-            params![h.pk, final_.outcome, final_.grade, final_.score],
-        )?;
-        tx.append(
-            if how == Settle::Amend {
-                "moderate.amend"
-            } else {
-                "moderate.confirm"
-            },
-            audit::settlement_entity(&h.id),
-            Some(&h.id),
-            Some(json!({ "outcome": first.outcome, "grade": first.grade, "score": first.score })),
-            Some(audit::settlement_value(action, rationale.clone(), &user)),
-        )?;
-        super::touch(&tx, h.pk)?;
+        settle_in(&mut tx, &h, how, rationale)?;
         tx.commit()?;
         Ok(())
     }

@@ -134,6 +134,7 @@ impl Workspace {
             Some(json!({ "role": role.as_str() })),
         )?;
         tx.commit()?;
+        self.lead_cache.set(None);
         Ok(())
     }
 

@@ -92,7 +92,12 @@ pub struct Detail {
 }
 
 impl Workspace {
-    /// Whether blind rules hide the first marking of this portfolio from the current person.
+    /// Whether blind rules hide the first marking of this portfolio — its marks, feedback,
+    /// outcome, score, grade, and the reason it was drawn — from the current person. Under a
+    /// blind rubric, a submitted decision is hidden from everyone but its first marker(s) and a
+    /// registered lead (who answers for the process) while it may yet be second-marked: before
+    /// any draw, and once drawn until second marks are submitted. Once a draw has passed it over,
+    /// or its second marks are in, it is shown.
     fn hides_first(
         &self,
         rubric_pk: i64,
@@ -100,13 +105,65 @@ impl Workspace {
         first_marker: Option<&str>,
         pk: i64,
     ) -> Result<bool> {
-        if status != "sampled" || first_marker == Some(self.user.as_str()) {
+        let second_done =
+            status == "sampled" && mark::decision(self.conn(), pk, Phase::Second)?.is_some();
+        if !self.may_be_hidden(rubric_pk, status, first_marker, second_done)? {
+            return Ok(false);
+        }
+        self.hidden_after_lookup(pk, status)
+    }
+
+    /// The first, cheap part of [`Workspace::hides_first`]: from the row alone.
+    fn may_be_hidden(
+        &self,
+        rubric_pk: i64,
+        status: &str,
+        first_marker: Option<&str>,
+        second_done: bool,
+    ) -> Result<bool> {
+        let open = match status {
+            "submitted" => true,
+            "sampled" => !second_done,
+            _ => false,
+        };
+        if !open || first_marker == Some(self.user.as_str()) {
             return Ok(false);
         }
         if !self.rubric(rubric_pk)?.moderation.blind {
             return Ok(false);
         }
-        Ok(mark::decision(self.conn(), pk, Phase::Second)?.is_none())
+        Ok(!self.viewer_is_lead()?)
+    }
+
+    /// The rest of [`Workspace::hides_first`], for a row that may be hidden: a submitted
+    /// decision a draw passed over is shown, and so is one the viewer marked first themselves
+    /// (before a reassignment, say).
+    fn hidden_after_lookup(&self, pk: i64, status: &str) -> Result<bool> {
+        if status == "submitted" {
+            let passed_over: bool = self
+                .conn()
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM draw_items WHERE portfolio_pk = ?1 AND NOT drawn)",
+                )?
+                .query_row([pk], |r| r.get(0))?;
+            if passed_over {
+                return Ok(false);
+            }
+        }
+        let id: String = self
+            .conn()
+            .prepare_cached("SELECT id FROM portfolios WHERE pk = ?1")?
+            .query_row([pk], |r| r.get(0))?;
+        Ok(mark::authored_first(self.conn(), &id, &self.user)?.is_none())
+    }
+
+    fn viewer_is_lead(&self) -> Result<bool> {
+        if let Some(lead) = self.lead_cache.get() {
+            return Ok(lead);
+        }
+        let lead = super::people::is_registered_lead(self.conn(), &self.user)?;
+        self.lead_cache.set(Some(lead));
+        Ok(lead)
     }
 
     pub fn list(&self, filter: &Filter) -> Result<Vec<Row>> {
@@ -128,8 +185,12 @@ impl Workspace {
         let rows = st.query_map(params![filter.status, rubric_id], row_of)?;
         let mut out: Vec<Row> = rows.collect::<rusqlite::Result<_>>()?;
         for r in &mut out {
-            if r.status == "sampled"
-                && self.hides_first(r.rubric_pk, &r.status, r.first_marker.as_deref(), r.pk)?
+            if self.may_be_hidden(
+                r.rubric_pk,
+                &r.status,
+                r.first_marker.as_deref(),
+                r.second_done,
+            )? && self.hidden_after_lookup(r.pk, &r.status)?
             {
                 r.outcome = None;
                 r.grade = None;
@@ -238,7 +299,7 @@ impl Workspace {
         hide_salt(&mut log);
         let hidden: std::collections::HashSet<String> = {
             let mut st = self.conn().prepare(
-                "SELECT pk, id, rubric_pk, status, first_marker FROM portfolios WHERE status = 'sampled' AND (?1 IS NULL OR id = ?1)",
+                "SELECT pk, id, rubric_pk, status, first_marker FROM portfolios WHERE (status = 'submitted' OR status = 'sampled') AND (?1 IS NULL OR id = ?1)",
             )?;
             let rows: Vec<(i64, String, i64, String, Option<String>)> = st
                 .query_map([id], |r| {
@@ -323,13 +384,12 @@ impl Workspace {
         )?;
         for (score, pk) in hits {
             let mut row = st.query_row([pk as i64], row_of)?;
-            if row.status == "sampled"
-                && self.hides_first(
-                    row.rubric_pk,
-                    &row.status,
-                    row.first_marker.as_deref(),
-                    row.pk,
-                )?
+            if self.may_be_hidden(
+                row.rubric_pk,
+                &row.status,
+                row.first_marker.as_deref(),
+                row.second_done,
+            )? && self.hidden_after_lookup(row.pk, &row.status)?
             {
                 row.outcome = None;
                 row.grade = None;
@@ -688,6 +748,7 @@ impl Workspace {
             Ok(())
         }
         let mut rubric: Option<(i64, bool)> = None;
+        let lead = self.viewer_is_lead()?;
         while let Some(r) = rows.next()? {
             row.pk = r.get(0)?;
             text(&mut row.id, r.get_ref(1)?)?;
@@ -713,12 +774,13 @@ impl Workspace {
             }
             let blind = rubric.is_some_and(|(_, b)| b);
             row.second_done = second.binary_search(&row.pk).is_ok();
-            // As `hides_first`: a blind rubric's drawn portfolio whose second marks are not in
-            // yet, seen by anyone but its first marker.
-            row.blind_hidden = row.status == "sampled"
+            // As `hides_first`: the cheap part from the row, the rest looked up for the few
+            // rows it leaves.
+            row.blind_hidden = blind
+                && (row.status == "submitted" || (row.status == "sampled" && !row.second_done))
                 && row.first_marker.as_deref() != Some(self.user.as_str())
-                && blind
-                && !row.second_done;
+                && !lead
+                && self.hidden_after_lookup(row.pk, &row.status)?;
             if row.blind_hidden {
                 row.outcome = None;
                 row.grade = None;

@@ -53,7 +53,8 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
             out,
             rubric,
             all,
-        } => export(open(db, user)?, format, &out, rubric, all),
+            force,
+        } => export(open(db, user)?, format, &out, rubric, all, force),
         Command::User(UserCmd::Add { name, role }) => {
             let mut ws = open(db, user)?;
             let role = match role {
@@ -79,14 +80,9 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
         Command::Assign(a) => assign(open(db, user)?, a),
         Command::Audit(AuditCmd::Verify) => audit_verify(open(db, user)?),
         Command::Audit(AuditCmd::Log { id }) => audit_log(open(db, user)?, id),
-        Command::Backup { file } => {
+        Command::Backup { file, force } => {
             let ws = open(db, user)?;
-            ws.store.backup_to(&file).map_err(|e| {
-                Failure::msg(format!(
-                    "cannot write the backup {}: {e}; give a file in a folder that exists and that you may write to",
-                    file.display()
-                ))
-            })?;
+            ws.backup(&file, force)?;
             let copy = Workspace::open(&file, ws.user.clone())?;
             let v = verify_with_progress(&copy)?;
             if !v.problems.is_empty() {
@@ -580,21 +576,24 @@ fn changes_of(a: &MarkArgs) -> Result<Vec<Change>, Failure> {
 }
 
 fn mark(ws: &mut Workspace, a: MarkArgs, phase: Phase) -> CmdResult {
+    mark_then(ws, a, phase, None)
+}
+
+/// Saves every option of a marking command, the submission and (for moderation) the
+/// settlement in one change: all of them or, when any is refused, none.
+fn mark_then(
+    ws: &mut Workspace,
+    a: MarkArgs,
+    phase: Phase,
+    settle: Option<(Settle, Option<String>)>,
+) -> CmdResult {
     let changes = changes_of(&a)?;
-    // Every option is checked before any is saved; then each is saved as given.
-    ws.check_changes(&a.id, &changes)?;
-    for c in &changes {
-        ws.save(&a.id, phase, c, None)?;
-    }
-    let (ev, sheet) = ws.preview(&a.id, phase)?;
-    if a.submit {
-        let s = ws.submit(
-            &a.id,
-            phase,
-            a.outcome.map(outcome_of),
-            a.rationale.clone(),
-            None,
-        )?;
+    let submit = a
+        .submit
+        .then(|| (a.outcome.map(outcome_of), a.rationale.clone()));
+    let settled = settle.as_ref().map(|(how, _)| *how);
+    let applied = ws.apply(&a.id, phase, &changes, submit, settle, None)?;
+    if let Some(s) = &applied.submitted {
         println!(
             "submitted {}: {}{} — score {} against pass mark; rule gives {}{}",
             sanitize_line(&a.id),
@@ -614,13 +613,14 @@ fn mark(ws: &mut Workspace, a: MarkArgs, phase: Phase) -> CmdResult {
             },
         );
         for r in &s.evaluation.reasons {
-            println!("  - {r}");
+            println!("  - {}", sanitize_line(&r.to_string()));
         }
-    } else {
+    } else if settled.is_none() {
+        let (ev, sheet) = ws.preview(&a.id, phase)?;
         let marked = sheet.marks.values().filter(|(l, _)| l.is_some()).count();
         println!(
             "saved {} change(s) to {}: {} criteria marked, score {} now, rule gives {}{}",
-            changes.len(),
+            applied.changed,
             sanitize_line(&a.id),
             marked,
             ev.score,
@@ -631,54 +631,52 @@ fn mark(ws: &mut Workspace, a: MarkArgs, phase: Phase) -> CmdResult {
                 format!("; unmarked: {}", ev.unmarked.join(", "))
             }
         );
+        if applied.changed < changes.len() {
+            println!(
+                "  ({} of the options already held what they asked for: nothing to change)",
+                changes.len() - applied.changed
+            );
+        }
         for g in &ev.open_gates {
             println!("  - gate {g} not confirmed");
         }
     }
-    Ok(())
-}
-
-fn moderate(ws: &mut Workspace, a: ModerateArgs) -> CmdResult {
-    let id = a.mark.id.clone();
-    if a.confirm || a.amend {
-        let has_marks = !a.mark.levels.is_empty() || a.mark.submit || !a.mark.gates.is_empty();
-        if has_marks {
-            let rationale = a.mark.rationale.clone();
-            mark(
-                ws,
-                MarkArgs {
-                    rationale: None,
-                    ..a.mark
-                },
-                Phase::Second,
-            )?;
-            let how = if a.amend {
-                Settle::Amend
-            } else {
-                Settle::Confirm
-            };
-            ws.settle(&id, how, rationale, None)?;
-            println!("{}: settled", sanitize_line(&id));
-            return Ok(());
-        }
-        let how = if a.amend {
-            Settle::Amend
-        } else {
-            Settle::Confirm
-        };
-        ws.settle(&id, how, a.mark.rationale.clone(), None)?;
+    if let Some(how) = settled {
         println!(
             "{}: {}",
-            sanitize_line(&id),
-            if a.amend {
+            sanitize_line(&a.id),
+            if how == Settle::Amend {
                 "amended to the second marks; moderated"
             } else {
                 "first decision confirmed; moderated"
             }
         );
-        return Ok(());
     }
-    mark(ws, a.mark, Phase::Second)
+    Ok(())
+}
+
+fn moderate(ws: &mut Workspace, a: ModerateArgs) -> CmdResult {
+    let how = match (a.confirm, a.amend) {
+        (true, _) => Some(Settle::Confirm),
+        (_, true) => Some(Settle::Amend),
+        _ => None,
+    };
+    match how {
+        // The rationale of a settlement is the amendment's; the marks take none of it.
+        Some(how) => {
+            let rationale = a.mark.rationale.clone();
+            let marks = MarkArgs {
+                rationale: if a.mark.outcome.is_some() {
+                    a.mark.rationale.clone()
+                } else {
+                    None
+                },
+                ..a.mark
+            };
+            mark_then(ws, marks, Phase::Second, Some((how, rationale)))
+        }
+        None => mark(ws, a.mark, Phase::Second),
+    }
 }
 
 fn sample(mut ws: Workspace, rubric: Option<String>, seed: Option<u64>) -> CmdResult {
@@ -894,6 +892,7 @@ fn export(
     out: &Path,
     rubric: Option<String>,
     all: bool,
+    force: bool,
 ) -> CmdResult {
     let f = match format {
         ExportFormat::Obv3 => crate::app::export::Format::Obv3,
@@ -910,7 +909,7 @@ fn export(
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
     }
-    let r = ws.export(f, out, rubric.as_deref(), all, &mut |done, total| {
+    let r = ws.export(f, out, rubric.as_deref(), all, force, &mut |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })?;

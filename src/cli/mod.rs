@@ -131,6 +131,9 @@ pub enum Command {
         /// Export every released decision, also those exported before
         #[arg(long)]
         all: bool,
+        /// Replace files that exist already at --out
+        #[arg(long)]
+        force: bool,
     },
     /// People and roles
     #[command(subcommand)]
@@ -144,6 +147,9 @@ pub enum Command {
     Backup {
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
     },
 }
 

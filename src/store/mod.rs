@@ -264,34 +264,45 @@ impl Store {
         })
     }
 
-    /// A consistent copy of the live database, made with SQLite's online backup API.
+    /// Whether `p` names the live database or one of its files (`-wal`, `-shm`, `-journal`),
+    /// however it is spelled.
+    pub fn is_workspace_file(&self, p: &Path) -> bool {
+        let Some(live) = self
+            .conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .and_then(|l| std::fs::canonicalize(l).ok())
+        else {
+            return false;
+        };
+        let target = std::fs::canonicalize(p).ok().or_else(|| {
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
+        });
+        target.is_some_and(|t| {
+            ["", "-wal", "-shm", "-journal"].iter().any(|suffix| {
+                let mut f = live.clone().into_os_string();
+                f.push(suffix);
+                t == Path::new(&f)
+            })
+        })
+    }
+
+    /// A consistent copy of the live database, made with SQLite's online backup API, at
+    /// `dest` (which the caller has checked: see `app::files::check_output`); an existing
+    /// regular file there is replaced.
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
         // Never over the live database or its log: removing those under a running assay
         // loses its work.
-        if let Some(live) = self.conn.path().filter(|p| !p.is_empty())
-            && let Ok(live) = std::fs::canonicalize(live)
-        {
-            let target = std::fs::canonicalize(dest).ok().or_else(|| {
-                let dir = dest
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                Some(std::fs::canonicalize(dir).ok()?.join(dest.file_name()?))
-            });
-            let is_live = target.is_some_and(|t| {
-                ["", "-wal", "-shm", "-journal"].iter().any(|suffix| {
-                    let mut f = live.clone().into_os_string();
-                    f.push(suffix);
-                    t == Path::new(&f)
-                })
-            });
-            if is_live {
-                return Err(StoreError::Io(std::io::Error::other(
-                    "that is the workspace database itself (or one of its files); back it up to another file",
-                )));
-            }
+        if self.is_workspace_file(dest) {
+            return Err(StoreError::Io(std::io::Error::other(
+                "that is the workspace database itself (or one of its files); back it up to another file",
+            )));
         }
-        if dest.exists() {
+        if std::fs::symlink_metadata(dest).is_ok_and(|m| m.file_type().is_file()) {
             std::fs::remove_file(dest)?;
         }
         create_private(dest)?;

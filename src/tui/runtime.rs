@@ -61,6 +61,9 @@ pub struct Runtime {
     /// The last audit record the loaded queue reflects: returning to the queue re-reads only the
     /// portfolios recorded since.
     queue_seq: Option<i64>,
+    /// Where copies of evidence for the system's opener go: made on first use, removed with
+    /// everything in it when the workbench ends.
+    private: Option<crate::app::files::PrivateDir>,
 }
 
 /// What the worker keeps for a queue order: (row key, position) by row key.
@@ -245,6 +248,7 @@ impl Runtime {
             filter_tx: None,
             background: None,
             queue_seq: None,
+            private: None,
         }
     }
 
@@ -749,27 +753,18 @@ impl Runtime {
         }
     }
 
-    /// Writes an evidence blob to a private temporary file for the system opener.
-    pub fn export_blob(&self, sha: &str, name: &str) -> Result<std::path::PathBuf, AppError> {
+    /// Writes an evidence blob for the system opener into the workbench's private folder (mode
+    /// 0700, made fresh, removed when the workbench ends; the file new, mode 0600).
+    pub fn export_blob(&mut self, sha: &str, name: &str) -> Result<std::path::PathBuf, AppError> {
         let bytes = self
             .ws
             .blob(sha)?
             .ok_or_else(|| AppError::NotFound(format!("evidence {sha} is not in the workspace")))?;
-        let dir = std::env::temp_dir().join(format!("assay-evidence-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_alphanumeric() || ".-_".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let path = dir.join(safe);
-        std::fs::write(&path, bytes)?;
-        Ok(path)
+        if self.private.is_none() {
+            self.private = Some(crate::app::files::PrivateDir::new()?);
+        }
+        let dir = self.private.as_ref().expect("made above");
+        Ok(dir.write(name, &bytes)?)
     }
 }
 
@@ -788,7 +783,7 @@ fn run_export(
     {
         return Msg::ExportDone(format!("cannot create {}: {e}", dir.display()), false);
     }
-    match ws.export(f, out, None, false, progress) {
+    match ws.export(f, out, None, false, false, progress) {
         Ok(r) if r.count == 0 => {
             Msg::ExportDone(format!("nothing new to export as {}", f.as_str()), true)
         }
