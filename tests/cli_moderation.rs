@@ -834,6 +834,11 @@ fn stats_json_has_the_contract_shape_with_null_for_undefined_figures() {
 #[test]
 fn stats_of_an_empty_workspace_is_an_empty_array() {
     let ws = Ws::new();
+    // (no workspace yet: a reading command makes none, and says so)
+    let err = ws.refused("ann", &["stats", "--json"]);
+    assert!(err.contains("no workspace at"), "{err}");
+    assert!(!ws.db.exists());
+    ws.import_some("ann", &["sustainable-home-energy"], &[]);
     assert_eq!(ws.json("ann", &["stats", "--json"]), serde_json::json!([]));
 }
 

@@ -61,13 +61,15 @@ fn db_flag_beats_env_which_beats_the_current_folder() {
     let ws = Ws::new();
     let flag = ws.path("flag.db");
     let env = ws.path("env.db");
+    let rubric = rubric_file("sustainable-home-energy");
 
-    // --db wins over ASSAY_DB
+    // --db wins over ASSAY_DB (an import makes the workspace where it is told)
     let mut c = ws.bare();
     c.env("ASSAY_DB", &env)
         .arg("--db")
         .arg(&flag)
-        .args(["--as", "ann", "list"]);
+        .args(["--as", "ann", "import"])
+        .arg(&rubric);
     let o = Ws::exec(c);
     assert_eq!(o.code, Some(0), "{o:?}");
     assert!(flag.exists());
@@ -75,14 +77,22 @@ fn db_flag_beats_env_which_beats_the_current_folder() {
 
     // ASSAY_DB when there is no --db
     let mut c = ws.bare();
-    c.env("ASSAY_DB", &env).args(["--as", "ann", "list"]);
+    c.env("ASSAY_DB", &env)
+        .args(["--as", "ann", "import"])
+        .arg(&rubric);
     assert_eq!(Ws::exec(c).code, Some(0));
     assert!(env.exists());
     assert!(!ws.path("assay.db").exists());
 
-    // ./assay.db when there is neither
+    // ./assay.db when there is neither; a reading command there makes no workspace
     let mut c = ws.bare();
     c.args(["--as", "ann", "list"]);
+    let o = Ws::exec(c);
+    assert_clean_refusal(&o);
+    assert!(o.stderr.contains("no workspace at assay.db"), "{o:?}");
+    assert!(!ws.path("assay.db").exists());
+    let mut c = ws.bare();
+    c.args(["--as", "ann", "import"]).arg(&rubric);
     assert_eq!(Ws::exec(c).code, Some(0));
     assert!(ws.path("assay.db").exists());
 

@@ -91,8 +91,27 @@ pub enum FileError {
         size: u64,
         limit: u64,
     },
-    /// Anything else, said whole (naming the file).
-    Other(String),
+    Missing,
+    /// What it is instead ("a FIFO (named pipe)", "a folder", …).
+    NotRegular(&'static str),
+    Io(String),
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileError::TooLarge { size, limit } => write!(
+                f,
+                "file is {size} bytes; the limit is {}: split it or remove what is not needed",
+                human(*limit)
+            ),
+            FileError::Missing => f.write_str("no such file"),
+            FileError::NotRegular(what) => {
+                write!(f, "is {what}, not a regular file; give a file")
+            }
+            FileError::Io(e) => f.write_str(e),
+        }
+    }
 }
 
 /// Reads from an open handle: it must be a regular file of at most `limit` bytes (checked on the
@@ -103,13 +122,11 @@ fn read_checked(
     limit: u64,
     name: &str,
 ) -> Result<Vec<u8>, FileError> {
-    let meta = meta.map_err(|e| FileError::Other(format!("{name}: {e}")))?;
+    let _ = name;
+    let meta = meta.map_err(|e| FileError::Io(e.to_string()))?;
     let kind = kind_of(&meta.file_type());
     if kind != Kind::File {
-        return Err(FileError::Other(format!(
-            "{name} is {}, not a regular file; give a file",
-            kind.describe()
-        )));
+        return Err(FileError::NotRegular(kind.describe()));
     }
     if meta.len() > limit {
         return Err(FileError::TooLarge {
@@ -121,7 +138,7 @@ fn read_checked(
     f.by_ref()
         .take(limit + 1)
         .read_to_end(&mut data)
-        .map_err(|e| FileError::Other(format!("{name}: {e}")))?;
+        .map_err(|e| FileError::Io(e.to_string()))?;
     if data.len() as u64 > limit {
         return Err(FileError::TooLarge {
             size: data.len() as u64,
@@ -153,11 +170,9 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.custom_flags(nonblock_flag());
     }
-    let f = opts.open(path).map_err(|e| {
-        FileError::Other(match e.kind() {
-            std::io::ErrorKind::NotFound => format!("{name}: no such file"),
-            _ => format!("{name}: {e}"),
-        })
+    let f = opts.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => FileError::Missing,
+        _ => FileError::Io(e.to_string()),
     })?;
     let meta = f.metadata();
     read_checked(f, meta, limit, &name)
@@ -451,19 +466,19 @@ mod tests {
             read_regular(&f, 3),
             Err(FileError::TooLarge { size: 5, limit: 3 })
         );
-        let msg = |r: Result<Vec<u8>, FileError>| match r {
-            Err(FileError::Other(m)) => m,
-            other => panic!("{other:?}"),
-        };
-        let e = msg(read_regular(d.path(), 10));
-        assert!(e.contains("a folder"), "{e}");
-        let e = msg(read_regular(&d.path().join("none"), 10));
-        assert!(e.contains("no such file"), "{e}");
+        assert_eq!(
+            read_regular(d.path(), 10),
+            Err(FileError::NotRegular("a folder"))
+        );
+        assert_eq!(
+            read_regular(&d.path().join("none"), 10),
+            Err(FileError::Missing)
+        );
         #[cfg(unix)]
-        {
-            let e = msg(read_regular(Path::new("/dev/zero"), 10));
-            assert!(e.contains("a device"), "{e}");
-        }
+        assert_eq!(
+            read_regular(Path::new("/dev/zero"), 10),
+            Err(FileError::NotRegular("a device"))
+        );
     }
 
     #[cfg(unix)]

@@ -92,14 +92,8 @@ pub fn resolve_user(flag: Option<String>) -> String {
 /// Reads a file named on the command line for loading (a rubric, a manifest): a regular file,
 /// refused over the YAML size limit before it is read whole.
 pub fn read_limited(path: &Path) -> std::result::Result<Vec<u8>, String> {
-    files::read_regular(path, crate::domain::yaml::MAX_BYTES as u64).map_err(|e| match e {
-        files::FileError::TooLarge { size, limit } => format!(
-            "{}:1:1: error: file is {size} bytes; the limit is {}: split it or remove what is not needed",
-            path.display(),
-            files::human(limit)
-        ),
-        files::FileError::Other(m) => m,
-    })
+    files::read_regular(path, crate::domain::yaml::MAX_BYTES as u64)
+        .map_err(|e| format!("{}:1:1: error: {e}", path.display()))
 }
 
 /// The clock's time now, RFC 3339 in UTC (for what is not a record: file names, display).
@@ -118,13 +112,29 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// Opens the workspace at `path`, making a new one there if there is none.
     pub fn open(path: &Path, user: String) -> Result<Workspace> {
         let store = Store::open(path)?;
         Self::with_store(store, user)
     }
 
+    /// Opens the workspace at `path`, which must exist: for every command but those that make
+    /// one (import, user add, the workbench). A location that cannot be written is opened for
+    /// reading.
+    pub fn open_existing(path: &Path, user: String) -> Result<Workspace> {
+        let store = Store::open_existing(path)?;
+        Self::with_store(store, user)
+    }
+
+    /// Whether the workspace was opened for reading only.
+    pub fn read_only(&self) -> bool {
+        self.store.read_only
+    }
+
     pub fn with_store(mut store: Store, user: String) -> Result<Workspace> {
-        ensure_identity(&mut store, &user)?;
+        if !store.read_only {
+            ensure_identity(&mut store, &user)?;
+        }
         Ok(Workspace {
             store,
             user,

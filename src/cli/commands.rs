@@ -18,7 +18,13 @@ use crate::domain::decision::Outcome;
 use crate::domain::sanitize::{sanitize, sanitize_line};
 use crate::store::audit::Record;
 
+/// The workspace, which must exist (only `import`, `user add` and the workbench make one).
 fn open(db: &Path, user: String) -> Result<Workspace, Failure> {
+    Ok(Workspace::open_existing(db, user)?)
+}
+
+/// The workspace, made if there is none.
+fn open_or_create(db: &Path, user: String) -> Result<Workspace, Failure> {
     Ok(Workspace::open(db, user)?)
 }
 
@@ -31,7 +37,9 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
             json,
         } => list(open(db, user)?, status, rubric, json),
         Command::Show { id, json } => show(open(db, user)?, &id, json),
-        Command::Search { query, json, limit } => search(open(db, user)?, &query, json, limit),
+        Command::Search { query, json, limit } => {
+            search(open(db, user)?, &query, json, limit as usize)
+        }
         Command::Mark(args) => mark(&mut open(db, user)?, args, Phase::First),
         Command::Moderate(args) => moderate(&mut open(db, user)?, args),
         Command::Moderation(ModerationCmd::Sample { rubric, seed }) => {
@@ -56,7 +64,7 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
             force,
         } => export(open(db, user)?, format, &out, rubric, all, force),
         Command::User(UserCmd::Add { name, role }) => {
-            let mut ws = open(db, user)?;
+            let mut ws = open_or_create(db, user)?;
             let role = match role {
                 RoleArg::Assessor => Role::Assessor,
                 RoleArg::Moderator => Role::Moderator,
@@ -83,7 +91,7 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
         Command::Backup { file, force } => {
             let ws = open(db, user)?;
             ws.backup(&file, force)?;
-            let copy = Workspace::open(&file, ws.user.clone())?;
+            let copy = Workspace::open_existing(&file, ws.user.clone())?;
             let v = verify_with_progress(&copy)?;
             if !v.problems.is_empty() {
                 let mut lines = vec![format!(
@@ -109,7 +117,7 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
 }
 
 fn import(paths: &[std::path::PathBuf], db: &Path, user: String) -> CmdResult {
-    let mut ws = open(db, user)?;
+    let mut ws = open_or_create(db, user)?;
     let bar = indicatif::ProgressBar::hidden();
     let on_terminal = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
@@ -222,9 +230,12 @@ fn list(ws: Workspace, status: Option<String>, rubric: Option<String>, as_json: 
             "{:<16} {:<24} {:<30} {:<10} {:<11} {:<8} {:<12} {:>6}  {}",
             sanitize_line(&r.id),
             clip(&sanitize_line(&r.learner_name), 24),
-            clip(&format!("{}@{}", r.rubric, r.rubric_version), 30),
-            r.submitted,
-            r.status,
+            clip(
+                &sanitize_line(&format!("{}@{}", r.rubric, r.rubric_version)),
+                30
+            ),
+            sanitize_line(&r.submitted),
+            sanitize_line(&r.status),
             r.outcome
                 .as_deref()
                 .unwrap_or(if r.blind_hidden { "(blind)" } else { "-" }),
@@ -288,17 +299,26 @@ fn show(ws: Workspace, id: &str, as_json: bool) -> CmdResult {
 
 fn render_detail(ws: &Workspace, d: &Detail, rubric: &crate::domain::rubric::Rubric) -> String {
     use std::fmt::Write as _;
+    // Single-line text from a portfolio stays on its line; multi-line text is indented with a
+    // gutter on every line, so that nothing in it can pass for a line of assay's own.
+    let l = |s: &str| sanitize_line(s);
     let mut o = String::new();
     let r = &d.row;
-    let _ = writeln!(o, "{} — {} ({})", r.id, r.learner_name, r.learner_id);
-    let _ = writeln!(o, "Rubric     {} ({})", rubric.key(), rubric.title);
+    let _ = writeln!(
+        o,
+        "{} — {} ({})",
+        r.id,
+        l(&r.learner_name),
+        l(&r.learner_id)
+    );
+    let _ = writeln!(o, "Rubric     {} ({})", l(&rubric.key()), l(&rubric.title));
     let _ = writeln!(
         o,
         "Submitted  {}   Status {}   Revision {}",
         r.submitted, r.status, d.revision
     );
     if let Some(a) = &r.assessor {
-        let _ = writeln!(o, "Assessor   {a}");
+        let _ = writeln!(o, "Assessor   {}", l(a));
     }
     if r.evidence_changed {
         let _ = writeln!(o, "!! evidence changed since marking began");
@@ -311,25 +331,26 @@ fn render_detail(ws: &Workspace, d: &Detail, rubric: &crate::domain::rubric::Rub
         let _ = writeln!(
             o,
             "  {} {} [{}; {}; claims {}]",
-            e.id,
-            e.title,
-            e.kind,
-            e.date,
-            e.claims.join(", ")
+            l(&e.id),
+            l(&e.title),
+            l(&e.kind),
+            l(&e.date),
+            l(&e.claims.join(", "))
         );
         if let Some(u) = &e.url {
-            let _ = writeln!(o, "     url  {u}");
+            let _ = writeln!(o, "     url  {}", l(u));
         }
         if let Some(f) = &e.file {
             let _ = writeln!(
                 o,
-                "     file {f} ({} bytes, sha256 {})",
+                "     file {} ({} bytes, sha256 {})",
+                l(f),
                 e.size.unwrap_or(0),
                 e.sha256.as_deref().unwrap_or("-")
             );
         }
         if let Some(n) = &e.note {
-            let _ = writeln!(o, "     note {n}");
+            let _ = writeln!(o, "     note\n{}", indent(n));
         }
         if e.is_text
             && let Some(sha) = &e.sha256
@@ -345,7 +366,7 @@ fn render_detail(ws: &Workspace, d: &Detail, rubric: &crate::domain::rubric::Rub
             "\n{title}{}",
             s.marker
                 .as_ref()
-                .map(|m| format!(" — {m}"))
+                .map(|m| format!(" — {}", l(m)))
                 .unwrap_or_default()
         );
         for c in &rubric.criteria {
@@ -372,7 +393,7 @@ fn render_detail(ws: &Workspace, d: &Detail, rubric: &crate::domain::rubric::Rub
                 c.id
             );
             if let Some(f) = f {
-                let _ = writeln!(o, "{}", indent(&format!("    feedback: {f}")));
+                let _ = writeln!(o, "    feedback:\n{}", indent(&f));
             }
         }
         for g in &rubric.gates {
@@ -384,7 +405,7 @@ fn render_detail(ws: &Workspace, d: &Detail, rubric: &crate::domain::rubric::Rub
             );
         }
         if let Some(c) = &s.comment {
-            let _ = writeln!(o, "  comment: {c}");
+            let _ = writeln!(o, "  comment:\n{}", indent(c));
         }
         if let Some(dc) = &s.decision {
             let _ = writeln!(
@@ -400,7 +421,7 @@ fn render_detail(ws: &Workspace, d: &Detail, rubric: &crate::domain::rubric::Rub
                 if dc.borderline { ", borderline" } else { "" },
                 dc.rationale
                     .as_ref()
-                    .map(|r| format!("; rationale: {r}"))
+                    .map(|r| format!("; rationale: {}", l(r)))
                     .unwrap_or_default()
             );
         }
@@ -426,8 +447,9 @@ fn render_detail(ws: &Workspace, d: &Detail, rubric: &crate::domain::rubric::Rub
     if let Some((drawn, reason)) = &d.draw {
         let _ = writeln!(
             o,
-            "\nModeration draw: {} ({reason})",
-            if *drawn { "drawn" } else { "not drawn" }
+            "\nModeration draw: {} ({})",
+            if *drawn { "drawn" } else { "not drawn" },
+            l(reason)
         );
     }
     if d.second.started() {
@@ -437,13 +459,16 @@ fn render_detail(ws: &Workspace, d: &Detail, rubric: &crate::domain::rubric::Rub
     if let Some((a, r, b)) = &d.settlement {
         let _ = writeln!(
             o,
-            "\nSettlement: {} by {b}{}",
+            "\nSettlement: {} by {}{}",
             if a == "amend" {
                 "amended to the second marks"
             } else {
                 "first decision confirmed"
             },
-            r.as_ref().map(|r| format!(" — {r}")).unwrap_or_default()
+            l(b),
+            r.as_ref()
+                .map(|r| format!(" — {}", l(r)))
+                .unwrap_or_default()
         );
     }
     let _ = writeln!(o, "\nHistory");
@@ -453,9 +478,11 @@ fn render_detail(ws: &Workspace, d: &Detail, rubric: &crate::domain::rubric::Rub
     o
 }
 
+/// Untrusted multi-line text, each line behind a gutter (`    │ `).
 fn indent(s: &str) -> String {
-    s.lines()
-        .map(|l| format!("    {l}"))
+    sanitize(s)
+        .lines()
+        .map(|l| format!("    │ {l}"))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -521,8 +548,11 @@ fn search(ws: Workspace, query: &str, as_json: bool, limit: usize) -> CmdResult 
             "{:<16} {:<26} {:<30} {}",
             sanitize_line(&r.id),
             clip(&sanitize_line(&r.learner_name), 26),
-            clip(&format!("{}@{}", r.rubric, r.rubric_version), 30),
-            r.status
+            clip(
+                &sanitize_line(&format!("{}@{}", r.rubric, r.rubric_version)),
+                30
+            ),
+            sanitize_line(&r.status)
         );
     }
     if hits.is_empty() {

@@ -92,8 +92,8 @@ pub enum Command {
         query: String,
         #[arg(long)]
         json: bool,
-        #[arg(long, default_value_t = 20, value_name = "N")]
-        limit: usize,
+        #[arg(long, default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        limit: u32,
     },
     /// First marking: each option is saved as it is given
     Mark(MarkArgs),

@@ -60,7 +60,7 @@ pub fn show(arg: &str, db: &Path, user: String) -> CmdResult {
         return Ok(());
     }
     if db.exists() {
-        let ws = crate::app::Workspace::open(db, user)?;
+        let ws = crate::app::Workspace::open_existing(db, user)?;
         if let Some(pk) = ws.find_rubric(arg)? {
             let r = ws.rubric(pk)?;
             print!("{}", render(&r));

@@ -63,6 +63,180 @@ impl Milli {
     }
 }
 
+/// How a number field is written in a YAML file: what assay keeps of it, exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// A decimal with at most three decimals (weights, pass marks, percentages, credits).
+    Decimal,
+    /// A whole number from `min` to `max` (points, levels, counts).
+    Whole { min: i64, max: i64 },
+    /// A number of any precision (hours spent), finite and written in decimal.
+    Number,
+}
+
+/// The largest magnitude a [`Field::Decimal`] may have.
+pub const MAX_DECIMAL: i64 = 1_000_000_000_000;
+
+/// Checks the text of a plain YAML scalar in a number field, as written: `Err` says what is wrong
+/// with it in words for the person who wrote it (never "more than three decimals" for `.nan`).
+pub fn check_literal(text: &str, field: Field) -> Result<(), String> {
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    let unsigned = lower.trim_start_matches(['+', '-']);
+    if unsigned == ".nan" {
+        return Err(format!("`{t}` is not a number; write a number such as 50"));
+    }
+    if unsigned == ".inf" {
+        return Err(format!("`{t}` is infinite; write a finite number"));
+    }
+    for (prefix, base) in [
+        ("0x", "a hexadecimal"),
+        ("0o", "an octal"),
+        ("0b", "a binary"),
+    ] {
+        if unsigned.starts_with(prefix) {
+            return Err(format!(
+                "`{t}` is {base} literal; write the number in decimal digits"
+            ));
+        }
+    }
+    let Some(d) = Exact::parse(t) else {
+        return Err(format!(
+            "`{t}` is not a number: change the value to a number such as 50"
+        ));
+    };
+    match field {
+        Field::Decimal => {
+            if d.decimals() > 3 {
+                return Err(format!(
+                    "`{t}` has more decimals than assay keeps: write it with at most three decimals (assay computes exactly, in thousandths, and never rounds a rubric's numbers)"
+                ));
+            }
+            if !d.within(MAX_DECIMAL) {
+                return Err(format!(
+                    "`{t}` is out of range: write a number between -{MAX_DECIMAL} and {MAX_DECIMAL}"
+                ));
+            }
+        }
+        Field::Whole { min, max } => {
+            if d.decimals() > 0 {
+                return Err(format!(
+                    "`{t}` is not a whole number: use one of the whole numbers from {min} to {max}"
+                ));
+            }
+            match d.whole() {
+                Some(v) if (min..=max).contains(&v) => {}
+                _ => {
+                    return Err(format!(
+                        "`{t}` is out of range: use one of the whole numbers from {min} to {max}"
+                    ));
+                }
+            }
+        }
+        Field::Number => {
+            if !d.within(MAX_DECIMAL) {
+                return Err(format!(
+                    "`{t}` is out of range: write a number between -{MAX_DECIMAL} and {MAX_DECIMAL}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A decimal literal held exactly: its digits (no leading zeros) and a power of ten.
+struct Exact {
+    neg: bool,
+    digits: Vec<u8>,
+    /// value = digits × 10^exp
+    exp: i64,
+}
+
+impl Exact {
+    /// Reads `[+-]digits[.digits][(e|E)[+-]digits]`, the decimal forms of YAML's core schema.
+    fn parse(t: &str) -> Option<Exact> {
+        let (neg, t) = match t.as_bytes().first() {
+            Some(b'-') => (true, &t[1..]),
+            Some(b'+') => (false, &t[1..]),
+            _ => (false, t),
+        };
+        let (mantissa, exp) = match t.find(['e', 'E']) {
+            Some(i) => (&t[..i], t[i + 1..].parse::<i64>().ok()?),
+            None => (t, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        if int.is_empty() && frac.is_empty() {
+            return None;
+        }
+        if !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        if exp.unsigned_abs() > 100_000 {
+            // (far beyond any range checked here; keeps the arithmetic small)
+            return Some(Exact {
+                neg,
+                digits: vec![1],
+                exp: exp.signum() * 100_000,
+            });
+        }
+        let mut digits: Vec<u8> = int.bytes().chain(frac.bytes()).map(|b| b - b'0').collect();
+        let mut exp = exp - frac.len() as i64;
+        // trailing zeros move into the exponent; leading ones go
+        while digits.len() > 1 && digits.last() == Some(&0) {
+            digits.pop();
+            exp += 1;
+        }
+        let lead = digits.iter().take_while(|&&d| d == 0).count();
+        digits.drain(..lead.min(digits.len().saturating_sub(1)));
+        if digits == [0] {
+            exp = 0;
+        }
+        Some(Exact { neg, digits, exp })
+    }
+
+    /// How many decimals it really has.
+    fn decimals(&self) -> u64 {
+        if self.exp < 0 {
+            self.exp.unsigned_abs()
+        } else {
+            0
+        }
+    }
+
+    /// Whether |value| ≤ `max`.
+    fn within(&self, max: i64) -> bool {
+        // number of digits before the decimal point
+        let int_digits = self.digits.len() as i64 + self.exp;
+        let max_digits = max.to_string().len() as i64;
+        if int_digits < max_digits {
+            return true;
+        }
+        if int_digits > max_digits {
+            return false;
+        }
+        self.whole_part().is_some_and(|v| v.abs() <= max)
+    }
+
+    fn whole_part(&self) -> Option<i64> {
+        let mut v: i64 = 0;
+        let keep = (self.digits.len() as i64 + self.exp.min(0)).max(0) as usize;
+        for d in &self.digits[..keep.min(self.digits.len())] {
+            v = v.checked_mul(10)?.checked_add(i64::from(*d))?;
+        }
+        for _ in 0..self.exp.max(0) {
+            v = v.checked_mul(10)?;
+        }
+        Some(if self.neg { -v } else { v })
+    }
+
+    fn whole(&self) -> Option<i64> {
+        if self.exp < 0 {
+            return None;
+        }
+        self.whole_part()
+    }
+}
+
 impl fmt::Display for Milli {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };
@@ -104,5 +278,51 @@ mod tests {
         assert_eq!(Milli(60_000).to_string(), "60");
         assert_eq!(Milli(125).to_string(), "0.125");
         assert_eq!(Milli(-2500).to_string(), "-2.5");
+    }
+
+    #[test]
+    fn literals_are_kept_exactly_or_refused_for_what_they_are() {
+        let dec = Field::Decimal;
+        for ok in [
+            "50",
+            "62.5",
+            "0.125",
+            "50.000",
+            "5e1",
+            "0.5E1",
+            "+3",
+            "-2.5",
+            "1000000000000",
+        ] {
+            assert_eq!(check_literal(ok, dec), Ok(()), "{ok}");
+        }
+        let msg = |t: &str, f: Field| check_literal(t, f).unwrap_err();
+        assert!(msg("50.0000000000000000001", dec).contains("more decimals"));
+        assert!(msg("0.1234", dec).contains("at most three"));
+        assert!(msg("1e-4", dec).contains("more decimals"));
+        assert!(msg(".nan", dec).contains("not a number"));
+        assert!(msg(".NaN", dec).contains("not a number"));
+        assert!(msg("-.inf", dec).contains("infinite"));
+        assert!(msg("0x32", dec).contains("hexadecimal"));
+        assert!(msg("0o62", dec).contains("octal"));
+        assert!(msg("1e400", dec).contains("out of range"));
+        assert!(msg("99999999999999999999", dec).contains("out of range"));
+        let whole = Field::Whole {
+            min: 0,
+            max: 4_294_967,
+        };
+        assert_eq!(check_literal("2", whole), Ok(()));
+        assert_eq!(check_literal("2.0", whole), Ok(()));
+        assert_eq!(check_literal("1e3", whole), Ok(()));
+        assert!(msg("2.5", whole).contains("not a whole number"));
+        let m = msg("99999999999999999999", whole);
+        assert!(
+            m.contains("out of range") && m.contains("from 0 to 4294967"),
+            "{m}"
+        );
+        assert!(msg("-1", whole).contains("from 0 to"));
+        assert_eq!(check_literal("1.23456", Field::Number), Ok(()));
+        assert!(msg(".inf", Field::Number).contains("infinite"));
+        assert!(msg("twenty", Field::Number).contains("not a number"));
     }
 }

@@ -66,6 +66,7 @@ impl DateText {
 }
 
 static LEARNER: Shape = Shape::Map(&[("id", &ANY), ("name", &ANY), ("email", &ANY)]);
+static HOURS: Shape = Shape::Num(super::num::Field::Number);
 static EVIDENCE: Shape = Shape::Map(&[
     ("id", &ANY),
     ("title", &ANY),
@@ -73,7 +74,7 @@ static EVIDENCE: Shape = Shape::Map(&[
     ("file", &ANY),
     ("url", &ANY),
     ("date", &ANY),
-    ("hours", &ANY),
+    ("hours", &HOURS),
     ("claims", &ANY),
     ("note", &ANY),
 ]);
@@ -275,6 +276,10 @@ struct Checker<'d, 'a> {
 impl Checker<'_, '_> {
     fn err(&mut self, path: &str, msg: impl Into<String>) {
         let pos = self.doc.pos(path);
+        // (a value already refused where it stands, as a literal, is not refused twice)
+        if self.diags.iter().any(|d| d.pos == pos && d.is_error()) {
+            return;
+        }
         self.diags.push(Diagnostic::error(self.doc.file, pos, msg));
     }
 

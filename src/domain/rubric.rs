@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::num::Milli;
+use super::num::{Field, Milli};
 use super::sanitize::has_control;
 use super::yaml::{self, ANY, Diagnostic, Diagnostics, Document, Shape};
 
@@ -114,10 +114,21 @@ struct ModerationDoc {
     blind: Option<bool>,
 }
 
+static DECIMAL: Shape = Shape::Num(Field::Decimal);
+/// Level points: whole numbers that fit the decision rule's exact arithmetic.
+static POINTS: Shape = Shape::Num(Field::Whole {
+    min: 0,
+    max: (u32::MAX / 1000) as i64,
+});
+static EQF: Shape = Shape::Num(Field::Whole { min: 1, max: 8 });
+static COUNT: Shape = Shape::Num(Field::Whole {
+    min: 0,
+    max: 1_000_000_000,
+});
 static LEVEL: Shape = Shape::Map(&[
     ("id", &ANY),
     ("label", &ANY),
-    ("points", &ANY),
+    ("points", &POINTS),
     ("meets", &ANY),
     ("descriptor", &ANY),
 ]);
@@ -126,7 +137,7 @@ static CRITERION: Shape = Shape::Map(&[
     ("id", &ANY),
     ("title", &ANY),
     ("outcomes", &ANY),
-    ("weight", &ANY),
+    ("weight", &DECIMAL),
     ("required", &ANY),
     ("guidance", &ANY),
     ("levels", &LEVELS),
@@ -137,9 +148,9 @@ static ID_TEXT_LIST: Shape = Shape::Seq(&ID_TEXT);
 static AWARDING_BODY: Shape = Shape::Map(&[("name", &ANY), ("id", &ANY), ("country", &ANY)]);
 static CREDENTIAL: Shape = Shape::Map(&[
     ("awarding_body", &AWARDING_BODY),
-    ("eqf_level", &ANY),
-    ("ects", &ANY),
-    ("workload_hours", &ANY),
+    ("eqf_level", &EQF),
+    ("ects", &DECIMAL),
+    ("workload_hours", &DECIMAL),
     ("pathway", &ANY),
     ("participation", &ANY),
     ("assessment", &ANY),
@@ -149,14 +160,14 @@ static CREDENTIAL: Shape = Shape::Map(&[
     ("stackability", &ANY),
     ("tags", &ANY),
 ]);
-static GRADE: Shape = Shape::Map(&[("name", &ANY), ("min", &ANY)]);
+static GRADE: Shape = Shape::Map(&[("name", &ANY), ("min", &DECIMAL)]);
 static GRADES: Shape = Shape::Seq(&GRADE);
-static DECISION: Shape = Shape::Map(&[("pass_mark", &ANY), ("grades", &GRADES)]);
+static DECISION: Shape = Shape::Map(&[("pass_mark", &DECIMAL), ("grades", &GRADES)]);
 static MODERATION: Shape = Shape::Map(&[
-    ("sample_percent", &ANY),
-    ("sample_min", &ANY),
+    ("sample_percent", &DECIMAL),
+    ("sample_min", &COUNT),
     ("always", &ANY),
-    ("borderline_margin", &ANY),
+    ("borderline_margin", &DECIMAL),
     ("blind", &ANY),
 ]);
 static ROOT: Shape = Shape::Map(&[
@@ -421,6 +432,10 @@ struct Validator<'d, 'a> {
 impl Validator<'_, '_> {
     fn err(&mut self, path: &str, msg: impl Into<String>) {
         let pos = self.doc.pos(path);
+        // (a value already refused where it stands, as a literal, is not refused twice)
+        if self.diags.iter().any(|d| d.pos == pos && d.is_error()) {
+            return;
+        }
         self.diags.push(Diagnostic::error(self.doc.file, pos, msg));
     }
     fn err_key(&mut self, path: &str, msg: impl Into<String>) {

@@ -298,6 +298,78 @@ fn skip_string(chars: &mut Peekable<Chars<'_>>, bel_terminates: bool) {
     }
 }
 
+/// What makes a spreadsheet read a cell as a formula when it begins a cell (OWASP's CSV
+/// injection list, with the full-width forms some spreadsheets also take).
+fn formula_start(c: char) -> bool {
+    matches!(
+        c,
+        '=' | '+' | '-' | '@' | '\t' | '\r' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}'
+    )
+}
+
+/// The characters a spreadsheet may split a line into cells at (the comma of a CSV file, and
+/// the semicolon, tab and bar other locales and importers use), and line breaks.
+fn cell_separator(c: char) -> bool {
+    matches!(c, ',' | ';' | '\t' | '|' | '\n' | '\r')
+}
+
+/// Makes a CSV cell inert for spreadsheets, as OWASP recommends: wherever a cell could begin —
+/// at its start and after every separator a spreadsheet may use — a formula character (after
+/// any spaces or quotes) gets a `'` before it, so that the text is read as text. Returned
+/// borrowed when nothing needs changing. (Invalid UTF-8 is neutralised byte by byte on ASCII.)
+pub fn spreadsheet_cell(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let Ok(text) = std::str::from_utf8(cell) else {
+        return spreadsheet_bytes(cell);
+    };
+    // Where cells may begin: the start, and just after each separator.
+    let starts = std::iter::once(0).chain(
+        text.char_indices()
+            .filter(|(_, c)| cell_separator(*c))
+            .map(|(i, c)| i + c.len_utf8()),
+    );
+    let mut marks = Vec::new();
+    for at in starts {
+        let rest = &text[at..];
+        let lead = rest
+            .char_indices()
+            .find(|(_, c)| !matches!(c, ' ' | '"' | '\''));
+        if let Some((_, c)) = lead
+            && formula_start(c)
+        {
+            marks.push(at);
+        }
+    }
+    if marks.is_empty() {
+        return cell.into();
+    }
+    let mut out = Vec::with_capacity(cell.len() + marks.len());
+    let mut from = 0;
+    for at in marks {
+        out.extend_from_slice(&cell[from..at]);
+        out.push(b'\'');
+        from = at;
+    }
+    out.extend_from_slice(&cell[from..]);
+    out.into()
+}
+
+fn spreadsheet_bytes(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let is_start = |b: u8| matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r');
+    let is_sep = |b: u8| matches!(b, b',' | b';' | b'\t' | b'|' | b'\n' | b'\r');
+    let mut out = Vec::with_capacity(cell.len() + 1);
+    let mut at_start = true;
+    let mut changed = false;
+    for &b in cell {
+        if at_start && is_start(b) {
+            out.push(b'\'');
+            changed = true;
+        }
+        at_start = is_sep(b) || (at_start && matches!(b, b' ' | b'"' | b'\''));
+        out.push(b);
+    }
+    if changed { out.into() } else { cell.into() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -649,5 +721,37 @@ mod tests {
         fn prop_has_control_matches_predicate(input in hostile_string()) {
             prop_assert_eq!(has_control(&input), input.chars().any(is_forbidden_char));
         }
+    }
+
+    #[test]
+    fn spreadsheet_cells_never_begin_a_formula() {
+        let c = |t: &str| String::from_utf8(spreadsheet_cell(t.as_bytes()).into_owned()).unwrap();
+        assert_eq!(c("Aoife Byrne"), "Aoife Byrne");
+        assert!(matches!(
+            spreadsheet_cell(b"plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        for (input, want) in [
+            ("=1+1", "'=1+1"),
+            ("+44 20", "'+44 20"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            // (a tab is both: a cell may begin before it and after it)
+            ("\t=x", "'\t'=x"),
+            ("  =HYPERLINK(\"http://x\")", "'  =HYPERLINK(\"http://x\")"),
+            ("\"=cmd", "'\"=cmd"),
+            ("a;=cmd|' /C calc'!A0", "a;'=cmd|' /C calc'!A0"),
+            ("a,b;c|@x", "a,b;c|'@x"),
+            ("line\n=2+2", "line\n'=2+2"),
+            ("\u{FF1D}1+1", "'\u{FF1D}1+1"),
+            ("x; -1", "x;' -1"),
+        ] {
+            assert_eq!(c(input), want, "{input:?}");
+        }
+        // invalid UTF-8 is handled on its ASCII bytes
+        assert_eq!(
+            spreadsheet_cell(b"\xff;=1").into_owned(),
+            b"\xff;'=1".to_vec()
+        );
     }
 }

@@ -109,7 +109,9 @@ impl fmt::Display for Diagnostics {
 /// A YAML node with the position where it starts.
 #[derive(Debug, Clone)]
 pub enum Node {
-    Scalar(String, Pos),
+    /// A scalar's text and position, and whether it was written plain (not quoted, not a
+    /// block): only a plain scalar can be a number.
+    Scalar(String, Pos, bool),
     Seq(Vec<Node>, Pos),
     /// Entries: key text, key position, value.
     Map(Vec<(String, Pos, Node)>, Pos),
@@ -119,7 +121,7 @@ pub enum Node {
 impl Node {
     pub fn pos(&self) -> Pos {
         match self {
-            Node::Scalar(_, p) | Node::Seq(_, p) | Node::Map(_, p) | Node::Alias(p) => *p,
+            Node::Scalar(_, p, _) | Node::Seq(_, p) | Node::Map(_, p) | Node::Alias(p) => *p,
         }
     }
 
@@ -224,6 +226,8 @@ pub enum Shape {
     Seq(&'static Shape),
     /// Anything (a scalar, or a value whose type serde checks).
     Any,
+    /// A number field: its literal is checked as written (see [`crate::domain::num::Field`]).
+    Num(crate::domain::num::Field),
 }
 
 pub static ANY: Shape = Shape::Any;
@@ -420,8 +424,10 @@ impl Document<'_> {
         match self.decode() {
             Ok(v) => Ok((v, diags)),
             Err(d) => {
-                // serde reports a duplicate at the top of the document; ours names the line.
-                if !(has_dups && d.message.starts_with("duplicate field")) {
+                // serde reports a duplicate at the top of the document; ours names the line;
+                // and a number literal refused above says better than serde what is wrong.
+                let said = diags.iter().any(|x| x.pos == d.pos);
+                if !(said || has_dups && d.message.starts_with("duplicate field")) {
                     diags.push(d);
                 }
                 let mut all = Diagnostics(diags);
@@ -505,6 +511,11 @@ fn check_shape(file: &str, node: &Node, shape: &Shape, out: &mut Vec<Diagnostic>
         (Shape::Seq(item), Node::Seq(items, _)) => {
             for it in items {
                 check_shape(file, it, item, out);
+            }
+        }
+        (Shape::Num(field), Node::Scalar(text, pos, true)) => {
+            if let Err(m) = crate::domain::num::check_literal(text, *field) {
+                out.push(Diagnostic::error(file, *pos, m));
             }
         }
         _ => {}
@@ -600,7 +611,7 @@ impl Builder {
                 match pending_key.take() {
                     None => {
                         let key = match &node {
-                            Node::Scalar(t, _) => t.clone(),
+                            Node::Scalar(t, _, _) => t.clone(),
                             _ => String::from("<complex key>"),
                         };
                         *pending_key = Some((key, node.pos()));
@@ -622,11 +633,12 @@ impl MarkedEventReceiver for Builder {
             col: mark.col() + 1,
         };
         match ev {
-            Event::Scalar(value, _, anchor, _) => {
+            Event::Scalar(value, style, anchor, _) => {
                 if anchor > 0 {
                     self.anchors.insert(anchor, 1);
                 }
-                self.push_node(Node::Scalar(value, pos), 1);
+                let plain = matches!(style, yaml_rust2::scanner::TScalarStyle::Plain);
+                self.push_node(Node::Scalar(value, pos, plain), 1);
             }
             Event::Alias(id) => {
                 let size = self.anchors.get(&id).copied().unwrap_or(1);

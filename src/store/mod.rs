@@ -110,10 +110,41 @@ pub enum StoreError {
         "{path} is not an assay workspace database (it has no assay schema and holds other tables)"
     )]
     Foreign { path: String },
+    #[error("{}", missing_message(path))]
+    Missing { path: String },
+    #[error(
+        "the workspace {path} is read-only here (its file or its folder cannot be written): reading works, but this change needs write access; nothing was saved"
+    )]
+    ReadOnly { path: String },
+    #[error(
+        "disk full: the workspace could not be written (no space left where {path} is); nothing was saved; free some space and try again"
+    )]
+    Full { path: String },
     #[error("workspace database: {0}")]
     Sql(rusqlite::Error),
-    #[error("{0}")]
+    #[error("{}", io_message(.0))]
     Io(#[from] std::io::Error),
+}
+
+fn missing_message(path: &str) -> String {
+    let p = Path::new(path);
+    match p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) if !dir.is_dir() => format!(
+            "no workspace at {path}: the folder {} does not exist; give --db a path in a folder that exists",
+            dir.display()
+        ),
+        _ => format!(
+            "no workspace at {path}: the file does not exist; import rubrics and portfolios with `assay import PATH…` (or open the workbench with `assay`) to make one, or give --db the right path"
+        ),
+    }
+}
+
+fn io_message(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        format!("disk full: {e}; nothing was saved; free some space and try again")
+    } else {
+        e.to_string()
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -121,9 +152,33 @@ impl From<rusqlite::Error> for StoreError {
         if is_busy(&e) {
             StoreError::Busy
         } else {
-            StoreError::Sql(e)
+            match e.sqlite_error_code() {
+                Some(ErrorCode::ReadOnly) => StoreError::ReadOnly {
+                    path: current_path(),
+                },
+                Some(ErrorCode::DiskFull) => StoreError::Full {
+                    path: current_path(),
+                },
+                _ => StoreError::Sql(e),
+            }
         }
     }
+}
+
+thread_local! {
+    /// The workspace this thread has open, for naming it in errors that come without a path.
+    static CURRENT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+fn current_path() -> String {
+    CURRENT.with(|c| {
+        let p = c.borrow();
+        if p.is_empty() {
+            "the workspace".to_string()
+        } else {
+            p.clone()
+        }
+    })
 }
 
 pub fn is_busy(e: &rusqlite::Error) -> bool {
@@ -139,27 +194,113 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     pub conn: Connection,
     pub created: bool,
+    /// Opened for reading only (the location cannot be written).
+    pub read_only: bool,
 }
 
 impl Store {
     /// Opens (creating if needed, mode 0600) and migrates the workspace at `path`.
     pub fn open(path: &Path) -> Result<Store> {
-        let created = !path.exists();
-        if created {
-            create_private(path)?;
+        if path.exists() {
+            return Store::open_existing(path);
         }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.is_dir()
+        {
+            return Err(StoreError::Missing {
+                path: path.display().to_string(),
+            });
+        }
+        create_private(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                StoreError::ReadOnly {
+                    path: path.display().to_string(),
+                }
+            }
+            _ => StoreError::Io(e),
+        })?;
         let conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut store = Store {
+            conn,
+            created: true,
+            read_only: false,
+        };
+        store.configure(path)?;
+        Ok(store)
+    }
+
+    /// Opens the workspace at `path`, which must exist (reading commands never make one). Where
+    /// it cannot be written (a read-only file, folder or medium) it is opened for reading: reading
+    /// works, and a change is refused as read-only.
+    pub fn open_existing(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(StoreError::Missing {
+                path: path.display().to_string(),
+            });
+        }
+        CURRENT.with(|c| *c.borrow_mut() = path.display().to_string());
+        let open = |flags| {
+            Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(
+                |source| StoreError::Open {
+                    path: path.display().to_string(),
+                    source,
+                },
+            )
+        };
+        let writable = std::fs::OpenOptions::new().write(true).open(path).is_ok()
+            && path
+                .parent()
+                .map(|d| {
+                    if d.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        d
+                    }
+                })
+                .is_some_and(dir_writable);
+        if writable {
+            let conn = open(OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+            let mut store = Store {
+                conn,
+                created: false,
+                read_only: false,
+            };
+            store.configure(path)?;
+            return Ok(store);
+        }
+        // Read only. The log files of a WAL database cannot be made here, so the file is read
+        // as it is (nobody can be writing to it where it cannot be written).
+        let uri = format!(
+            "file:{}?immutable=1",
+            path.display()
+                .to_string()
+                .replace('%', "%25")
+                .replace('?', "%3f")
+                .replace('#', "%23")
+        );
+        let conn = Connection::open_with_flags(
+            &uri,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|source| StoreError::Open {
             path: path.display().to_string(),
             source,
         })?;
-        let mut store = Store { conn, created };
-        store.configure(path)?;
+        let store = Store {
+            conn,
+            created: false,
+            read_only: true,
+        };
+        store.configure_read_only(path)?;
         Ok(store)
     }
 
@@ -169,12 +310,14 @@ impl Store {
         let mut store = Store {
             conn,
             created: true,
+            read_only: false,
         };
         store.configure(Path::new(":memory:"))?;
         Ok(store)
     }
 
     fn configure(&mut self, path: &Path) -> Result<()> {
+        CURRENT.with(|c| *c.borrow_mut() = path.display().to_string());
         let c = &self.conn;
         c.busy_timeout(busy_timeout())?;
         // A new workspace gets 16 KiB pages: the queue, search and export read whole tables,
@@ -194,6 +337,31 @@ impl Store {
         // `rarray(?)`: a list of row keys bound as one parameter, for set-based statements.
         rusqlite::vtab::array::load_module(c)?;
         self.migrate(path)
+    }
+
+    /// The settings of a read-only connection: no migration (one that is needed is refused).
+    fn configure_read_only(&self, path: &Path) -> Result<()> {
+        let c = &self.conn;
+        c.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32000;",
+        )?;
+        c.set_prepared_statement_cache_capacity(64);
+        register_functions(c)?;
+        rusqlite::vtab::array::load_module(c)?;
+        let found: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: path.display().to_string(),
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if found < SCHEMA_VERSION {
+            return Err(StoreError::ReadOnly {
+                path: path.display().to_string(),
+            });
+        }
+        Ok(())
     }
 
     fn migrate(&mut self, path: &Path) -> Result<()> {
@@ -414,6 +582,14 @@ impl Tx<'_> {
     pub fn commit(self) -> Result<()> {
         Ok(self.inner.commit()?)
     }
+}
+
+/// Whether files can be made in `dir` (a WAL database needs its log files beside it).
+fn dir_writable(dir: &Path) -> bool {
+    tempfile::Builder::new()
+        .prefix(".assay-probe-")
+        .tempfile_in(dir)
+        .is_ok()
 }
 
 /// Creates an empty file readable and writable by its owner only.

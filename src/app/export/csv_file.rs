@@ -37,13 +37,10 @@ const HEADER: [&str; 15] = [
     "released_at",
 ];
 
-/// Neutralises a cell a spreadsheet would read as a formula (a leading `=`, `+`, `-`, `@`, tab
-/// or carriage return gets a `'` before it).
+/// Neutralises what a spreadsheet would read as a formula, at the cell's start and after any
+/// separator a spreadsheet may use (see [`crate::domain::sanitize::spreadsheet_cell`]).
 fn csv_safe(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    match cell.first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => [b"'", cell].concat().into(),
-        _ => cell.into(),
-    }
+    crate::domain::sanitize::spreadsheet_cell(cell)
 }
 
 /// The text (or nothing) of a column, as bytes.
