@@ -632,6 +632,18 @@ fn times_never_go_backwards_along_the_chain() {
     assert!(o.stderr.contains("not an RFC 3339 time"), "{o:?}");
 }
 
+/// seq, at, actor, action, entity, portfolio, before, after
+type AuditRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 /// Recomputes the hashes of the records from `from` on, as a forger would.
 fn rechain(c: &Connection, from: i64) {
     let mut prev: String = c
@@ -639,16 +651,7 @@ fn rechain(c: &Connection, from: i64) {
             r.get(0)
         })
         .unwrap();
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    )> = {
+    let rows: Vec<AuditRow> = {
         let mut st = c
             .prepare("SELECT seq, at, actor, action, entity, portfolio, before, after FROM audit WHERE seq >= ?1 ORDER BY seq")
             .unwrap();
@@ -712,7 +715,7 @@ fn a_file_swapped_for_a_link_during_import_is_never_read() {
             let copy = dir.join("evidence/.copy");
             let mut i = 0u64;
             while !stop.load(Ordering::Relaxed) {
-                if i % 2 == 0 {
+                if i.is_multiple_of(2) {
                     let _ = std::fs::remove_file(&link);
                     let _ = std::os::unix::fs::symlink(&secret, &link);
                     let _ = std::fs::rename(&link, &target);
