@@ -498,3 +498,35 @@ fn a_table_added_behind_assays_back_is_named() {
     assert_clean_refusal(&o);
     assert!(o.stderr.contains("table overrides"), "{o:?}");
 }
+
+/// A workspace an older assay wrote (schema 8, whose records did not yet say everything they
+/// vouch for: made by the release before this one with a lead, a moderator, a submitted
+/// decision with feedback and a comment, a portfolio in progress and a draw) verifies once
+/// opened: a baseline of its rows is recorded, and from then on an edit is found as anywhere.
+#[test]
+fn an_older_workspace_is_vouched_for_from_its_baseline_on() {
+    let ws = Ws::new();
+    std::fs::copy(root().join("tests/fixtures/workspace-schema8.db"), &ws.db).unwrap();
+    let ok = ws.ok("ann", &["audit", "verify"]);
+    assert!(ok.contains("audit chain ok"), "{ok}");
+    assert!(ws.count("SELECT count(*) FROM audit WHERE action = 'baseline'") > 0);
+    // work goes on, and is vouched for
+    ws.ok("ann", &["mark", "P-2026-0042", "--level", "C2=meets"]);
+    ws.ok("ann", &["audit", "verify"]);
+    // an edit of a row only the baseline vouches for is found
+    let c = Connection::open(&ws.db).unwrap();
+    c.execute(
+        "UPDATE portfolios SET learner_name = 'Someone Else' WHERE id = 'P-2026-0043'",
+        [],
+    )
+    .unwrap();
+    drop(c);
+    let o = verify(&ws, &ws.db);
+    assert_clean_refusal(&o);
+    assert!(
+        o.stderr.contains("portfolios row portfolio P-2026-0043")
+            && o.stderr.contains("learner_name")
+            && o.stderr.contains("baseline"),
+        "{o:?}"
+    );
+}

@@ -39,11 +39,26 @@ pub fn hash_of(
     after: Option<&str>,
     prev: &str,
 ) -> String {
-    let body = serde_json::to_string(&(
-        seq, at, actor, action, entity, portfolio, before, after, prev,
-    ))
+    // The JSON text is written straight into the hash (never held whole).
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.update(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = Hashing(Sha256::new());
+    serde_json::to_writer(
+        &mut h,
+        &(
+            seq, at, actor, action, entity, portfolio, before, after, prev,
+        ),
+    )
     .expect("strings serialise");
-    hex::encode(Sha256::digest(body.as_bytes()))
+    hex::encode(h.0.finalize())
 }
 
 /// A record ready to be written: its place in the chain and everything its hash covers.

@@ -395,6 +395,11 @@ impl Store {
             tx.execute_batch(m)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         }
+        // A workspace whose records were written before the chain vouched for everything
+        // (schema 9) gets a baseline of what it holds.
+        if found > 0 && found < 9 {
+            verify::append_baseline(&tx)?;
+        }
         tx.commit()?;
         Ok(())
     }

@@ -317,6 +317,27 @@ struct Port {
     seq_release: i64,
 }
 
+/// A hasher for keys that are digests already: their low bits are the hash.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64;
+    }
+}
+
+type ByKey<T> = HashMap<u128, T, std::hash::BuildHasherDefault<KeyHasher>>;
+type ByText<T> = HashMap<String, T, foldhash::fast::RandomState>;
+
 /// What the replay expects of a row: its digest and the record that last wrote it.
 #[derive(Debug, Clone, Copy)]
 struct Expect {
@@ -340,17 +361,20 @@ type Image = Vec<(String, Val)>;
 
 #[derive(Default)]
 struct Replay {
-    rows: HashMap<u128, Expect>,
+    rows: ByKey<Expect>,
     ports: Vec<Port>,
-    by_id: HashMap<String, usize>,
-    by_pk: HashMap<i64, usize>,
+    by_id: ByText<usize>,
+    by_pk: HashMap<i64, usize, foldhash::fast::RandomState>,
     /// user → (role, added_by, added_at)
-    users: HashMap<String, (String, String, String)>,
+    users: ByText<(String, String, String)>,
     /// Keys whose full rows are kept (the second pass), and those rows with the record that
     /// wrote each column.
     keep: Option<HashSet<u128>>,
-    kept: HashMap<u128, Vec<(String, Val, i64)>>,
+    kept: ByKey<Vec<(String, Val, i64)>>,
     problems: Vec<Problem>,
+    /// Records before the workspace's baseline (written by an assay whose records did not yet
+    /// say everything) are checked as links of the chain but not replayed.
+    baseline_at: Option<i64>,
 }
 
 fn phase_index(p: &str) -> Option<usize> {
@@ -489,6 +513,9 @@ impl Replay {
     }
 
     fn record(&mut self, r: &Rec<'_>) {
+        if self.baseline_at.is_some_and(|b| r.seq < b) {
+            return;
+        }
         if let Err(m) = self.apply(r) {
             self.problems.push(Problem {
                 seq: Some(r.seq),
@@ -646,6 +673,7 @@ impl Replay {
                 self.touch(id, r.seq, r.at)?;
             }
             "reopen" => self.reopen(r, &seg)?,
+            "baseline" => self.baseline(r)?,
             "release" => {
                 let id = r.portfolio.ok_or("names no portfolio")?;
                 let p = self.port(id)?;
@@ -1059,6 +1087,144 @@ impl Replay {
         self.touch(id, r.seq, r.at)
     }
 
+    /// A baseline record: rows of one table as they stood when this assay first opened a
+    /// workspace an older one had written (see [`append_baseline`]).
+    fn baseline(&mut self, r: &Rec<'_>) -> Result<(), String> {
+        let a = r.after;
+        let table = text(a, "table")?;
+        let def = table_def(table).ok_or_else(|| format!("names no vouched table ({table})"))?;
+        let cols: Vec<&str> = get(a, "columns")?
+            .as_array()
+            .ok_or("`columns` is not a list")?
+            .iter()
+            .map(|c| c.as_str().ok_or("a column name is not a text"))
+            .collect::<Result<_, _>>()?;
+        let rows = get(a, "rows")?.as_array().ok_or("`rows` is not a list")?;
+        for row in rows {
+            let vals = row.as_array().ok_or("a row is not a list")?;
+            if vals.len() != cols.len() {
+                return Err("a row does not have a value for each column".into());
+            }
+            let vals: Vec<V<'_>> = vals.iter().map(untag).collect::<Result<_, _>>()?;
+            let col = |n: &str| {
+                cols.iter()
+                    .position(|c| *c == n)
+                    .map(|i| vals[i])
+                    .unwrap_or(V::Null)
+            };
+            let txt = |n: &str| match col(n) {
+                V::Text(t) => Some(t.to_string()),
+                _ => None,
+            };
+            let int_of = |n: &str| match col(n) {
+                V::Int(i) => i,
+                _ => 0,
+            };
+            let by_pk = |me: &mut Replay, pk: i64| me.by_pk.get(&pk).copied();
+            match def.name {
+                "portfolios" => {
+                    let pk = int_of("pk");
+                    let id = txt("id").unwrap_or_default();
+                    let i = self.ports.len();
+                    self.ports.push(Port {
+                        pk,
+                        id: id.clone(),
+                        rubric_pk: int_of("rubric_pk"),
+                        learner_id: txt("learner_id").unwrap_or_default(),
+                        learner_name: txt("learner_name").unwrap_or_default(),
+                        learner_email: txt("learner_email"),
+                        submitted: txt("submitted").unwrap_or_default(),
+                        revision: int_of("revision"),
+                        status: txt("status").unwrap_or_default(),
+                        assessor: txt("assessor"),
+                        first_marker: txt("first_marker"),
+                        evidence_changed: int_of("evidence_changed") != 0,
+                        version: int_of("version"),
+                        updated_at: txt("updated_at").unwrap_or_default(),
+                        released_at: txt("released_at"),
+                        decisions: [None, None],
+                        settlement: None,
+                        draw: None,
+                        assess: [None, None],
+                        seq_import: r.seq,
+                        seq_status: r.seq,
+                        seq_assessor: r.seq,
+                        seq_outcome: r.seq,
+                        seq_release: r.seq,
+                    });
+                    self.by_id.insert(id, i);
+                    self.by_pk.insert(pk, i);
+                    // (its row is put from this state at the end, like every portfolio's)
+                    continue;
+                }
+                "assessments" => {
+                    if let Some(i) = by_pk(self, int_of("portfolio_pk"))
+                        && let Some(ph) = txt("phase").as_deref().and_then(phase_index)
+                    {
+                        self.ports[i].assess[ph] = Some(Assess {
+                            seq: r.seq,
+                            seq_marker: r.seq,
+                            seq_comment: r.seq,
+                            seq_choice: r.seq,
+                            seq_submitted: r.seq,
+                            marker: txt("marker").unwrap_or_default(),
+                            comment: txt("comment"),
+                            choice: txt("choice"),
+                            rationale: txt("rationale"),
+                            started_at: txt("started_at").unwrap_or_default(),
+                            submitted_at: txt("submitted_at"),
+                        });
+                    }
+                    continue;
+                }
+                "decisions" => {
+                    if let Some(i) = by_pk(self, int_of("portfolio_pk"))
+                        && let Some(ph) = txt("phase").as_deref().and_then(phase_index)
+                    {
+                        self.ports[i].decisions[ph] = Some(Dec {
+                            pk: int_of("pk"),
+                            outcome: txt("outcome").unwrap_or_default(),
+                            grade: txt("grade"),
+                            score: match col("score") {
+                                V::Real(x) => x,
+                                V::Int(x) => x as f64,
+                                _ => 0.0,
+                            },
+                        });
+                    }
+                }
+                "settlements" => {
+                    if let Some(i) = by_pk(self, int_of("portfolio_pk")) {
+                        self.ports[i].settlement = txt("action");
+                    }
+                }
+                "draw_items" => {
+                    if let Some(i) = by_pk(self, int_of("portfolio_pk")) {
+                        self.ports[i].draw = Some(int_of("draw_pk"));
+                    }
+                }
+                "users" => {
+                    self.users.insert(
+                        txt("name").unwrap_or_default(),
+                        (
+                            txt("role").unwrap_or_default(),
+                            txt("added_by").unwrap_or_default(),
+                            txt("added_at").unwrap_or_default(),
+                        ),
+                    );
+                }
+                _ => {}
+            }
+            let image: Vec<(&'static str, V<'_>)> = cols
+                .iter()
+                .zip(&vals)
+                .filter_map(|(c, v)| column_name(def, c).map(|n| (n, *v)))
+                .collect();
+            self.put(def.name, r.seq, image);
+        }
+        Ok(())
+    }
+
     /// The rows kept in the portfolio structures: each portfolio's row and its assessments.
     fn finish(&mut self) {
         let ports = std::mem::take(&mut self.ports);
@@ -1136,6 +1302,206 @@ impl Replay {
     }
 }
 
+/// A value of a baseline row: `{"i": 1}`, `{"r": 0.5}`, `{"t": "text"}`, `{"b": "sha256"}`
+/// (a blob by its hash), or null.
+fn untag(v: &Value) -> Result<V<'_>, String> {
+    match v {
+        Value::Null => Ok(V::Null),
+        Value::Object(o) => match o.iter().next() {
+            Some((k, x)) if k == "i" => x.as_i64().map(V::Int).ok_or("a bad integer".into()),
+            Some((k, x)) if k == "r" => x.as_f64().map(V::Real).ok_or("a bad number".into()),
+            Some((k, x)) if k == "t" => x.as_str().map(V::Text).ok_or("a bad text".into()),
+            Some((k, x)) if k == "b" => sha(x.as_str().ok_or("a bad blob hash")?).map(V::Blob),
+            _ => Err("a value of no known kind".into()),
+        },
+        _ => Err("a value of no known kind".into()),
+    }
+}
+
+fn tag(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => serde_json::json!({ "i": i }),
+        ValueRef::Real(r) => serde_json::json!({ "r": r }),
+        ValueRef::Text(t) => match std::str::from_utf8(t) {
+            Ok(s) => serde_json::json!({ "t": s }),
+            Err(_) => serde_json::json!({ "b": hex::encode(Sha256::digest(t)) }),
+        },
+        ValueRef::Blob(b) => serde_json::json!({ "b": hex::encode(Sha256::digest(b)) }),
+    }
+}
+
+/// A column of `def` by name, as the `'static` name the images use; `None` for one the
+/// baseline should not have (left aside, or unknown).
+fn column_name(def: &TableDef, name: &str) -> Option<&'static str> {
+    if def.skip.contains(&name) {
+        return None;
+    }
+    KNOWN_COLUMNS.iter().find(|c| **c == name).copied()
+}
+
+/// Every column of the vouched tables.
+const KNOWN_COLUMNS: &[&str] = &[
+    "key",
+    "value",
+    "name",
+    "role",
+    "added_by",
+    "added_at",
+    "pk",
+    "id",
+    "version",
+    "sha256",
+    "title",
+    "bytes",
+    "imported_at",
+    "size",
+    "data",
+    "rubric_pk",
+    "learner_id",
+    "learner_name",
+    "learner_email",
+    "submitted",
+    "revision",
+    "status",
+    "assessor",
+    "first_marker",
+    "outcome",
+    "grade",
+    "score",
+    "evidence_changed",
+    "released_at",
+    "updated_at",
+    "portfolio_pk",
+    "content_sha256",
+    "manifest",
+    "statement_sha",
+    "statement_file",
+    "ord",
+    "kind",
+    "file",
+    "url",
+    "date",
+    "hours",
+    "claims",
+    "note",
+    "blob_sha",
+    "is_text",
+    "phase",
+    "marker",
+    "comment",
+    "choice",
+    "rationale",
+    "started_at",
+    "submitted_at",
+    "criterion",
+    "level",
+    "feedback",
+    "by_user",
+    "at",
+    "gate",
+    "rubric_sha",
+    "score_num",
+    "score_den",
+    "computed",
+    "borderline",
+    "seed",
+    "draw_pk",
+    "drawn",
+    "reason",
+    "action",
+    "format",
+    "count",
+    "target",
+    "batch_pk",
+];
+
+/// Rows a baseline record holds.
+const BASELINE_ROWS: usize = 2000;
+
+/// When an older assay's workspace is first opened (schema 9), its records did not yet say
+/// everything they vouch for: the rows of every vouched table are recorded as they stand, in
+/// `baseline` records by `assay` at the end of the chain, inside the migration's transaction.
+/// From them on, the chain vouches for everything; the records before are still checked as
+/// links of the chain. A blob is vouched for by its hash (its bytes must match it), and a
+/// rubric's bytes by the hash it was stored with. Returns the records written.
+pub(crate) fn append_baseline(conn: &Connection) -> rusqlite::Result<usize> {
+    use rusqlite::OptionalExtension;
+    let head: Option<(i64, String, String)> = conn
+        .query_row(
+            "SELECT seq, hash, at FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((mut seq, mut prev, last_at)) = head else {
+        return Ok(0);
+    };
+    let at = clock::after(Some(&last_at));
+    let mut written = 0;
+    for def in TABLES {
+        let cols: Vec<String> = columns(conn, def.name)?
+            .into_iter()
+            .filter(|c| !def.skip.contains(&c.as_str()))
+            .collect();
+        let list: Vec<String> = cols.iter().map(|c| format!("\"{c}\"")).collect();
+        let mut st = conn.prepare(&format!("SELECT {} FROM \"{}\"", list.join(", "), def.name))?;
+        let mut rows = st.query([])?;
+        let mut chunk: Vec<Value> = Vec::new();
+        let mut n = 0usize;
+        let mut flush = |chunk: &mut Vec<Value>, n: &mut usize| -> rusqlite::Result<()> {
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            seq += 1;
+            *n += 1;
+            let after = serde_json::json!({
+                "table": def.name,
+                "columns": cols,
+                "rows": std::mem::take(chunk),
+            });
+            prev = super::audit::insert(
+                conn,
+                &super::audit::Entry {
+                    seq,
+                    at: &at,
+                    actor: "assay",
+                    action: "baseline",
+                    entity: &format!("baseline/{}/{n}", def.name),
+                    portfolio: None,
+                    before: None,
+                    after: Some(&after),
+                    prev: &prev,
+                },
+            )?;
+            written += 1;
+            Ok(())
+        };
+        while let Some(r) = rows.next()? {
+            let mut row = Vec::with_capacity(cols.len());
+            for (i, c) in cols.iter().enumerate() {
+                let v = r.get_ref(i)?;
+                // blobs by the hash they are kept under; a rubric's bytes by its stored hash
+                let tagged = match (def.name, c.as_str()) {
+                    ("blobs", "data") => serde_json::json!({ "b": r.get::<_, String>(0)? }),
+                    ("rubrics", "bytes") => {
+                        let at_sha = cols.iter().position(|c| c == "sha256").unwrap_or(0);
+                        serde_json::json!({ "b": r.get::<_, String>(at_sha)? })
+                    }
+                    _ => tag(v),
+                };
+                row.push(tagged);
+            }
+            chunk.push(Value::Array(row));
+            if chunk.len() >= BASELINE_ROWS {
+                flush(&mut chunk, &mut n)?;
+            }
+        }
+        flush(&mut chunk, &mut n)?;
+    }
+    Ok(written)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Walking the chain
 // ---------------------------------------------------------------------------------------------
@@ -1149,6 +1515,13 @@ fn walk(
     progress: &mut dyn FnMut(Stage, u64, u64),
 ) -> rusqlite::Result<usize> {
     let total: i64 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?;
+    // (a workspace has about one and a half rows a record)
+    replay.rows.reserve((total as usize).saturating_mul(3) / 2);
+    replay.baseline_at = conn.query_row(
+        "SELECT min(seq) FROM audit WHERE action = 'baseline'",
+        [],
+        |r| r.get(0),
+    )?;
     let mut st = conn.prepare(
         "SELECT seq, at, actor, action, entity, portfolio, before, after, prev, hash FROM audit ORDER BY seq",
     )?;
@@ -1163,14 +1536,14 @@ fn walk(
             progress(Stage::Chain, n as u64, total as u64);
         }
         let seq: i64 = r.get(0)?;
-        let text_of = |i: usize| -> rusqlite::Result<Option<String>> {
+        // (borrowed from the row; a value that is not text, written behind assay's back, is
+        // read as the text it would print as, and its hash will not match)
+        let text_of = |i: usize| -> rusqlite::Result<Option<std::borrow::Cow<'_, str>>> {
             Ok(match r.get_ref(i)? {
                 ValueRef::Null => None,
-                ValueRef::Text(t) | ValueRef::Blob(t) => {
-                    Some(String::from_utf8_lossy(t).into_owned())
-                }
-                ValueRef::Integer(i) => Some(i.to_string()),
-                ValueRef::Real(f) => Some(f.to_string()),
+                ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t)),
+                ValueRef::Integer(i) => Some(i.to_string().into()),
+                ValueRef::Real(f) => Some(f.to_string().into()),
             })
         };
         let at = text_of(1)?.unwrap_or_default();
@@ -1264,7 +1637,7 @@ fn walk(
             portfolio: portfolio.as_deref(),
             after: after_v.as_ref(),
         });
-        prev_hash = hash;
+        prev_hash = hash.into_owned();
         expect_seq = seq + 1;
     }
     progress(Stage::Chain, n as u64, total as u64);
@@ -1290,13 +1663,48 @@ fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
     names.collect()
 }
 
-/// Reads every table and compares each row with the replay; returns the rows that differ.
-fn scan(
+/// A row as it is: its key's digest, its own, and its table (index into [`TABLES`]).
+type Actual = (u128, u128, u8);
+
+/// What reading the tables found, before comparing with the replay.
+struct Scanned {
+    rows: Vec<Actual>,
+    problems: Vec<Problem>,
+    blobs: usize,
+}
+
+/// The columns of `def` verify reads (all but those left aside), and where its key columns
+/// are among them; `None` when the table lacks a key column.
+fn table_columns(
     conn: &Connection,
-    replay: &mut Replay,
-    v: &mut Verification,
-    progress: &mut dyn FnMut(Stage, u64, u64),
-) -> rusqlite::Result<Vec<Differs>> {
+    def: &TableDef,
+) -> rusqlite::Result<Option<(Vec<String>, Vec<usize>)>> {
+    let cols: Vec<String> = columns(conn, def.name)?
+        .into_iter()
+        .filter(|c| !def.skip.contains(&c.as_str()))
+        .collect();
+    let key_at: Option<Vec<usize>> = def
+        .key
+        .iter()
+        .map(|k| cols.iter().position(|c| c == k))
+        .collect();
+    Ok(key_at.map(|k| (cols, k)))
+}
+
+/// Reads every row of every vouched table (blobs hashed again), reporting tables that are not
+/// assay's or lack their keys. `done` counts rows as they are read. With `keep`, the full rows
+/// whose keys are in it are handed to `kept` too.
+fn scan_tables(
+    conn: &Connection,
+    done: &std::sync::atomic::AtomicU64,
+    keep: Option<(&HashSet<u128>, &mut dyn FnMut(u128, &'static str, Image))>,
+) -> rusqlite::Result<Scanned> {
+    use std::sync::atomic::Ordering;
+    let mut out = Scanned {
+        rows: Vec::new(),
+        problems: Vec::new(),
+        blobs: 0,
+    };
     let tables: Vec<String> = {
         let mut st = conn.prepare(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
@@ -1306,7 +1714,7 @@ fn scan(
     };
     for t in &tables {
         if table_def(t).is_none() && !NOT_FACTS.contains(&t.as_str()) {
-            v.problems.push(Problem {
+            out.problems.push(Problem {
                 seq: None,
                 message: format!(
                     "table {} is not part of an assay workspace (made behind assay's back)",
@@ -1315,28 +1723,17 @@ fn scan(
             });
         }
     }
-    let total = replay.rows.len() as u64;
-    let mut done = 0u64;
-    let mut differs = Vec::new();
-    for def in TABLES {
+    let mut keep = keep;
+    for (ti, def) in TABLES.iter().enumerate() {
         if !tables.iter().any(|t| t == def.name) {
-            v.problems.push(Problem {
+            out.problems.push(Problem {
                 seq: None,
                 message: format!("table {} is missing from the workspace", def.name),
             });
             continue;
         }
-        let cols: Vec<String> = columns(conn, def.name)?
-            .into_iter()
-            .filter(|c| !def.skip.contains(&c.as_str()))
-            .collect();
-        let key_at: Vec<Option<usize>> = def
-            .key
-            .iter()
-            .map(|k| cols.iter().position(|c| c == k))
-            .collect();
-        if key_at.iter().any(Option::is_none) {
-            v.problems.push(Problem {
+        let Some((cols, key_at)) = table_columns(conn, def)? else {
+            out.problems.push(Problem {
                 seq: None,
                 message: format!(
                     "table {} lacks its key columns ({}): its columns were changed behind assay's back",
@@ -1345,44 +1742,60 @@ fn scan(
                 ),
             });
             continue;
-        }
+        };
+        // The digest takes the columns in name order: sorted once for the table.
+        let mut order: Vec<usize> = (0..cols.len()).collect();
+        order.sort_by(|&a, &b| cols[a].cmp(&cols[b]));
         let list: Vec<String> = cols.iter().map(|c| format!("\"{c}\"")).collect();
         let mut st = conn.prepare(&format!("SELECT {} FROM \"{}\"", list.join(", "), def.name))?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
-            let mut vals: Vec<(&str, V<'_>)> = Vec::with_capacity(cols.len());
-            for (i, c) in cols.iter().enumerate() {
-                vals.push((c.as_str(), v_of(r.get_ref(i)?)));
+            let mut vals: Vec<V<'_>> = Vec::with_capacity(cols.len());
+            for i in 0..cols.len() {
+                vals.push(v_of(r.get_ref(i)?));
             }
-            if def.name == "blobs" {
-                v.blobs += 1;
-            }
-            let key: Vec<V<'_>> = key_at
-                .iter()
-                .map(|i| vals[i.expect("checked above")].1)
-                .collect();
+            let key: Vec<V<'_>> = key_at.iter().map(|&i| vals[i]).collect();
             let k = key_digest(def.name, &key);
-            let mut row = vals.clone();
-            let digest = row_digest(&mut row);
-            v.rows += 1;
-            done += 1;
-            if done.is_multiple_of(4096) {
-                progress(Stage::Tables, done, total);
+            let mut h = Sha256::new();
+            for &i in &order {
+                let name = cols[i].as_str();
+                h.update((name.len() as u64).to_le_bytes());
+                h.update(name.as_bytes());
+                feed(&mut h, &vals[i]);
             }
-            match replay.rows.remove(&k) {
-                Some(e) if e.digest == digest && e.table == def.name => {}
-                _ => differs.push(Differs {
-                    key: k,
-                    table: def.name,
-                    // (rows beyond those described are only counted)
-                    actual: (differs.len() < MAX_DETAILED).then(|| {
-                        vals.iter()
-                            .map(|(n, x)| (n.to_string(), x.owned()))
-                            .collect()
-                    }),
-                    present: true,
-                }),
+            out.rows.push((k, truncate(h), ti as u8));
+            if def.name == "blobs" {
+                out.blobs += 1;
             }
+            done.fetch_add(1, Ordering::Relaxed);
+            if let Some((wanted, sink)) = keep.as_mut()
+                && wanted.contains(&k)
+            {
+                let image: Image = cols
+                    .iter()
+                    .zip(vals.iter())
+                    .map(|(n, x)| (n.clone(), x.owned()))
+                    .collect();
+                sink(k, def.name, image);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Compares the rows as they are with what the replay expects: the rows that differ.
+fn compare(replay: &mut Replay, actual: &[Actual]) -> Vec<Differs> {
+    let mut differs = Vec::new();
+    for &(k, digest, ti) in actual {
+        let table = TABLES[ti as usize].name;
+        match replay.rows.remove(&k) {
+            Some(e) if e.digest == digest && e.table == table => {}
+            _ => differs.push(Differs {
+                key: k,
+                table,
+                actual: None,
+                present: true,
+            }),
         }
     }
     for (k, e) in replay.rows.drain() {
@@ -1393,8 +1806,7 @@ fn scan(
             present: false,
         });
     }
-    progress(Stage::Tables, done, total);
-    Ok(differs)
+    differs
 }
 
 /// Rows that differ beyond this many are counted, not described.
@@ -1433,6 +1845,27 @@ fn row_name(replay: &Replay, table: &str, image: &Image) -> String {
     format!("{table} row {}", parts.join(", "))
 }
 
+/// A second, read-only connection to the workspace file of `conn` whose snapshot is the one
+/// `conn` reads (the same head of the chain); `None` for a database in memory, or when the
+/// workspace keeps changing.
+fn twin_at(conn: &Connection, head: i64) -> Option<Connection> {
+    let path = conn.path().filter(|p| !p.is_empty())?;
+    for _ in 0..3 {
+        let c = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .ok()?;
+        c.busy_timeout(super::busy_timeout()).ok()?;
+        c.execute_batch("PRAGMA cache_size = -16000; BEGIN DEFERRED")
+            .ok()?;
+        if super::audit::head(&c).ok()? == head {
+            return Some(c);
+        }
+    }
+    None
+}
+
 /// Walks the chain, checks it, and compares every table with what it says. `progress` is told
 /// how far each stage has come.
 pub fn verify(
@@ -1454,15 +1887,74 @@ fn verify_in(
     v: &mut Verification,
     progress: &mut dyn FnMut(Stage, u64, u64),
 ) -> rusqlite::Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let head = super::audit::head(conn)?;
     let mut replay = Replay::default();
     let mut problems = Vec::new();
-    v.records = walk(conn, &mut replay, true, &mut problems, progress)?;
+    let done = AtomicU64::new(0);
+    let finished = AtomicBool::new(false);
+    // The tables are read on a second connection at the same snapshot (the same head of the
+    // chain: every change appends a record), on another core, while this one walks the chain.
+    let twin = twin_at(conn, head);
+    let timing = std::env::var_os("ASSAY_VERIFY_TIMING").is_some();
+    let t0 = std::time::Instant::now();
+    let (walked, scanned) = std::thread::scope(|s| {
+        let scanner = twin.map(|c| {
+            let (done, finished) = (&done, &finished);
+            s.spawn(move || {
+                let r = scan_tables(&c, done, None);
+                finished.store(true, Ordering::Relaxed);
+                r
+            })
+        });
+        let walked = walk(conn, &mut replay, true, &mut problems, progress);
+        if timing {
+            eprintln!("walk {:?}", t0.elapsed());
+        }
+        let scanned = match scanner {
+            Some(h) => {
+                while !finished.load(Ordering::Relaxed) {
+                    progress(Stage::Tables, done.load(Ordering::Relaxed), 0);
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                h.join()
+                    .unwrap_or_else(|_| Err(rusqlite::Error::InvalidQuery))
+            }
+            None => scan_tables(conn, &done, None),
+        };
+        (walked, scanned)
+    });
+    v.records = walked?;
+    let scanned = scanned?;
+    if timing {
+        eprintln!("walk and scan {:?}", t0.elapsed());
+    }
     replay.finish();
     problems.append(&mut replay.problems);
-    let differs = scan(conn, &mut replay, v, progress)?;
+    problems.extend(scanned.problems);
+    v.rows = scanned.rows.len();
+    v.blobs = scanned.blobs;
+    let mut differs = compare(&mut replay, &scanned.rows);
+    drop(scanned.rows);
+    progress(Stage::Tables, v.rows as u64, v.rows as u64);
+    if timing {
+        eprintln!("compared {:?}", t0.elapsed());
+    }
     if !differs.is_empty() {
-        // Once more, keeping the rows concerned whole, to say what differs.
+        // Once more, keeping the rows concerned whole, to say what differs: as they are, and as
+        // the chain says they must be.
         let keep: HashSet<u128> = differs.iter().take(MAX_DETAILED).map(|d| d.key).collect();
+        let mut images: HashMap<u128, Image> = HashMap::new();
+        scan_tables(
+            conn,
+            &AtomicU64::new(0),
+            Some((&keep, &mut |k, _, image| {
+                images.insert(k, image);
+            })),
+        )?;
+        for d in differs.iter_mut() {
+            d.actual = images.remove(&d.key);
+        }
         let mut detail = Replay {
             keep: Some(keep),
             ..Replay::default()
