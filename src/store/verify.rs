@@ -1691,13 +1691,16 @@ fn table_columns(
     Ok(key_at.map(|k| (cols, k)))
 }
 
+/// Where [`scan_tables`] hands the full rows it was asked to keep: key, table, row.
+type KeptRow<'a> = dyn FnMut(u128, &'static str, Image) + 'a;
+
 /// Reads every row of every vouched table (blobs hashed again), reporting tables that are not
 /// assay's or lack their keys. `done` counts rows as they are read. With `keep`, the full rows
 /// whose keys are in it are handed to `kept` too.
 fn scan_tables(
     conn: &Connection,
     done: &std::sync::atomic::AtomicU64,
-    keep: Option<(&HashSet<u128>, &mut dyn FnMut(u128, &'static str, Image))>,
+    keep: Option<(&HashSet<u128>, &mut KeptRow<'_>)>,
 ) -> rusqlite::Result<Scanned> {
     use std::sync::atomic::Ordering;
     let mut out = Scanned {
