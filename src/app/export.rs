@@ -18,7 +18,7 @@ use super::people::Role;
 use super::{AppError, Result, Workspace};
 use crate::domain::decision::Outcome;
 use crate::domain::export::{
-    CriterionMark, DecisionInfo, EvidenceInfo, ExportRecord, Learner, ModerationInfo, elm,
+    CriterionMark, DecisionInfo, EvidenceInfo, ExportRecord, Learner, ModerationInfo, Source, elm,
     feedback, obv3,
 };
 use crate::domain::rubric::Rubric;
@@ -288,19 +288,25 @@ impl Workspace {
             .decision
             .clone()
             .ok_or_else(|| AppError::refused(format!("{id} has no decision to export")))?;
+        let first_decision = first
+            .decision
+            .clone()
+            .ok_or_else(|| AppError::refused(format!("{id} has no first decision to export")))?;
         let rubric = self.rubric(self.decision_rubric(pk)?)?;
+        // Each marking's levels with its own author's feedback, never another's.
         let marks_of = |s: &mark::Sheet| -> Vec<CriterionMark> {
             rubric
                 .criteria
                 .iter()
                 .filter_map(|cr| {
                     let (l, f) = s.marks.get(&cr.id)?;
+                    let (by, at) = s.authors.get(&cr.id).cloned().unwrap_or_default();
                     Some(CriterionMark {
                         criterion: cr.id.clone(),
                         level: l.clone()?,
-                        feedback: f
-                            .clone()
-                            .or_else(|| first.marks.get(&cr.id).and_then(|x| x.1.clone())),
+                        feedback: f.clone(),
+                        by,
+                        at,
                     })
                 })
                 .collect()
@@ -343,28 +349,33 @@ impl Workspace {
             evidence,
             marks: marks_of(final_sheet),
             gates: final_sheet.gates.iter().cloned().collect(),
-            comment: final_sheet.comment.clone().or(first.comment.clone()),
+            comment: final_sheet.comment.clone(),
             decision: DecisionInfo {
-                id: d.pk,
+                id: first_decision.pk,
                 outcome: Outcome::parse(&d.outcome).unwrap_or(Outcome::NotYet),
                 computed: Outcome::parse(&d.computed).unwrap_or(Outcome::NotYet),
                 grade: d.grade.clone(),
                 score: d.score,
                 borderline: d.borderline,
                 rationale: d.rationale.clone(),
-                assessor: first
-                    .decision
-                    .as_ref()
-                    .map(|x| x.by.clone())
-                    .unwrap_or_default(),
+                source: if amended {
+                    Source::SecondMarking
+                } else {
+                    Source::FirstMarking
+                },
+                decided_by: d.by.clone(),
                 decided_at: d.at.clone(),
+                first_marker: first_decision.by.clone(),
             },
-            moderation: settlement
-                .as_ref()
-                .map(|(action, rationale, by, at)| ModerationInfo {
+            moderation: match (&settlement, &second.decision) {
+                (Some((action, rationale, by, at)), Some(sd)) => Some(ModerationInfo {
                     moderator: by.clone(),
+                    second_marker: sd.by.clone(),
                     reason: reason.clone().unwrap_or_default(),
                     second_marks: marks_of(&second),
+                    second_comment: second.comment.clone(),
+                    second_outcome: Outcome::parse(&sd.outcome).unwrap_or(Outcome::NotYet),
+                    second_score: sd.score,
                     settlement: if action == "amend" {
                         "amended"
                     } else {
@@ -374,6 +385,8 @@ impl Workspace {
                     rationale: rationale.clone(),
                     settled_at: at.clone(),
                 }),
+                _ => None,
+            },
             released_at: released_at.unwrap_or_default(),
         };
         // The rest of the record, for JSON lines: both markings in full and the rubric's hash.

@@ -105,6 +105,9 @@ pub struct Sheet {
     pub marker: Option<String>,
     /// criterion → (level, feedback)
     pub marks: BTreeMap<String, (Option<String>, Option<String>)>,
+    /// criterion → (who saved its mark last, when): a reassigned marking carries marks by
+    /// more than one person.
+    pub authors: BTreeMap<String, (String, String)>,
     pub gates: BTreeSet<String>,
     pub comment: Option<String>,
     /// An outcome chosen over the rule's, with its rationale.
@@ -183,13 +186,20 @@ pub fn sheet(conn: &Connection, pk: i64, phase: Phase) -> Result<Sheet> {
         s.rationale = rationale;
     }
     let mut st = conn.prepare_cached(
-        "SELECT criterion, level, feedback FROM marks WHERE portfolio_pk = ?1 AND phase = ?2",
+        "SELECT criterion, level, feedback, by_user, at FROM marks WHERE portfolio_pk = ?1 AND phase = ?2",
     )?;
     let rows = st.query_map(params![pk, phase.as_str()], |r| {
-        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+        ))
     })?;
     for row in rows {
-        let (c, l, f) = row?;
+        let (c, l, f, by, at) = row?;
+        s.authors.insert(c.clone(), (by, at));
         s.marks.insert(c, (l, f));
     }
     let mut st =

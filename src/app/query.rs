@@ -73,6 +73,23 @@ pub struct EvidenceItem {
     pub is_text: bool,
 }
 
+/// A settled moderation: how, why, by whom, when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Settlement {
+    /// `confirm` or `amend`.
+    pub action: String,
+    /// Internal: never in a letter or a credential.
+    pub rationale: Option<String>,
+    pub by: String,
+    pub at: String,
+}
+
+impl Settlement {
+    pub fn amended(&self) -> bool {
+        self.action == "amend"
+    }
+}
+
 /// Everything about one portfolio that the viewer may see.
 #[derive(Debug, Clone)]
 pub struct Detail {
@@ -87,7 +104,7 @@ pub struct Detail {
     pub first_hidden: bool,
     pub second: Sheet,
     pub draw: Option<(bool, String)>,
-    pub settlement: Option<(String, Option<String>, String)>,
+    pub settlement: Option<Settlement>,
     pub history: Vec<Record>,
 }
 
@@ -262,9 +279,16 @@ impl Workspace {
         let settlement = self
             .conn()
             .query_row(
-                "SELECT action, rationale, by_user FROM settlements WHERE portfolio_pk = ?1",
+                "SELECT action, rationale, by_user, at FROM settlements WHERE portfolio_pk = ?1",
                 [h.pk],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| {
+                    Ok(Settlement {
+                        action: r.get(0)?,
+                        rationale: r.get(1)?,
+                        by: r.get(2)?,
+                        at: r.get(3)?,
+                    })
+                },
             )
             .optional()?;
         let mut history = audit::log(self.conn(), Some(&h.id))?;

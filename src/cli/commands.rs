@@ -287,7 +287,8 @@ fn show(ws: Workspace, id: &str, as_json: bool) -> CmdResult {
             "first_hidden_by_blind_rule": d.first_hidden,
             "second": sheet_json(&d.second),
             "draw": d.draw.as_ref().map(|(drawn, reason)| json!({"drawn": drawn, "reason": reason})),
-            "settlement": d.settlement.as_ref().map(|(a, r, b)| json!({"action": a, "rationale": r, "by": b})),
+            "settlement": d.settlement,
+            "decision_in_force": in_force_json(&d),
             "history": d.history,
         });
         println!("{}", json_text(&v));
@@ -456,26 +457,66 @@ fn render_detail(ws: &Workspace, d: &Detail, rubric: &crate::domain::rubric::Rub
         let show_diff = d.first.as_ref().filter(|_| d.second.decision.is_some());
         sheet_text(&mut o, "Second marking", &d.second, show_diff);
     }
-    if let Some((a, r, b)) = &d.settlement {
+    if let Some(st) = &d.settlement {
         let _ = writeln!(
             o,
-            "\nSettlement: {} by {}{}",
-            if a == "amend" {
+            "\nSettlement: {} by {} at {}",
+            if st.amended() {
                 "amended to the second marks"
             } else {
                 "first decision confirmed"
             },
-            l(b),
-            r.as_ref()
-                .map(|r| format!(" — {}", l(r)))
-                .unwrap_or_default()
+            l(&st.by),
+            l(&st.at)
         );
+        if let Some(r) = &st.rationale {
+            let _ = writeln!(o, "  rationale (internal):\n{}", indent(r));
+        }
+    }
+    if let Some(line) = in_force_line(d) {
+        let _ = writeln!(o, "\n{line}");
     }
     let _ = writeln!(o, "\nHistory");
     for h in &d.history {
         let _ = writeln!(o, "  {}", record_line(h));
     }
     o
+}
+
+/// The decision in force, and where it comes from: the first marking, or the second where
+/// moderation amended it.
+fn in_force(d: &Detail) -> Option<(&'static str, &crate::app::mark::DecisionRec)> {
+    let amended = d.settlement.as_ref().is_some_and(|s| s.amended());
+    if amended {
+        d.second.decision.as_ref().map(|x| ("second marking", x))
+    } else {
+        d.first
+            .as_ref()
+            .and_then(|f| f.decision.as_ref())
+            .map(|x| ("first marking", x))
+    }
+}
+
+fn in_force_line(d: &Detail) -> Option<String> {
+    in_force(d).map(|(source, dec)| {
+        format!(
+            "Decision in force: {} — from the {source}, by {} at {}",
+            dec.outcome,
+            sanitize_line(&dec.by),
+            sanitize_line(&dec.at)
+        )
+    })
+}
+
+fn in_force_json(d: &Detail) -> Value {
+    match in_force(d) {
+        Some((source, dec)) => json!({
+            "source": if source == "first marking" { "first_marking" } else { "second_marking" },
+            "outcome": dec.outcome, "grade": dec.grade, "score": dec.score,
+            "by": dec.by, "at": dec.at,
+        }),
+        None => Value::Null,
+    }
 }
 
 /// Untrusted multi-line text, each line behind a gutter (`    │ `).

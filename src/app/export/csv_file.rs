@@ -19,7 +19,7 @@ use crate::app::{AppError, Result};
 use crate::domain::rubric::Rubric;
 
 /// The columns before the criteria's levels.
-const HEADER: [&str; 15] = [
+const HEADER: [&str; 20] = [
     "portfolio",
     "learner_id",
     "learner_name",
@@ -35,6 +35,11 @@ const HEADER: [&str; 15] = [
     "moderator",
     "decided_at",
     "released_at",
+    "decided_by",
+    "second_marker",
+    "settlement",
+    "settled_at",
+    "settlement_rationale",
 ];
 
 /// Neutralises what a spreadsheet would read as a formula, at the cell's start and after any
@@ -113,11 +118,13 @@ struct Decision {
     at: Vec<u8>,
 }
 
-/// A settlement: amended, moderator.
+/// A settlement: amended, moderator, time, rationale.
 #[derive(Default)]
 struct Settlement {
     amended: bool,
     by: Vec<u8>,
+    at: Vec<u8>,
+    rationale: Vec<u8>,
 }
 
 /// A mark: second phase, column of its criterion (none when not a column), level (empty
@@ -187,7 +194,7 @@ pub(super) fn write(
          ORDER BY portfolio_pk, phase",
     )?;
     let mut settlements = conn.prepare(
-        "SELECT portfolio_pk, action = 'amend', by_user FROM settlements ORDER BY portfolio_pk",
+        "SELECT portfolio_pk, action = 'amend', by_user, at, rationale FROM settlements ORDER BY portfolio_pk",
     )?;
     let mut marks = conn.prepare(
         "SELECT portfolio_pk, phase = 'second', criterion, level FROM marks INDEXED BY marks_levels
@@ -202,6 +209,8 @@ pub(super) fn write(
     let mut settlements = Merged::new(settlements.query([])?, |r, s: &mut Settlement| {
         s.amended = r.get(1)?;
         set(&mut s.by, text(r.get_ref(2)?)?);
+        set(&mut s.at, text(r.get_ref(3)?)?);
+        set(&mut s.rationale, text(r.get_ref(4)?)?);
         Ok(())
     });
     let mut marks = Merged::new(marks.query([])?, |r, m: &mut Mark| {
@@ -229,16 +238,19 @@ pub(super) fn write(
             // The facts of the portfolio being written, from the other scans: who decided
             // first, when each decision was made, who settled.
             let (mut assessor, mut first_at, mut second_at) = (Vec::new(), Vec::new(), Vec::new());
-            let mut moderator = Vec::new();
+            let (mut moderator, mut second_by, mut settled_at, mut why) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             let mut levels: Vec<Vec<u8>> = vec![Vec::new(); columns.len()];
             let mut score = String::new();
             while let Some(row) = rows.next()? {
                 let pk: i64 = row.get(0)?;
                 let mut has_first = false;
                 second_at.clear();
+                second_by.clear();
                 decisions.take(pk, |d| {
                     if d.second {
                         set(&mut second_at, &d.at);
+                        set(&mut second_by, &d.by);
                     } else {
                         set(&mut assessor, &d.by);
                         set(&mut first_at, &d.at);
@@ -246,10 +258,16 @@ pub(super) fn write(
                     }
                 })?;
                 let mut amended = false;
+                let mut settled = false;
                 moderator.clear();
+                settled_at.clear();
+                why.clear();
                 settlements.take(pk, |s| {
                     amended = s.amended;
+                    settled = true;
                     set(&mut moderator, &s.by);
+                    set(&mut settled_at, &s.at);
+                    set(&mut why, &s.rationale);
                 })?;
                 levels.iter_mut().for_each(Vec::clear);
                 marks.take(pk, |m| {
@@ -274,7 +292,13 @@ pub(super) fn write(
                     .get(&rubric_pk)
                     .ok_or_else(|| AppError::no_rubric(rubric_pk))?;
                 let decided_at: &[u8] = if amended { &second_at } else { &first_at };
-                let cells: [std::borrow::Cow<'_, [u8]>; 15] = [
+                let decided_by: &[u8] = if amended { &second_by } else { &assessor };
+                let settlement: &[u8] = match (settled, amended) {
+                    (false, _) => b"",
+                    (true, true) => b"amended",
+                    (true, false) => b"confirmed",
+                };
+                let cells: [std::borrow::Cow<'_, [u8]>; 20] = [
                     csv_safe(text(row.get_ref(1)?)?),
                     csv_safe(text(row.get_ref(2)?)?),
                     csv_safe(text(row.get_ref(3)?)?),
@@ -290,6 +314,11 @@ pub(super) fn write(
                     csv_safe(&moderator),
                     decided_at.into(),
                     text(row.get_ref(9)?)?.into(),
+                    csv_safe(decided_by),
+                    csv_safe(&second_by),
+                    settlement.into(),
+                    settled_at.as_slice().into(),
+                    csv_safe(&why),
                 ];
                 for c in cells.iter() {
                     wr.write_field(c).map_err(csv_error)?;

@@ -7,7 +7,12 @@
 //! overall comment. A `not_yet` letter ends with what to add: every criterion below its
 //! meeting level and every check not yet confirmed.
 //!
-//! Everything taken from the record (names, feedback, comments, rationales) is untrusted text:
+//! Only what is written for the learner goes in: the feedback and the overall comment of the
+//! marking in force (for an amended decision, the second marker's, with their levels). The
+//! rationale of a referral or an override, the settlement's rationale and the reason a portfolio
+//! was drawn are internal and never appear.
+//!
+//! Everything taken from the record (names, feedback, comments) is untrusted text:
 //! it goes through [`sanitize`], which strips control
 //! characters and terminal escape sequences visibly, and its `<` is escaped so that a
 //! Markdown-to-HTML step cannot be handed raw HTML. Multi-line texts are set as block quotes,
@@ -139,18 +144,16 @@ fn outcome_section(s: &mut String, rubric: &Rubric, rec: &ExportRecord) {
         rubric.decision.pass_mark
     );
     s.push('\n');
-    if let Some(r) = d.rationale.as_deref().filter(|r| !r.trim().is_empty()) {
-        if d.outcome != d.computed {
-            let _ = writeln!(
-                s,
-                "The rubric's rule on its own gives *{}*; the assessor decided otherwise, for this reason:\n",
-                outcome_words(d.computed)
-            );
-        } else {
-            s.push_str("The reason given:\n\n");
-        }
-        s.push_str(&quote(r));
-        s.push('\n');
+    // The reasons of a referral or an override are internal (they may name people, concerns of
+    // integrity, what a panel will review): the letter says what the decision is and what
+    // happens next, never why in the assessor's own words.
+    if d.outcome != d.computed && d.outcome != Outcome::Referred {
+        let _ = writeln!(
+            s,
+            "The rubric's rule on the marks alone gives *{}*; the assessors decided *{}* on the whole of your evidence, as the awarding body's procedures allow.\n",
+            outcome_words(d.computed),
+            outcome_words(d.outcome)
+        );
     }
     if let Some(m) = &rec.moderation {
         let what = if m.settlement == "amended" {
@@ -393,16 +396,23 @@ mod tests {
         assert!(text.contains(c1.levels[2].descriptor.trim()));
     }
 
+    /// The reasons of a referral or an override are internal: the letter says the outcome and
+    /// what happens next in plain words, and never quotes them.
     #[test]
-    fn referred_and_overridden_decisions_give_the_reason() {
+    fn referred_and_overridden_letters_keep_internal_reasons_out() {
         let (r, mut rec) = testkit::dlp_not_yet();
         rec.decision.outcome = Outcome::Referred;
         rec.decision.rationale =
-            Some("Two pieces of evidence appear to be\n<b>another person's</b> work.".into());
+            Some("names of minors without consent; integrity panel to review".into());
         let text = letter(&r, &rec);
         assert!(text.contains("**Referred for further review.**"));
-        assert!(text.contains("> \\<b>another person's\\</b> work."));
-        assert!(text.contains("the assessor decided otherwise"));
+        assert!(text.contains("The awarding body will contact you about the next steps."));
+        for internal in ["minors", "integrity panel", "decided otherwise", "reason"] {
+            assert!(
+                !text.contains(internal),
+                "`{internal}` in the letter:\n{text}"
+            );
+        }
         assert!(!text.contains("## What to add"));
 
         let (r, mut rec) = testkit::she_awarded(false);
@@ -412,9 +422,25 @@ mod tests {
         rec.learner.name = "*Bold* <script>".into();
         let text = letter(&r, &rec);
         assert!(text.contains("**Awarded.**"));
-        assert!(text.contains("The rubric's rule on its own gives *not yet awarded*"));
+        assert!(text.contains("The rubric's rule on the marks alone gives *not yet awarded*"));
+        assert!(!text.contains("by phone"), "{text}");
         assert!(text.contains("Dear \\*Bold\\* \\<script\\>,"));
         assert!(!text.contains("Grades (of an award)"));
+    }
+
+    /// An amended decision's letter gives the adopted (second) marks with the second marker's
+    /// own feedback, and the settlement's rationale never.
+    #[test]
+    fn an_amended_letter_gives_the_adopted_marks_and_their_authors_feedback() {
+        let (r, mut rec) = testkit::adv_awarded();
+        // the second marker wrote feedback on one criterion only
+        for m in &mut rec.marks {
+            m.feedback = (m.criterion == "pipeline").then(|| "SECOND-MARKER-FEEDBACK".into());
+        }
+        let text = letter(&r, &rec);
+        assert!(text.contains("SECOND-MARKER-FEEDBACK"));
+        assert_eq!(text.matches("The assessor's feedback").count(), 1, "{text}");
+        assert!(!text.contains("pipeline level preferred"), "{text}");
     }
 
     #[test]

@@ -44,7 +44,8 @@
 //!   "assay:prerequisites": "…", "assay:identityVerification": "…", "assay:stackability": "…",
 //!   "assay:awardingBodyCountry": "IE",
 //!   "assay:rubricId": "…", "assay:rubricVersion": "…", "assay:rubricSha256": "…",
-//!   "assay:moderated": true
+//!   "assay:moderated": true, "assay:decisionSource": "first-marking",
+//!   "assay:settlement": "confirmed"
 //! }
 //! ```
 //!
@@ -256,6 +257,18 @@ fn eu_extension(rubric: &Rubric, rec: &ExportRecord) -> Value {
     put("rubricVersion", json!(rubric.version));
     put("rubricSha256", json!(rubric.sha256));
     put("moderated", json!(rec.moderation.is_some()));
+    // Which marking the award rests on, and how moderation settled it (no names: staff are not
+    // named in a credential; no rationale: that is internal).
+    put(
+        "decisionSource",
+        json!(match rec.decision.source {
+            super::Source::FirstMarking => "first-marking",
+            super::Source::SecondMarking => "second-marking",
+        }),
+    );
+    if let Some(m) = &rec.moderation {
+        put("settlement", json!(m.settlement));
+    }
     Value::Object(e)
 }
 

@@ -110,6 +110,8 @@ pub(crate) fn record(
                 criterion: (*c).into(),
                 level: (*l).into(),
                 feedback: (!f.is_empty()).then(|| (*f).into()),
+                by: "assessor.one".into(),
+                at: "2026-03-10T14:00:00Z".into(),
             })
             .collect(),
         gates,
@@ -122,8 +124,10 @@ pub(crate) fn record(
             score: ev.score.rounded(),
             borderline: ev.borderline,
             rationale: None,
-            assessor: "assessor.one".into(),
+            source: super::Source::FirstMarking,
+            decided_by: "assessor.one".into(),
             decided_at: "2026-03-10T14:05:00+00:00".into(),
+            first_marker: "assessor.one".into(),
         },
         moderation: None,
         released_at: "2026-03-20T09:00:00Z".into(),
@@ -192,8 +196,12 @@ pub(crate) fn dlp_awarded() -> (Rubric, ExportRecord) {
     );
     rec.moderation = Some(ModerationInfo {
         moderator: "moderator.two".into(),
+        second_marker: "moderator.two".into(),
         reason: "sample".into(),
         second_marks: rec.marks.clone(),
+        second_comment: None,
+        second_outcome: rec.decision.outcome,
+        second_score: rec.decision.score,
         settlement: "confirmed".into(),
         rationale: None,
         settled_at: "2026-03-15T10:00:00Z".into(),
@@ -242,12 +250,18 @@ pub(crate) fn adv_awarded() -> (Rubric, ExportRecord) {
     );
     rec.moderation = Some(ModerationInfo {
         moderator: "moderator.two".into(),
+        second_marker: "moderator.two".into(),
         reason: "borderline".into(),
         second_marks: rec.marks.clone(),
+        second_comment: None,
+        second_outcome: rec.decision.outcome,
+        second_score: rec.decision.score,
         settlement: "amended".into(),
         rationale: Some("Second marker's pipeline level preferred.".into()),
         settled_at: "2026-03-16T10:00:00Z".into(),
     });
+    rec.decision.source = super::Source::SecondMarking;
+    rec.decision.decided_by = "moderator.two".into();
     (r, rec)
 }
 
