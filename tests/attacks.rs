@@ -516,6 +516,26 @@ fn a_read_only_location_reads_and_refuses_writes_as_read_only() {
     let o = run(&["mark", "P-2026-0051", "--level", "energy-use=achieved"]);
     assert_clean_refusal(&o);
     assert!(o.stderr.contains("read-only"), "{o:?}");
+    // an export is recorded: refused before any file is written
+    let out = ws.path("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let target = out.join("c.csv");
+    let o = run(&[
+        "export",
+        "--format",
+        "csv",
+        "--all",
+        "--out",
+        target.to_str().unwrap(),
+    ]);
+    assert_clean_refusal(&o);
+    assert!(o.stderr.contains("read-only"), "{o:?}");
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        0,
+        "a refused export left files"
+    );
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
@@ -758,4 +778,181 @@ fn edit_note(dir: &Path, round: usize) {
     lines.retain(|l| !l.starts_with("# round"));
     lines.push(format!("# round {round}"));
     std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+}
+
+/// Found by an independent pass: lowering the schema version must not make assay write a
+/// baseline over rows changed behind its back.
+#[test]
+fn a_lowered_schema_version_does_not_launder_an_edit() {
+    let (ws, _) = energy_workspace();
+    ws.mark_submit("ann", "P-2026-0051", &all("not-yet"), &ENERGY_GATES);
+    let c = Connection::open(&ws.db).unwrap();
+    c.execute_batch(
+        "UPDATE decisions SET outcome = 'awarded'; UPDATE portfolios SET outcome = 'awarded' WHERE id = 'P-2026-0051'; PRAGMA user_version = 8;",
+    )
+    .unwrap();
+    drop(c);
+    let o = ws.run("ann", &["audit", "verify"]);
+    assert_clean_refusal(&o);
+    assert!(o.stderr.contains("decisions row"), "{o:?}");
+    assert_eq!(
+        ws.count("SELECT count(*) FROM audit WHERE action = 'baseline'"),
+        0
+    );
+}
+
+#[test]
+fn objects_added_to_the_schema_are_named() {
+    let (ws, _) = energy_workspace();
+    let c = Connection::open(&ws.db).unwrap();
+    c.execute_batch(
+        "CREATE TRIGGER t_hide AFTER INSERT ON marks BEGIN UPDATE marks SET level = 'well-achieved'; END;
+         CREATE VIEW v AS SELECT 1;",
+    )
+    .unwrap();
+    drop(c);
+    let o = ws.run("ann", &["audit", "verify"]);
+    assert_clean_refusal(&o);
+    assert!(
+        o.stderr.contains("trigger t_hide") && o.stderr.contains("view v"),
+        "{o:?}"
+    );
+}
+
+#[test]
+fn a_first_marking_in_progress_is_blind_too() {
+    let ws = Ws::new();
+    ws.import_some("lee", &["sustainable-home-energy"], &["P-2026-0051"]);
+    ws.ok("lee", &["user", "add", "lee", "--role", "lead"]);
+    ws.ok("lee", &["user", "add", "ann", "--role", "assessor"]);
+    ws.ok("lee", &["user", "add", "mo", "--role", "moderator"]);
+    ws.ok(
+        "ann",
+        &[
+            "mark",
+            "P-2026-0051",
+            "--level",
+            "energy-use=well-achieved",
+            "--feedback",
+            "energy-use=SECRET-IN-PROGRESS",
+        ],
+    );
+    for args in [
+        vec!["show", "P-2026-0051"],
+        vec!["show", "P-2026-0051", "--json"],
+        vec!["audit", "log", "P-2026-0051"],
+        vec!["audit", "log"],
+    ] {
+        let out = ws.ok("mo", &args);
+        assert!(
+            !out.contains("SECRET") && !out.contains("well-achieved"),
+            "{args:?} shows the marking in progress:\n{out}"
+        );
+    }
+    assert!(
+        ws.ok("ann", &["show", "P-2026-0051"])
+            .contains("SECRET-IN-PROGRESS")
+    );
+    assert!(
+        ws.ok("lee", &["show", "P-2026-0051"])
+            .contains("SECRET-IN-PROGRESS")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn special_files_and_links_named_or_met_in_a_folder_are_rejected() {
+    let ws = Ws::new();
+    let fifo = ws.path("f.yaml");
+    std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    let o = ws.run("ann", &["import".as_ref(), fifo.as_os_str()]);
+    assert_clean_refusal(&o);
+    assert!(
+        o.stderr.contains("FIFO") && o.stdout.contains("1 rejected"),
+        "{o:?}"
+    );
+    let dir = ws.path("d");
+    std::fs::create_dir(&dir).unwrap();
+    std::os::unix::fs::symlink(sample("P-2026-0051"), dir.join("evil")).unwrap();
+    let o = ws.run("ann", &["import".as_ref(), dir.as_os_str()]);
+    assert_clean_refusal(&o);
+    assert!(o.stderr.contains("symbolic link inside a folder"), "{o:?}");
+    let o = ws.run(
+        "ann",
+        &["rubric".as_ref(), "show".as_ref(), fifo.as_os_str()],
+    );
+    assert_clean_refusal(&o);
+    assert!(o.stderr.contains("not a regular file"), "{o:?}");
+}
+
+#[test]
+fn look_alike_versions_huge_seeds_and_empty_files_are_refused() {
+    let ws = Ws::new();
+    let text = std::fs::read_to_string(rubric_file("sustainable-home-energy")).unwrap();
+    let f = ws.path("r.yaml");
+    std::fs::write(
+        &f,
+        text.replace("version: \"2026.1\"", "version: \"2026.1\\u200b\""),
+    )
+    .unwrap();
+    assert_ne!(
+        std::fs::read_to_string(&f).unwrap(),
+        text,
+        "the version line was not found"
+    );
+    let o = ws.run("ann", &["rubric".as_ref(), "check".as_ref(), f.as_os_str()]);
+    assert_clean_refusal(&o);
+    assert!(o.stdout.contains("may hold only letters"), "{o:?}");
+    ws.import_some("ann", &["sustainable-home-energy"], &[]);
+    let o = ws.run(
+        "ann",
+        &["moderation", "sample", "--seed", "18446744073709551615"],
+    );
+    assert_eq!(o.code, Some(2), "{o:?}");
+    let empty = ws.path("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let mut c = ws.bare();
+    c.arg("--db").arg(&empty).args(["--as", "ann", "list"]);
+    let o = Ws::exec(c);
+    assert_clean_refusal(&o);
+    assert!(o.stderr.contains("empty file"), "{o:?}");
+    assert_eq!(
+        std::fs::metadata(&empty).unwrap().len(),
+        0,
+        "list made a workspace"
+    );
+}
+
+#[test]
+fn show_says_whose_each_mark_is_after_a_handover() {
+    let ws = Ws::new();
+    ws.import_some("lee", &["sustainable-home-energy"], &["P-2026-0051"]);
+    ws.ok("lee", &["user", "add", "lee", "--role", "lead"]);
+    ws.ok("lee", &["user", "add", "zed", "--role", "assessor"]);
+    ws.ok("lee", &["user", "add", "bob", "--role", "assessor"]);
+    ws.mark_submit("zed", "P-2026-0051", &all("achieved"), &ENERGY_GATES);
+    ws.ok(
+        "lee",
+        &["reopen", "P-2026-0051", "--rationale", "hand over"],
+    );
+    ws.ok("lee", &["assign", "P-2026-0051", "--to", "bob"]);
+    ws.ok(
+        "bob",
+        &["mark", "P-2026-0051", "--level", "sharing=well-achieved"],
+    );
+    let out = ws.ok("lee", &["show", "P-2026-0051"]);
+    assert!(out.contains("First marking — bob"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("energy-use") && l.contains("(by zed)")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains("sharing") && !l.contains("(by")),
+        "{out}"
+    );
 }

@@ -57,7 +57,8 @@ fn two_writers_lose_nothing() {
     a.join().unwrap();
     b.join().unwrap();
     for (id, user) in [("P-2026-0041", "ann"), ("P-2026-0050", "bob")] {
-        let log = String::from_utf8(assay(&db, "ann", &["audit", "log", id]).stdout).unwrap();
+        // (each read by its marker: under a blind rubric a marking in progress is theirs to see)
+        let log = String::from_utf8(assay(&db, user, &["audit", "log", id]).stdout).unwrap();
         for i in 0..n {
             assert!(
                 log.contains(&format!("{user} note {i}\"")),

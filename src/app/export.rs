@@ -162,9 +162,20 @@ fn write_files(
         Ok(Some(e)) => Err(e),
         _ => Err(std::io::Error::other("a file writer failed")),
     };
+    // A failed export leaves none of its files behind: what nobody recorded was not exported.
+    if made.is_err() || written.is_err() {
+        remove_all(&paths);
+    }
     made?;
     written?;
     Ok(paths)
+}
+
+/// Removes the files an export wrote when it is not recorded after all.
+fn remove_all(paths: &[PathBuf]) {
+    for p in paths {
+        let _ = std::fs::remove_file(p);
+    }
 }
 
 /// Which released decisions an export takes: those of `format` not yet exported in it (unless
@@ -418,15 +429,23 @@ impl Workspace {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Exported> {
         self.require(&[Role::Moderator], "export decisions")?;
+        // An export is recorded, so a workspace that cannot be written cannot export: said before
+        // a file is written.
+        if self.read_only() {
+            return Err(AppError::Store(crate::store::StoreError::ReadOnly {
+                path: self
+                    .store
+                    .conn
+                    .path()
+                    .unwrap_or("the workspace")
+                    .to_string(),
+            }));
+        }
         // (an existing file is refused further on, once there is something to write)
         super::files::check_output(out, "the export", true, format.is_folder(), &|p| {
             self.store.is_workspace_file(p)
         })
         .map_err(AppError::refused)?;
-        let replace_file = || {
-            super::files::check_output(out, "the export", force, format.is_folder(), &|_| false)
-                .map_err(AppError::refused)
-        };
         let selection = self.selection(format, rubric, all)?;
         let folder = if format.is_folder() {
             Some(out.to_path_buf())
@@ -441,11 +460,63 @@ impl Workspace {
                 })
                 .map(Path::to_path_buf)
         };
-        if let Some(dir) = &folder {
+        // What interrupted exports left (in this folder, and in the folders of exports that
+        // did not finish) goes first; this folder is noted until this export ends.
+        self.clean_pending_exports(folder.as_deref());
+        let pending_key = folder.as_ref().map(|d| {
+            format!(
+                "export.pending:{}",
+                std::fs::canonicalize(d)
+                    .unwrap_or_else(|_| d.clone())
+                    .display()
+            )
+        });
+        if let Some(k) = &pending_key {
+            self.remember(k, Some("1"))?;
+        }
+        let result = self.export_to(format, out, force, &selection, progress);
+        if let Some(k) = &pending_key {
+            self.remember(k, None)?;
+        }
+        result
+    }
+
+    /// Removes the temporary files interrupted exports left: in `here`, and in every folder an
+    /// export was writing to when it stopped.
+    fn clean_pending_exports(&self, here: Option<&Path>) {
+        if let Some(dir) = here {
             super::files::clean_stale(dir);
         }
+        let pending: Vec<String> = self
+            .conn()
+            .prepare("SELECT key FROM ui_state WHERE key LIKE 'export.pending:%'")
+            .and_then(|mut st| {
+                st.query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .unwrap_or_default();
+        for key in pending {
+            if let Some(dir) = key.strip_prefix("export.pending:") {
+                super::files::clean_stale(Path::new(dir));
+            }
+            let _ = self.remember(&key, None);
+        }
+    }
+
+    fn export_to(
+        &mut self,
+        format: Format,
+        out: &Path,
+        force: bool,
+        selection: &Selection,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Exported> {
+        let replace_file = || {
+            super::files::check_output(out, "the export", force, format.is_folder(), &|_| false)
+                .map_err(AppError::refused)
+        };
         if format == Format::Csv {
-            return self.export_csv(out, &selection, &replace_file, progress);
+            return self.export_csv(out, selection, &replace_file, progress);
         }
         let selected = selection.rows(self.conn())?;
         if selected.is_empty() {
@@ -490,6 +561,7 @@ impl Workspace {
         };
         let total = selected.len();
         let mut files = Vec::new();
+        let written_now: Vec<PathBuf>;
         match format {
             Format::Obv3 | Format::Elm | Format::Feedback => {
                 std::fs::create_dir_all(out).map_err(|e| {
@@ -524,6 +596,7 @@ impl Workspace {
                     }
                     Ok(())
                 })?;
+                written_now = files.clone();
                 files.extend(kept);
             }
             Format::Csv => unreachable!("a CSV export is written by export_csv"),
@@ -547,9 +620,18 @@ impl Workspace {
                     Ok(())
                 })?;
                 files.push(out.to_path_buf());
+                written_now = files.clone();
             }
         }
-        let batch = self.record_batch(format, out, &selected)?;
+        let written_now = &written_now;
+        let batch = match self.record_batch(format, out, &selected) {
+            Ok(b) => b,
+            Err(e) => {
+                // (the files that were there before are kept; this run's go)
+                remove_all(written_now);
+                return Err(e);
+            }
+        };
         Ok(Exported {
             batch,
             count: selected.len(),

@@ -106,7 +106,18 @@ fn walk(p: &Path, depth: usize, found: &mut Found) {
         return;
     }
     if !(meta.is_dir() || (depth == 0 && p.is_dir())) {
-        return; // symbolic links inside folders are not followed
+        // Nothing is passed over in silence: a link inside a folder is not followed (it could
+        // lead anywhere), and a FIFO or a device is not read; each is said.
+        let what = super::files::Kind::of(p);
+        let why = if depth == 0 {
+            format!("is {}, not a rubric file nor a folder", what.describe())
+        } else if what == super::files::Kind::Symlink {
+            "is a symbolic link inside a folder: not followed; import what it points to by its own path".to_string()
+        } else {
+            format!("is {}: not read", what.describe())
+        };
+        found.problems.push(vec![format!("{}: {why}", p.display())]);
+        return;
     }
     // A `portfolio.yaml` of any kind (a link, a FIFO, a folder) makes this a portfolio folder:
     // reading it then says what is wrong, rather than the folder being passed over in silence.

@@ -86,7 +86,30 @@ pub fn resolve_user(flag: Option<String>) -> String {
         })
         .or_else(|| std::env::var("USER").ok().filter(|s| !s.is_empty()))
         .or_else(|| std::env::var("LOGNAME").ok().filter(|s| !s.is_empty()))
+        .or_else(login_name)
         .unwrap_or_else(|| "assessor".to_string())
+}
+
+/// The login name of the process's user, from the password database.
+fn login_name() -> Option<String> {
+    #[cfg(unix)]
+    {
+        // SAFETY: getpwuid returns a pointer into static storage or null; it is read at once.
+        unsafe {
+            let pw = libc::getpwuid(libc::getuid());
+            if pw.is_null() || (*pw).pw_name.is_null() {
+                return None;
+            }
+            let name = std::ffi::CStr::from_ptr((*pw).pw_name)
+                .to_string_lossy()
+                .into_owned();
+            (!name.is_empty()).then_some(name)
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// Reads a file named on the command line for loading (a rubric, a manifest): a regular file,
@@ -115,7 +138,13 @@ impl Workspace {
     /// Opens the workspace at `path`, making a new one there if there is none.
     pub fn open(path: &Path, user: String) -> Result<Workspace> {
         let store = Store::open(path)?;
-        Self::with_store(store, user)
+        let created = store.created;
+        Self::with_store(store, user).inspect_err(|_| {
+            // (a workspace that could not be given its identity is not left half made)
+            if created {
+                crate::store::remove_workspace_files(path);
+            }
+        })
     }
 
     /// Opens the workspace at `path`, which must exist: for every command but those that make

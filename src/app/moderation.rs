@@ -103,6 +103,10 @@ type Pair = (i64, String, f64, String, f64, String, Option<String>);
 #[derive(Debug, Clone)]
 pub struct Draw {
     pub seed: u64,
+    /// The seed is not shown: a blind rubric's draw, by someone who is not a lead and did not
+    /// choose the seed (with it and the rule, the drawn set would tell which were drawn for
+    /// their category, which tells their outcome).
+    pub seed_withheld: bool,
     pub picks: Vec<(String, Pick)>,
 }
 
@@ -169,6 +173,7 @@ impl Workspace {
     pub fn draw_sample(&mut self, rubric: Option<&str>, seed: Option<u64>) -> Result<Draw> {
         self.require(&[Role::Moderator], "draw moderation samples")?;
         let rubric_id = self.rubric_filter(rubric)?;
+        let chosen = seed.is_some();
         let seed = seed.unwrap_or_else(|| {
             let t = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -212,6 +217,7 @@ impl Workspace {
             // Nothing to draw: nothing is recorded (no empty draw without an audit record).
             return Ok(Draw {
                 seed,
+                seed_withheld: false,
                 picks: Vec::new(),
             });
         }
@@ -271,7 +277,12 @@ impl Workspace {
             }
         }
         tx.commit()?;
-        Ok(Draw { seed, picks: out })
+        let blind = out.iter().any(|(_, p)| p.reason == BLIND_REASON);
+        Ok(Draw {
+            seed,
+            seed_withheld: blind && !chosen,
+            picks: out,
+        })
     }
 
     /// Settles a second-marked portfolio: keep the first decision or replace it by the second.

@@ -111,10 +111,10 @@ pub struct Detail {
 impl Workspace {
     /// Whether blind rules hide the first marking of this portfolio — its marks, feedback,
     /// outcome, score, grade, and the reason it was drawn — from the current person. Under a
-    /// blind rubric, a submitted decision is hidden from everyone but its first marker(s) and a
-    /// registered lead (who answers for the process) while it may yet be second-marked: before
-    /// any draw, and once drawn until second marks are submitted. Once a draw has passed it over,
-    /// or its second marks are in, it is shown.
+    /// blind rubric, a first marking is hidden from everyone but its first marker(s) and a
+    /// registered lead (who answers for the process) while it may yet be second-marked: while
+    /// it is being made, once submitted before any draw, and once drawn until second marks are
+    /// submitted. Once a draw has passed it over, or its second marks are in, it is shown.
     fn hides_first(
         &self,
         rubric_pk: i64,
@@ -138,8 +138,10 @@ impl Workspace {
         first_marker: Option<&str>,
         second_done: bool,
     ) -> Result<bool> {
+        // (first marks in progress too: the workbench saves every key, so a moderator could
+        // otherwise watch a first marking being made)
         let open = match status {
-            "submitted" => true,
+            "in_progress" | "submitted" => true,
             "sampled" => !second_done,
             _ => false,
         };
@@ -323,7 +325,7 @@ impl Workspace {
         hide_salt(&mut log);
         let hidden: std::collections::HashSet<String> = {
             let mut st = self.conn().prepare(
-                "SELECT pk, id, rubric_pk, status, first_marker FROM portfolios WHERE (status = 'submitted' OR status = 'sampled') AND (?1 IS NULL OR id = ?1)",
+                "SELECT pk, id, rubric_pk, status, first_marker FROM portfolios WHERE (status = 'in_progress' OR status = 'submitted' OR status = 'sampled') AND (?1 IS NULL OR id = ?1)",
             )?;
             let rows: Vec<(i64, String, i64, String, Option<String>)> = st
                 .query_map([id], |r| {
@@ -339,6 +341,24 @@ impl Workspace {
             set
         };
         if !hidden.is_empty() {
+            // The draws that took a hidden portfolio: their seed is withheld too.
+            let draws: std::collections::HashSet<i64> = log
+                .iter()
+                .filter(|r| {
+                    r.action == "sample" && r.portfolio.as_ref().is_some_and(|p| hidden.contains(p))
+                })
+                .filter_map(|r| r.after.as_ref()?.get("draw")?.as_i64())
+                .collect();
+            for r in log.iter_mut().filter(|r| r.action == "draw") {
+                if let Some(serde_json::Value::Object(after)) = &mut r.after
+                    && after
+                        .get("pk")
+                        .and_then(|v| v.as_i64())
+                        .is_some_and(|pk| draws.contains(&pk))
+                {
+                    after.insert("seed".into(), WITHHELD.into());
+                }
+            }
             mask_blind(&mut log, |r| {
                 r.portfolio.as_ref().is_some_and(|p| hidden.contains(p))
             });
@@ -632,9 +652,13 @@ fn mask_blind(history: &mut Vec<Record>, applies: impl Fn(&Record) -> bool) {
     for r in history.iter_mut() {
         if applies(r)
             && let Some(serde_json::Value::Object(after)) = &mut r.after
-            && after.contains_key("reason")
         {
-            after.insert("reason".into(), WITHHELD.into());
+            // the reason tells the first outcome, and the seed (with the rule) the reasons
+            for key in ["reason", "seed"] {
+                if after.contains_key(key) {
+                    after.insert(key.into(), WITHHELD.into());
+                }
+            }
         }
     }
 }
@@ -800,6 +824,7 @@ impl Workspace {
             row.second_done = second.binary_search(&row.pk).is_ok();
             // As `hides_first`: the cheap part from the row, the rest looked up for the few
             // rows it leaves.
+            // (a marking in progress has no outcome for a row to hide)
             row.blind_hidden = blind
                 && (row.status == "submitted" || (row.status == "sampled" && !row.second_done))
                 && row.first_marker.as_deref() != Some(self.user.as_str())

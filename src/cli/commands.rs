@@ -387,9 +387,16 @@ fn render_detail(ws: &Workspace, d: &Detail, rubric: &crate::domain::rubric::Rub
                 .unwrap_or_else(|| "—".into());
             let differs =
                 other.is_some_and(|o2| o2.marks.get(&c.id).and_then(|x| x.0.clone()) != l);
+            // (a marking handed over carries marks by more than one person: each says whose)
+            let author = s
+                .authors
+                .get(&c.id)
+                .filter(|(by, _)| s.marker.as_deref() != Some(by.as_str()))
+                .map(|(by, _)| format!("  (by {})", sanitize_line(by)))
+                .unwrap_or_default();
             let _ = writeln!(
                 o,
-                "  {}{:<8} {label}",
+                "  {}{:<8} {label}{author}",
                 if differs { "≠ " } else { "  " },
                 c.id
             );
@@ -769,11 +776,18 @@ fn sample(mut ws: Workspace, rubric: Option<String>, seed: Option<u64>) -> CmdRe
             p.reason
         );
     }
-    println!(
-        "drew {drawn} of {} submitted decision(s) with seed {}",
-        d.picks.len(),
-        d.seed
-    );
+    if d.seed_withheld {
+        println!(
+            "drew {drawn} of {} submitted decision(s); the seed is withheld under blind moderation (a lead sees it in the audit log)",
+            d.picks.len()
+        );
+    } else {
+        println!(
+            "drew {drawn} of {} submitted decision(s) with seed {}",
+            d.picks.len(),
+            d.seed
+        );
+    }
     Ok(())
 }
 

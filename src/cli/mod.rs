@@ -228,7 +228,7 @@ pub enum ModerationCmd {
     Sample {
         #[arg(long, value_name = "ID")]
         rubric: Option<String>,
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
         seed: Option<u64>,
     },
 }

@@ -52,7 +52,9 @@ pub fn check(files: &[PathBuf]) -> CmdResult {
 
 pub fn show(arg: &str, db: &Path, user: String) -> CmdResult {
     let path = Path::new(arg);
-    if path.is_file() {
+    // Anything by that name is read as a file (and a FIFO, a device or a folder is said to be
+    // one); otherwise the workspace is asked for the id.
+    if std::fs::symlink_metadata(path).is_ok() {
         let bytes = read_limited(path)?;
         let loaded = rubric::load(arg, &bytes)
             .map_err(|d| Failure(d.errors().map(|e| sanitize(&e.to_string())).collect()))?;

@@ -100,6 +100,12 @@ pub fn check_literal(text: &str, field: Field) -> Result<(), String> {
             ));
         }
     }
+    let digits = unsigned.split(['.', 'e']).next().unwrap_or("");
+    if digits.len() > 1 && digits.starts_with('0') {
+        return Err(format!(
+            "`{t}` has a leading zero, which some YAML readers take for an octal number: write it without the zero"
+        ));
+    }
     let Some(d) = Exact::parse(t) else {
         return Err(format!(
             "`{t}` is not a number: change the value to a number such as 50"
@@ -305,6 +311,10 @@ mod tests {
         assert!(msg("-.inf", dec).contains("infinite"));
         assert!(msg("0x32", dec).contains("hexadecimal"));
         assert!(msg("0o62", dec).contains("octal"));
+        assert!(msg("062", dec).contains("leading zero"));
+        assert!(msg("-007.5", dec).contains("leading zero"));
+        assert_eq!(check_literal("0.5", dec), Ok(()));
+        assert_eq!(check_literal("0", dec), Ok(()));
         assert!(msg("1e400", dec).contains("out of range"));
         assert!(msg("99999999999999999999", dec).contains("out of range"));
         let whole = Field::Whole {

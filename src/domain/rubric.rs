@@ -524,6 +524,22 @@ impl Validator<'_, '_> {
             );
         }
         self.text("version", &raw.version, "version");
+        // A version names the rubric people mark against: it must read as what it is (no
+        // spaces, no invisible or look-alike characters that would make two versions seem one).
+        if !raw.version.is_empty()
+            && !raw
+                .version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+'))
+        {
+            self.err(
+                "version",
+                format!(
+                    "version `{}` may hold only letters, digits, `.`, `_`, `-` and `+` (no spaces or invisible characters)",
+                    crate::domain::sanitize::sanitize_line(&raw.version).escape_default()
+                ),
+            );
+        }
         if raw.version.len() > 64 {
             self.err(
                 "version",

@@ -159,6 +159,10 @@ impl From<rusqlite::Error> for StoreError {
                 Some(ErrorCode::DiskFull) => StoreError::Full {
                     path: current_path(),
                 },
+                // SQLite says "disk I/O error" when a write finds no byte left at all.
+                Some(ErrorCode::SystemIoFailure) if no_space_left() => StoreError::Full {
+                    path: current_path(),
+                },
                 _ => StoreError::Sql(e),
             }
         }
@@ -168,6 +172,34 @@ impl From<rusqlite::Error> for StoreError {
 thread_local! {
     /// The workspace this thread has open, for naming it in errors that come without a path.
     static CURRENT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Whether the file system of the open workspace has no space left.
+fn no_space_left() -> bool {
+    let path = CURRENT.with(|c| c.borrow().clone());
+    let dir = Path::new(&path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+            return false;
+        };
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: `c` is a valid C string and `st` a statvfs to fill.
+        if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+            return false;
+        }
+        st.f_bavail == 0
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        false
+    }
 }
 
 fn current_path() -> String {
@@ -201,6 +233,11 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed, mode 0600) and migrates the workspace at `path`.
     pub fn open(path: &Path) -> Result<Store> {
+        // (an empty file, left by a creation that was interrupted, is made a workspace)
+        let empty = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0);
+        if empty {
+            std::fs::remove_file(path)?;
+        }
         if path.exists() {
             return Store::open_existing(path);
         }
@@ -232,7 +269,12 @@ impl Store {
             created: true,
             read_only: false,
         };
-        store.configure(path)?;
+        if let Err(e) = store.configure(path) {
+            // (a workspace that could not be made leaves nothing behind)
+            drop(store);
+            remove_workspace_files(path);
+            return Err(e);
+        }
         Ok(store)
     }
 
@@ -244,6 +286,12 @@ impl Store {
             return Err(StoreError::Missing {
                 path: path.display().to_string(),
             });
+        }
+        if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+            return Err(StoreError::Io(std::io::Error::other(format!(
+                "{} is an empty file, not an assay workspace; give --db the right path",
+                path.display()
+            ))));
         }
         CURRENT.with(|c| *c.borrow_mut() = path.display().to_string());
         let open = |flags| {
@@ -586,6 +634,15 @@ impl Tx<'_> {
 
     pub fn commit(self) -> Result<()> {
         Ok(self.inner.commit()?)
+    }
+}
+
+/// Removes a workspace file and its log files (after a creation that failed).
+pub fn remove_workspace_files(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut f = path.as_os_str().to_owned();
+        f.push(suffix);
+        let _ = std::fs::remove_file(f);
     }
 }
 

@@ -375,6 +375,8 @@ struct Replay {
     /// Records before the workspace's baseline (written by an assay whose records did not yet
     /// say everything) are checked as links of the chain but not replayed.
     baseline_at: Option<i64>,
+    /// The chain began with the workspace's own record: it vouched for everything from its start.
+    vouched_from_start: bool,
 }
 
 fn phase_index(p: &str) -> Option<usize> {
@@ -514,6 +516,10 @@ impl Replay {
 
     fn record(&mut self, r: &Rec<'_>) {
         if self.baseline_at.is_some_and(|b| r.seq < b) {
+            // (a chain that began with the workspace's own record never takes a baseline)
+            if r.action == "workspace.init" {
+                self.vouched_from_start = true;
+            }
             return;
         }
         if let Err(m) = self.apply(r) {
@@ -529,6 +535,7 @@ impl Replay {
         let seg = parts(r.entity);
         match r.action {
             "workspace.init" => {
+                self.vouched_from_start = true;
                 for k in ["workspace_id", "salt", "created_at"] {
                     let v = text(a, k)?;
                     self.put("meta", r.seq, vec![("key", t(k)), ("value", t(v))]);
@@ -673,7 +680,12 @@ impl Replay {
                 self.touch(id, r.seq, r.at)?;
             }
             "reopen" => self.reopen(r, &seg)?,
-            "baseline" => self.baseline(r)?,
+            "baseline" => {
+                if self.vouched_from_start {
+                    return Err("is a baseline in a chain that vouched for everything from its first record: a baseline is only ever written once, when an older assay's workspace is first opened (was the workspace's schema version lowered behind assay's back?)".into());
+                }
+                self.baseline(r)?
+            }
             "release" => {
                 let id = r.portfolio.ok_or("names no portfolio")?;
                 let p = self.port(id)?;
@@ -1437,6 +1449,17 @@ pub(crate) fn append_baseline(conn: &Connection) -> rusqlite::Result<usize> {
     let Some((mut seq, mut prev, last_at)) = head else {
         return Ok(0);
     };
+    // A chain that has vouched for everything from its start (its first record is the
+    // workspace's own, written by an assay of schema 9 or later) never gets a baseline: a lowered
+    // schema version must not let assay vouch for rows changed behind its back.
+    let vouched: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM audit WHERE action = 'workspace.init' OR action = 'baseline')",
+        [],
+        |r| r.get(0),
+    )?;
+    if vouched {
+        return Ok(0);
+    }
     let at = clock::after(Some(&last_at));
     let mut written = 0;
     for def in TABLES {
@@ -1848,6 +1871,60 @@ fn row_name(replay: &Replay, table: &str, image: &Image) -> String {
     format!("{table} row {}", parts.join(", "))
 }
 
+/// The schema itself: every table, index, view and trigger of the workspace must be one assay's
+/// migrations make, with the same definition (a trigger or a view added behind assay's back can
+/// rewrite or hide what is read and written).
+fn schema_problems(conn: &Connection) -> rusqlite::Result<Vec<Problem>> {
+    type Object = (String, String, Option<String>);
+    let read = |c: &Connection| -> rusqlite::Result<Vec<Object>> {
+        let mut st = c.prepare(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect()
+    };
+    let reference = super::Store::memory().map_err(|e| match e {
+        super::StoreError::Sql(e) => e,
+        other => rusqlite::Error::InvalidParameterName(other.to_string()),
+    })?;
+    let want = read(&reference.conn)?;
+    let have = read(conn)?;
+    let mut out = Vec::new();
+    for (t, n, sql) in &have {
+        match want.iter().find(|(wt, wn, _)| wt == t && wn == n) {
+            None if t == "table" => {} // (reported with the tables' rows)
+            None => out.push(Problem {
+                seq: None,
+                message: format!(
+                    "the schema holds {t} {} that assay does not make (added behind assay's back): {}",
+                    crate::domain::sanitize::sanitize_line(n),
+                    crate::domain::sanitize::sanitize_line(sql.as_deref().unwrap_or(""))
+                ),
+            }),
+            Some((_, _, wsql)) if wsql != sql => out.push(Problem {
+                seq: None,
+                message: format!(
+                    "the definition of {t} {} was changed behind assay's back: it is {}",
+                    crate::domain::sanitize::sanitize_line(n),
+                    crate::domain::sanitize::sanitize_line(sql.as_deref().unwrap_or(""))
+                ),
+            }),
+            Some(_) => {}
+        }
+    }
+    for (t, n, _) in &want {
+        if t != "table" && !have.iter().any(|(ht, hn, _)| ht == t && hn == n) {
+            out.push(Problem {
+                seq: None,
+                message: format!(
+                    "{t} {n} is missing from the workspace (dropped behind assay's back)"
+                ),
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// A second, read-only connection to the workspace file of `conn` whose snapshot is the one
 /// `conn` reads (the same head of the chain); `None` for a database in memory, or when the
 /// workspace keeps changing.
@@ -1929,6 +2006,7 @@ fn verify_in(
     });
     v.records = walked?;
     let scanned = scanned?;
+    problems.extend(schema_problems(conn)?);
     if timing {
         eprintln!("walk and scan {:?}", t0.elapsed());
     }

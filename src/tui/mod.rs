@@ -40,6 +40,12 @@ fn editor_command() -> Option<String> {
 
 /// Opens the workspace (creating and seeding it on first run) and runs the workbench.
 pub fn run(db: &Path, user: String) -> Result<(), AppError> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        return Err(AppError::refused(
+            "the workbench needs a terminal (its input and output are not one); for scripts, use the commands (`assay --help`)",
+        ));
+    }
     let started = Instant::now();
     let mut ws = Workspace::open(db, user.clone())?;
     let mut notice = None;
