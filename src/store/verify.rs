@@ -127,55 +127,63 @@ fn v_of(v: ValueRef<'_>) -> V<'_> {
     }
 }
 
-fn feed(h: &mut Sha256, v: &V<'_>) {
+/// Appends a typed value to the bytes a digest is taken of.
+fn feed(buf: &mut Vec<u8>, v: &V<'_>) {
     match v {
-        V::Null => h.update([0u8]),
+        V::Null => buf.push(0),
         V::Int(i) => {
-            h.update([1u8]);
-            h.update(i.to_le_bytes());
+            buf.push(1);
+            buf.extend_from_slice(&i.to_le_bytes());
         }
         V::Real(r) => {
-            h.update([2u8]);
-            h.update(r.to_bits().to_le_bytes());
+            buf.push(2);
+            buf.extend_from_slice(&r.to_bits().to_le_bytes());
         }
         V::Text(t) => {
-            h.update([3u8]);
-            h.update((t.len() as u64).to_le_bytes());
-            h.update(t.as_bytes());
+            buf.push(3);
+            buf.extend_from_slice(&(t.len() as u64).to_le_bytes());
+            buf.extend_from_slice(t.as_bytes());
         }
         V::Blob(b) => {
-            h.update([4u8]);
-            h.update(b);
+            buf.push(4);
+            buf.extend_from_slice(b);
         }
     }
 }
 
-fn truncate(h: Sha256) -> u128 {
-    let d = h.finalize();
+/// The first 128 bits of the SHA-256 of `bytes`.
+fn digest_of(bytes: &[u8]) -> u128 {
+    let d = Sha256::digest(bytes);
     u128::from_le_bytes(d[..16].try_into().expect("16 bytes"))
 }
 
-/// The digest of a row: its columns in name order, each name and typed value.
-fn row_digest(cols: &mut [(&str, V<'_>)]) -> u128 {
+/// Appends a column (name and typed value) to the bytes of a row's digest.
+fn feed_column(buf: &mut Vec<u8>, name: &str, v: &V<'_>) {
+    buf.extend_from_slice(&(name.len() as u64).to_le_bytes());
+    buf.extend_from_slice(name.as_bytes());
+    feed(buf, v);
+}
+
+/// The digest of a row: its columns in name order, each name and typed value. (`buf` is
+/// scratch space, reused.)
+fn row_digest(cols: &mut [(&str, V<'_>)], buf: &mut Vec<u8>) -> u128 {
     cols.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let mut h = Sha256::new();
+    buf.clear();
     for (name, v) in cols.iter() {
-        h.update((name.len() as u64).to_le_bytes());
-        h.update(name.as_bytes());
-        feed(&mut h, v);
+        feed_column(buf, name, v);
     }
-    truncate(h)
+    digest_of(buf)
 }
 
 /// The digest of a row's key: its table and key values.
-fn key_digest(table: &str, key: &[V<'_>]) -> u128 {
-    let mut h = Sha256::new();
-    h.update(table.as_bytes());
-    h.update([0u8]);
+fn key_digest(table: &str, key: &[V<'_>], buf: &mut Vec<u8>) -> u128 {
+    buf.clear();
+    buf.extend_from_slice(table.as_bytes());
+    buf.push(0);
     for v in key {
-        feed(&mut h, v);
+        feed(buf, v);
     }
-    truncate(h)
+    digest_of(buf)
 }
 
 /// A table the chain vouches for: its key columns and the columns it leaves out.
@@ -377,6 +385,8 @@ struct Replay {
     baseline_at: Option<i64>,
     /// The chain began with the workspace's own record: it vouched for everything from its start.
     vouched_from_start: bool,
+    /// Scratch space for digests.
+    buf: Vec<u8>,
 }
 
 fn phase_index(p: &str) -> Option<usize> {
@@ -477,7 +487,7 @@ impl Replay {
                     .unwrap_or(V::Null)
             })
             .collect();
-        let k = key_digest(table, &key);
+        let k = key_digest(table, &key, &mut self.buf);
         if let Some(keep) = &self.keep
             && keep.contains(&k)
         {
@@ -488,12 +498,12 @@ impl Replay {
                     .collect(),
             );
         }
-        let digest = row_digest(&mut cols);
+        let digest = row_digest(&mut cols, &mut self.buf);
         self.rows.insert(k, Expect { digest, seq, table });
     }
 
     fn remove(&mut self, table: &'static str, key: &[V<'_>]) {
-        let k = key_digest(table, key);
+        let k = key_digest(table, key, &mut self.buf);
         self.rows.remove(&k);
         self.kept.remove(&k);
     }
@@ -1564,7 +1574,10 @@ fn walk(
         let text_of = |i: usize| -> rusqlite::Result<Option<std::borrow::Cow<'_, str>>> {
             Ok(match r.get_ref(i)? {
                 ValueRef::Null => None,
-                ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t)),
+                ValueRef::Text(t) | ValueRef::Blob(t) => Some(match std::str::from_utf8(t) {
+                    Ok(s) => std::borrow::Cow::Borrowed(s),
+                    Err(_) => String::from_utf8_lossy(t),
+                }),
                 ValueRef::Integer(i) => Some(i.to_string().into()),
                 ValueRef::Real(f) => Some(f.to_string().into()),
             })
@@ -1750,6 +1763,7 @@ fn scan_tables(
         }
     }
     let mut keep = keep;
+    let mut buf: Vec<u8> = Vec::with_capacity(1024);
     for (ti, def) in TABLES.iter().enumerate() {
         if !tables.iter().any(|t| t == def.name) {
             out.problems.push(Problem {
@@ -1781,15 +1795,12 @@ fn scan_tables(
                 vals.push(v_of(r.get_ref(i)?));
             }
             let key: Vec<V<'_>> = key_at.iter().map(|&i| vals[i]).collect();
-            let k = key_digest(def.name, &key);
-            let mut h = Sha256::new();
+            let k = key_digest(def.name, &key, &mut buf);
+            buf.clear();
             for &i in &order {
-                let name = cols[i].as_str();
-                h.update((name.len() as u64).to_le_bytes());
-                h.update(name.as_bytes());
-                feed(&mut h, &vals[i]);
+                feed_column(&mut buf, &cols[i], &vals[i]);
             }
-            out.rows.push((k, truncate(h), ti as u8));
+            out.rows.push((k, digest_of(&buf), ti as u8));
             if def.name == "blobs" {
                 out.blobs += 1;
             }
@@ -1869,6 +1880,21 @@ fn row_name(replay: &Replay, table: &str, image: &Image) -> String {
         }
     }
     format!("{table} row {}", parts.join(", "))
+}
+
+/// The CPU time of the calling thread (for `ASSAY_VERIFY_TIMING`).
+fn thread_cpu() -> std::time::Duration {
+    #[cfg(target_os = "linux")]
+    {
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: getrusage fills the struct it is given.
+        unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
+        std::time::Duration::new(ru.ru_utime.tv_sec as u64, ru.ru_utime.tv_usec as u32 * 1000)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        std::time::Duration::ZERO
+    }
 }
 
 /// The schema itself: every table, index, view and trigger of the workspace must be one assay's
@@ -1989,7 +2015,11 @@ fn verify_in(
         });
         let walked = walk(conn, &mut replay, true, &mut problems, progress);
         if timing {
-            eprintln!("walk {:?}", t0.elapsed());
+            eprintln!(
+                "walk {:?} ({:?} of this thread's CPU)",
+                t0.elapsed(),
+                thread_cpu()
+            );
         }
         let scanned = match scanner {
             Some(h) => {
