@@ -289,14 +289,10 @@ fn draw_lines(
                             break;
                         }
                         if wrapped.sideways {
-                            let (cut, more, _) =
-                                draw_text(buf, body.x, y, w, &text, r, skip, runs, &hls, st, mono);
-                            if skip > 0 && (cut || width(&text) > 0) {
-                                marker(buf, body.x, y, MORE_LEFT, st);
-                            }
-                            if more {
-                                marker(buf, body.x + w - 1, y, MORE_RIGHT, st);
-                            }
+                            let has_left = width(&text) > 0;
+                            sideways(buf, st, (body.x, y, w), skip, has_left, |buf, x, room, skip| {
+                                draw_text(buf, x, y, room, &text, r, skip, runs, &hls, st, mono).1
+                            });
                         } else {
                             let mut x = body.x;
                             let mut room = w;
@@ -314,7 +310,9 @@ fn draw_lines(
                 }
             }
             Laid::Long { l: ls, end } => {
-                draw_long(doc, buf, (ls, end), (body.x, y, w), skip, st, mono, m, current);
+                sideways(buf, st, (body.x, y, w), skip, true, |buf, x, room, skip| {
+                    long_pieces(doc, buf, (ls, end), (x, y, room), skip, st, mono, m, current)
+                });
                 y += 1;
             }
             Laid::Record { .. } => {}
@@ -324,62 +322,80 @@ fn draw_lines(
     }
 }
 
-/// One sideways row of a line too long to lay out whole: the pieces under the pane.
-#[allow(clippy::too_many_arguments)]
-fn draw_long(
-    doc: &Doc,
+/// Clears `w` cells of row `y` from `x`.
+fn clear(buf: &mut Buffer, x: u16, y: u16, w: u16) {
+    for cx in x..x + w {
+        buf[(cx, y)].reset();
+    }
+}
+
+/// Draws a row that scrolls sideways, `skip` columns in: `draw(buf, x, room, skip)` draws the
+/// text and says whether more goes on past `room`. A marker takes the first column when the row
+/// is scrolled (and has text), and the last one when the text goes on.
+fn sideways(
     buf: &mut Buffer,
-    (l, end): (u64, u64),
+    st: &Styles,
     (x, y, w): (u16, u16, u16),
     skip: u64,
-    st: &Styles,
-    mono: bool,
-    m: Option<&Matcher>,
-    current: Option<MatchPos>,
+    has_left: bool,
+    mut draw: impl FnMut(&mut Buffer, u16, u16, u64) -> bool,
 ) {
-    let Some(t) = doc.text() else { return };
-    let src = doc.src();
-    let n = Text::pieces(l, end);
-    let (mut k, col_k) = t.piece_at_col(src, l, end, skip);
-    let mut piece_skip = skip.saturating_sub(col_k);
-    let mut cx = x;
-    let mut room = w;
-    let mut more = false;
-    while k < n && room > 0 {
-        let piece = Text::piece(src, l, end, k);
-        let hls = highlights(m, &piece, l, k, current);
-        let len = piece.len() as u32;
-        let (_, cut_more, drawn) = draw_text(
-            buf,
-            cx,
-            y,
-            room,
-            &piece,
-            (0, len),
-            piece_skip,
-            &[],
-            &hls,
-            st,
-            mono,
-        );
-        cx += drawn;
-        room -= drawn.min(room);
-        piece_skip = 0;
-        k += 1;
-        if cut_more {
-            more = true;
-            break;
-        }
+    if w == 0 {
+        return;
     }
-    if k < n && room == 0 {
-        more = true;
+    let left = u16::from(skip > 0 && has_left && w > 1);
+    let (x0, room, skip0) = (x + left, w - left, skip + u64::from(left));
+    let more = draw(buf, x0, room, skip0);
+    if more && room > 1 {
+        clear(buf, x0, y, room);
+        draw(buf, x0, room - 1, skip0);
     }
-    if skip > 0 {
+    if left == 1 {
         marker(buf, x, y, MORE_LEFT, st);
     }
     if more {
         marker(buf, x + w - 1, y, MORE_RIGHT, st);
     }
+}
+
+/// Draws, from column `skip` of the long line `l..end`, the pieces that fill `room` columns;
+/// says whether the line goes on past them.
+#[allow(clippy::too_many_arguments)]
+fn long_pieces(
+    doc: &Doc,
+    buf: &mut Buffer,
+    (l, end): (u64, u64),
+    (x, y, room): (u16, u16, u16),
+    skip: u64,
+    st: &Styles,
+    mono: bool,
+    m: Option<&Matcher>,
+    current: Option<MatchPos>,
+) -> bool {
+    let Some(t) = doc.text() else { return false };
+    let src = doc.src();
+    let n = Text::pieces(l, end);
+    let (mut k, col_k) = t.piece_at_col(src, l, end, skip);
+    let mut piece_skip = skip.saturating_sub(col_k);
+    let mut cx = x;
+    let mut left = room;
+    while k < n && left > 0 {
+        let piece = Text::piece(src, l, end, k);
+        let hls = highlights(m, &piece, l, k, current);
+        let len = piece.len() as u32;
+        let (_, more, drawn) = draw_text(
+            buf, cx, y, left, &piece, (0, len), piece_skip, &[], &hls, st, mono,
+        );
+        cx += drawn;
+        left -= drawn.min(left);
+        piece_skip = piece_skip.saturating_sub(width(&piece));
+        k += 1;
+        if more {
+            return true;
+        }
+    }
+    // (the room is full: more if any piece with text is left)
+    k < n && (k..n).any(|j| !Text::piece(src, l, end, j).is_empty())
 }
 
 /// Draws a table: the header row, then records from the top, columns from the first shown.

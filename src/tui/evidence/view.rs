@@ -525,14 +525,7 @@ impl EvidenceView {
             Msg::Left => self.scroll_left(doc),
             Msg::Right => self.scroll_right(doc),
             Msg::ToggleWrap => self.toggle_wrap(doc),
-            Msg::Find => {
-                self.input = Some(
-                    self.search
-                        .as_ref()
-                        .map(|s| s.query().to_string())
-                        .unwrap_or_default(),
-                )
-            }
+            Msg::Find => self.input = Some(String::new()),
             Msg::FindNext => self.find(doc, true),
             Msg::FindPrev => self.find(doc, false),
             Msg::ClearSearch => self.search = None,
@@ -656,26 +649,54 @@ impl EvidenceView {
         self.row_of_byte(doc, m.line, m.start)
     }
 
+    /// Where the row `t` ends: (segment, byte) in its line, for a search from the bottom of the
+    /// pane (a row that is a whole line ends after everything in it).
+    fn row_end(&self, doc: &Doc, t: Top) -> (u32, u32) {
+        match doc.laid(t.line, self.params()) {
+            Laid::Lines { wrapped, .. } if !wrapped.sideways => wrapped
+                .rows
+                .get(t.row as usize)
+                .map_or((u32::MAX, u32::MAX), |&(_, e)| (0, e)),
+            _ => (u32::MAX, u32::MAX),
+        }
+    }
+
     /// Starts looking for the next (or previous) match: from the current match if it is on
-    /// screen, else from the top of the pane.
+    /// screen, else from the top of the pane (forward) or its bottom (backward).
     fn find(&mut self, doc: &Doc, forward: bool) {
         let Some(s) = &self.search else {
             self.message = Some("no search: f to search the evidence".into());
             return;
         };
-        let (origin, inclusive) = match s.current {
+        let current = s.current;
+        let (origin, inclusive) = match current {
             Some(m) if self.on_screen(doc, m) => (m, false),
-            _ => (
+            _ if forward => (
                 MatchPos {
                     line: self.top.line,
                     seg: 0,
                     start: self.top_byte,
                     end: self.top_byte,
                 },
-                forward,
+                true,
             ),
+            _ => {
+                let bottom = self.bottom(doc);
+                let (seg, start) = self.row_end(doc, bottom);
+                (
+                    MatchPos {
+                        line: bottom.line,
+                        seg,
+                        start,
+                        end: start,
+                    },
+                    false,
+                )
+            }
         };
-        let was = s.current;
+        let Some(s) = &mut self.search else { return };
+        s.seek = None;
+        let was = current;
         let region = doc.region_at(origin.line, origin.seg);
         let matches = doc.region_matches(&region, &s.matcher);
         let key = |m: &MatchPos| (m.seg, m.start);
