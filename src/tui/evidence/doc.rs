@@ -18,7 +18,7 @@ use super::text::{PIECE, Text, shown};
 use crate::domain::sanitize::sanitize_line;
 
 /// Markdown larger than this is shown as plain text (it is rendered whole when opened).
-pub const MARKDOWN_LIMIT: u64 = 4 << 20;
+pub const MARKDOWN_LIMIT: u64 = 2 << 20;
 /// CSV or TSV larger than this is shown as plain text (it is indexed whole when opened).
 pub const TABLE_LIMIT: u64 = 64 << 20;
 
@@ -304,6 +304,23 @@ impl Doc {
         (at.saturating_sub(start)) as f64 / (end - start) as f64
     }
 
+    /// The line `f` (0 to 1) of the way in.
+    pub(crate) fn line_at_fraction(&self, f: f64) -> Option<u64> {
+        self.first()?;
+        match &self.body {
+            Body::Text(t) => {
+                let at = t.start + ((t.len - t.start) as f64 * f) as u64;
+                Some(t.line_of(self.src(), at.min(t.len.saturating_sub(1))))
+            }
+            Body::Markdown(v) => Some(((v.len() - 1) as f64 * f) as u64),
+            Body::Table(t, _) => {
+                let first = t.first_row(self.src())?;
+                let at = first + ((self.len() - first) as f64 * f) as u64;
+                Some(t.record_at(self.src(), at.min(self.len() - 1)).0.max(first))
+            }
+        }
+    }
+
     /// The number of rows line `l` takes.
     pub(crate) fn rows(&self, l: u64, p: Params) -> u32 {
         match &self.body {
@@ -394,10 +411,7 @@ impl Doc {
         match &self.body {
             Body::Text(t) => (t.start, t.len),
             Body::Markdown(v) => (0, v.len() as u64),
-            Body::Table(t, _) => (
-                t.first_row(self.src()).unwrap_or(self.len()),
-                self.len(),
-            ),
+            Body::Table(t, _) => (t.first_row(self.src()).unwrap_or(self.len()), self.len()),
         }
     }
 

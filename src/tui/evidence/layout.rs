@@ -17,7 +17,8 @@ pub const UNBROKEN: usize = 4096;
 #[inline]
 pub fn printable_ascii(raw: &[u8]) -> bool {
     // (written to vectorise: no early exit)
-    raw.iter().fold(true, |ok, &b| ok & (b.wrapping_sub(0x20) < 0x5f))
+    raw.iter()
+        .fold(true, |ok, &b| ok & (b.wrapping_sub(0x20) < 0x5f))
 }
 
 /// How raw line bytes (without their line break) are shown: invalid UTF-8 as U+FFFD, then through
@@ -29,7 +30,10 @@ pub fn display(raw: &[u8]) -> Cow<'_, str> {
         return Cow::Borrowed(std::str::from_utf8(raw).unwrap_or_default());
     }
     let text = String::from_utf8_lossy(raw);
-    if !text.chars().any(|c| c == '\t' || c == '\n' || is_forbidden_char(c)) {
+    if !text
+        .chars()
+        .any(|c| c == '\t' || c == '\n' || is_forbidden_char(c))
+    {
         return text;
     }
     // A line has no '\n' of its own; one inside a piece of text shown as one line (a table
@@ -55,12 +59,27 @@ fn grapheme_width(g: &str) -> u16 {
     u16::try_from(g.width()).unwrap_or(u16::MAX)
 }
 
+/// The width of a character that is a grapheme of its own.
+#[inline]
+fn char_width(c: char) -> u16 {
+    if c.is_control() {
+        return 0;
+    }
+    unicode_width::UnicodeWidthChar::width(c).map_or(0, |w| w as u16)
+}
+
 /// Calls `f(start, end, width)` for each grapheme of `text` (byte offsets), in order.
 #[inline]
 pub fn graphemes(text: &str, mut f: impl FnMut(usize, usize, u16)) {
     if text.is_ascii() {
         for (i, b) in text.bytes().enumerate() {
             f(i, i + 1, u16::from(b >= 0x20 && b != 0x7f));
+        }
+    } else if text.bytes().all(|b| b < 0xcc) {
+        // Only characters below U+0300 (Latin, with Latin-1 and Latin Extended): each is a
+        // grapheme of its own, so the (slower) segmentation is not needed.
+        for (i, c) in text.char_indices() {
+            f(i, i + c.len_utf8(), char_width(c));
         }
     } else {
         for (i, g) in text.grapheme_indices(true) {
@@ -212,7 +231,9 @@ pub fn wrap(text: &str, width: u16, cont: u16, wrap: bool) -> Wrapped {
         return whole;
     }
     let mut rows = Vec::new();
-    if !wrap_core(text, width, cont, &mut |s, e| rows.push((s as u32, e as u32))) {
+    if !wrap_core(text, width, cont, &mut |s, e| {
+        rows.push((s as u32, e as u32))
+    }) {
         return whole;
     }
     Wrapped {
@@ -238,7 +259,7 @@ pub fn count_rows(text: &str, width: u16, cont: u16, wrap: bool) -> u32 {
 mod tests {
     use super::*;
 
-    fn rows<'a>(text: &'a str, w: u16) -> Vec<&'a str> {
+    fn rows(text: &str, w: u16) -> Vec<&str> {
         let l = wrap(text, w, 0, true);
         l.rows
             .iter()
@@ -257,7 +278,12 @@ mod tests {
         // a word longer than the width is broken
         assert_eq!(rows("abcdefghijkl mn", 5), ["abcde", "fghij", "kl mn"]);
         // the count agrees with the rows
-        for t in ["the quick brown fox jumps", "abcdefghijkl mn", "", "a  b  c  d"] {
+        for t in [
+            "the quick brown fox jumps",
+            "abcdefghijkl mn",
+            "",
+            "a  b  c  d",
+        ] {
             for w in 1..12 {
                 assert_eq!(
                     count_rows(t, w, 0, true) as usize,
@@ -314,6 +340,18 @@ mod tests {
         // and with wrapping off, everything is sideways
         assert!(wrap("a b c", 2, 0, false).sideways);
         assert_eq!(count_rows("a b c", 2, 0, false), 1);
+    }
+
+    #[test]
+    fn the_latin_shortcut_agrees_with_segmentation() {
+        let all: String = (0x20u32..0x300).filter_map(char::from_u32).collect();
+        let mut fast = Vec::new();
+        graphemes(&all, |s, e, w| fast.push((s, e, w)));
+        let slow: Vec<(usize, usize, u16)> = all
+            .grapheme_indices(true)
+            .map(|(i, g)| (i, i + g.len(), grapheme_width(g)))
+            .collect();
+        assert_eq!(fast, slow);
     }
 
     #[test]

@@ -74,8 +74,14 @@ const MAX_CELL: u64 = 40;
 #[derive(Debug)]
 enum Container {
     Quote,
-    List { next: Option<u64> },
-    Item { marker: String, width: usize, fresh: bool },
+    List {
+        next: Option<u64>,
+    },
+    Item {
+        marker: String,
+        width: usize,
+        fresh: bool,
+    },
 }
 
 #[derive(Default)]
@@ -181,7 +187,9 @@ impl Builder {
     }
 
     fn flush(&mut self) {
-        if let Some(line) = self.cur.take() {
+        if let Some(mut line) = self.cur.take() {
+            line.text.shrink_to_fit();
+            line.runs.shrink_to_fit();
             self.out.push(line);
         }
     }
@@ -296,7 +304,12 @@ impl Builder {
                 {
                     let lang = sanitize_line_cow(&lang).into_owned();
                     let line = self.begin_line();
-                    push_run(&mut line.text, &mut line.runs, &format!("  {lang}"), Sty::DIM);
+                    push_run(
+                        &mut line.text,
+                        &mut line.runs,
+                        &format!("  {lang}"),
+                        Sty::DIM,
+                    );
                     self.flush();
                 }
                 self.code = Some(String::new());
@@ -355,7 +368,8 @@ impl Builder {
             Tag::Superscript | Tag::Subscript => self.inline.push(Sty::PLAIN),
             Tag::Link { dest_url, .. } => {
                 let at = self.cur.as_ref().map_or(0, |l| l.text.len());
-                self.links.push((sanitize_line_cow(&dest_url).into_owned(), at));
+                self.links
+                    .push((sanitize_line_cow(&dest_url).into_owned(), at));
                 self.inline.push(Sty::LINK);
             }
             Tag::Image { dest_url, .. } => {
@@ -576,6 +590,7 @@ pub fn render(source: &[u8]) -> Vec<RLine> {
     }
     b.flush_pending();
     b.flush();
+    b.out.shrink_to_fit();
     // Whatever the parser left unclosed (it closes everything, but be sure): nothing is lost.
     if let Some(code) = b.code.take() {
         for l in code.lines() {
@@ -680,7 +695,9 @@ mod tests {
         let src = "# a\x1b]0;pwn\x07title\n\ntext \x1b[2J with \u{202e}bidi\n\n```\ncode\t\x1b[31mred\n```\n\n[x](javascript:\x1b[5m)\n";
         for l in render(src.as_bytes()) {
             assert!(
-                !l.text.chars().any(crate::domain::sanitize::is_forbidden_char),
+                !l.text
+                    .chars()
+                    .any(crate::domain::sanitize::is_forbidden_char),
                 "{:?}",
                 l.text
             );

@@ -274,7 +274,10 @@ mod tests {
 
     #[test]
     fn ascii_queries_ignore_case() {
-        assert_eq!(all("Fox", "the fox, the FOX, the fOx"), [(4, 7), (13, 16), (22, 25)]);
+        assert_eq!(
+            all("Fox", "the fox, the FOX, the fOx"),
+            [(4, 7), (13, 16), (22, 25)]
+        );
         assert_eq!(all("zz", "zzzz"), [(0, 2), (2, 4)]);
         assert_eq!(all("a b", "A B a  b"), [(0, 3)]);
         assert_eq!(all("x", ""), []);

@@ -102,7 +102,9 @@ impl Styles {
             st = st.patch(fg(Color::LightYellow));
         }
         if s.has(Sty::LINK) {
-            st = st.patch(fg(Color::LightBlue)).add_modifier(Modifier::UNDERLINED);
+            st = st
+                .patch(fg(Color::LightBlue))
+                .add_modifier(Modifier::UNDERLINED);
         }
         if s.has(Sty::URL) || s.has(Sty::DIM) || s.has(Sty::BORDER) {
             st = st.patch(self.dim);
@@ -190,7 +192,13 @@ fn draw_text(
 }
 
 /// The highlights of matches of `m` in `text` (segment `seg` of line `l`).
-fn highlights(m: Option<&Matcher>, text: &str, l: u64, seg: u32, current: Option<MatchPos>) -> Vec<Hl> {
+fn highlights(
+    m: Option<&Matcher>,
+    text: &str,
+    l: u64,
+    seg: u32,
+    current: Option<MatchPos>,
+) -> Vec<Hl> {
     let Some(m) = m else { return Vec::new() };
     m.find_all(text)
         .into_iter()
@@ -238,7 +246,16 @@ pub fn render(view: &EvidenceView, doc: &Doc, area: Rect, buf: &mut Buffer, them
     } else if doc.table().is_some() {
         draw_table(view, doc, body, buf, &st, matcher.as_ref(), current);
     } else {
-        draw_lines(view, doc, body, buf, &st, theme.mono, matcher.as_ref(), current);
+        draw_lines(
+            view,
+            doc,
+            body,
+            buf,
+            &st,
+            theme.mono,
+            matcher.as_ref(),
+            current,
+        );
     }
     draw_status(view, doc, status, buf, &st);
 }
@@ -290,16 +307,36 @@ fn draw_lines(
                         }
                         if wrapped.sideways {
                             let has_left = width(&text) > 0;
-                            sideways(buf, st, (body.x, y, w), skip, has_left, |buf, x, room, skip| {
-                                draw_text(buf, x, y, room, &text, r, skip, runs, &hls, st, mono).1
-                            });
+                            sideways(
+                                buf,
+                                st,
+                                (body.x, y, w),
+                                skip,
+                                has_left,
+                                |buf, x, room, skip| {
+                                    draw_text(buf, x, y, room, &text, r, skip, runs, &hls, st, mono)
+                                        .1
+                                },
+                            );
                         } else {
                             let mut x = body.x;
                             let mut room = w;
                             if i > 0 && wrapped.cont > 0 {
                                 let cw = wrapped.cont.min(w);
                                 let clen = cont.len() as u32;
-                                draw_text(buf, x, y, cw, cont, (0, clen), 0, cont_runs, &[], st, mono);
+                                draw_text(
+                                    buf,
+                                    x,
+                                    y,
+                                    cw,
+                                    cont,
+                                    (0, clen),
+                                    0,
+                                    cont_runs,
+                                    &[],
+                                    st,
+                                    mono,
+                                );
                                 x += cw;
                                 room -= cw;
                             }
@@ -311,7 +348,17 @@ fn draw_lines(
             }
             Laid::Long { l: ls, end } => {
                 sideways(buf, st, (body.x, y, w), skip, true, |buf, x, room, skip| {
-                    long_pieces(doc, buf, (ls, end), (x, y, room), skip, st, mono, m, current)
+                    long_pieces(
+                        doc,
+                        buf,
+                        (ls, end),
+                        (x, y, room),
+                        skip,
+                        st,
+                        mono,
+                        m,
+                        current,
+                    )
                 });
                 y += 1;
             }
@@ -384,7 +431,17 @@ fn long_pieces(
         let hls = highlights(m, &piece, l, k, current);
         let len = piece.len() as u32;
         let (_, more, drawn) = draw_text(
-            buf, cx, y, left, &piece, (0, len), piece_skip, &[], &hls, st, mono,
+            buf,
+            cx,
+            y,
+            left,
+            &piece,
+            (0, len),
+            piece_skip,
+            &[],
+            &hls,
+            st,
+            mono,
         );
         cx += drawn;
         left -= drawn.min(left);
@@ -441,7 +498,8 @@ fn draw_table(
             let mut hls: Vec<Hl> = Vec::new();
             if let (Some(m), Some(l)) = (m, l) {
                 for (s, e) in m.find_all(c) {
-                    let cur = current.is_some_and(|k| k.line == l && k.seg == i as u32 && k.start as usize == s);
+                    let cur = current
+                        .is_some_and(|k| k.line == l && k.seg == i as u32 && k.start as usize == s);
                     if s < cut {
                         hls.push((s as u32, e.min(cut) as u32, cur));
                     } else {
@@ -520,7 +578,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -535,7 +593,7 @@ pub fn status_text(view: &EvidenceView, doc: &Doc) -> (String, String) {
     let pos = match view.position(doc) {
         Position::Empty => "empty".to_string(),
         Position::Rows { first, last, total } => {
-            let pct = if total == 0 { 100 } else { last * 100 / total };
+            let pct = (last * 100).checked_div(total).unwrap_or(100);
             format!(
                 "{unit} {}–{}/{} {pct}%",
                 thousands(first),
@@ -576,7 +634,11 @@ pub fn status_text(view: &EvidenceView, doc: &Doc) -> (String, String) {
     }
     let mut right = doc.label();
     if !table {
-        right.push_str(if view.wrap() { " · wrap" } else { " · no wrap" });
+        right.push_str(if view.wrap() {
+            " · wrap"
+        } else {
+            " · no wrap"
+        });
     }
     if let Some(n) = doc.note() {
         right = format!("{n} · {right}");
@@ -589,7 +651,13 @@ fn draw_status(view: &EvidenceView, doc: &Doc, area: Rect, buf: &mut Buffer, st:
     let (left, right) = status_text(view, doc);
     let w = u64::from(area.width);
     let (lw, rw) = (width(&left), width(&right));
-    buf.set_stringn(area.x, area.y, &left, usize::from(area.width), st.status_key);
+    buf.set_stringn(
+        area.x,
+        area.y,
+        &left,
+        usize::from(area.width),
+        st.status_key,
+    );
     if lw + rw < w {
         let x = area.x + (w - rw) as u16;
         buf.set_stringn(x, area.y, &right, rw as usize, st.status);

@@ -54,7 +54,7 @@ in_memory!(Vec<u8>, Box<[u8]>, Arc<[u8]>, Arc<Vec<u8>>, &'static [u8]);
 
 impl Source for String {
     fn len(&self) -> u64 {
-        self.as_bytes().len() as u64
+        String::len(self) as u64
     }
     fn read(&self, range: Range<u64>) -> Cow<'_, [u8]> {
         slice(self.as_bytes(), range)
@@ -63,7 +63,7 @@ impl Source for String {
 
 impl Source for Arc<str> {
     fn len(&self) -> u64 {
-        self.as_bytes().len() as u64
+        str::len(self) as u64
     }
     fn read(&self, range: Range<u64>) -> Cow<'_, [u8]> {
         slice(self.as_bytes(), range)

@@ -77,13 +77,11 @@ impl Scanner {
                     let b = chunk[i];
                     i += 1;
                     let was = self.state;
-                    self.state = if b == b'\n' {
+                    self.state = if b == b'\n' || b == d {
                         State::StartField
-                    } else if b == d {
-                        State::StartField
-                    } else if b == b'"' && q && was == State::StartField {
-                        State::Quoted
-                    } else if b == b'"' && was == State::QuoteInQuoted {
+                    } else if b == b'"'
+                        && (q && was == State::StartField || was == State::QuoteInQuoted)
+                    {
                         State::Quoted
                     } else {
                         State::Unquoted
@@ -136,7 +134,11 @@ pub fn sniff(sample: &[u8]) -> u8 {
         let steady = counts.iter().filter(|&&c| c == first).count();
         if first < 2 { 0 } else { steady * 1000 + first }
     };
-    if score(b';') > score(b',') { b';' } else { b',' }
+    if score(b';') > score(b',') {
+        b';'
+    } else {
+        b','
+    }
 }
 
 /// A table's records, indexed.
@@ -187,7 +189,9 @@ impl Table {
                 }
                 records += 1;
                 rec_start = next;
-                if next < len && (records % MARK_RECORDS == 0 || next - last_mark >= MARK_BYTES) {
+                if next < len
+                    && (records.is_multiple_of(MARK_RECORDS) || next - last_mark >= MARK_BYTES)
+                {
                     marks.push((next, records));
                     last_mark = next;
                 }
@@ -222,7 +226,11 @@ impl Table {
             return;
         }
         self.head = self.cells(src, self.header);
-        let mut widths: Vec<u64> = self.head.iter().map(|c| width(c).clamp(1, MAX_COL)).collect();
+        let mut widths: Vec<u64> = self
+            .head
+            .iter()
+            .map(|c| width(c).clamp(1, MAX_COL))
+            .collect();
         let mut numeric: Vec<Option<bool>> = vec![None; widths.len()];
         let mut r = self.next(src, self.header);
         for _ in 0..SAMPLE {
@@ -235,7 +243,11 @@ impl Table {
                 widths[i] = widths[i].max(width(c).min(MAX_COL));
                 let t = c.trim();
                 if !t.is_empty() {
-                    let num = t.trim_end_matches('%').replace(',', "").parse::<f64>().is_ok();
+                    let num = t
+                        .trim_end_matches('%')
+                        .replace(',', "")
+                        .parse::<f64>()
+                        .is_ok();
                     numeric[i] = Some(numeric[i].unwrap_or(true) && num);
                 }
             }

@@ -26,9 +26,32 @@ impl Words {
     }
     fn word(&mut self) -> &'static str {
         const W: &[&str] = &[
-            "the", "learner", "evidence", "shows", "a", "clear", "grasp", "of", "criteria",
-            "and", "reflects", "on", "practice", "with", "examples", "from", "placement", "work",
-            "assessor", "notes", "that", "portfolio", "is", "complete", "well", "structured",
+            "the",
+            "learner",
+            "evidence",
+            "shows",
+            "a",
+            "clear",
+            "grasp",
+            "of",
+            "criteria",
+            "and",
+            "reflects",
+            "on",
+            "practice",
+            "with",
+            "examples",
+            "from",
+            "placement",
+            "work",
+            "assessor",
+            "notes",
+            "that",
+            "portfolio",
+            "is",
+            "complete",
+            "well",
+            "structured",
         ];
         W[(self.next() % W.len() as u64) as usize]
     }
@@ -123,8 +146,6 @@ fn all_rows(text: &str, width: u16, wrap: bool) -> Vec<String> {
                 let (cut, at) = layout::byte_at_col(row, u64::from(width) - 1);
                 let pad = " ".repeat((u64::from(width) - 1 - at) as usize);
                 out.push(format!("{}{pad}{MORE_RIGHT}", &row[..cut]));
-            } else if w.sideways {
-                out.push(row.trim_end().to_string());
             } else {
                 out.push(row.trim_end().to_string());
             }
@@ -209,7 +230,11 @@ fn paging_walks_every_row_once_with_one_of_context() {
         pages += 1;
         // one row of context: the last row of the previous page is the first of this one
         top = (top + 9).min(last_top);
-        assert_eq!(text_rows(&v, &doc, w, h), all[top..top + 10], "page {pages}");
+        assert_eq!(
+            text_rows(&v, &doc, w, h),
+            all[top..top + 10],
+            "page {pages}"
+        );
     }
     let before = v.top();
     keys(&mut v, &doc, &[KeyCode::PageDown]);
@@ -232,9 +257,9 @@ fn up_and_down_move_by_display_rows() {
     let (w, h) = (40, 6);
     let mut v = view(&doc, w, h);
     let all = all_rows(&text, w, true);
-    for i in 1..=12 {
+    for (i, row) in all.iter().enumerate().skip(1).take(12) {
         keys(&mut v, &doc, &[KeyCode::Down]);
-        assert_eq!(text_rows(&v, &doc, w, h)[0], all[i], "after {i} downs");
+        assert_eq!(&text_rows(&v, &doc, w, h)[0], row, "after {i} downs");
     }
     keys(&mut v, &doc, &[KeyCode::Char('k'), KeyCode::Up]);
     assert_eq!(text_rows(&v, &doc, w, h)[0], all[10]);
@@ -274,7 +299,11 @@ fn walking_agrees_with_an_independent_layout() {
             }
             let all = all_rows(&text, w, wrap);
             let body = usize::from(h - 1);
-            assert_eq!(v.total_rows(&doc), Some(all.len() as u64), "{w}x{h} wrap {wrap}");
+            assert_eq!(
+                v.total_rows(&doc),
+                Some(all.len() as u64),
+                "{w}x{h} wrap {wrap}"
+            );
             // from the top, one row at a time, to the end
             for i in 0..all.len() - body {
                 let rows = text_rows(&v, &doc, w, h);
@@ -313,7 +342,11 @@ fn walking_agrees_with_an_independent_layout() {
 fn a_short_text_shows_whole_and_end_does_not_move_it() {
     let doc = open("short.txt", "one\ntwo\n");
     let mut v = view(&doc, 40, 6);
-    keys(&mut v, &doc, &[KeyCode::End, KeyCode::PageDown, KeyCode::Down]);
+    keys(
+        &mut v,
+        &doc,
+        &[KeyCode::End, KeyCode::PageDown, KeyCode::Down],
+    );
     assert_eq!(text_rows(&v, &doc, 40, 6)[..3], ["one", "two", ""]);
     assert_eq!(
         v.position(&doc),
@@ -339,7 +372,13 @@ fn the_position_is_a_percentage_until_the_rows_are_counted() {
     assert!(matches!(v.position(&doc), Position::Percent { pct: 0, .. }));
     assert!(status(&v, &doc).contains("0%"), "{}", status(&v, &doc));
     v.update(&doc, Msg::End);
-    assert_eq!(v.position(&doc), Position::Percent { first: None, pct: 100 });
+    assert_eq!(
+        v.position(&doc),
+        Position::Percent {
+            first: None,
+            pct: 100
+        }
+    );
     // one small step counts some rows, not all
     v.step(&doc, std::time::Duration::ZERO);
     assert!(v.busy());
@@ -358,7 +397,10 @@ fn the_position_is_a_percentage_until_the_rows_are_counted() {
     v.resize(&doc, 60, 11);
     assert!(v.busy());
     v.finish(&doc);
-    assert_eq!(v.total_rows(&doc), Some(all_rows(&text, 60, true).len() as u64));
+    assert_eq!(
+        v.total_rows(&doc),
+        Some(all_rows(&text, 60, true).len() as u64)
+    );
 }
 
 #[test]
@@ -380,14 +422,20 @@ fn a_resize_keeps_the_place() {
         }
         v2.top().line
     });
-    assert!(after[0].starts_with(&word) || after[0].contains(&word), "{before:?} → {after:?}");
+    assert!(
+        after[0].starts_with(&word) || after[0].contains(&word),
+        "{before:?} → {after:?}"
+    );
 }
 
 // ---- sideways ----------------------------------------------------------------------------
 
 #[test]
 fn lines_scroll_sideways_with_markers() {
-    let long = (0..60).map(|i| format!("{i:03}")).collect::<Vec<_>>().join("-");
+    let long = (0..60)
+        .map(|i| format!("{i:03}"))
+        .collect::<Vec<_>>()
+        .join("-");
     let text = format!("short\n{long}\n");
     let doc = open("s.txt", text);
     let (w, h) = (40, 5);
@@ -422,10 +470,20 @@ fn unbroken_lines_scroll_sideways_even_when_wrapping() {
     let doc = open("b64.txt", text);
     let mut v = view(&doc, 40, 6);
     let rows = text_rows(&v, &doc, 40, 6);
-    assert_eq!(rows[..3], ["before".to_string(), format!("{}{MORE_RIGHT}", &blob[..39]), "after".to_string()]);
+    assert_eq!(
+        rows[..3],
+        [
+            "before".to_string(),
+            format!("{}{MORE_RIGHT}", &blob[..39]),
+            "after".to_string()
+        ]
+    );
     assert_eq!(v.total_rows(&doc), Some(3));
     keys(&mut v, &doc, &[KeyCode::Right]);
-    assert_eq!(text_rows(&v, &doc, 40, 6)[1], format!("{MORE_LEFT}{}{MORE_RIGHT}", &blob[9..47]));
+    assert_eq!(
+        text_rows(&v, &doc, 40, 6)[1],
+        format!("{MORE_LEFT}{}{MORE_RIGHT}", &blob[9..47])
+    );
 }
 
 #[test]
@@ -459,7 +517,10 @@ fn a_ten_megabyte_line_is_drawn_piece_by_piece() {
     assert!(!buf[(x - 1, 1)].modifier.contains(Modifier::REVERSED));
     assert_eq!(
         rows[1],
-        format!("{MORE_LEFT}{}{MORE_RIGHT}", &line[col as usize + 1..col as usize + 77])
+        format!(
+            "{MORE_LEFT}{}{MORE_RIGHT}",
+            &line[col as usize + 1..col as usize + 77]
+        )
     );
 }
 
@@ -468,7 +529,11 @@ fn a_ten_megabyte_line_is_drawn_piece_by_piece() {
 fn assert_clean(buf: &Buffer) {
     for c in buf.content() {
         let s = c.symbol();
-        assert!(!s.chars().any(|ch| is_forbidden_char(ch) || ch == '\t' || ch == '\n'), "{s:?}");
+        assert!(
+            !s.chars()
+                .any(|ch| is_forbidden_char(ch) || ch == '\t' || ch == '\n'),
+            "{s:?}"
+        );
     }
 }
 
@@ -537,12 +602,24 @@ fn search_next_previous_and_around() {
     };
     assert_eq!(at(&v), 10);
     assert_eq!(v.search().unwrap().counts(), (Some(1), 3, true));
-    assert!(status(&v, &doc).contains("“needle” 1 of 3"), "{}", status(&v, &doc));
+    assert!(
+        status(&v, &doc).contains("“needle” 1 of 3"),
+        "{}",
+        status(&v, &doc)
+    );
     // the match is on screen and highlighted
-    assert!(text_rows(&v, &doc, w, h).iter().any(|r| r == "line 10 has the Needle in it"));
+    assert!(
+        text_rows(&v, &doc, w, h)
+            .iter()
+            .any(|r| r == "line 10 has the Needle in it")
+    );
     keys(&mut v, &doc, &[KeyCode::Char('.')]);
     assert_eq!(at(&v), 60);
-    assert!(text_rows(&v, &doc, w, h).iter().any(|r| r.starts_with("line 60 ")));
+    assert!(
+        text_rows(&v, &doc, w, h)
+            .iter()
+            .any(|r| r.starts_with("line 60 "))
+    );
     keys(&mut v, &doc, &[KeyCode::F(3)]);
     assert_eq!(at(&v), 150);
     assert_eq!(v.message(), None);
@@ -572,18 +649,27 @@ fn search_next_previous_and_around() {
 fn search_from_the_screen_after_scrolling_away() {
     let mut text = String::new();
     for i in 0..100 {
-        text.push_str(&format!("row {i}{}\n", if i % 20 == 5 { " mark" } else { "" }));
+        text.push_str(&format!(
+            "row {i}{}\n",
+            if i % 20 == 5 { " mark" } else { "" }
+        ));
     }
     let doc = open("s.txt", text);
     let mut v = view(&doc, 40, 6);
     type_query(&mut v, &doc, "mark");
-    assert_eq!(doc.seg_text(v.search().unwrap().current().unwrap().line, 0), "row 5 mark");
+    assert_eq!(
+        doc.seg_text(v.search().unwrap().current().unwrap().line, 0),
+        "row 5 mark"
+    );
     // scroll away, and next goes on from the screen, not from the old match
     for _ in 0..50 {
         v.update(&doc, Msg::Down);
     }
     keys(&mut v, &doc, &[KeyCode::Char('.')]);
-    assert_eq!(doc.seg_text(v.search().unwrap().current().unwrap().line, 0), "row 65 mark");
+    assert_eq!(
+        doc.seg_text(v.search().unwrap().current().unwrap().line, 0),
+        "row 65 mark"
+    );
     assert_eq!(v.search().unwrap().counts(), (Some(4), 5, true));
 }
 
@@ -600,7 +686,16 @@ fn a_single_match_and_no_match() {
     assert!(v.search().unwrap().current().is_none());
     assert!(status(&v, &doc).contains("“delta” no match"));
     // typing shows the input on the status row, and backspace edits it
-    keys(&mut v, &doc, &[KeyCode::Char('f'), KeyCode::Char('x'), KeyCode::Char('y'), KeyCode::Backspace]);
+    keys(
+        &mut v,
+        &doc,
+        &[
+            KeyCode::Char('f'),
+            KeyCode::Char('x'),
+            KeyCode::Char('y'),
+            KeyCode::Backspace,
+        ],
+    );
     assert_eq!(v.input(), Some("x"));
     assert!(status(&v, &doc).contains("find: x▏"));
     // while typing, every key is the input's: j is a letter, not a scroll
@@ -686,16 +781,33 @@ fn markdown_is_rendered_and_wrapped_with_hanging_indents() {
     assert_eq!(rows[0], "Reflective account");
     assert_eq!(rows[2], "I worked on three projects with care; see");
     assert_eq!(rows[3], "notes.md.");
-    let i = rows.iter().position(|r| r.starts_with("• Placement")).unwrap();
+    let i = rows
+        .iter()
+        .position(|r| r.starts_with("• Placement"))
+        .unwrap();
     // continuation rows of a list item hang under its text
-    assert!(rows[i + 1].starts_with("  ") && !rows[i + 1].starts_with("   "), "{:?}", rows[i + 1]);
+    assert!(
+        rows[i + 1].starts_with("  ") && !rows[i + 1].starts_with("   "),
+        "{:?}",
+        rows[i + 1]
+    );
     assert!(rows.iter().any(|r| r == "  1. designed"));
-    assert!(rows.iter().any(|r| r == "│ Supervisor: the learner was reliable."));
+    assert!(
+        rows.iter()
+            .any(|r| r == "│ Supervisor: the learner was reliable.")
+    );
     assert!(rows.iter().any(|r| r == "    let x = 1;"));
     assert!(rows.iter().any(|r| r == "│ Review │    12 │"));
-    assert!(rows.iter().any(|r| r == "More at the portal <https://example.org/p>."));
+    assert!(
+        rows.iter()
+            .any(|r| r == "More at the portal <https://example.org/p>.")
+    );
     let buf = draw(&v, &doc, w, h, &MONO);
-    assert!(buf[(0, 0)].modifier.contains(Modifier::BOLD | Modifier::UNDERLINED));
+    assert!(
+        buf[(0, 0)]
+            .modifier
+            .contains(Modifier::BOLD | Modifier::UNDERLINED)
+    );
     let x = rows[2].find("three").unwrap() as u16;
     assert!(buf[(x, 2)].modifier.contains(Modifier::BOLD));
     let x = rows[2].find("care").unwrap() as u16;
@@ -727,11 +839,18 @@ fn markdown_end_shows_the_last_line() {
 
 #[test]
 fn large_markdown_falls_back_to_text_and_says_so() {
-    let md = format!("# big\n{}", "word ".repeat((MARKDOWN_LIMIT as usize) / 5 + 10));
+    let md = format!(
+        "# big\n{}",
+        "word ".repeat((MARKDOWN_LIMIT as usize) / 5 + 10)
+    );
     let doc = open("big.md", md);
     assert_eq!(doc.label(), "text");
     let v = view(&doc, 78, 11);
-    assert!(status(&v, &doc).contains("Markdown over 4 MiB: shown as plain text"), "{}", status(&v, &doc));
+    assert!(
+        status(&v, &doc).contains("Markdown over 2 MiB: shown as plain text"),
+        "{}",
+        status(&v, &doc)
+    );
     assert_eq!(text_rows(&v, &doc, 78, 11)[0], "# big");
 }
 
@@ -746,7 +865,11 @@ fn csv(n: usize) -> String {
         } else {
             w.line(15 + i % 40)
         };
-        s.push_str(&format!("{i};Learner {i};U{};{comment};{}\n", i % 7, i * 3 % 100));
+        s.push_str(&format!(
+            "{i};Learner {i};U{};{comment};{}\n",
+            i % 7,
+            i * 3 % 100
+        ));
     }
     s
 }
@@ -758,16 +881,37 @@ fn csv_is_an_aligned_table_with_its_header_kept() {
     let (w, h) = (78, 12);
     let mut v = view(&doc, w, h);
     let rows = text_rows(&v, &doc, w, h);
-    assert!(rows[0].starts_with(" id  │ learner     │ unit │ comment"), "{:?}", rows[0]);
-    assert!(rows[1].starts_with("   1 │ Learner 1   │ U1   │"), "{:?}", rows[1]);
+    assert!(
+        rows[0].starts_with(" id  │ learner     │ unit │ comment"),
+        "{:?}",
+        rows[0]
+    );
+    assert!(
+        rows[1].starts_with("   1 │ Learner 1   │ U1   │"),
+        "{:?}",
+        rows[1]
+    );
     // the quoted cell with a line break stays on its row
-    assert!(rows[3].starts_with("   3 │ Learner 3   │ U3   │") && rows[3].contains('↵') || rows[3].contains('…'), "{:?}", rows[3]);
+    assert!(
+        rows[3].starts_with("   3 │ Learner 3   │ U3   │") && rows[3].contains('↵')
+            || rows[3].contains('…'),
+        "{:?}",
+        rows[3]
+    );
     // the header is bold and underlined
     let buf = draw(&v, &doc, w, h, &MONO);
-    assert!(buf[(2, 0)].modifier.contains(Modifier::BOLD | Modifier::UNDERLINED));
+    assert!(
+        buf[(2, 0)]
+            .modifier
+            .contains(Modifier::BOLD | Modifier::UNDERLINED)
+    );
     keys(&mut v, &doc, &[KeyCode::PageDown, KeyCode::PageDown]);
     let rows = text_rows(&v, &doc, w, h);
-    assert!(rows[0].starts_with(" id  │ learner"), "the header stays: {:?}", rows[0]);
+    assert!(
+        rows[0].starts_with(" id  │ learner"),
+        "the header stays: {:?}",
+        rows[0]
+    );
     assert!(rows[1].starts_with("  19 │"), "{:?}", rows[1]);
     keys(&mut v, &doc, &[KeyCode::End]);
     let rows = text_rows(&v, &doc, w, h);
@@ -784,8 +928,22 @@ fn csv_is_an_aligned_table_with_its_header_kept() {
     // sideways by column
     keys(&mut v, &doc, &[KeyCode::Right]);
     let rows = text_rows(&v, &doc, w, h);
-    assert!(rows[0].starts_with(&format!("{MORE_LEFT}learner")), "{:?}", rows[0]);
-    keys(&mut v, &doc, &[KeyCode::Right, KeyCode::Right, KeyCode::Right, KeyCode::Right, KeyCode::Right]);
+    assert!(
+        rows[0].starts_with(&format!("{MORE_LEFT}learner")),
+        "{:?}",
+        rows[0]
+    );
+    keys(
+        &mut v,
+        &doc,
+        &[
+            KeyCode::Right,
+            KeyCode::Right,
+            KeyCode::Right,
+            KeyCode::Right,
+            KeyCode::Right,
+        ],
+    );
     assert_eq!(v.hscroll(), 4);
     assert!(text_rows(&v, &doc, w, h)[0].contains("score"));
 }
@@ -799,7 +957,15 @@ fn csv_search_finds_cells_and_brings_their_column_on_screen() {
             250 => "a cell past the sample and clipped".to_string(),
             _ => format!("v{i}"),
         };
-        s.push_str(&format!("{i},{},{},{},{},{},{},{last}\n", "x".repeat(20), "y".repeat(20), "z".repeat(20), "w".repeat(20), "u".repeat(20), "t".repeat(20)));
+        s.push_str(&format!(
+            "{i},{},{},{},{},{},{},{last}\n",
+            "x".repeat(20),
+            "y".repeat(20),
+            "z".repeat(20),
+            "w".repeat(20),
+            "u".repeat(20),
+            "t".repeat(20)
+        ));
     }
     let doc = open("wide.csv", s);
     let (w, h) = (60, 10);
@@ -808,7 +974,10 @@ fn csv_search_finds_cells_and_brings_their_column_on_screen() {
     let m = v.search().unwrap().current().unwrap();
     assert_eq!(m.seg, 7);
     let rows = text_rows(&v, &doc, w, h);
-    assert!(rows.iter().any(|r| r.contains("the target cell")), "{rows:?}");
+    assert!(
+        rows.iter().any(|r| r.contains("the target cell")),
+        "{rows:?}"
+    );
     assert!(rows[0].contains('h'));
     assert_eq!(v.search().unwrap().counts(), (Some(1), 1, true));
     // a match in the clipped part of a cell highlights its ellipsis
@@ -817,7 +986,10 @@ fn csv_search_finds_cells_and_brings_their_column_on_screen() {
     assert_eq!(m.seg, 7);
     let buf = draw(&v, &doc, w, h, &MONO);
     let rows = rows_of(&buf);
-    let y = rows.iter().position(|r| r.contains("a cell past th…")).expect("clipped cell") as u16;
+    let y = rows
+        .iter()
+        .position(|r| r.contains("a cell past th…"))
+        .expect("clipped cell") as u16;
     let at = rows[y as usize].find('…').unwrap();
     let x = rows[y as usize][..at].chars().count() as u16;
     assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
@@ -845,10 +1017,20 @@ fn tsv_without_quoting() {
 fn keys_the_component_leaves_to_the_caller() {
     let doc = open("a.txt", "text\n");
     let mut v = view(&doc, 40, 6);
-    for code in [KeyCode::Char('q'), KeyCode::Tab, KeyCode::Char('n'), KeyCode::Char('1'), KeyCode::Esc, KeyCode::Char('z')] {
+    for code in [
+        KeyCode::Char('q'),
+        KeyCode::Tab,
+        KeyCode::Char('n'),
+        KeyCode::Char('1'),
+        KeyCode::Esc,
+        KeyCode::Char('z'),
+    ] {
         assert!(!key(&mut v, &doc, code), "{code:?}");
     }
-    assert!(v.key(&doc, KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL)));
+    assert!(v.key(
+        &doc,
+        KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL)
+    ));
     assert_eq!(v.input(), Some(""));
 }
 
@@ -856,7 +1038,12 @@ fn keys_the_component_leaves_to_the_caller() {
 
 /// The evidence pane as the assessment screen frames it: a bordered block in the lower part of
 /// the terminal (at 80×24 the pane inside is 78×10).
-fn framed(doc: &Doc, v: &mut EvidenceView, w: u16, h: u16) -> ratatui::Terminal<ratatui::backend::TestBackend> {
+fn framed(
+    doc: &Doc,
+    v: &mut EvidenceView,
+    w: u16,
+    h: u16,
+) -> ratatui::Terminal<ratatui::backend::TestBackend> {
     framed_as(doc, v, w, h, &COLOUR)
 }
 
@@ -877,7 +1064,9 @@ fn framed_as(
     term.draw(|f| {
         let title = format!(" Evidence · {} ", doc.name());
         Block::bordered().title(title).render(pane, f.buffer_mut());
-        Block::bordered().title(" Criteria ").render(Rect::new(0, 0, w, upper), f.buffer_mut());
+        Block::bordered()
+            .title(" Criteria ")
+            .render(Rect::new(0, 0, w, upper), f.buffer_mut());
         render(v, doc, inner, f.buffer_mut(), theme);
     })
     .unwrap();
@@ -933,34 +1122,61 @@ fn snapshots() {
     let table = open("marks.csv", csv(200));
     for (w, h) in [(80u16, 24u16), (120, 40)] {
         let mut v = EvidenceView::new(&essay);
-        insta::assert_snapshot!(format!("text_{w}x{h}"), framed(&essay, &mut v, w, h).backend());
+        insta::assert_snapshot!(
+            format!("text_{w}x{h}"),
+            framed(&essay, &mut v, w, h).backend()
+        );
         v.update(&essay, Msg::End);
-        insta::assert_snapshot!(format!("text_end_{w}x{h}"), framed(&essay, &mut v, w, h).backend());
+        insta::assert_snapshot!(
+            format!("text_end_{w}x{h}"),
+            framed(&essay, &mut v, w, h).backend()
+        );
         let mut v = EvidenceView::new(&md);
-        insta::assert_snapshot!(format!("markdown_{w}x{h}"), framed(&md, &mut v, w, h).backend());
+        insta::assert_snapshot!(
+            format!("markdown_{w}x{h}"),
+            framed(&md, &mut v, w, h).backend()
+        );
         let mut v = EvidenceView::new(&table);
-        insta::assert_snapshot!(format!("csv_{w}x{h}"), framed(&table, &mut v, w, h).backend());
+        insta::assert_snapshot!(
+            format!("csv_{w}x{h}"),
+            framed(&table, &mut v, w, h).backend()
+        );
         v.update(&table, Msg::Right);
         v.update(&table, Msg::PageDown);
-        insta::assert_snapshot!(format!("csv_scrolled_{w}x{h}"), framed(&table, &mut v, w, h).backend());
+        insta::assert_snapshot!(
+            format!("csv_scrolled_{w}x{h}"),
+            framed(&table, &mut v, w, h).backend()
+        );
         let mut v = EvidenceView::new(&essay);
         framed(&essay, &mut v, w, h);
         v.set_query(&essay, "portfolio");
         v.update(&essay, Msg::FindNext);
-        insta::assert_snapshot!(format!("search_{w}x{h}"), framed(&essay, &mut v, w, h).backend());
+        insta::assert_snapshot!(
+            format!("search_{w}x{h}"),
+            framed(&essay, &mut v, w, h).backend()
+        );
         let term = framed_as(&essay, &mut v, w, h, &MONO);
-        insta::assert_snapshot!(format!("search_styles_{w}x{h}"), annotated(term.backend().buffer()));
+        insta::assert_snapshot!(
+            format!("search_styles_{w}x{h}"),
+            annotated(term.backend().buffer())
+        );
         v.update(&essay, Msg::ToggleWrap);
         for _ in 0..3 {
             v.update(&essay, Msg::FindNext);
         }
         let term = framed_as(&essay, &mut v, w, h, &MONO);
-        insta::assert_snapshot!(format!("search_sideways_{w}x{h}"), annotated(term.backend().buffer()));
+        insta::assert_snapshot!(
+            format!("search_sideways_{w}x{h}"),
+            annotated(term.backend().buffer())
+        );
         let mut v = EvidenceView::new(&essay);
         framed(&essay, &mut v, w, h);
         v.update(&essay, Msg::Find);
         v.update(&essay, Msg::Type('l'));
         v.update(&essay, Msg::Type('e'));
-        insta::assert_snapshot!(format!("typing_{w}x{h}"), framed(&essay, &mut v, w, h).backend());
+        insta::assert_snapshot!(
+            format!("typing_{w}x{h}"),
+            framed(&essay, &mut v, w, h).backend()
+        );
     }
 }

@@ -80,13 +80,7 @@ impl Text {
         if cache.len() >= LONG_CACHE {
             cache.clear();
         }
-        cache.insert(
-            l,
-            Long {
-                end,
-                cols: vec![0],
-            },
-        );
+        cache.insert(l, Long { end, cols: vec![0] });
         end
     }
 

@@ -234,10 +234,9 @@ impl EvidenceView {
     /// Whether [`Self::step`] has work to do (the caller then polls without waiting).
     pub fn busy(&self) -> bool {
         !self.pass.done()
-            || self
-                .search
-                .as_ref()
-                .is_some_and(|s| s.seek.is_some() || !s.count.done || s.rank.is_none() && s.current.is_some())
+            || self.search.as_ref().is_some_and(|s| {
+                s.seek.is_some() || !s.count.done || s.rank.is_none() && s.current.is_some()
+            })
     }
 
     pub(crate) fn params(&self) -> Params {
@@ -314,13 +313,11 @@ impl EvidenceView {
             return 0;
         }
         match doc.laid(l, self.params()) {
-            Laid::Lines { wrapped, .. } => {
-                wrapped
-                    .rows
-                    .iter()
-                    .rposition(|&(s, _)| s <= byte)
-                    .unwrap_or(0) as u32
-            }
+            Laid::Lines { wrapped, .. } => wrapped
+                .rows
+                .iter()
+                .rposition(|&(s, _)| s <= byte)
+                .unwrap_or(0) as u32,
             _ => 0,
         }
     }
@@ -331,10 +328,7 @@ impl EvidenceView {
             return 0;
         }
         match doc.laid(t.line, self.params()) {
-            Laid::Lines { wrapped, .. } => wrapped
-                .rows
-                .get(t.row as usize)
-                .map_or(0, |&(s, _)| s),
+            Laid::Lines { wrapped, .. } => wrapped.rows.get(t.row as usize).map_or(0, |&(s, _)| s),
             _ => 0,
         }
     }
@@ -795,7 +789,8 @@ impl EvidenceView {
             Laid::Long { l, end } => {
                 let Some(t) = doc.text() else { return };
                 let piece = doc.seg_text(m.line, m.seg);
-                let c = t.piece_col(doc.src(), l, end, m.seg) + col_of_byte(&piece, m.start as usize);
+                let c =
+                    t.piece_col(doc.src(), l, end, m.seg) + col_of_byte(&piece, m.start as usize);
                 (c, width(&piece[m.start as usize..m.end as usize]))
             }
             _ => return,
@@ -983,7 +978,7 @@ impl EvidenceView {
             pass.block_lines += 1;
             pass.next = doc.next(l);
             n += 1;
-            if n % 64 == 0 && Instant::now() >= deadline {
+            if n.is_multiple_of(64) && Instant::now() >= deadline {
                 break;
             }
         }
@@ -1054,6 +1049,24 @@ impl EvidenceView {
         }
     }
 
+    /// Bytes of memory the view holds: the marks of the row count and of the match count.
+    pub fn memory_bytes(&self) -> usize {
+        self.pass.marks.capacity() * std::mem::size_of::<Mark>()
+            + self.search.as_ref().map_or(0, |s| {
+                s.count.marks.capacity() * std::mem::size_of::<(Cursor, u64)>()
+            })
+    }
+
+    /// Shows the line `fraction` (0 to 1) of the way into the document (by bytes; by lines for
+    /// Markdown) at the top.
+    pub fn jump_to_fraction(&mut self, doc: &Doc, fraction: f64) {
+        let f = fraction.clamp(0.0, 1.0);
+        let Some(l) = doc.line_at_fraction(f) else {
+            return;
+        };
+        self.set_top(doc, Top { line: l, row: 0 });
+    }
+
     // ---- position ---------------------------------------------------------------------------
 
     /// Where the pane is: the first and last display rows shown (from 1) and the total, when
@@ -1063,7 +1076,9 @@ impl EvidenceView {
             return Position::Empty;
         }
         let bottom = self.bottom(doc);
-        let first = self.row_of_line(doc, self.top.line).map(|r| r + u64::from(self.top.row) + 1);
+        let first = self
+            .row_of_line(doc, self.top.line)
+            .map(|r| r + u64::from(self.top.row) + 1);
         let last = self
             .row_of_line(doc, bottom.line)
             .map(|r| r + u64::from(bottom.row) + 1);
@@ -1092,7 +1107,14 @@ impl EvidenceView {
 pub enum Position {
     Empty,
     /// Display rows `first..=last` of `total` are shown.
-    Rows { first: u64, last: u64, total: u64 },
+    Rows {
+        first: u64,
+        last: u64,
+        total: u64,
+    },
     /// The total is still being counted: the first row shown, if known, and how far in by bytes.
-    Percent { first: Option<u64>, pct: u8 },
+    Percent {
+        first: Option<u64>,
+        pct: u8,
+    },
 }
