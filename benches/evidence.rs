@@ -274,7 +274,7 @@ fn text(c: &mut Criterion) {
             || top.clone(),
             |mut v| {
                 v.set_query(&doc, "xylophone");
-                while v.search().is_some_and(|s| s.seeking()) {
+                while v.search().is_some_and(|s| s.seeking()) || v.revealing() {
                     v.step(&doc, STEP_BUDGET);
                 }
                 black_box(frame(&v, &doc));
@@ -329,6 +329,16 @@ fn csv(c: &mut Criterion) {
         doc.label(),
         doc.memory_bytes() / 1024
     );
+    if std::env::var_os("ASSAY_BENCH_NO_FIGURES").is_none() {
+        let mut v = top.clone();
+        v.set_query(&doc, "learner");
+        let (d, n) = settle(&mut v, &doc);
+        eprintln!(
+            "20 MiB CSV: {:?} cells matching “learner” counted in {:.0} ms over {n} steps",
+            v.search().map(|s| s.counts()),
+            d.as_secs_f64() * 1e3
+        );
+    }
     let mut mid = top.clone();
     mid.jump_to_fraction(&doc, 0.5);
     for (name, start, msg) in [
@@ -353,7 +363,7 @@ fn csv(c: &mut Criterion) {
             || top.clone(),
             |mut v| {
                 v.set_query(&doc, "Learner 4999,");
-                while v.search().is_some_and(|s| s.seeking()) {
+                while v.search().is_some_and(|s| s.seeking()) || v.revealing() {
                     v.step(&doc, STEP_BUDGET);
                 }
                 black_box(frame(&v, &doc));
@@ -396,5 +406,76 @@ fn markdown(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, text, csv, markdown);
+/// The worst shapes of 100 MiB: one line without a line break, and nothing but line breaks.
+fn worst(c: &mut Criterion) {
+    if !wanted("worst") {
+        return;
+    }
+    let mut one = Vec::with_capacity(100 * MIB);
+    let mut r = Rng(3);
+    while one.len() < 100 * MIB {
+        one.extend_from_slice(WORDS[r.below(WORDS.len() as u64) as usize].as_bytes());
+        one.push(if r.below(9) == 0 { b',' } else { b'-' });
+    }
+    one.extend_from_slice(b"xylophone");
+    let one: Arc<[u8]> = one.into();
+    let breaks: Arc<[u8]> = vec![b'\n'; 100 * MIB].into();
+    let mut g = c.benchmark_group("evidence_worst_100MiB");
+    g.sample_size(10);
+    for (what, bytes) in [("one_line", &one), ("only_line_breaks", &breaks)] {
+        g.bench_function(format!("{what}/open_and_first_frame"), |b| {
+            b.iter(|| {
+                let (doc, v) = opened("w.txt", bytes);
+                black_box(frame(&v, &doc));
+            })
+        });
+        let (doc, top) = opened("w.txt", bytes);
+        let mut far = top.clone();
+        far.jump_to_fraction(&doc, 1.0);
+        for (name, start, msg) in [
+            ("end_and_frame", &top, Msg::End),
+            ("down_and_frame", &top, Msg::Down),
+            ("right_and_frame", &top, Msg::Right),
+            ("up_at_end_and_frame", &far, Msg::Up),
+        ] {
+            g.bench_function(format!("{what}/{name}"), |b| {
+                b.iter_batched(
+                    || start.clone(),
+                    |mut v| {
+                        v.update(&doc, msg.clone());
+                        black_box(frame(&v, &doc));
+                    },
+                    BatchSize::SmallInput,
+                )
+            });
+        }
+        if std::env::var_os("ASSAY_BENCH_NO_FIGURES").is_none() {
+            let mut v = top.clone();
+            let (d, n) = settle(&mut v, &doc);
+            eprintln!(
+                "100 MiB {what}: rows counted in {:.0} ms over {n} steps; view index {} KiB, document cache {} KiB",
+                d.as_secs_f64() * 1e3,
+                v.memory_bytes() / 1024,
+                doc.memory_bytes() / 1024
+            );
+            let t = Instant::now();
+            v.set_query(&doc, "xylophone");
+            let key = t.elapsed();
+            while v.search().is_some_and(|s| s.seeking()) || v.revealing() {
+                v.step(&doc, STEP_BUDGET);
+            }
+            let mut buf = frame(&v, &doc);
+            black_box(&mut buf);
+            eprintln!(
+                "100 MiB {what}: search for the last word: key {:.1} ms, on screen after {:.0} ms ({:?})",
+                key.as_secs_f64() * 1e3,
+                t.elapsed().as_secs_f64() * 1e3,
+                v.search().and_then(|s| s.current()).is_some()
+            );
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, text, csv, markdown, worst);
 criterion_main!(benches);

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::layout::{self, Wrapped, count_rows, printable_ascii, width};
+use super::layout::{self, Wrapped, count_rows, width};
 use super::markdown::{self, RLine, Run};
 use super::matcher::Matcher;
 use super::source::{CHUNK, Source, read};
@@ -68,6 +68,9 @@ pub struct Doc {
     src: Arc<dyn Source>,
     pub(crate) body: Body,
     note: Option<String>,
+    /// The last line, found once (a text of one 100 MiB line would be scanned back on every
+    /// key otherwise).
+    last: std::sync::OnceLock<Option<u64>>,
 }
 
 impl std::fmt::Debug for Doc {
@@ -194,6 +197,7 @@ impl Doc {
             src,
             body,
             note,
+            last: std::sync::OnceLock::new(),
         }
     }
 
@@ -268,11 +272,11 @@ impl Doc {
     }
 
     pub(crate) fn last(&self) -> Option<u64> {
-        match &self.body {
+        *self.last.get_or_init(|| match &self.body {
             Body::Text(t) => t.last(self.src()),
             Body::Markdown(v) => v.len().checked_sub(1).map(|n| n as u64),
             Body::Table(t, _) => t.last_row(self.src()),
-        }
+        })
     }
 
     pub(crate) fn next(&self, l: u64) -> Option<u64> {
@@ -321,6 +325,20 @@ impl Doc {
         }
     }
 
+    /// The number of rows the plain line `l..end` (its text) takes.
+    pub(crate) fn text_rows(&self, l: u64, end: u64, p: Params) -> u32 {
+        let n = end - l;
+        if !p.wrap || n > PIECE {
+            return 1;
+        }
+        let raw = read(self.src(), l..end);
+        // (shown text is never wider than its bytes, but for tabs)
+        if n <= u64::from(p.width) && !raw.contains(&b'\t') {
+            return 1;
+        }
+        count_rows(&layout::display(&raw), p.width, 0, true)
+    }
+
     /// The number of rows line `l` takes.
     pub(crate) fn rows(&self, l: u64, p: Params) -> u32 {
         match &self.body {
@@ -328,18 +346,7 @@ impl Doc {
                 if !p.wrap {
                     return 1;
                 }
-                let src = self.src();
-                let end = t.content_end(src, l);
-                let n = end - l;
-                if n > PIECE {
-                    return 1;
-                }
-                let raw = read(src, l..end);
-                // (shown text is never wider than its bytes, but for tabs)
-                if n <= u64::from(p.width) && (printable_ascii(&raw) || !raw.contains(&b'\t')) {
-                    return 1;
-                }
-                count_rows(&layout::display(&raw), p.width, 0, true)
+                self.text_rows(l, t.content_end(self.src(), l), p)
             }
             Body::Markdown(v) => {
                 let line = &v[l as usize];
@@ -503,7 +510,20 @@ impl Doc {
             }
             Body::Markdown(_) => Some(self.region_at(at, 0)),
             Body::Table(t, _) => {
-                let (r, n) = t.record_at(self.src(), at);
+                let src = self.src();
+                // From the record the scan stands at, when it is known (it is after a region),
+                // else from the marks.
+                if forward && from.line != UNKNOWN && from.line <= at {
+                    let mut r = from.line;
+                    loop {
+                        let e = t.end_of(src, r);
+                        if e > at || e >= self.len() {
+                            return (r > t.header).then(|| self.region_at(r, 0));
+                        }
+                        r = e;
+                    }
+                }
+                let (r, n) = t.record_at(src, at);
                 (n > 0).then(|| self.region_at(r, 0))
             }
         }
@@ -551,10 +571,12 @@ impl Doc {
                     }
                 }
             }
-            // The line at the chunk's end: known if the chunk had no line break.
+            // The line at the chunk's end: known if the chunk had no line break (plain text; a
+            // table's records are not found by line breaks alone).
             cur = Cursor {
                 pos: chunk_end,
                 line: match memchr::memrchr(b'\n', &chunk[..(chunk_end - at) as usize]) {
+                    _ if self.table().is_some() => UNKNOWN,
                     Some(p) => at + p as u64 + 1,
                     None => cur.line,
                 },

@@ -28,4 +28,4 @@ mod tests;
 pub use doc::{Doc, Kind, MARKDOWN_LIMIT, MatchPos, TABLE_LIMIT};
 pub use render::render;
 pub use source::Source;
-pub use view::{EvidenceView, Msg, Position, STEP_BUDGET, Top};
+pub use view::{EvidenceView, KEYS, Msg, Position, STEP_BUDGET, Top};

@@ -614,6 +614,8 @@ pub fn status_text(view: &EvidenceView, doc: &Doc) -> (String, String) {
         let (rank, n, done) = s.counts();
         let what = if s.seeking() {
             "searching…".to_string()
+        } else if view.revealing() {
+            "finding its column in the long line…".to_string()
         } else if s.current().is_none() {
             if done && n == 0 {
                 "no match".to_string()

@@ -96,6 +96,47 @@ impl Scanner {
     }
 }
 
+/// The fields of one record (without its line break), as the `csv` crate reads them: a field
+/// that begins with a quote runs to the closing quote (`""` inside is one quote, line breaks are
+/// kept); anything after the closing quote, and a quote inside an unquoted field, is text.
+pub fn split(raw: &[u8], delim: u8, quoting: bool) -> Vec<Vec<u8>> {
+    let mut fields = Vec::new();
+    let mut field = Vec::new();
+    let mut st = State::StartField;
+    for &b in raw {
+        st = match st {
+            State::StartField | State::Unquoted if b == delim => {
+                fields.push(std::mem::take(&mut field));
+                State::StartField
+            }
+            State::StartField if quoting && b == b'"' => State::Quoted,
+            State::StartField | State::Unquoted => {
+                field.push(b);
+                State::Unquoted
+            }
+            State::Quoted if b == b'"' => State::QuoteInQuoted,
+            State::Quoted => {
+                field.push(b);
+                State::Quoted
+            }
+            State::QuoteInQuoted if b == b'"' => {
+                field.push(b'"');
+                State::Quoted
+            }
+            State::QuoteInQuoted if b == delim => {
+                fields.push(std::mem::take(&mut field));
+                State::StartField
+            }
+            State::QuoteInQuoted => {
+                field.push(b);
+                State::Unquoted
+            }
+        };
+    }
+    fields.push(field);
+    fields
+}
+
 /// The delimiter of a `.csv` file: a comma or a semicolon, whichever splits the first records
 /// into a steady number of fields (a comma when in doubt).
 pub fn sniff(sample: &[u8]) -> u8 {
@@ -343,19 +384,10 @@ impl Table {
         if raw.is_empty() {
             return Vec::new();
         }
-        let mut rdr = csv::ReaderBuilder::new()
-            .delimiter(self.delim)
-            .quoting(self.quoting)
-            .has_headers(false)
-            .flexible(true)
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_reader(raw);
-        let mut rec = csv::ByteRecord::new();
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => rec.iter().map(|f| display(f).into_owned()).collect(),
-            // (the csv crate reads any bytes; an error would be an I/O error of a slice)
-            _ => vec![display(raw).into_owned()],
-        }
+        split(raw, self.delim, self.quoting)
+            .iter()
+            .map(|f| display(f).into_owned())
+            .collect()
     }
 
     /// Bytes of memory the index holds.
@@ -416,6 +448,10 @@ mod tests {
         for i in 0..5000 {
             if i % 7 == 0 {
                 text.push_str(&format!("{i},\"multi\nline {i}\",x\n"));
+            } else if i % 11 == 0 {
+                text.push_str(&format!("{i},\"say \"\"so\"\"\"after,a\"b\n"));
+            } else if i % 13 == 0 {
+                text.push_str(&format!("{i},,\"\"\n"));
             } else {
                 text.push_str(&format!("{i},plain,\"q,{i}\"\n"));
             }

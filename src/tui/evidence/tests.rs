@@ -1032,6 +1032,53 @@ fn keys_the_component_leaves_to_the_caller() {
         KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL)
     ));
     assert_eq!(v.input(), Some(""));
+    // while typing, every key is the component's, even those it has no use for
+    for code in [KeyCode::Tab, KeyCode::Char('q'), KeyCode::F(5)] {
+        assert!(key(&mut v, &doc, code), "{code:?}");
+    }
+    assert_eq!(v.input(), Some("q"));
+    v.update(&doc, Msg::Paste("ex\nt\u{1b}".into()));
+    assert_eq!(v.input(), Some("qex t"));
+    keys(&mut v, &doc, &[KeyCode::Enter]);
+    assert_eq!(v.message(), Some("no match for “qex t”"));
+}
+
+/// Every key in the table is bound, and to what it says.
+#[test]
+fn the_key_table_is_what_the_keys_do() {
+    let doc = open("a.txt", "text\n");
+    let v = view(&doc, 40, 6);
+    let k = |c| v.msg_for_key(KeyEvent::new(c, KeyModifiers::NONE));
+    let shift = |c| v.msg_for_key(KeyEvent::new(c, KeyModifiers::SHIFT));
+    assert_eq!(KEYS.len(), 8);
+    assert_eq!(
+        (k(KeyCode::Char('j')), k(KeyCode::Up)),
+        (Some(Msg::Down), Some(Msg::Up))
+    );
+    assert_eq!(
+        (k(KeyCode::PageUp), k(KeyCode::PageDown)),
+        (Some(Msg::PageUp), Some(Msg::PageDown))
+    );
+    assert_eq!(
+        (k(KeyCode::Home), k(KeyCode::End)),
+        (Some(Msg::Home), Some(Msg::End))
+    );
+    assert_eq!(
+        (k(KeyCode::Char('h')), k(KeyCode::Right)),
+        (Some(Msg::Left), Some(Msg::Right))
+    );
+    assert_eq!(k(KeyCode::Char('w')), Some(Msg::ToggleWrap));
+    assert_eq!(k(KeyCode::Char('f')), Some(Msg::Find));
+    assert_eq!(
+        (k(KeyCode::Char('.')), k(KeyCode::Char(','))),
+        (Some(Msg::FindNext), Some(Msg::FindPrev))
+    );
+    assert_eq!(
+        (k(KeyCode::F(3)), shift(KeyCode::F(3))),
+        (Some(Msg::FindNext), Some(Msg::FindPrev))
+    );
+    // Esc only while there is a search
+    assert_eq!(k(KeyCode::Esc), None);
 }
 
 // ---- snapshots -----------------------------------------------------------------------------

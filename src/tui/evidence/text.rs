@@ -12,16 +12,19 @@ use super::source::{Source, find_byte, read, rfind_byte};
 
 /// Lines longer than this are laid out in pieces of this size (and are not wrapped).
 pub const PIECE: u64 = 64 * 1024;
-/// How many long lines' ends and piece widths are remembered.
-const LONG_CACHE: usize = 256;
+/// How many long lines' ends are remembered (16 bytes each).
+const ENDS_CACHE: usize = 4096;
+/// How many long lines' piece columns are remembered (the most recently used).
+const COLS_CACHE: usize = 64;
 
-/// What is known of one long line.
-#[derive(Debug, Clone)]
-struct Long {
-    /// Where the line ends (its line break, or the end of the text).
-    end: u64,
-    /// The column at which each piece begins, for the pieces measured so far (`cols[0] == 0`).
-    cols: Vec<u64>,
+/// What is known of long lines.
+#[derive(Debug, Default)]
+struct Caches {
+    /// Where each long line ends (its line break, or the end of the text), by its start.
+    ends: HashMap<u64, u64>,
+    /// The column at which each piece begins, for the pieces measured so far (`cols[0] == 0`),
+    /// by the line's start; the most recently used last.
+    cols: Vec<(u64, Vec<u64>)>,
 }
 
 /// A plain text document's lines.
@@ -30,7 +33,7 @@ pub struct Text {
     /// Where the first line begins (after a byte order mark).
     pub start: u64,
     pub len: u64,
-    long: Mutex<HashMap<u64, Long>>,
+    caches: Mutex<Caches>,
 }
 
 /// The display text of raw bytes read from a source, borrowed from the source when it can be.
@@ -51,12 +54,12 @@ impl Text {
         Text {
             start,
             len: src.len(),
-            long: Mutex::new(HashMap::new()),
+            caches: Mutex::new(Caches::default()),
         }
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Long>> {
-        self.long.lock().unwrap_or_else(|e| e.into_inner())
+    fn cache(&self) -> std::sync::MutexGuard<'_, Caches> {
+        self.caches.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn first(&self) -> Option<u64> {
@@ -72,15 +75,15 @@ impl Text {
         if probe >= self.len {
             return self.len;
         }
-        if let Some(long) = self.cache().get(&l) {
-            return long.end;
+        if let Some(&end) = self.cache().ends.get(&l) {
+            return end;
         }
         let end = find_byte(src, b'\n', probe, self.len).unwrap_or(self.len);
         let mut cache = self.cache();
-        if cache.len() >= LONG_CACHE {
-            cache.clear();
+        if cache.ends.len() >= ENDS_CACHE {
+            cache.ends.clear();
         }
-        cache.insert(l, Long { end, cols: vec![0] });
+        cache.ends.insert(l, end);
         end
     }
 
@@ -120,6 +123,53 @@ impl Text {
             e -= 1;
         }
         Some(self.line_of(src, e))
+    }
+
+    /// Calls `f(start, end)` for the lines from the one at `from` (`end`: where its text ends,
+    /// before a CRLF's `\r`) until about `budget` bytes are behind; returns where the next line
+    /// begins (`None` after the last).
+    pub fn each_line(
+        &self,
+        src: &dyn Source,
+        from: u64,
+        budget: u64,
+        mut f: impl FnMut(u64, u64),
+    ) -> Option<u64> {
+        let stop = from.saturating_add(budget.max(1));
+        let mut s = from;
+        while s < self.len && s < stop {
+            let chunk_end = (s + super::source::CHUNK).min(self.len);
+            let chunk = read(src, s..chunk_end);
+            let base = s;
+            for p in memchr::memchr_iter(b'\n', &chunk) {
+                let nl = base + p as u64;
+                let cr = nl > s
+                    && if p > 0 {
+                        chunk[p - 1] == b'\r'
+                    } else {
+                        read(src, nl - 1..nl).as_ref() == b"\r"
+                    };
+                let ce = if cr { nl - 1 } else { nl };
+                f(s, ce);
+                s = nl + 1;
+                if s >= stop {
+                    break;
+                }
+            }
+            if s >= stop {
+                break;
+            }
+            if s < chunk_end {
+                // a line running past the chunk: found the long way
+                if s >= self.len {
+                    break;
+                }
+                let e = self.end(src, s);
+                f(s, self.content_end(src, s));
+                s = e + 1;
+            }
+        }
+        (s < self.len).then_some(s)
     }
 
     /// Whether a line of `len` bytes is laid out in pieces.
@@ -172,57 +222,91 @@ impl Text {
 
     /// The column at which piece `k` of the long line at `l` (its text ending at `end`) begins.
     pub fn piece_col(&self, src: &dyn Source, l: u64, end: u64, k: u32) -> u64 {
-        self.measure(src, l, end, |cols| cols.len() > k as usize);
-        self.cache()
-            .get(&l)
-            .and_then(|c| c.cols.get(k as usize).copied())
-            .unwrap_or_else(|| {
-                // (the cache was cleared meanwhile: measure without it)
-                (0..k).map(|j| Self::piece_width(src, l, end, j)).sum()
-            })
+        self.measure(src, l, end, |cols| cols.len() > k as usize, u32::MAX);
+        self.piece_col_known(l, k)
+            .unwrap_or_else(|| (0..k).map(|j| Self::piece_width(src, l, end, j)).sum())
+    }
+
+    /// [`Self::piece_col`], measuring at most `budget` more pieces: `None` if that is not enough
+    /// (the pieces measured are kept, so calling again goes on).
+    pub fn piece_col_within(
+        &self,
+        src: &dyn Source,
+        l: u64,
+        end: u64,
+        k: u32,
+        budget: u32,
+    ) -> Option<u64> {
+        self.measure(src, l, end, |cols| cols.len() > k as usize, budget);
+        self.piece_col_known(l, k)
+    }
+
+    fn piece_col_known(&self, l: u64, k: u32) -> Option<u64> {
+        let cache = self.cache();
+        let (_, cols) = cache.cols.iter().find(|(at, _)| *at == l)?;
+        cols.get(k as usize).copied()
     }
 
     /// The piece of the long line at `l` in which column `col` falls, and that piece's first
     /// column.
     pub fn piece_at_col(&self, src: &dyn Source, l: u64, end: u64, col: u64) -> (u32, u64) {
         let n = Self::pieces(l, end);
-        self.measure(src, l, end, |cols| {
-            cols.last().is_some_and(|&c| c > col) || cols.len() > n as usize
-        });
+        self.measure(
+            src,
+            l,
+            end,
+            |cols| cols.last().is_some_and(|&c| c > col),
+            u32::MAX,
+        );
         let cache = self.cache();
-        let Some(c) = cache.get(&l) else {
+        let Some((_, cols)) = cache.cols.iter().find(|(at, _)| *at == l) else {
             return (0, 0);
         };
-        let i = c.cols.partition_point(|&x| x <= col).saturating_sub(1);
+        let i = cols.partition_point(|&x| x <= col).saturating_sub(1);
         let k = (i as u32).min(n - 1);
-        (k, c.cols[k as usize])
+        (k, cols[k as usize])
     }
 
-    /// Extends the measured pieces of the long line at `l` until `enough` holds (or all are).
-    fn measure(&self, src: &dyn Source, l: u64, end: u64, enough: impl Fn(&[u64]) -> bool) {
-        let n = Self::pieces(l, end);
-        let line_end = self.end(src, l);
+    /// Measures more pieces of the long line at `l` (at most `budget`) until `enough` holds or
+    /// all are measured; returns whether that was reached.
+    fn measure(
+        &self,
+        src: &dyn Source,
+        l: u64,
+        end: u64,
+        enough: impl Fn(&[u64]) -> bool,
+        budget: u32,
+    ) -> bool {
+        let n = Self::pieces(l, end) as usize;
         let mut cols = {
             let mut cache = self.cache();
-            let entry = cache.entry(l).or_insert_with(|| Long {
-                end: line_end,
-                cols: vec![0],
-            });
-            if enough(&entry.cols) || entry.cols.len() > n as usize {
-                return;
+            match cache.cols.iter().position(|(at, _)| *at == l) {
+                Some(i) => {
+                    let entry = cache.cols.remove(i);
+                    if enough(&entry.1) || entry.1.len() > n {
+                        cache.cols.push(entry);
+                        return true;
+                    }
+                    entry.1
+                }
+                None => vec![0],
             }
-            entry.cols.clone()
         };
-        while !enough(&cols) && cols.len() <= n as usize {
+        let mut spent = 0;
+        while !enough(&cols) && cols.len() <= n && spent < budget {
             let k = (cols.len() - 1) as u32;
             let w = Self::piece_width(src, l, end, k);
             cols.push(cols[k as usize] + w);
+            spent += 1;
         }
-        if let Some(entry) = self.cache().get_mut(&l)
-            && entry.cols.len() < cols.len()
-        {
-            entry.cols = cols;
+        let done = enough(&cols) || cols.len() > n;
+        let mut cache = self.cache();
+        cache.cols.retain(|(at, _)| *at != l);
+        if cache.cols.len() >= COLS_CACHE {
+            cache.cols.remove(0);
         }
+        cache.cols.push((l, cols));
+        done
     }
 
     /// The piece of the long line `l..end` that byte `at` is in.
@@ -240,11 +324,14 @@ impl Text {
         k
     }
 
-    /// Bytes of memory the long-line cache holds.
+    /// Bytes of memory the long-line caches hold.
     pub fn cache_bytes(&self) -> usize {
         let c = self.cache();
-        c.capacity() * (std::mem::size_of::<(u64, Long)>() + 8)
-            + c.values().map(|l| l.cols.capacity() * 8).sum::<usize>()
+        c.ends.capacity() * 24
+            + c.cols
+                .iter()
+                .map(|(_, v)| 32 + v.capacity() * 8)
+                .sum::<usize>()
     }
 }
 
@@ -282,6 +369,36 @@ mod tests {
         assert_eq!(lines(b"\n\n"), [(0, 0), (1, 1)]);
         assert_eq!(lines(b""), []);
         assert_eq!(lines(b"\xef\xbb\xbfbom\nx"), [(3, 6), (7, 8)]);
+    }
+
+    #[test]
+    fn each_line_agrees_with_walking() {
+        let mut text = Vec::new();
+        for i in 0..3000 {
+            text.extend_from_slice(format!("line {i}").as_bytes());
+            text.extend_from_slice(if i % 3 == 0 { b"\r\n" } else { b"\n" });
+            if i == 1500 {
+                text.extend_from_slice(&vec![b'x'; 3 << 20]);
+                text.extend_from_slice(b"\r\n");
+            }
+        }
+        text.extend_from_slice(b"no break");
+        let src = text.clone();
+        let t = Text::new(&src);
+        let mut walked = Vec::new();
+        let mut l = t.first();
+        while let Some(at) = l {
+            walked.push((at, t.content_end(&src, at)));
+            l = t.next(&src, at);
+        }
+        for budget in [1, 100, 70_000, u64::MAX / 4] {
+            let mut got = Vec::new();
+            let mut from = t.first();
+            while let Some(at) = from {
+                from = t.each_line(&src, at, budget, |s, e| got.push((s, e)));
+            }
+            assert_eq!(got, walked, "budget {budget}");
+        }
     }
 
     #[test]

@@ -17,12 +17,14 @@ use super::matcher::Matcher;
 pub const KEY_BUDGET: Duration = Duration::from_millis(6);
 /// A good budget for one [`EvidenceView::step`] between frames.
 pub const STEP_BUDGET: Duration = Duration::from_millis(8);
+/// Pieces of a long line an operation measures before it leaves the rest to steps.
+const REVEAL_PIECES: u32 = 16;
 /// Columns that Left/Right scroll text by.
 pub const HSTEP: u64 = 8;
 /// Bytes a scan reads between looks at the clock.
 const SCAN_SLICE: u64 = 4 << 20;
 /// The row-count pass keeps a mark at least every this many lines…
-pub const MARK_LINES: u64 = 256;
+pub const MARK_LINES: u64 = 1024;
 /// …and every this many bytes (plain text).
 pub const MARK_BYTES: u64 = 16 * 1024;
 /// The match count keeps a mark every this many bytes (plain text, tables) or lines (Markdown).
@@ -136,6 +138,28 @@ impl Search {
     }
 }
 
+/// The keys [`EvidenceView::msg_for_key`] binds, for the key table and the help: (keys, what
+/// they do).
+pub const KEYS: &[(&str, &str)] = &[
+    ("j/k ↓/↑", "scroll the evidence by one display row"),
+    ("PgUp/PgDn", "scroll the evidence by a page (one row kept)"),
+    ("Home/End", "the evidence's first / last line"),
+    ("h/l ←/→", "scroll sideways (by column in a table)"),
+    ("w", "wrap long lines on / off"),
+    (
+        "f  Ctrl-F",
+        "find in the evidence: type, Enter searches, Esc cancels",
+    ),
+    (
+        ". ,  F3 Shift-F3",
+        "next / previous match (round the end, as the status row says)",
+    ),
+    (
+        "Esc",
+        "forget the search in the evidence (when there is one)",
+    ),
+];
+
 /// What the view does, whatever key is bound to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
@@ -156,6 +180,8 @@ pub enum Msg {
     ClearSearch,
     /// While typing a query:
     Type(char),
+    /// Text pasted into the query (line breaks and controls dropped).
+    Paste(String),
     Backspace,
     ClearInput,
     Submit,
@@ -180,6 +206,8 @@ pub struct EvidenceView {
     input: Option<String>,
     /// A message for the status row until the next operation.
     message: Option<String>,
+    /// A match in a long line whose column is still being measured (in steps), to scroll to.
+    pending_reveal: Option<MatchPos>,
 }
 
 /// The default pane until the caller gives one: an 80×24 terminal's.
@@ -204,6 +232,7 @@ impl EvidenceView {
             search: None,
             input: None,
             message: None,
+            pending_reveal: None,
         }
     }
 
@@ -231,9 +260,16 @@ impl EvidenceView {
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()
     }
+    /// Whether a match was found in a long line and its column is still being measured (in
+    /// steps) to scroll sideways to it.
+    pub fn revealing(&self) -> bool {
+        self.pending_reveal.is_some()
+    }
+
     /// Whether [`Self::step`] has work to do (the caller then polls without waiting).
     pub fn busy(&self) -> bool {
-        !self.pass.done()
+        self.pending_reveal.is_some()
+            || !self.pass.done()
             || self.search.as_ref().is_some_and(|s| {
                 s.seek.is_some() || !s.count.done || s.rank.is_none() && s.current.is_some()
             })
@@ -509,6 +545,7 @@ impl EvidenceView {
     /// Handles a message; see [`Msg`].
     pub fn update(&mut self, doc: &Doc, msg: Msg) {
         self.message = None;
+        self.pending_reveal = None;
         match msg {
             Msg::Up => self.scroll_up(doc, 1),
             Msg::Down => self.scroll_down(doc, 1),
@@ -523,13 +560,11 @@ impl EvidenceView {
             Msg::FindNext => self.find(doc, true),
             Msg::FindPrev => self.find(doc, false),
             Msg::ClearSearch => self.search = None,
-            Msg::Type(c) => {
-                if let Some(q) = &mut self.input
-                    && !c.is_control()
-                    && !crate::domain::sanitize::is_forbidden_char(c)
-                    && q.chars().count() < MAX_QUERY
-                {
-                    q.push(c);
+            Msg::Type(c) => self.update_input(c),
+            Msg::Paste(text) => {
+                for c in text.chars() {
+                    let c = if c == '\n' || c == '\t' { ' ' } else { c };
+                    self.update_input(c);
                 }
             }
             Msg::Backspace => {
@@ -548,6 +583,16 @@ impl EvidenceView {
                     self.set_query(doc, &q);
                 }
             }
+        }
+    }
+
+    fn update_input(&mut self, c: char) {
+        if let Some(q) = &mut self.input
+            && !c.is_control()
+            && !crate::domain::sanitize::is_forbidden_char(c)
+            && q.chars().count() < MAX_QUERY
+        {
+            q.push(c);
         }
     }
 
@@ -591,14 +636,15 @@ impl EvidenceView {
         }
     }
 
-    /// Handles a key if this component binds it; returns whether it did.
+    /// Handles a key if this component binds it; returns whether it did. While a query is
+    /// typed it takes every key (those it has no use for do nothing).
     pub fn key(&mut self, doc: &Doc, k: KeyEvent) -> bool {
         match self.msg_for_key(k) {
             Some(m) => {
                 self.update(doc, m);
                 true
             }
-            None => false,
+            None => self.input.is_some(),
         }
     }
 
@@ -788,9 +834,14 @@ impl EvidenceView {
             }
             Laid::Long { l, end } => {
                 let Some(t) = doc.text() else { return };
+                // (measuring a long line up to a far piece is left to steps)
+                let Some(c0) = t.piece_col_within(doc.src(), l, end, m.seg, REVEAL_PIECES) else {
+                    self.pending_reveal = Some(m);
+                    return;
+                };
+                self.pending_reveal = None;
                 let piece = doc.seg_text(m.line, m.seg);
-                let c =
-                    t.piece_col(doc.src(), l, end, m.seg) + col_of_byte(&piece, m.start as usize);
+                let c = c0 + col_of_byte(&piece, m.start as usize);
                 (c, width(&piece[m.start as usize..m.end as usize]))
             }
             _ => return,
@@ -960,6 +1011,29 @@ impl EvidenceView {
                 pass.block_start = l;
             }
         }
+        if let Some(t) = doc.text() {
+            // Plain text: the lines of a chunk at a time, from one memchr pass.
+            while let Some(from) = pass.next {
+                pass.next = t.each_line(doc.src(), from, 1 << 20, |l, end| {
+                    if pass.block_lines >= MARK_LINES || l - pass.block_start >= MARK_BYTES {
+                        pass.marks.push(Mark {
+                            line: l,
+                            line_no: pass.line_no,
+                            row: pass.row,
+                        });
+                        pass.block_lines = 0;
+                        pass.block_start = l;
+                    }
+                    pass.row += u64::from(doc.text_rows(l, end, p).max(1));
+                    pass.line_no += 1;
+                    pass.block_lines += 1;
+                });
+                if Instant::now() >= deadline {
+                    break;
+                }
+            }
+            return;
+        }
         let mut n = 0u32;
         while let Some(l) = pass.next {
             if pass.block_lines >= MARK_LINES
@@ -1029,7 +1103,14 @@ impl EvidenceView {
     /// work remains.
     pub fn step(&mut self, doc: &Doc, budget: Duration) -> bool {
         let deadline = Instant::now() + budget;
-        if self.search.as_ref().is_some_and(|s| s.seek.is_some()) {
+        if let Some(m) = self.pending_reveal {
+            while self.pending_reveal.is_some() {
+                self.reveal(doc, m);
+                if Instant::now() >= deadline {
+                    break;
+                }
+            }
+        } else if self.search.as_ref().is_some_and(|s| s.seek.is_some()) {
             self.run(doc, deadline);
         } else if !self.pass.done() {
             self.pass_step(doc, deadline);
