@@ -3,6 +3,8 @@
 //! Terminal I/O happens only in this file.
 
 pub mod editor;
+#[allow(dead_code)]
+pub mod evidence;
 pub mod keys;
 pub mod model;
 pub mod runtime;
