@@ -20,14 +20,36 @@ fn runtime(dir: &std::path::Path, w: u16, h: u16) -> Runtime {
     rt
 }
 
+/// Types `s`: `\n` Enter, `\u{1b}` Esc, `\t` Tab, `^` End, `~` Home, `\u{13}` Ctrl-S; then
+/// lets the evidence view finish its counting (the terminal loop runs those steps between keys).
 fn keys(rt: &mut Runtime, s: &str) {
     for c in s.chars() {
-        let code = match c {
-            '\n' => KeyCode::Enter,
-            '\u{1b}' => KeyCode::Esc,
-            c => KeyCode::Char(c),
+        let (code, mods) = match c {
+            '\n' => (KeyCode::Enter, KeyModifiers::NONE),
+            '\u{1b}' => (KeyCode::Esc, KeyModifiers::NONE),
+            '\t' => (KeyCode::Tab, KeyModifiers::NONE),
+            '^' => (KeyCode::End, KeyModifiers::NONE),
+            '~' => (KeyCode::Home, KeyModifiers::NONE),
+            '\u{13}' => (KeyCode::Char('s'), KeyModifiers::CONTROL),
+            c => (KeyCode::Char(c), KeyModifiers::NONE),
         };
-        rt.dispatch(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        rt.dispatch(Msg::Key(KeyEvent::new(code, mods)));
+    }
+    idle(rt);
+}
+
+fn idle(rt: &mut Runtime) {
+    for _ in 0..10_000 {
+        let busy = rt
+            .model
+            .assess
+            .as_ref()
+            .and_then(|a| a.shown.as_ref())
+            .is_some_and(|s| s.view.busy());
+        if !busy {
+            return;
+        }
+        rt.dispatch(Msg::Step);
     }
 }
 
@@ -141,6 +163,11 @@ fn moderated(w: u16, h: u16) -> (tempfile::TempDir, Runtime) {
                 let change = Change::Level(c.to_string(), Some(l.into()));
                 ann.save(id, Phase::First, &change, None).unwrap();
             }
+            let fb = Change::Feedback(
+                "C1".into(),
+                Some("Clear cleaning steps, each one logged.".into()),
+            );
+            ann.save(id, Phase::First, &fb, None).unwrap();
             for g in ["identity", "authenticity", "currency", "confidentiality"] {
                 ann.save(id, Phase::First, &Change::Gate(g.into(), true), None)
                     .unwrap();
@@ -165,7 +192,25 @@ fn moderated(w: u16, h: u16) -> (tempfile::TempDir, Runtime) {
             )
             .unwrap();
         }
+        mo.save(
+            "P-2026-0042",
+            Phase::Second,
+            &Change::Feedback(
+                "C5".into(),
+                Some("The reflection on the second iteration shows what changed and why.".into()),
+            ),
+            None,
+        )
+        .unwrap();
         mo.submit("P-2026-0042", Phase::Second, None, None, None)
+            .unwrap();
+        // people registered from here on: the roles decide who may do what
+        ann.add_user("lead", assay::app::people::Role::Lead)
+            .unwrap();
+        let mut lead = Workspace::open(&db, "lead".into()).unwrap();
+        lead.add_user("ann", assay::app::people::Role::Assessor)
+            .unwrap();
+        lead.add_user("mo", assay::app::people::Role::Moderator)
             .unwrap();
     }
     let ws = Workspace::open(&db, "mo".into()).unwrap();
@@ -173,6 +218,7 @@ fn moderated(w: u16, h: u16) -> (tempfile::TempDir, Runtime) {
     let mut rt = Runtime::new(ws, model);
     rt.dispatch(Msg::Resize(w, h));
     rt.start();
+    idle(&mut rt);
     (dir, rt)
 }
 
@@ -206,10 +252,176 @@ fn statistics_and_export_screens() {
         keys(&mut rt, "\u{1b}x");
         insta::assert_snapshot!(format!("export_{w}x{h}"), draw(&rt, w, h).backend());
         // Before the counts come (in the workbench, from another core): a counting line.
-        rt.dispatch(Msg::ExportReady(Vec::new()));
+        rt.dispatch(Msg::ExportReady {
+            ready: Vec::new(),
+            targets: Vec::new(),
+        });
         insta::assert_snapshot!(
             format!("export_counting_{w}x{h}"),
             draw(&rt, w, h).backend()
         );
+    }
+}
+
+fn moderated_as(user: &str, w: u16, h: u16) -> (tempfile::TempDir, Runtime) {
+    let (dir, rt) = moderated(w, h);
+    drop(rt);
+    let ws = Workspace::open(&dir.path().join("w.db"), user.into()).unwrap();
+    let model = Model::new(user.into(), "w.db".into(), Theme { mono: true }, false);
+    let mut rt = Runtime::new(ws, model);
+    rt.dispatch(Msg::Resize(w, h));
+    rt.start();
+    idle(&mut rt);
+    (dir, rt)
+}
+
+/// The moderator settles: the screen before, after confirming, after amending.
+#[test]
+fn settlement_confirmed_and_amended() {
+    for (w, h) in SIZES {
+        let (_d, mut rt) = moderated(w, h);
+        keys(&mut rt, "/P-2026-0042\n\n");
+        assert!(rt.model.assess.as_ref().unwrap().settling());
+        // the row of C5, where the moderator wrote feedback
+        keys(&mut rt, "jjjj");
+        insta::assert_snapshot!(format!("settle_detail_{w}x{h}"), draw(&rt, w, h).backend());
+        keys(&mut rt, "\n");
+        insta::assert_snapshot!(
+            format!("settle_evidence_{w}x{h}"),
+            draw(&rt, w, h).backend()
+        );
+        keys(&mut rt, "\u{1b}Cy");
+        insta::assert_snapshot!(
+            format!("settled_confirmed_{w}x{h}"),
+            draw(&rt, w, h).backend()
+        );
+        let (_d, mut rt) = moderated(w, h);
+        keys(&mut rt, "/P-2026-0042\n\nA");
+        insta::assert_snapshot!(
+            format!("amend_rationale_{w}x{h}"),
+            draw(&rt, w, h).backend()
+        );
+        keys(&mut rt, "C5 evidence supports the higher level\u{13}");
+        let a = rt.model.assess.as_ref().unwrap();
+        assert!(
+            a.settlement.as_ref().is_some_and(|s| s.amended()),
+            "{:?}",
+            rt.model.message
+        );
+        insta::assert_snapshot!(
+            format!("settled_amended_{w}x{h}"),
+            draw(&rt, w, h).backend()
+        );
+    }
+}
+
+/// A portfolio opened by someone who may not mark it says why, and offers only reading keys.
+#[test]
+fn read_only() {
+    for (w, h) in SIZES {
+        let (_d, mut rt) = moderated_as("mo", w, h);
+        keys(&mut rt, "/P-2026-0045\n\n");
+        let a = rt.model.assess.as_ref().unwrap();
+        assert!(!a.editable());
+        let screen = draw(&rt, w, h);
+        let text = format!("{}", screen.backend());
+        assert!(text.contains("read only"), "{text}");
+        assert!(!text.contains("1–9 level"), "{text}");
+        insta::assert_snapshot!(format!("read_only_{w}x{h}"), screen.backend());
+        // a marking key says why instead of doing nothing
+        keys(&mut rt, "2");
+        let msg = rt.model.message.clone().unwrap().0;
+        assert!(msg.contains("read only"), "{msg}");
+        insta::assert_snapshot!(
+            format!("read_only_refusal_{w}x{h}"),
+            draw(&rt, w, h).backend()
+        );
+    }
+}
+
+/// Markdown rendered, CSV as a table, the end of the text reachable, zoomed.
+#[test]
+fn evidence_kinds() {
+    for (w, h) in SIZES {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rt = runtime(dir.path(), w, h);
+        keys(&mut rt, "/P-2026-0043\n\n\t\t");
+        insta::assert_snapshot!(
+            format!("evidence_markdown_{w}x{h}"),
+            draw(&rt, w, h).backend()
+        );
+        keys(&mut rt, "^");
+        insta::assert_snapshot!(
+            format!("evidence_markdown_end_{w}x{h}"),
+            draw(&rt, w, h).backend()
+        );
+        keys(&mut rt, "]");
+        insta::assert_snapshot!(format!("evidence_csv_{w}x{h}"), draw(&rt, w, h).backend());
+        keys(&mut rt, "z");
+        insta::assert_snapshot!(format!("evidence_zoom_{w}x{h}"), draw(&rt, w, h).backend());
+        keys(&mut rt, "z\u{1b}t\t\t");
+        insta::assert_snapshot!(format!("statement_{w}x{h}"), draw(&rt, w, h).backend());
+    }
+}
+
+#[test]
+fn rubric_grid() {
+    for (w, h) in SIZES {
+        let (_d, mut rt) = marked(w, h);
+        keys(&mut rt, "gl");
+        insta::assert_snapshot!(format!("grid_{w}x{h}"), draw(&rt, w, h).backend());
+        keys(&mut rt, "\n");
+        let a = rt.model.assess.as_ref().unwrap();
+        assert_eq!(
+            a.level_of("C2"),
+            Some(a.rubric.criteria[1].levels[3].id.as_str())
+        );
+    }
+}
+
+/// The editor asks before it drops changed text; the message log keeps every message.
+#[test]
+fn editor_and_messages() {
+    for (w, h) in SIZES {
+        let (_d, mut rt) = marked(w, h);
+        keys(&mut rt, "eClear chart\u{1b}");
+        insta::assert_snapshot!(format!("editor_discard_{w}x{h}"), draw(&rt, w, h).backend());
+        keys(&mut rt, "k\u{1b}d");
+        keys(&mut rt, "M");
+        insta::assert_snapshot!(format!("messages_{w}x{h}"), draw(&rt, w, h).backend());
+    }
+}
+
+/// Release and export each ask first, saying how many and where.
+#[test]
+fn release_and_export_confirmations() {
+    for (w, h) in SIZES {
+        let (_d, mut rt) = moderated_as("mo", w, h);
+        keys(&mut rt, "/P-2026-0042\n\nCy\u{1b}\u{1b}x");
+        keys(&mut rt, "l");
+        insta::assert_snapshot!(
+            format!("confirm_release_{w}x{h}"),
+            draw(&rt, w, h).backend()
+        );
+        keys(&mut rt, "y");
+        insta::assert_snapshot!(format!("released_{w}x{h}"), draw(&rt, w, h).backend());
+        keys(&mut rt, "\n");
+        insta::assert_snapshot!(format!("confirm_export_{w}x{h}"), draw(&rt, w, h).backend());
+    }
+}
+
+/// An empty workspace offers the samples.
+#[test]
+fn empty_workspace_offers_samples() {
+    for (w, h) in SIZES {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(&dir.path().join("w.db"), "ann".into()).unwrap();
+        let model = Model::new("ann".into(), "w.db".into(), Theme { mono: true }, false);
+        let mut rt = Runtime::new(ws, model);
+        rt.dispatch(Msg::Resize(w, h));
+        rt.start();
+        insta::assert_snapshot!(format!("offer_samples_{w}x{h}"), draw(&rt, w, h).backend());
+        keys(&mut rt, "y");
+        assert_eq!(rt.model.queue.rows.len(), 12);
     }
 }

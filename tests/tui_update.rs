@@ -113,7 +113,7 @@ fn marks_from_keys_are_saved_and_submitted() {
     assert_eq!(d.grade.as_deref(), Some("Achieved"));
     // frozen afterwards
     let a = rt.model.assess.as_ref().unwrap();
-    assert!(!a.editable);
+    assert!(!a.editable());
     key(&mut rt, KeyCode::Char('1'));
     let (_, sheet) = rt.ws.preview("P-2026-0051", Phase::First).unwrap();
     assert_eq!(sheet.marks["energy-use"].0.as_deref(), Some("achieved"));

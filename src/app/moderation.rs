@@ -110,6 +110,42 @@ pub struct Draw {
     pub picks: Vec<(String, Pick)>,
 }
 
+/// Where a portfolio stands in moderation: the one place the stages are told apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Not (or not yet) drawn: no moderation in progress.
+    None,
+    /// Drawn: second marking awaited or in progress.
+    AwaitingSecondMarks,
+    /// Second marks submitted: a moderator confirms or amends.
+    AwaitingSettlement,
+    /// Settled (confirmed or amended).
+    Settled,
+}
+
+impl Stage {
+    /// From a portfolio's status and whether its second marks are submitted.
+    pub fn of(status: &str, second_done: bool) -> Stage {
+        match (status, second_done) {
+            ("sampled", false) => Stage::AwaitingSecondMarks,
+            ("sampled", true) => Stage::AwaitingSettlement,
+            ("moderated", _) => Stage::Settled,
+            _ => Stage::None,
+        }
+    }
+
+    /// How the moderator's queue says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::None => "",
+            Stage::AwaitingSecondMarks => "awaiting second marks",
+            Stage::AwaitingSettlement => "awaiting settlement",
+            Stage::Settled => "settled",
+        }
+    }
+}
+
 /// The reason shown for a pick of a blind rubric (to anyone but a lead).
 pub const BLIND_REASON: &str = "withheld:blind";
 
@@ -128,6 +164,44 @@ pub struct Waiting {
     pub id: String,
     pub status: String,
     pub why: String,
+}
+
+/// A decided portfolio in a release plan: row key, id, status, and why it waits (`None`: it may
+/// be released).
+type Planned = (i64, String, String, Option<&'static str>);
+
+/// Each decided portfolio (of one rubric, or all) with why it may not be released yet (`None`:
+/// it may): the one statement of the release rule, for the release and its preview.
+fn release_plan(conn: &rusqlite::Connection, rubric_id: Option<&str>) -> Result<Vec<Planned>> {
+    let rows: Vec<(i64, String, String, Option<bool>, bool)> = {
+        let mut st = conn.prepare(
+            "SELECT p.pk, p.id, p.status, i.drawn,
+                    EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
+             FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk
+             LEFT JOIN draw_items i ON i.portfolio_pk = p.pk
+             WHERE (p.status = 'submitted' OR p.status = 'sampled' OR p.status = 'moderated') AND (?1 IS NULL OR r.id = ?1)
+             ORDER BY p.id",
+        )?;
+        st.query_map(params![rubric_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    Ok(rows
+        .into_iter()
+        .map(|(pk, id, status, drawn, second)| {
+            let why = match (status.as_str(), drawn) {
+                ("submitted", None) => {
+                    Some("not yet considered by a moderation draw (run `assay moderation sample`)")
+                }
+                ("submitted", Some(false)) | ("moderated", _) => None,
+                ("sampled", _) if !second => Some("drawn for moderation, awaiting second marks"),
+                ("sampled", _) => Some("second-marked, awaiting settlement (confirm or amend)"),
+                _ => Some("not ready"),
+            };
+            (pk, id, status, why)
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, Default)]
@@ -416,36 +490,32 @@ impl Workspace {
     }
 
     /// Releases every decision a draw considered that, if drawn, is moderated.
+    /// What [`Self::release`] would do now, writing nothing: the decisions it would release and
+    /// those that wait, with why. The workbench asks before releasing.
+    pub fn release_preview(&self, rubric: Option<&str>) -> Result<Release> {
+        self.require(&[Role::Moderator], "release decisions")?;
+        let rubric_id = self.rubric_filter(rubric)?;
+        let mut out = Release::default();
+        for (_, id, status, why) in release_plan(self.conn(), rubric_id.as_deref())? {
+            match why {
+                Some(w) => out.waiting.push(Waiting {
+                    id,
+                    status,
+                    why: w.to_string(),
+                }),
+                None => out.released.push(id),
+            }
+        }
+        Ok(out)
+    }
+
     pub fn release(&mut self, rubric: Option<&str>) -> Result<Release> {
         self.require(&[Role::Moderator], "release decisions")?;
         let rubric_id = self.rubric_filter(rubric)?;
         let user = self.user.clone();
         let mut tx = self.store.begin(&user)?;
         let mut out = Release::default();
-        let rows: Vec<(i64, String, String, Option<bool>, bool)> = {
-            let mut st = tx.prepare(
-                "SELECT p.pk, p.id, p.status, i.drawn,
-                        EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
-                 FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk
-                 LEFT JOIN draw_items i ON i.portfolio_pk = p.pk
-                 WHERE (p.status = 'submitted' OR p.status = 'sampled' OR p.status = 'moderated') AND (?1 IS NULL OR r.id = ?1)
-                 ORDER BY p.id",
-            )?;
-            st.query_map(params![rubric_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?
-        };
-        for (pk, id, status, drawn, second) in rows {
-            let why = match (status.as_str(), drawn) {
-                ("submitted", None) => {
-                    Some("not yet considered by a moderation draw (run `assay moderation sample`)")
-                }
-                ("submitted", Some(false)) | ("moderated", _) => None,
-                ("sampled", _) if !second => Some("drawn for moderation, awaiting second marks"),
-                ("sampled", _) => Some("second-marked, awaiting settlement (confirm or amend)"),
-                _ => Some("not ready"),
-            };
+        for (pk, id, status, why) in release_plan(&tx, rubric_id.as_deref())? {
             match why {
                 Some(w) => out.waiting.push(Waiting {
                     id,

@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use super::mark::{self, DecisionRec, Phase, Sheet, head};
 use super::{AppError, Result, Workspace};
+use crate::domain::rubric::Rubric;
 use crate::store::audit::{self, Record};
+use std::sync::Arc;
 
 mod fuzzy;
 
@@ -73,6 +75,67 @@ pub struct EvidenceItem {
     pub is_text: bool,
 }
 
+/// The bytes of a stored file (see [`Workspace::evidence_bytes`]).
+#[derive(Debug, Clone)]
+pub enum Bytes {
+    Memory(Arc<[u8]>),
+    Stored(Arc<crate::store::blob::BlobReader>),
+}
+
+impl Bytes {
+    /// Files up to this size are read into memory when opened.
+    pub const IN_MEMORY: usize = 4 << 20;
+
+    pub fn len(&self) -> u64 {
+        match self {
+            Bytes::Memory(b) => b.len() as u64,
+            Bytes::Stored(r) => r.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The bytes of `start..end`, clamped to the file.
+    pub fn read(&self, start: u64, end: u64) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            Bytes::Memory(b) => {
+                let end = (end as usize).min(b.len());
+                let start = (start as usize).min(end);
+                std::borrow::Cow::Borrowed(&b[start..end])
+            }
+            Bytes::Stored(r) => std::borrow::Cow::Owned(r.read(start, end)),
+        }
+    }
+}
+
+/// What the current person may do with an opened portfolio.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Change the marking of `Opened::phase`.
+    Mark,
+    /// Settle it (second marks are in): confirm or amend.
+    Settle,
+    /// Read only, and why.
+    Read(String),
+}
+
+/// A portfolio opened to work on (the workbench's assessment and settlement screens): what the
+/// person may see of it, which marking is theirs, and what they may do. The one home of the
+/// rules that decide it (which phase, may they mark, what is blind to them).
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub detail: Detail,
+    pub rubric: Arc<Rubric>,
+    /// The marking the person works on (or, read only, looks at as theirs).
+    pub phase: Phase,
+    pub sheet: Sheet,
+    pub eval: crate::domain::decision::Evaluation,
+    pub access: Access,
+    pub stage: super::moderation::Stage,
+    /// The first marking is hidden from this person (blind second marking).
+    pub blind: bool,
+}
+
 /// A settled moderation: how, why, by whom, when.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Settlement {
@@ -109,6 +172,61 @@ pub struct Detail {
 }
 
 impl Workspace {
+    /// Opens a portfolio to work on: a moderator who may second-mark a drawn portfolio (and did
+    /// not first-mark it) works on the second marking; everyone else on the first. What they
+    /// may do follows from the rules of marking and settling, asked here, once.
+    pub fn open_portfolio(&self, id: &str) -> Result<Opened> {
+        let h = head(self.conn(), id)?;
+        let rubric = self.rubric(h.rubric_pk)?;
+        let detail = self.detail(id)?;
+        let second_done = detail.second.decision.is_some();
+        let stage = super::moderation::Stage::of(&h.status, second_done);
+        let authored_first = h.first_marker.as_deref() == Some(self.user.as_str())
+            || mark::authored_first(self.conn(), &h.id, &self.user)?.is_some();
+        let moderating = matches!(h.status.as_str(), "sampled" | "moderated") && !authored_first;
+        let phase = if moderating {
+            Phase::Second
+        } else {
+            Phase::First
+        };
+        let sheet = if phase == Phase::Second {
+            detail.second.clone()
+        } else {
+            detail.first.clone().unwrap_or_default()
+        };
+        let access = if phase == Phase::Second
+            && stage == super::moderation::Stage::AwaitingSettlement
+        {
+            match super::people::require(
+                self.conn(),
+                &self.user,
+                &[super::people::Role::Moderator],
+                "settle moderation",
+            ) {
+                Ok(()) => Access::Settle,
+                Err(e) => Access::Read(e.lines().join(" ")),
+            }
+        } else {
+            match mark::check_may_mark(self.conn(), &self.user, &h, phase, sheet.marker.as_deref())
+            {
+                Ok(()) => Access::Mark,
+                Err(e) => Access::Read(e.lines().join(" ")),
+            }
+        };
+        let eval = crate::domain::decision::evaluate(&rubric, &sheet.to_marks());
+        let blind = detail.first_hidden;
+        Ok(Opened {
+            detail,
+            rubric,
+            phase,
+            sheet,
+            eval,
+            access,
+            stage,
+            blind,
+        })
+    }
+
     /// Whether blind rules hide the first marking of this portfolio — its marks, feedback,
     /// outcome, score, grade, and the reason it was drawn — from the current person. Under a
     /// blind rubric, a first marking is hidden from everyone but its first marker(s) and a
@@ -398,6 +516,35 @@ impl Workspace {
             .prepare_cached("SELECT data FROM blobs WHERE sha256 = ?1")?
             .query_row([sha], |r| r.get(0))
             .optional()?)
+    }
+
+    /// Whether the workspace holds no rubric and no portfolio (the workbench then offers the
+    /// built-in samples).
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM rubrics) AND NOT EXISTS (SELECT 1 FROM portfolios)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The bytes of a stored file, to read by range: a small one in memory, a large one read
+    /// from the workspace as it is shown (never loaded whole). `None` when it is not stored.
+    pub fn evidence_bytes(&self, sha: &str) -> Result<Option<Bytes>> {
+        let size: Option<i64> = self
+            .conn()
+            .prepare_cached("SELECT length(data) FROM blobs WHERE sha256 = ?1")?
+            .query_row([sha], |r| r.get(0))
+            .optional()?;
+        let Some(size) = size else { return Ok(None) };
+        if size <= Bytes::IN_MEMORY as i64 {
+            return Ok(self.blob(sha)?.map(|b| Bytes::Memory(b.into())));
+        }
+        match crate::store::blob::BlobReader::open(self.conn(), sha)? {
+            Some(r) => Ok(Some(Bytes::Stored(Arc::new(r)))),
+            // (a workspace in memory has no file to read from: load it)
+            None => Ok(self.blob(sha)?.map(|b| Bytes::Memory(b.into()))),
+        }
     }
 
     /// The first decision, unless blind rules hide it.

@@ -2,6 +2,7 @@
 //! timeout, write transactions taken up front (`BEGIN IMMEDIATE`) and an append-only audit chain.
 
 pub mod audit;
+pub mod blob;
 pub mod clock;
 pub mod verify;
 

@@ -1,19 +1,43 @@
-//! The one key table. It maps key presses to actions per screen, and the same table writes the
-//! status-line hints and the help overlay, so the three never disagree.
+//! The one key table, as data: for each place (screen or dialog) the keys, what they do, their
+//! status-line hint and their help text. `action` dispatches from it, the status line and the
+//! dialogs' footers are written from it, and the help overlay lists it — so the three never
+//! disagree. Whether an action is available just now (a read-only portfolio, a submitted
+//! decision) is asked of `update::available`, and only what is available is hinted.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Where a key is pressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ctx {
-    /// Everywhere (unless a dialog or text input has the keyboard).
+    /// Everywhere (unless a dialog or a text input has the keyboard).
     Global,
     Queue,
+    /// Typing the queue's filter.
+    Filter,
     Assess,
-    /// The agreement statistics screen.
+    /// The evidence pane (or the zoomed evidence view) has the keyboard; the marking keys
+    /// still work there.
+    Evidence,
+    /// The rubric grid: criteria × levels.
+    Grid,
+    /// Settling a second-marked portfolio.
+    Settle,
     Stats,
-    /// The export screen.
+    /// Release and export.
     Export,
+    // dialogs
+    Help,
+    Submit,
+    Confirm,
+    Refer,
+    Editor,
+    /// The editor, asked whether to keep changed text.
+    Discard,
+    ConfirmRelease,
+    ConfirmExport,
+    Notice,
+    Messages,
+    OfferSamples,
 }
 
 /// What a key does.
@@ -51,156 +75,327 @@ pub enum Action {
     ExportScreen,
     Confirm,
     Amend,
+    Messages,
+    Release,
+    Zoom,
+    Grid,
+    Find,
+    FindNext,
+    FindPrev,
+    ScrollLeft,
+    ScrollRight,
+    Wrap,
+    /// Choose the level under the grid's cursor.
+    Choose,
+    // dialog answers
+    Yes,
+    No,
+    Save,
+    Discard,
+    KeepEditing,
+    Choice(u8),
+    ClearChoice,
 }
 
-/// How a key is written in the help and hints.
+/// A key as the table writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum K {
+    C(char),
+    Code(KeyCode),
+    Ctrl(char),
+    /// `1`–`9`: [`Action::Level`] (or [`Action::Choice`]) with the digit.
+    Digits,
+}
+
+/// One binding: keys, how they are written, the action, a short hint for the status line (with
+/// its priority: lower is kept first when the line is short), and the help text.
 pub struct Binding {
     pub ctx: Ctx,
-    pub keys: &'static str,
+    pub keys: &'static [K],
+    pub shown: &'static str,
     pub action: Action,
+    pub hint: Option<(&'static str, u8)>,
     pub help: &'static str,
-    /// Shown in the status-line hints (short label).
-    pub hint: Option<&'static str>,
 }
 
 macro_rules! b {
-    ($ctx:ident, $keys:expr, $action:expr, $help:expr) => {
-        Binding {
-            ctx: Ctx::$ctx,
-            keys: $keys,
-            action: $action,
-            help: $help,
-            hint: None,
-        }
+    ($ctx:ident, [$($k:expr),*], $shown:expr, $action:expr, $help:expr) => {
+        Binding { ctx: Ctx::$ctx, keys: &[$($k),*], shown: $shown, action: $action, hint: None, help: $help }
     };
-    ($ctx:ident, $keys:expr, $action:expr, $help:expr, $hint:expr) => {
-        Binding {
-            ctx: Ctx::$ctx,
-            keys: $keys,
-            action: $action,
-            help: $help,
-            hint: Some($hint),
-        }
+    ($ctx:ident, [$($k:expr),*], $shown:expr, $action:expr, $help:expr, $hint:expr, $prio:expr) => {
+        Binding { ctx: Ctx::$ctx, keys: &[$($k),*], shown: $shown, action: $action, hint: Some(($hint, $prio)), help: $help }
     };
 }
+
+use Action as A;
+use K::{C, Code, Ctrl};
 
 #[rustfmt::skip]
 pub static TABLE: &[Binding] = &[
-    b!(Global, "j/k ↓/↑", Action::Down, "move down / up"),
-    b!(Global, "Home/End", Action::Top, "jump to the first / last"),
-    b!(Global, "PgUp/PgDn", Action::PageDown, "page up / down (scrolls evidence in the evidence pane)"),
-    b!(Global, "?  F1", Action::Help, "this help", "help"),
-    b!(Global, "q", Action::Quit, "quit (every change is already saved)", "quit"),
-    b!(Global, "Esc", Action::Back, "back one screen, close a dialog, clear a filter"),
-    b!(Global, "/", Action::Search, "find a portfolio (from any screen: back to the queue, filter open)"),
-    b!(Queue, "Enter", Action::Open, "open the selected portfolio", "open"),
-    b!(Queue, "/", Action::Search, "fuzzy filter: narrows as you type; Enter keeps it, Esc clears it", "filter"),
-    b!(Queue, "s", Action::CycleStatus, "filter by status (cycles)", "status"),
-    b!(Queue, "r", Action::CycleRubric, "filter by rubric (cycles)", "rubric"),
-    b!(Queue, "m", Action::ModerationView, "moderator's queue: drawn portfolios and their stage (m again: all)", "moderation"),
-    b!(Queue, "a", Action::StatsScreen, "agreement statistics, with charts", "stats"),
-    b!(Queue, "x", Action::ExportScreen, "export released decisions", "export"),
-    b!(Queue, "g", Action::Refresh, "reload the queue from the workspace"),
-    b!(Assess, "1–9", Action::Level(0), "choose the selected criterion's level (1 = lowest)", "level"),
-    b!(Assess, "Space", Action::ToggleGate, "confirm / withdraw the selected gate", "gate"),
-    b!(Assess, "S", Action::Submit, "submit: shows every level, the score and the outcome first", "submit"),
-    b!(Assess, "Tab", Action::NextPane, "next pane: criteria, levels, evidence"),
-    b!(Assess, "Enter", Action::Open, "open: from a criterion to its evidence"),
-    b!(Assess, "] [", Action::NextEvidence, "next / previous piece of claimed evidence", "evidence"),
-    b!(Assess, "t", Action::Statement, "the learner's reflective statement (t again: evidence)"),
-    b!(Assess, "v", Action::Coverage, "coverage: which criteria have claimed evidence"),
-    b!(Assess, "o", Action::OpenExternal, "open the evidence file with the system's opener"),
-    b!(Assess, "e", Action::EditFeedback, "edit the criterion's feedback ($EDITOR, or the built-in editor)", "feedback"),
-    b!(Assess, "c", Action::EditComment, "edit the overall comment"),
-    b!(Assess, "R", Action::Refer, "refer, or override the rule's outcome, with a written rationale"),
-    b!(Assess, "u", Action::Undo, "undo the last change (before submission)", "undo"),
-    b!(Assess, "C", Action::Confirm, "settlement: confirm the first decision"),
-    b!(Assess, "A", Action::Amend, "settlement: amend to the second marks, with a rationale"),
-    b!(Stats, "] [", Action::NextEvidence, "next / previous rubric", "rubric"),
-    b!(Stats, "g", Action::Refresh, "recompute"),
-    b!(Export, "Enter", Action::Open, "export the selected format (written under exports/ beside the database)", "export"),
-    b!(Export, "g", Action::Refresh, "recount what is ready"),
+    b!(Global, [C('j'), Code(KeyCode::Down)], "j/k ↓/↑", A::Down, "move down / up"),
+    b!(Global, [C('k'), Code(KeyCode::Up)], "", A::Up, ""),
+    b!(Global, [Code(KeyCode::Home)], "Home/End", A::Top, "jump to the first / last"),
+    b!(Global, [Code(KeyCode::End)], "", A::Bottom, ""),
+    b!(Global, [Code(KeyCode::PageDown)], "PgUp/PgDn", A::PageDown, "page up / down (in the pane that has the keyboard)"),
+    b!(Global, [Code(KeyCode::PageUp)], "", A::PageUp, ""),
+    b!(Global, [C('?'), Code(KeyCode::F(1))], "?  F1", A::Help, "this help: the keys of the screen you are on, then the others", "help", 0),
+    b!(Global, [C('M')], "M", A::Messages, "the messages of this session, newest last", "messages", 8),
+    b!(Global, [C('q'), Ctrl('c')], "q", A::Quit, "quit (every change is already saved)", "quit", 1),
+    b!(Global, [Code(KeyCode::Esc)], "Esc", A::Back, "back one screen, close a dialog, clear a filter", "back", 1),
+    b!(Global, [C('/')], "/", A::Search, "find a portfolio (from any screen: back to the queue, filter open)"),
+
+    b!(Queue, [Code(KeyCode::Enter)], "Enter", A::Open, "open the selected portfolio", "open", 1),
+    b!(Queue, [C('/')], "/", A::Search, "fuzzy filter: narrows as you type; Enter keeps it, Esc clears it", "filter", 1),
+    b!(Queue, [C('s')], "s", A::CycleStatus, "filter by status (cycles)", "status", 3),
+    b!(Queue, [C('r')], "r", A::CycleRubric, "filter by rubric (cycles)", "rubric", 3),
+    b!(Queue, [C('m')], "m", A::ModerationView, "moderator's queue: drawn portfolios and their stage (m again: all)", "moderation", 4),
+    b!(Queue, [C('a')], "a", A::StatsScreen, "agreement statistics", "stats", 5),
+    b!(Queue, [C('x')], "x", A::ExportScreen, "release and export decisions", "release/export", 5),
+    b!(Queue, [C('g')], "g", A::Refresh, "reload the queue from the workspace"),
+
+    b!(Filter, [Code(KeyCode::Enter)], "Enter", A::Open, "keep the filter and move in the results", "keep", 1),
+    b!(Filter, [Code(KeyCode::Esc)], "Esc", A::Back, "clear the filter", "clear", 1),
+    b!(Filter, [Code(KeyCode::Down)], "↓/↑", A::Down, "move in the results while typing", "move", 2),
+    b!(Filter, [Code(KeyCode::Up)], "", A::Up, ""),
+
+    b!(Assess, [K::Digits], "1–9", A::Level(0), "choose the selected criterion's level (1 = lowest)", "level", 0),
+    b!(Assess, [C(' ')], "Space", A::ToggleGate, "confirm / withdraw the selected gate", "gate", 3),
+    b!(Assess, [C('e')], "e", A::EditFeedback, "write the selected criterion's feedback ($EDITOR, or the built-in editor)", "feedback", 2),
+    b!(Assess, [C('c')], "c", A::EditComment, "write the overall comment", "comment", 3),
+    b!(Assess, [C('S')], "S", A::Submit, "submit: shows every level, the score and the outcome first", "submit", 1),
+    b!(Assess, [C('R')], "R", A::Refer, "refer, or override the rule's outcome, with a written rationale", "refer", 4),
+    b!(Assess, [C('u')], "u", A::Undo, "undo the last change (before submission)", "undo", 5),
+    b!(Assess, [Code(KeyCode::Tab), Code(KeyCode::BackTab)], "Tab", A::NextPane, "next pane: criteria, levels, evidence", "pane", 2),
+    b!(Assess, [Code(KeyCode::Enter)], "Enter", A::Open, "from a criterion to its evidence; on a gate, confirm it"),
+    b!(Assess, [C(']'), C('n')], "] [", A::NextEvidence, "next / previous piece of claimed evidence", "evidence", 4),
+    b!(Assess, [C('['), C('p')], "", A::PrevEvidence, ""),
+    b!(Assess, [C('t')], "t", A::Statement, "the learner's reflective statement (t again: evidence)", "statement", 4),
+    b!(Assess, [C('v')], "v", A::Coverage, "coverage: which criteria have claimed evidence (v again: evidence)", "coverage", 4),
+    b!(Assess, [C('o')], "o", A::OpenExternal, "open the evidence file with the system's opener", "open file", 6),
+    b!(Assess, [C('z')], "z", A::Zoom, "the evidence fills the screen (z again: back)", "zoom", 5),
+    b!(Assess, [C('g')], "g", A::Grid, "the rubric grid: every criterion's levels at once; choose from it (g again: back)", "grid", 5),
+
+    b!(Evidence, [C('j'), Code(KeyCode::Down)], "j/k ↓/↑", A::Down, "scroll the evidence one display line", "scroll", 3),
+    b!(Evidence, [C('k'), Code(KeyCode::Up)], "", A::Up, ""),
+    b!(Evidence, [Code(KeyCode::PageDown), C(' ')], "PgDn/PgUp", A::PageDown, "scroll a page (one line kept)", "", 9),
+    b!(Evidence, [Code(KeyCode::PageUp)], "", A::PageUp, ""),
+    b!(Evidence, [Code(KeyCode::Home)], "Home/End", A::Top, "the first / the last line of the evidence"),
+    b!(Evidence, [Code(KeyCode::End)], "", A::Bottom, ""),
+    b!(Evidence, [C('h'), Code(KeyCode::Left)], "h/l ←/→", A::ScrollLeft, "scroll sideways (a table: by column)", "", 9),
+    b!(Evidence, [C('l'), Code(KeyCode::Right)], "", A::ScrollRight, ""),
+    b!(Evidence, [C('w')], "w", A::Wrap, "wrap long lines on / off", "wrap", 6),
+    b!(Evidence, [C('f'), Ctrl('f')], "f", A::Find, "find in the evidence: type, Enter searches, Esc cancels", "find", 2),
+    b!(Evidence, [C('.'), Code(KeyCode::F(3))], ". ,", A::FindNext, "next / previous match (highlighted; the status row counts them)", "match", 3),
+    b!(Evidence, [C(',')], "", A::FindPrev, ""),
+
+    b!(Grid, [C('h'), Code(KeyCode::Left)], "h/l ←/→", A::ScrollLeft, "move between levels", "level", 1),
+    b!(Grid, [C('l'), Code(KeyCode::Right)], "", A::ScrollRight, ""),
+    b!(Grid, [Code(KeyCode::Enter), C(' ')], "Enter", A::Choose, "choose the level under the cursor for that criterion", "choose", 1),
+    b!(Grid, [K::Digits], "1–9", A::Level(0), "choose that level for the criterion under the cursor", "level", 2),
+    b!(Grid, [C('g')], "g", A::Grid, "back to the assessment screen", "close grid", 1),
+
+    b!(Settle, [C('C')], "C", A::Confirm, "confirm the first decision (it stands; recorded as moderated)", "confirm", 1),
+    b!(Settle, [C('A')], "A", A::Amend, "amend: the second marks' decision replaces the first (with a rationale)", "amend", 1),
+    b!(Settle, [Code(KeyCode::Enter)], "Enter", A::Open, "the evidence the learner claims for the selected criterion (Enter again: back)", "evidence", 2),
+    b!(Settle, [C(']'), C('n')], "] [", A::NextEvidence, "next / previous piece of that evidence", "next evidence", 4),
+    b!(Settle, [C('z')], "z", A::Zoom, "the evidence fills the screen (z again: back)", "zoom", 5),
+    b!(Settle, [C('['), C('p')], "", A::PrevEvidence, ""),
+
+    b!(Stats, [C(']'), C('n'), Code(KeyCode::Tab)], "] [", A::NextEvidence, "next / previous rubric", "rubric", 1),
+    b!(Stats, [C('['), C('p')], "", A::PrevEvidence, ""),
+    b!(Stats, [C('g')], "g", A::Refresh, "recompute", "recompute", 4),
+
+    b!(Export, [C('l')], "l", A::Release, "release every decision that is ready (asks first, says how many)", "release", 1),
+    b!(Export, [Code(KeyCode::Enter)], "Enter", A::Open, "export the selected format (asks first: how many, where)", "export", 1),
+    b!(Export, [C('g')], "g", A::Refresh, "recount what is ready", "recount", 4),
+
+    b!(Help, [C('j'), Code(KeyCode::Down)], "j/k", A::Down, "scroll", "scroll", 1),
+    b!(Help, [C('k'), Code(KeyCode::Up)], "", A::Up, ""),
+    b!(Help, [Code(KeyCode::PageDown), C(' ')], "PgDn", A::PageDown, "page down", "page", 2),
+    b!(Help, [Code(KeyCode::PageUp)], "", A::PageUp, ""),
+    b!(Help, [Code(KeyCode::Esc), C('q'), C('?')], "Esc", A::Back, "close", "close", 0),
+
+    b!(Messages, [C('j'), Code(KeyCode::Down)], "j/k", A::Down, "scroll", "scroll", 1),
+    b!(Messages, [C('k'), Code(KeyCode::Up)], "", A::Up, ""),
+    b!(Messages, [Code(KeyCode::Esc), C('q'), C('M')], "Esc", A::Back, "close", "close", 0),
+
+    b!(Submit, [C('y'), C('Y')], "y", A::Yes, "submit (the decision is then frozen)", "submit", 0),
+    b!(Submit, [C('n'), Code(KeyCode::Esc), C('q')], "n/Esc", A::No, "keep marking", "keep marking", 0),
+
+    b!(Confirm, [C('y'), C('Y')], "y", A::Yes, "confirm the first decision", "confirm", 0),
+    b!(Confirm, [C('n'), Code(KeyCode::Esc), C('q')], "n/Esc", A::No, "cancel", "cancel", 0),
+
+    b!(ConfirmRelease, [C('y'), C('Y')], "y", A::Yes, "release them", "release", 0),
+    b!(ConfirmRelease, [C('n'), Code(KeyCode::Esc), C('q')], "n/Esc", A::No, "cancel", "cancel", 0),
+
+    b!(ConfirmExport, [C('y'), C('Y')], "y", A::Yes, "export", "export", 0),
+    b!(ConfirmExport, [C('n'), Code(KeyCode::Esc), C('q')], "n/Esc", A::No, "cancel", "cancel", 0),
+
+    b!(Refer, [K::Digits], "1–3", A::Choice(0), "choose, then write the rationale", "choose", 0),
+    b!(Refer, [Code(KeyCode::Enter)], "Enter", A::Open, "choose the highlighted one", "", 9),
+    b!(Refer, [C('j'), Code(KeyCode::Down), Code(KeyCode::Tab)], "j/k", A::Down, "move", "", 9),
+    b!(Refer, [C('k'), Code(KeyCode::Up)], "", A::Up, ""),
+    b!(Refer, [C('x'), C('0')], "x", A::ClearChoice, "back to the rule's outcome", "rule's outcome", 1),
+    b!(Refer, [Code(KeyCode::Esc), C('q')], "Esc", A::Back, "cancel", "cancel", 0),
+
+    b!(Editor, [Ctrl('s')], "Ctrl-S", A::Save, "save", "save", 0),
+    b!(Editor, [Code(KeyCode::Esc), Ctrl('c')], "Esc", A::Back, "close (asks when the text changed)", "close", 0),
+
+    b!(Discard, [C('s'), C('y'), Ctrl('s')], "s", A::Save, "save the text", "save", 0),
+    b!(Discard, [C('d')], "d", A::Discard, "discard the changes", "discard", 0),
+    b!(Discard, [C('k'), Code(KeyCode::Esc)], "k/Esc", A::KeepEditing, "keep editing", "keep editing", 0),
+
+    b!(OfferSamples, [C('y'), C('Y')], "y", A::Yes, "load the built-in sample rubric and portfolios", "load samples", 0),
+    b!(OfferSamples, [C('n'), Code(KeyCode::Esc), C('q')], "n/Esc", A::No, "start empty (import with `assay import`)", "no", 0),
+
+    b!(Notice, [Code(KeyCode::Enter), Code(KeyCode::Esc), C(' ')], "any key", A::Back, "continue", "continue", 0),
 ];
 
-/// The action of a key press in a context, if any.
-pub fn action(ctx: Ctx, k: KeyEvent) -> Option<Action> {
-    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-    if ctrl && k.code == KeyCode::Char('c') {
-        return Some(Action::Quit);
-    }
-    let global = match k.code {
-        KeyCode::Char('j') | KeyCode::Down => Some(Action::Down),
-        KeyCode::Char('k') | KeyCode::Up => Some(Action::Up),
-        KeyCode::Home => Some(Action::Top),
-        KeyCode::End => Some(Action::Bottom),
-        KeyCode::PageUp => Some(Action::PageUp),
-        KeyCode::PageDown => Some(Action::PageDown),
-        KeyCode::Char('?') | KeyCode::F(1) => Some(Action::Help),
-        KeyCode::Char('q') => Some(Action::Quit),
-        KeyCode::Esc => Some(Action::Back),
-        _ => None,
-    };
-    if global.is_some() {
-        return global;
-    }
-    match ctx {
-        Ctx::Queue => match k.code {
-            KeyCode::Enter => Some(Action::Open),
-            KeyCode::Char('/') => Some(Action::Search),
-            KeyCode::Char('s') => Some(Action::CycleStatus),
-            KeyCode::Char('r') => Some(Action::CycleRubric),
-            KeyCode::Char('g') => Some(Action::Refresh),
-            KeyCode::Char('m') => Some(Action::ModerationView),
-            KeyCode::Char('a') => Some(Action::StatsScreen),
-            KeyCode::Char('x') => Some(Action::ExportScreen),
-            _ => None,
-        },
-        Ctx::Stats => match k.code {
-            KeyCode::Char(']') | KeyCode::Char('n') | KeyCode::Tab => Some(Action::NextEvidence),
-            KeyCode::Char('[') | KeyCode::Char('p') => Some(Action::PrevEvidence),
-            KeyCode::Char('g') => Some(Action::Refresh),
-            _ => None,
-        },
-        Ctx::Export => match k.code {
-            KeyCode::Enter => Some(Action::Open),
-            KeyCode::Char('g') => Some(Action::Refresh),
-            _ => None,
-        },
-        Ctx::Assess => match k.code {
-            KeyCode::Char(c @ '1'..='9') => Some(Action::Level(c as u8 - b'0')),
-            KeyCode::Char(' ') => Some(Action::ToggleGate),
-            KeyCode::Tab | KeyCode::BackTab => Some(Action::NextPane),
-            KeyCode::Enter => Some(Action::Open),
-            KeyCode::Char(']') | KeyCode::Char('n') => Some(Action::NextEvidence),
-            KeyCode::Char('[') | KeyCode::Char('p') => Some(Action::PrevEvidence),
-            KeyCode::Char('t') => Some(Action::Statement),
-            KeyCode::Char('v') => Some(Action::Coverage),
-            KeyCode::Char('o') => Some(Action::OpenExternal),
-            KeyCode::Char('e') => Some(Action::EditFeedback),
-            KeyCode::Char('c') => Some(Action::EditComment),
-            KeyCode::Char('R') => Some(Action::Refer),
-            KeyCode::Char('u') => Some(Action::Undo),
-            KeyCode::Char('S') => Some(Action::Submit),
-            KeyCode::Char('C') => Some(Action::Confirm),
-            KeyCode::Char('A') => Some(Action::Amend),
-            _ => None,
-        },
-        Ctx::Global => None,
+impl K {
+    fn matches(self, k: KeyEvent) -> Option<Option<u8>> {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        match self {
+            K::C(c) => (!ctrl && k.code == KeyCode::Char(c)).then_some(None),
+            K::Code(code) => (k.code == code).then_some(None),
+            K::Ctrl(c) => (ctrl && k.code == KeyCode::Char(c)).then_some(None),
+            K::Digits => match k.code {
+                KeyCode::Char(d @ '1'..='9') if !ctrl => Some(Some(d as u8 - b'0')),
+                _ => None,
+            },
+        }
     }
 }
 
-/// The hints for the status line of a screen.
-pub fn hints(ctx: Ctx) -> Vec<(&'static str, &'static str)> {
-    // Help first, so it is never cut off; then the screen's own keys; then the global ones.
-    let help = TABLE.iter().filter(|b| b.action == Action::Help);
-    let own = TABLE.iter().filter(|b| b.ctx == ctx);
-    let global = TABLE
-        .iter()
-        .filter(|b| b.ctx == Ctx::Global && ctx != Ctx::Global && b.action != Action::Help);
-    help.chain(own)
-        .chain(global)
-        .filter_map(|b| b.hint.map(|h| (short_key(b.keys), h)))
+/// The bindings of a place.
+pub fn of(ctx: Ctx) -> impl Iterator<Item = &'static Binding> {
+    TABLE.iter().filter(move |b| b.ctx == ctx)
+}
+
+/// Whether the global keys also work in a place (dialogs take the keyboard whole).
+pub fn takes_global(ctx: Ctx) -> bool {
+    matches!(
+        ctx,
+        Ctx::Queue
+            | Ctx::Assess
+            | Ctx::Evidence
+            | Ctx::Grid
+            | Ctx::Settle
+            | Ctx::Stats
+            | Ctx::Export
+    )
+}
+
+/// The place whose keys also work in `ctx` (after its own): the evidence pane keeps the marking
+/// keys; the grid, those that do not move.
+pub fn parent(ctx: Ctx) -> Option<Ctx> {
+    match ctx {
+        Ctx::Evidence | Ctx::Grid => Some(Ctx::Assess),
+        _ => None,
+    }
+}
+
+/// The bindings that work in `ctx`: its own, its parent's, then (in a screen) the global ones.
+fn chain(ctx: Ctx) -> impl Iterator<Item = &'static Binding> {
+    let own = of(ctx);
+    let parent = parent(ctx).into_iter().flat_map(of).filter(move |b| {
+        ctx != Ctx::Grid
+            || !matches!(
+                b.action,
+                Action::Down | Action::Up | Action::NextPane | Action::Open
+            )
+    });
+    let global = of(Ctx::Global).filter(move |_| takes_global(ctx));
+    own.chain(parent).chain(global)
+}
+
+/// The action of a key press in a place: its own bindings first, then (in a screen) the
+/// global ones.
+pub fn action(ctx: Ctx, k: KeyEvent) -> Option<Action> {
+    for b in chain(ctx) {
+        for key in b.keys {
+            if let Some(digit) = key.matches(k) {
+                return Some(match (b.action, digit) {
+                    (Action::Level(_), Some(d)) => Action::Level(d),
+                    (Action::Choice(_), Some(d)) => Action::Choice(d),
+                    (a, _) => a,
+                });
+            }
+        }
+    }
+    None
+}
+
+/// The hints of a place, in table order, each with its priority; `available` says which
+/// actions work just now (the others are not offered).
+pub fn hints(
+    ctx: Ctx,
+    available: &dyn Fn(Action) -> bool,
+) -> Vec<(&'static str, &'static str, u8)> {
+    let mut seen: Vec<&'static str> = Vec::new();
+    chain(ctx)
+        .filter(|b| available(b.action))
+        .filter(|b| {
+            // a key bound in a place and again in its parent is hinted once
+            let fresh = !seen.contains(&b.shown);
+            seen.push(b.shown);
+            fresh
+        })
+        .filter_map(|b| {
+            let (hint, prio) = b.hint?;
+            (!hint.is_empty()).then_some((short_key(b.shown), hint, prio))
+        })
         .collect()
+}
+
+/// Lays hints out on `lines` lines of `width` columns: the most important first when they do
+/// not all fit, shown in table order. Each line is a list of (key, hint).
+pub fn fit(
+    hints: &[(&'static str, &'static str, u8)],
+    width: usize,
+    lines: usize,
+) -> Vec<Vec<(&'static str, &'static str)>> {
+    let cost = |k: &str, h: &str| k.chars().count() + h.chars().count() + 3;
+    let mut by_prio: Vec<usize> = (0..hints.len()).collect();
+    by_prio.sort_by_key(|&i| (hints[i].2, i));
+    // the most important that fit in the budget; then, while the laid-out lines overflow,
+    // the least important of those dropped
+    let mut keep = vec![false; hints.len()];
+    let mut used = 0;
+    for &i in &by_prio {
+        let c = cost(hints[i].0, hints[i].1);
+        if used + c <= width * lines {
+            keep[i] = true;
+            used += c;
+        }
+    }
+    loop {
+        let mut out: Vec<Vec<(&str, &str)>> = vec![Vec::new()];
+        let mut line_used = 0;
+        let mut overflow = false;
+        for (i, (k, h, _)) in hints.iter().enumerate() {
+            if !keep[i] {
+                continue;
+            }
+            let c = cost(k, h);
+            if line_used + c > width && !out.last().is_some_and(|l| l.is_empty()) {
+                if out.len() == lines {
+                    overflow = true;
+                    break;
+                }
+                out.push(Vec::new());
+                line_used = 0;
+            }
+            out.last_mut().expect("a line").push((k, h));
+            line_used += c;
+        }
+        if !overflow {
+            return out;
+        }
+        match by_prio.iter().rev().find(|&&i| keep[i]) {
+            Some(&i) => keep[i] = false,
+            None => return out,
+        }
+    }
 }
 
 fn short_key(keys: &'static str) -> &'static str {
@@ -211,6 +406,81 @@ fn short_key(keys: &'static str) -> &'static str {
     }
 }
 
+/// The places the help overlay covers, in order, with their names.
+pub const PLACES: [(Ctx, &str); 19] = [
+    (Ctx::Global, "Everywhere"),
+    (Ctx::Queue, "Queue"),
+    (Ctx::Filter, "Queue: typing a filter"),
+    (Ctx::Assess, "Assessment (marking)"),
+    (
+        Ctx::Evidence,
+        "Assessment: the evidence pane (the marking keys work here too)",
+    ),
+    (Ctx::Grid, "Assessment: the rubric grid"),
+    (Ctx::Settle, "Settlement (moderation)"),
+    (Ctx::Stats, "Agreement statistics"),
+    (Ctx::Export, "Release and export"),
+    (Ctx::Submit, "Dialog: submit"),
+    (Ctx::Confirm, "Dialog: confirm the first decision"),
+    (Ctx::Refer, "Dialog: refer or override"),
+    (
+        Ctx::Editor,
+        "Dialog: the built-in editor (Enter a new line; arrows, Home/End move)",
+    ),
+    (Ctx::Discard, "Dialog: the editor's text changed"),
+    (Ctx::ConfirmRelease, "Dialog: release"),
+    (Ctx::ConfirmExport, "Dialog: export"),
+    (Ctx::Messages, "Dialog: messages"),
+    (Ctx::OfferSamples, "Dialog: an empty workspace"),
+    (Ctx::Notice, "Dialog: a notice"),
+];
+
+/// What the symbols on screen mean, for the help overlay.
+pub const SYMBOLS: &[(&str, &str)] = &[
+    (
+        "•",
+        "queue: your own work (allocated to you, or you first-marked it)",
+    ),
+    (
+        "*",
+        "criterion: required — it must reach its meeting level for an award",
+    ),
+    ("✎", "criterion: has feedback"),
+    (
+        "n/m",
+        "criterion: level n of its m levels chosen; — none yet",
+    ),
+    ("● ○", "level: chosen / not chosen"),
+    (
+        "◆",
+        "level: the first marker's choice (settlement and second marking once visible)",
+    ),
+    ("≠", "settlement: first and second marks differ here"),
+    ("[x] [ ]", "gate: confirmed / not confirmed"),
+    ("▶", "grid: the level under the cursor"),
+    (
+        "‹ ›",
+        "evidence: more text to the left / right (h/l scroll)",
+    ),
+    (
+        "✓ saved",
+        "status line: everything on screen is committed to the workspace",
+    ),
+    ("… saving", "status line: a change is being committed"),
+    (
+        "✗ not saved",
+        "status line: the last change failed; nothing of it was written",
+    ),
+    (
+        "read only",
+        "title: you may look but not change this marking (the reason follows)",
+    ),
+    (
+        "(blind)",
+        "queue: the first decision is hidden from you until your second marks are in",
+    ),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,36 +489,62 @@ mod tests {
         KeyEvent::new(c, KeyModifiers::NONE)
     }
 
-    /// Every binding in the table is reachable through `action`, so help never lies.
+    /// Every key of the table dispatches to its own action: the help never lies.
     #[test]
-    fn table_and_dispatch_agree() {
+    fn every_binding_dispatches_to_its_action() {
         for b in TABLE {
-            let first = match b.keys {
-                "/" => "/",
-                k => k.split([' ', '/']).next().unwrap_or(""),
-            };
-            let code = match first {
-                "Enter" => KeyCode::Enter,
-                "Esc" => KeyCode::Esc,
-                "Home" => KeyCode::Home,
-                "PgUp" => KeyCode::PageUp,
-                "Space" => KeyCode::Char(' '),
-                "Tab" => KeyCode::Tab,
-                "1–9" => KeyCode::Char('1'),
-                s => KeyCode::Char(s.chars().next().unwrap_or(' ')),
-            };
-            let ctx = if b.ctx == Ctx::Global {
-                Ctx::Queue
-            } else {
-                b.ctx
-            };
-            let got = action(ctx, key(code));
-            let want = match b.action {
-                Action::Level(_) => Action::Level(1),
-                Action::PageDown => Action::PageUp,
-                a => a,
-            };
-            assert_eq!(got, Some(want), "binding {:?} ({})", b.action, b.keys);
+            for k in b.keys {
+                let ev = match k {
+                    K::C(c) => key(KeyCode::Char(*c)),
+                    K::Code(c) => key(*c),
+                    K::Ctrl(c) => KeyEvent::new(KeyCode::Char(*c), KeyModifiers::CONTROL),
+                    K::Digits => key(KeyCode::Char('3')),
+                };
+                let ctx = if b.ctx == Ctx::Global {
+                    Ctx::Queue
+                } else {
+                    b.ctx
+                };
+                let want = match b.action {
+                    Action::Level(_) => Action::Level(3),
+                    Action::Choice(_) => Action::Choice(3),
+                    a => a,
+                };
+                // (a screen's own binding of a key wins over the global one)
+                let got = action(ctx, ev);
+                if b.ctx == Ctx::Global && of(ctx).any(|o| o.keys.contains(k)) {
+                    continue;
+                }
+                assert_eq!(got, Some(want), "{:?} {k:?} in {ctx:?}", b.action);
+            }
         }
+    }
+
+    #[test]
+    fn hints_keep_the_important_and_fit_the_width() {
+        let all = hints(Ctx::Assess, &|_| true);
+        for width in [80usize, 120, 200] {
+            let lines = fit(&all, width, 2);
+            assert!(lines.len() <= 2);
+            for l in &lines {
+                let w: usize = l
+                    .iter()
+                    .map(|(k, h)| k.chars().count() + h.chars().count() + 3)
+                    .sum();
+                assert!(w <= width, "{w} > {width}: {l:?}");
+            }
+            let shown: Vec<&str> = lines.iter().flatten().map(|(k, _)| *k).collect();
+            for must in ["?", "1–9", "S", "Tab", "Esc", "q", "t", "v", "c", "R"] {
+                assert!(
+                    shown.contains(&must),
+                    "{must} missing at {width}: {shown:?}"
+                );
+            }
+        }
+        // what is not available is not offered
+        let read_only = hints(Ctx::Assess, &|a| {
+            !matches!(a, Action::Level(_) | Action::Submit)
+        });
+        assert!(!read_only.iter().any(|(k, _, _)| *k == "1–9" || *k == "S"));
     }
 }

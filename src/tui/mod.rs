@@ -3,14 +3,15 @@
 //! Terminal I/O happens only in this file.
 
 pub mod editor;
-#[allow(dead_code)]
 pub mod evidence;
 pub mod keys;
 pub mod model;
 pub mod runtime;
+pub mod screen;
 pub mod theme;
 pub mod update;
 pub mod view;
+pub mod widgets;
 
 use std::io::Write;
 use std::path::Path;
@@ -86,6 +87,7 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
         deferred.extend(rt.dispatch(Msg::Notice(n)));
     }
     let mut trace = FrameTrace::from_env(started);
+    let mut dirty = true;
     loop {
         for cmd in std::mem::take(&mut deferred) {
             match cmd {
@@ -95,9 +97,15 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
                     terminal = ratatui::try_init()?;
                     let _ = crossterm::execute!(std::io::stdout(), event::EnableBracketedPaste);
                     terminal.clear()?;
+                    dirty = true;
                     match edited {
                         Ok(t) => deferred.extend(rt.dispatch(Msg::Edited { target, text: t })),
-                        Err(e) => deferred.extend(rt.dispatch(Msg::Failed(e))),
+                        // a missing or failing editor: the built-in one takes the text
+                        Err(error) => deferred.extend(rt.dispatch(Msg::EditorFailed {
+                            target,
+                            text,
+                            error,
+                        })),
                     }
                 }
                 Cmd::OpenExternal { sha, name } => {
@@ -122,14 +130,37 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
         if rt.model.quit {
             return Ok(());
         }
-        terminal.draw(|f| view::view(&rt.model, f))?;
-        if let Some(t) = &mut trace {
-            t.drawn();
+        if dirty {
+            terminal.draw(|f| view::view(&rt.model, f))?;
+            if let Some(t) = &mut trace {
+                t.drawn();
+            }
         }
-        // Wait for input; results of background work arrive on the channel.
-        let mut got = false;
-        if event::poll(Duration::from_millis(30))? {
-            got = true;
+        dirty = false;
+        // Long work of the evidence view (counting lines, a far search) runs in bounded steps
+        // between keys; otherwise the loop sleeps in `poll` until something happens, so an idle
+        // workbench uses no CPU.
+        let busy = rt
+            .model
+            .assess
+            .as_ref()
+            .and_then(|a| a.shown.as_ref())
+            .is_some_and(|s| s.view.busy());
+        // (background work answers on the channel: looked at often while some is under way)
+        let m = &rt.model;
+        let pending = m.queue.filtering
+            || m.assess.as_ref().is_some_and(|a| a.loading.is_some())
+            || m.export.running.is_some()
+            || (m.screen == model::Screen::Export && m.export.release.is_none());
+        let wait = if busy {
+            Duration::ZERO
+        } else if pending {
+            Duration::from_millis(5)
+        } else {
+            Duration::from_millis(250)
+        };
+        if event::poll(wait)? {
+            dirty = true;
             match event::read()? {
                 Event::Key(k) if k.kind == KeyEventKind::Press => {
                     if let Some(t) = &mut trace {
@@ -139,11 +170,15 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
                 }
                 Event::Resize(w, h) => deferred.extend(rt.dispatch(Msg::Resize(w, h))),
                 Event::Paste(p) => deferred.extend(rt.dispatch(Msg::Paste(p))),
+                Event::Key(_) => dirty = false,
                 _ => {}
             }
+        } else if busy {
+            deferred.extend(rt.dispatch(Msg::Step));
+            dirty = true;
         }
         while let Ok(m) = rx.try_recv() {
-            got = true;
+            dirty = true;
             if let (Some(t), Msg::Filtered { generation, .. }) = (&mut trace, &m)
                 && *generation == rt.model.queue.filter_gen
             {
@@ -151,7 +186,6 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
             }
             deferred.extend(rt.dispatch(m));
         }
-        let _ = got;
     }
 }
 

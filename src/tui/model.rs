@@ -4,17 +4,18 @@
 use std::borrow::Cow;
 
 use compact_str::CompactString;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crossterm::event::KeyEvent;
 
 use super::editor::TextArea;
+use super::evidence::{Doc, EvidenceView};
+use super::keys::Ctx;
 use super::theme::Theme;
 use crate::app::export::Format;
 use crate::app::mark::{Change, Phase, Sheet};
-use crate::app::moderation::RubricStats;
-use crate::app::query::{EvidenceItem, Row};
+use crate::app::moderation::{RubricStats, Stage, Waiting};
+use crate::app::query::{Access, EvidenceItem, Row, Settlement};
 use crate::domain::decision::{Evaluation, Outcome};
 use crate::domain::rubric::Rubric;
 
@@ -33,6 +34,11 @@ pub struct QueueRow {
     /// An outcome, `(blind)` or empty, the same way.
     pub outcome: Cow<'static, str>,
     pub mine: bool,
+    /// The score (two decimals) and grade of the decision, when there is one the person may see.
+    pub score: CompactString,
+    pub grade: CompactString,
+    /// Who the portfolio is allocated to (or who first-marked it).
+    pub assessor: CompactString,
     /// For drawn portfolios: whether the second marks are in (awaiting settlement).
     pub second_done: bool,
 }
@@ -79,6 +85,20 @@ impl QueueRow {
                 (None, _) => Cow::Borrowed(""),
             },
             mine: r.assessor.as_deref() == Some(user) || r.first_marker.as_deref() == Some(user),
+            score: match (r.score, r.blind_hidden) {
+                (Some(x), false) => CompactString::from(format!("{x:.2}")),
+                _ => CompactString::default(),
+            },
+            grade: match (&r.grade, r.blind_hidden) {
+                (Some(g), false) => short(g),
+                _ => CompactString::default(),
+            },
+            assessor: short(
+                r.assessor
+                    .as_deref()
+                    .or(r.first_marker.as_deref())
+                    .unwrap_or(""),
+            ),
             second_done: r.second_done,
         }
     }
@@ -102,6 +122,8 @@ pub struct Queue {
     pub rubric_filter: Option<String>,
     pub rubrics: Vec<String>,
     pub counts: Vec<(String, i64)>,
+    /// The counts by status of what the filters leave shown (None: no filter, see `counts`).
+    pub shown_counts: Option<Vec<(String, i64)>>,
     /// The moderator's view: only drawn portfolios, with their stage.
     pub moderation: bool,
 }
@@ -109,12 +131,7 @@ pub struct Queue {
 impl QueueRow {
     /// Where a portfolio stands in moderation, for the moderator's queue.
     pub fn stage(&self) -> &'static str {
-        match (&*self.status, self.second_done) {
-            ("sampled", false) => "awaiting second marks",
-            ("sampled", true) => "awaiting settlement",
-            ("moderated", _) => "settled",
-            _ => "",
-        }
+        crate::app::moderation::Stage::of(&self.status, self.second_done).label()
     }
 }
 
@@ -137,7 +154,9 @@ pub enum Lower {
 /// The saved-state of the marks on screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Saved {
-    /// Everything on screen is committed.
+    /// Nothing written since the portfolio was opened.
+    Untouched,
+    /// The last change was committed: everything on screen is.
     Saved,
     /// A change is being committed.
     Saving,
@@ -145,16 +164,37 @@ pub enum Saved {
     Failed(String),
 }
 
+/// A document on show in the evidence pane: its key (the evidence's SHA-256, or
+/// [`STATEMENT`]), the opened document and where the reader is in it.
+#[derive(Clone)]
+pub struct Shown {
+    pub key: String,
+    pub doc: Arc<Doc>,
+    pub view: EvidenceView,
+}
+
+impl std::fmt::Debug for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Shown({}, {} bytes)", self.key, self.doc.len())
+    }
+}
+
+/// The key of the reflective statement among the documents on show.
+pub const STATEMENT: &str = "statement";
+
 #[derive(Debug, Clone)]
 pub struct Assess {
     pub id: String,
     pub learner: String,
     pub learner_id: String,
     pub rubric: Arc<Rubric>,
+    /// The marking this person works on (first or second).
     pub phase: Phase,
-    /// The marker may change marks (not submitted, allowed).
-    pub editable: bool,
-    pub readonly_reason: Option<String>,
+    /// What they may do with it: mark, settle, or only read (and why).
+    pub access: Access,
+    /// Where the portfolio stands in moderation.
+    pub stage: Stage,
+    /// The marking of `phase`.
     pub sheet: Sheet,
     pub version: i64,
     pub eval: Evaluation,
@@ -167,17 +207,37 @@ pub struct Assess {
     pub evidence: Vec<EvidenceItem>,
     /// Evidence index shown, within the claims of the selected criterion (or all).
     pub evidence_pos: usize,
+    /// The levels pane's own scroll (display lines).
+    pub levels_scroll: u16,
+    /// The coverage pane's scroll.
     pub scroll: u16,
     pub statement: Option<String>,
-    /// Sanitised text of text evidence, by SHA-256.
-    pub texts: HashMap<String, String>,
+    /// The document on show in the evidence pane (or the statement), when it is a text.
+    pub shown: Option<Shown>,
+    /// A few documents opened before, with where the reader was in each: going back to one
+    /// costs nothing.
+    pub recent: Vec<Shown>,
+    /// The evidence being read from the workspace (its SHA-256).
+    pub loading: Option<String>,
+    /// The evidence pane fills the screen.
+    pub zoom: bool,
+    /// The rubric grid is shown (criteria × levels); the level column under the cursor.
+    pub grid: Option<usize>,
     /// Inverse changes, newest last.
     pub undo: Vec<Change>,
     pub saved: Saved,
     /// Blind second marking hides the first marks.
     pub blind: bool,
-    /// The first marking, for the settlement view (None when hidden or not applicable).
+    /// The first marking, when this person may see it and works on the second.
     pub first: Option<Sheet>,
+    /// The settlement, once moderation is settled.
+    pub settlement: Option<Settlement>,
+    /// Why the draw took it (withheld under blind rules until second marks are in).
+    pub draw_reason: Option<String>,
+    /// The settlement screen shows the claimed evidence of the selected criterion.
+    pub settle_evidence: bool,
+    /// The settlement screen's detail pane scroll.
+    pub settle_scroll: u16,
 }
 
 impl Assess {
@@ -216,9 +276,26 @@ impl Assess {
         c.get(self.evidence_pos.min(c.len().saturating_sub(1)))
             .copied()
     }
-    /// The moderator's side-by-side settlement: second marks submitted, first marks visible.
+    /// The moderator's side-by-side settlement: second marks submitted (or settled), first
+    /// marks visible.
     pub fn settling(&self) -> bool {
-        self.phase == Phase::Second && self.status == "sampled" && self.sheet.decision.is_some()
+        self.phase == Phase::Second
+            && matches!(self.stage, Stage::AwaitingSettlement | Stage::Settled)
+            && self.first.is_some()
+    }
+    /// The marking may be changed by this person now.
+    pub fn editable(&self) -> bool {
+        self.access == Access::Mark
+    }
+    /// Why the marking may not be changed (None: it may).
+    pub fn readonly_reason(&self) -> Option<&str> {
+        match &self.access {
+            Access::Read(why) => Some(why),
+            Access::Settle => {
+                Some("the second marks are submitted: settle with C (confirm) or A (amend)")
+            }
+            Access::Mark => None,
+        }
     }
     pub fn level_of(&self, criterion: &str) -> Option<&str> {
         self.sheet
@@ -246,37 +323,64 @@ pub enum EditTarget {
 
 #[derive(Debug, Clone)]
 pub enum Dialog {
-    /// The keys; scrolls with j/k.
-    Help { scroll: u16 },
+    /// The keys, those of `ctx` (where it was opened) first; scrolls with j/k.
+    Help { scroll: u16, ctx: Ctx },
+    /// The messages of this session.
+    Messages { scroll: u16 },
     /// The submit confirmation.
     Submit,
     /// Confirm the first decision (settlement).
     Confirm,
     /// Choose an outcome over the rule's.
     Refer { choice: usize },
-    /// The built-in editor.
-    Edit { target: EditTarget, area: TextArea },
+    /// The built-in editor, with the text it began with; `asking`: the text changed and the
+    /// person closed it, so it asks whether to save, discard or keep editing.
+    Edit {
+        target: EditTarget,
+        area: TextArea,
+        original: String,
+        asking: bool,
+    },
+    /// Release: how many decisions, which rubric.
+    ConfirmRelease { count: usize, waiting: usize },
+    /// Export: which format, how many, where.
+    ConfirmExport {
+        format: Format,
+        count: usize,
+        target: String,
+    },
     /// A message that needs acknowledging.
     Notice(String),
+    /// The workspace is empty: load the built-in samples?
+    OfferSamples,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     Queue,
+    /// Marking (or reading) a portfolio; its settlement when second marks are in.
     Assess,
     Stats,
     Export,
 }
 
-/// The export screen: what is ready per format, and the run in progress.
+/// The release and export screen: what release would do, what is ready per format, where the
+/// files go, and the run in progress.
 #[derive(Debug, Clone, Default)]
 pub struct ExportView {
     pub ready: Vec<(Format, usize)>,
+    /// Where each format's files go (beside the workspace).
+    pub targets: Vec<(Format, String)>,
+    /// What release would do: the decisions it would release, and those that wait and why.
+    pub release: Option<(Vec<String>, Vec<Waiting>)>,
     pub selected: usize,
-    /// (done, total) while an export runs.
-    pub running: Option<(usize, usize)>,
+    /// (what, done, total) while a release or an export runs.
+    pub running: Option<(String, usize, usize)>,
     pub result: Option<(String, bool)>,
 }
+
+/// Messages kept in the session's log.
+pub const LOG_LEN: usize = 500;
 
 /// Severity of the status message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,9 +400,14 @@ pub struct Model {
     pub stats: Vec<RubricStats>,
     /// Which rubric the statistics screen shows.
     pub stats_pos: usize,
+    /// The statistics screen's scroll.
+    pub stats_scroll: u16,
     pub export: ExportView,
     pub dialog: Option<Dialog>,
+    /// The message of the last action, kept until the next.
     pub message: Option<(String, Tone)>,
+    /// Every message of this session, oldest first (at most [`LOG_LEN`]).
+    pub log: Vec<(String, Tone)>,
     pub width: u16,
     pub height: u16,
     pub theme: Theme,
@@ -317,9 +426,11 @@ impl Model {
             assess: None,
             stats: Vec::new(),
             stats_pos: 0,
+            stats_scroll: 0,
             export: ExportView::default(),
             dialog: None,
             message: None,
+            log: Vec::new(),
             width: 80,
             height: 24,
             theme,
@@ -329,13 +440,20 @@ impl Model {
     }
 
     pub fn info(&mut self, m: impl Into<String>) {
-        self.message = Some((m.into(), Tone::Info));
+        self.say(m.into(), Tone::Info);
     }
     pub fn good(&mut self, m: impl Into<String>) {
-        self.message = Some((m.into(), Tone::Good));
+        self.say(m.into(), Tone::Good);
     }
     pub fn bad(&mut self, m: impl Into<String>) {
-        self.message = Some((m.into(), Tone::Bad));
+        self.say(m.into(), Tone::Bad);
+    }
+    fn say(&mut self, text: String, tone: Tone) {
+        if self.log.len() == LOG_LEN {
+            self.log.remove(0);
+        }
+        self.log.push((text.clone(), tone));
+        self.message = Some((text, tone));
     }
 }
 
@@ -378,8 +496,27 @@ pub enum Msg {
     Submitted {
         summary: String,
     },
-    /// An effect failed; nothing of it was written.
+    /// A change (a save, a submission, a settlement) failed: nothing of it was written.
+    SaveFailed(String),
+    /// Something else failed (reading, opening a file): a message only.
     Failed(String),
+    /// Evidence was read from the workspace and opened.
+    EvidenceLoaded(Box<Shown>),
+    /// Evidence could not be read.
+    EvidenceFailed {
+        key: String,
+        error: String,
+    },
+    /// Time for a bounded step of long work in the evidence view (counting, searching).
+    Step,
+    /// `$EDITOR` could not be used: the built-in editor takes the text instead.
+    EditorFailed {
+        target: EditTarget,
+        text: String,
+        error: String,
+    },
+    /// The workspace holds nothing: offer the built-in samples.
+    OfferSamples,
     /// The external editor returned.
     Edited {
         target: EditTarget,
@@ -388,12 +525,20 @@ pub enum Msg {
     /// The first-run notice.
     Notice(String),
     StatsLoaded(Vec<RubricStats>),
-    ExportReady(Vec<(Format, usize)>),
+    /// What is ready to export per format, and where each goes.
+    ExportReady {
+        ready: Vec<(Format, usize)>,
+        targets: Vec<(Format, String)>,
+    },
+    /// What a release would do.
+    ReleaseReady(Vec<String>, Vec<Waiting>),
+    /// A release finished: the summary, and whether it succeeded.
+    Released(String, bool),
     ExportProgress {
         done: usize,
         total: usize,
     },
-    /// An export finished: the summary, and whether it succeeded.
+    /// A release or an export finished: the summary, and whether it succeeded.
     ExportDone(String, bool),
     /// Moderation settled.
     Settled(String),
@@ -412,14 +557,24 @@ pub enum Cmd {
     Open {
         id: String,
     },
+    /// Save `change` to the marking `phase` of portfolio `id`, as last seen at `version`.
     Save {
+        id: String,
+        phase: Phase,
+        version: i64,
         change: Change,
         undo: Option<Change>,
     },
     SaveCursor {
+        id: String,
+        phase: Phase,
         cursor: i64,
     },
-    Submit,
+    Submit {
+        id: String,
+        phase: Phase,
+        version: i64,
+    },
     /// Run `$EDITOR` on this text.
     EditExternal {
         target: EditTarget,
@@ -429,11 +584,23 @@ pub enum Cmd {
         sha: String,
         name: String,
     },
+    /// Read and open a text evidence file for the evidence pane.
+    LoadEvidence {
+        sha: String,
+        name: String,
+    },
+    /// Load the built-in samples into the (empty) workspace.
+    Seed,
     LoadStats,
+    /// Count what is ready to export, and what a release would do.
     LoadExport,
     RunExport(Format),
-    /// Settle the open portfolio: confirm the first decision, or amend it with a rationale.
+    Release,
+    /// Settle portfolio `id` (as seen at `version`): confirm the first decision, or amend it with
+    /// a rationale.
     Settle {
+        id: String,
+        version: i64,
         amend: Option<String>,
     },
     /// Remember which portfolio is open (None: the queue), so a restart returns there.

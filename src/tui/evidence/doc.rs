@@ -686,15 +686,4 @@ impl Doc {
         }
         out
     }
-
-    /// The matches in line `l`'s segments `segs` (for highlighting what is on screen).
-    pub(crate) fn line_matches(&self, l: u64, seg: u32, m: &Matcher) -> Vec<MatchPos> {
-        let r = Region {
-            line: l,
-            segs: (seg, seg + 1),
-            next: self.cursor_at(l),
-            prev: self.cursor_at(l),
-        };
-        self.region_matches(&r, m)
-    }
 }

@@ -133,9 +133,6 @@ impl Search {
     pub fn seeking(&self) -> bool {
         self.seek.is_some()
     }
-    pub(crate) fn matcher(&self) -> &Matcher {
-        &self.matcher
-    }
 }
 
 /// The keys [`EvidenceView::msg_for_key`] binds, for the key table and the help: (keys, what

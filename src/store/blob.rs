@@ -1,0 +1,117 @@
+//! Reading one stored blob by range, without loading it: a large evidence file is shown a few
+//! lines at a time. A reader has its own read-only connection and keeps the blob open on a thread
+//! of its own (an open blob handle finds any offset at once; opening one per read would walk the
+//! blob's pages from the start each time). Dropping the reader ends the thread.
+
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+use super::Result;
+
+type Request = (u64, u64, SyncSender<Vec<u8>>);
+
+/// A stored blob, read by range.
+pub struct BlobReader {
+    len: u64,
+    tx: Mutex<Sender<Request>>,
+}
+
+impl std::fmt::Debug for BlobReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BlobReader({} bytes)", self.len)
+    }
+}
+
+impl BlobReader {
+    /// Opens the blob with this SHA-256 in the workspace `main` is connected to; `None` when
+    /// there is none (or the workspace is in memory).
+    pub fn open(main: &Connection, sha: &str) -> Result<Option<BlobReader>> {
+        let Some((rowid, len)) = main
+            .query_row(
+                "SELECT rowid, length(data) FROM blobs WHERE sha256 = ?1",
+                [sha],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let Some(path) = main.path().filter(|p| !p.is_empty()).map(str::to_string) else {
+            return Ok(None);
+        };
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(super::busy_timeout())?;
+        // The handle is opened here, so a failure is reported now rather than as empty reads.
+        let (ready_tx, ready_rx) = sync_channel::<std::result::Result<(), String>>(1);
+        let (tx, rx): (Sender<Request>, Receiver<Request>) = channel();
+        std::thread::Builder::new()
+            .name("assay-blob".into())
+            .spawn(move || {
+                let blob = match conn.blob_open("main", "blobs", "data", rowid, true) {
+                    Ok(b) => {
+                        let _ = ready_tx.send(Ok(()));
+                        b
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                while let Ok((start, end, reply)) = rx.recv() {
+                    let len = blob.len() as u64;
+                    let end = end.min(len);
+                    let start = start.min(end);
+                    let mut buf = vec![0u8; (end - start) as usize];
+                    if blob.read_at_exact(&mut buf, start as usize).is_err() {
+                        buf.clear();
+                    }
+                    let _ = reply.send(buf);
+                }
+            })
+            .map_err(super::StoreError::Io)?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                return Err(super::StoreError::Io(std::io::Error::other(format!(
+                    "cannot read stored file {sha}: {e}"
+                ))));
+            }
+            Err(_) => {
+                return Err(super::StoreError::Io(std::io::Error::other(format!(
+                    "cannot read stored file {sha}"
+                ))));
+            }
+        }
+        Ok(Some(BlobReader {
+            len: len.max(0) as u64,
+            tx: Mutex::new(tx),
+        }))
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes of `start..end` (clamped to the blob); empty if the read failed.
+    pub fn read(&self, start: u64, end: u64) -> Vec<u8> {
+        let (reply, answer) = sync_channel(1);
+        let sent = self
+            .tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send((start, end, reply));
+        if sent.is_err() {
+            return Vec::new();
+        }
+        answer.recv().unwrap_or_default()
+    }
+}

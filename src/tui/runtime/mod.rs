@@ -1,0 +1,731 @@
+//! The runtime: performs the commands `update` asks for against the workspace, and feeds the
+//! answers back as messages. The terminal loop and the tests both drive the workbench through
+//! it; only editing in `$EDITOR` and opening files with the system opener are left to the
+//! terminal edge.
+
+mod filter;
+mod queue;
+
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+
+use filter::QueueOrder;
+pub use filter::{FilterReq, FilterTx, Previous, filter, spawn_filter_worker};
+use queue::{bump, in_queue_order, queue_key, read_haystacks, read_queue, status_order};
+
+use super::evidence::{self, Doc, EvidenceView, Kind};
+use super::model::{Assess, Cmd, Loaded, Lower, Model, Msg, Pane, QueueRow, Saved, Shown};
+use super::update::update;
+use crate::app::export::Format;
+use crate::app::mark;
+use crate::app::query::Bytes;
+use crate::app::{AppError, Workspace};
+use crate::domain::decision;
+use crate::domain::sanitize::sanitize_bytes;
+
+/// The workspace's stored bytes, as the evidence view reads them.
+impl evidence::Source for Bytes {
+    fn len(&self) -> u64 {
+        Bytes::len(self)
+    }
+    fn read(&self, range: std::ops::Range<u64>) -> std::borrow::Cow<'_, [u8]> {
+        Bytes::read(self, range.start, range.end)
+    }
+}
+
+/// Reads a stored evidence file and opens it as a document (a large one is read by range as it
+/// is shown; a CSV is indexed here, off the render path when there is a background).
+fn load_evidence(ws: &Workspace, sha: &str, name: &str) -> Msg {
+    match ws.evidence_bytes(sha) {
+        Ok(Some(bytes)) => {
+            let doc = Doc::open_as(name, Kind::from_name(name), Arc::new(bytes));
+            let view = EvidenceView::new(&doc);
+            Msg::EvidenceLoaded(Box::new(Shown {
+                key: sha.to_string(),
+                doc: Arc::new(doc),
+                view,
+            }))
+        }
+        Ok(None) => Msg::EvidenceFailed {
+            key: sha.to_string(),
+            error: format!("{name} is not stored in the workspace (sha256 {sha})"),
+        },
+        Err(e) => Msg::EvidenceFailed {
+            key: sha.to_string(),
+            error: format!("cannot read {name}: {}", e.lines().join("; ")),
+        },
+    }
+}
+
+pub struct Runtime {
+    pub ws: Workspace,
+    pub model: Model,
+    /// The haystacks of the loaded queue, shared with the filter worker (left empty when the
+    /// worker streams them from the database).
+    haystacks: Arc<Vec<String>>,
+    /// When set, fuzzy filtering runs on a worker thread and answers through the channel.
+    filter_tx: Option<FilterTx>,
+    /// When set, exports run on a thread with their own connection to this database, and report
+    /// progress through the channel.
+    background: Option<(std::path::PathBuf, Sender<Msg>)>,
+    /// The last audit record the loaded queue reflects: returning to the queue re-reads only the
+    /// portfolios recorded since.
+    queue_seq: Option<i64>,
+    /// Where copies of evidence for the system's opener go: made on first use, removed with
+    /// everything in it when the workbench ends.
+    private: Option<crate::app::files::PrivateDir>,
+}
+
+impl Runtime {
+    pub fn new(ws: Workspace, model: Model) -> Runtime {
+        Runtime {
+            ws,
+            model,
+            haystacks: Arc::new(Vec::new()),
+            filter_tx: None,
+            background: None,
+            queue_seq: None,
+            private: None,
+        }
+    }
+
+    pub fn with_filter_worker(mut self, tx: FilterTx) -> Runtime {
+        self.filter_tx = Some(tx);
+        self
+    }
+
+    /// Runs exports off the render path, on their own connection to `db`.
+    pub fn with_background(mut self, db: std::path::PathBuf, tx: Sender<Msg>) -> Runtime {
+        self.background = Some((db, tx));
+        self
+    }
+
+    /// Loads the queue and returns to the portfolio that was open when the workbench last closed.
+    pub fn start(&mut self) -> Vec<Cmd> {
+        let mut deferred = self.dispatch_cmds(vec![Cmd::LoadQueue { select: None }]);
+        if self.ws.is_empty().unwrap_or(false) {
+            deferred.extend(self.dispatch(Msg::OfferSamples));
+            return deferred;
+        }
+        if let Ok(Some(id)) = self.ws.recalled(&self.remember_key())
+            && self.ws.portfolio_pk(&id).is_ok()
+        {
+            deferred.extend(self.dispatch_cmds(vec![Cmd::Open { id }]));
+        }
+        deferred
+    }
+
+    fn remember_key(&self) -> String {
+        format!("ui.open.{}", self.ws.user)
+    }
+
+    /// Feeds a message through `update` and performs the resulting commands. Returns the
+    /// commands only the terminal edge can perform (external editor, system opener, quit).
+    pub fn dispatch(&mut self, msg: Msg) -> Vec<Cmd> {
+        let cmds = update(&mut self.model, msg);
+        self.dispatch_cmds(cmds)
+    }
+
+    fn dispatch_cmds(&mut self, cmds: Vec<Cmd>) -> Vec<Cmd> {
+        let mut deferred = Vec::new();
+        for c in cmds {
+            match c {
+                Cmd::EditExternal { .. } | Cmd::OpenExternal { .. } | Cmd::Quit => deferred.push(c),
+                other => {
+                    for msg in self.perform(other) {
+                        deferred.extend(self.dispatch(msg));
+                    }
+                }
+            }
+        }
+        deferred
+    }
+
+    fn perform(&mut self, cmd: Cmd) -> Vec<Msg> {
+        match cmd {
+            Cmd::LoadQueue { select } => match self.load_queue(select) {
+                Ok(m) => vec![m],
+                Err(e) => vec![Msg::Failed(e.lines().join("; "))],
+            },
+            Cmd::Filter { generation, query } => match &self.filter_tx {
+                Some(tx) => {
+                    let _ = tx.send((generation, query, self.haystacks.clone()));
+                    vec![]
+                }
+                None => vec![Msg::Filtered {
+                    generation,
+                    matched: filter(&query, &self.haystacks, None),
+                }],
+            },
+            Cmd::Open { id } => match self.open(&id) {
+                Ok(a) => vec![Msg::Opened(Box::new(a))],
+                Err(e) => vec![Msg::Failed(e.lines().join("; "))],
+            },
+            Cmd::Save {
+                id,
+                phase,
+                version,
+                change,
+                undo,
+            } => match self.ws.save(&id, phase, &change, Some(version)) {
+                Ok(v) => match self.ws.preview(&id, phase) {
+                    Ok((eval, sheet)) => vec![Msg::Saved {
+                        version: v,
+                        sheet,
+                        eval,
+                        undo,
+                        note: Some(saved_note(&change)),
+                    }],
+                    // (the change is committed; only reading it back failed)
+                    Err(e) => vec![Msg::Failed(e.lines().join("; "))],
+                },
+                Err(AppError::Conflict(msg)) => {
+                    let mut out = Vec::new();
+                    if let Ok(a) = self.open(&id) {
+                        out.push(Msg::Opened(Box::new(a)));
+                    }
+                    out.push(Msg::SaveFailed(format!(
+                        "{msg}; the screen now shows the marking as it is stored"
+                    )));
+                    out
+                }
+                Err(e) => vec![Msg::SaveFailed(e.lines().join("; "))],
+            },
+            Cmd::SaveCursor { id, phase, cursor } => {
+                let _ = self.ws.save_cursor(&id, phase, cursor);
+                vec![]
+            }
+            Cmd::Submit { id, phase, version } => {
+                match self.ws.submit(&id, phase, None, None, Some(version)) {
+                    Ok(s) => {
+                        let summary = format!(
+                            "submitted {id}: {}{} — score {}",
+                            s.outcome,
+                            s.evaluation
+                                .grade
+                                .as_ref()
+                                .filter(|_| s.outcome == decision::Outcome::Awarded)
+                                .map(|g| format!(" ({g})"))
+                                .unwrap_or_default(),
+                            s.evaluation.score
+                        );
+                        let mut out = Vec::new();
+                        if let Ok(a) = self.open(&id) {
+                            out.push(Msg::Opened(Box::new(a)));
+                        }
+                        out.push(Msg::Submitted { summary });
+                        out
+                    }
+                    Err(e) => vec![Msg::SaveFailed(format!(
+                        "not submitted: {}",
+                        e.lines().join("; ")
+                    ))],
+                }
+            }
+            Cmd::LoadEvidence { sha, name } => match &self.background {
+                Some((db, tx)) => {
+                    let (db, tx, user) = (db.clone(), tx.clone(), self.ws.user.clone());
+                    std::thread::spawn(move || {
+                        let msg = match Workspace::open_existing(&db, user) {
+                            Ok(ws) => load_evidence(&ws, &sha, &name),
+                            Err(e) => Msg::EvidenceFailed {
+                                key: sha.clone(),
+                                error: e.lines().join("; "),
+                            },
+                        };
+                        let _ = tx.send(msg);
+                    });
+                    vec![]
+                }
+                None => vec![load_evidence(&self.ws, &sha, &name)],
+            },
+            Cmd::Seed => match crate::app::seed::seed(&mut self.ws) {
+                Ok(s) => {
+                    let mut out = vec![Msg::Notice(format!(
+                        "Loaded the built-in samples: {} rubrics and {} portfolios. Press ? at any time for the keys.",
+                        s.rubrics,
+                        s.portfolios()
+                    ))];
+                    self.queue_seq = None;
+                    if let Ok(m) = self.load_queue(None) {
+                        out.insert(0, m);
+                    }
+                    out
+                }
+                Err(e) => vec![Msg::Failed(format!(
+                    "the samples could not be loaded: {}",
+                    e.lines().join("; ")
+                ))],
+            },
+            Cmd::LoadStats => match self.ws.stats(None) {
+                Ok(s) => vec![Msg::StatsLoaded(s)],
+                Err(e) => vec![Msg::Failed(e.lines().join("; "))],
+            },
+            Cmd::LoadExport => {
+                let targets: Vec<(Format, String)> = Format::ALL
+                    .iter()
+                    .map(|f| (*f, self.export_target(*f).display().to_string()))
+                    .collect();
+                let counted = move |ws: &Workspace| -> Vec<Msg> {
+                    let mut out = vec![match ws.ready(None) {
+                        Ok(ready) => Msg::ExportReady {
+                            ready,
+                            targets: targets.clone(),
+                        },
+                        Err(e) => Msg::Failed(e.lines().join("; ")),
+                    }];
+                    out.push(match ws.release_preview(None) {
+                        Ok(r) => Msg::ReleaseReady(r.released, r.waiting),
+                        Err(e) => Msg::Failed(e.lines().join("; ")),
+                    });
+                    out
+                };
+                match &self.background {
+                    // (counting a large workspace takes a moment: on another core, the
+                    // screen shows the counts when they come)
+                    Some((db, tx)) => {
+                        let (db, tx, user) = (db.clone(), tx.clone(), self.ws.user.clone());
+                        std::thread::spawn(move || {
+                            let msgs = match Workspace::open_existing(&db, user) {
+                                Ok(ws) => counted(&ws),
+                                Err(e) => vec![Msg::Failed(e.lines().join("; "))],
+                            };
+                            for m in msgs {
+                                let _ = tx.send(m);
+                            }
+                        });
+                        vec![]
+                    }
+                    None => counted(&self.ws),
+                }
+            }
+            Cmd::Release => {
+                let run = |ws: &mut Workspace| match ws.release(None) {
+                    Ok(r) => Msg::Released(
+                        format!(
+                            "released {} decision(s){}",
+                            r.released.len(),
+                            if r.waiting.is_empty() {
+                                String::new()
+                            } else {
+                                format!("; {} wait (moderation not settled)", r.waiting.len())
+                            }
+                        ),
+                        true,
+                    ),
+                    Err(e) => {
+                        Msg::Released(format!("nothing released: {}", e.lines().join("; ")), false)
+                    }
+                };
+                match &self.background {
+                    Some((db, tx)) => {
+                        let (db, tx, user) = (db.clone(), tx.clone(), self.ws.user.clone());
+                        std::thread::spawn(move || {
+                            let msg = match Workspace::open_existing(&db, user) {
+                                Ok(mut ws) => run(&mut ws),
+                                Err(e) => Msg::Released(e.lines().join("; "), false),
+                            };
+                            let _ = tx.send(msg);
+                        });
+                        vec![]
+                    }
+                    None => vec![run(&mut self.ws)],
+                }
+            }
+            Cmd::RunExport(format) => {
+                let out = self.export_target(format);
+                match &self.background {
+                    Some((db, tx)) => {
+                        let (db, tx, user) = (db.clone(), tx.clone(), self.ws.user.clone());
+                        std::thread::spawn(move || {
+                            let msg = match Workspace::open(&db, user) {
+                                Ok(mut ws) => {
+                                    run_export(&mut ws, format, &out, &mut |done, total| {
+                                        let _ = tx.send(Msg::ExportProgress { done, total });
+                                    })
+                                }
+                                Err(e) => Msg::ExportDone(e.lines().join("; "), false),
+                            };
+                            let _ = tx.send(msg);
+                        });
+                        vec![]
+                    }
+                    None => vec![run_export(&mut self.ws, format, &out, &mut |_, _| {})],
+                }
+            }
+            Cmd::Settle { id, version, amend } => {
+                let how = if amend.is_some() {
+                    crate::app::moderation::Settle::Amend
+                } else {
+                    crate::app::moderation::Settle::Confirm
+                };
+                let amended = amend.is_some();
+                match self.ws.settle(&id, how, amend, Some(version)) {
+                    Ok(()) => {
+                        let mut out = Vec::new();
+                        if let Ok(a) = self.open(&id) {
+                            out.push(Msg::Opened(Box::new(a)));
+                        }
+                        out.push(Msg::Settled(format!(
+                            "{id} moderated: {}",
+                            if amended {
+                                "amended to the second marks, which are now the decision"
+                            } else {
+                                "the first decision is confirmed"
+                            }
+                        )));
+                        out
+                    }
+                    Err(e) => vec![Msg::SaveFailed(format!(
+                        "not settled: {}",
+                        e.lines().join("; ")
+                    ))],
+                }
+            }
+            Cmd::Remember { open } => {
+                let key = self.remember_key();
+                let _ = self.ws.remember(&key, open.as_deref());
+                vec![]
+            }
+            Cmd::EditExternal { .. } | Cmd::OpenExternal { .. } | Cmd::Quit => vec![],
+        }
+    }
+
+    /// Loads the queue. Returning to it re-reads only what changed (see
+    /// [`Runtime::refresh_queue`]). Otherwise every portfolio is read — a large workspace in two
+    /// halves, the second on a connection of its own — without the search texts: with a filter
+    /// worker those stream from the database as it ranks them, so they are never all in memory.
+    fn load_queue(&mut self, select: Option<String>) -> Result<Msg, AppError> {
+        if select.is_some()
+            && let Some(since) = self.queue_seq
+            && let Some(msg) = self.refresh_queue(since, &select)?
+        {
+            return Ok(msg);
+        }
+        let seq = crate::store::audit::head(self.ws.conn())?;
+        let user = self.ws.user.clone();
+        // Row keys are given in order and never reused: their range bounds the number of rows.
+        let range = crate::store::key_range(self.ws.conn(), "portfolios", "pk")?;
+        let n = range.map_or(0, |(lo, hi)| {
+            usize::try_from(hi - lo + 1).unwrap_or(0).min(1 << 20)
+        });
+        // A large queue is read in two halves of the row keys, the second on a connection of
+        // its own on another core.
+        let halves = match (&self.background, range) {
+            (Some(_), Some(range)) if n >= 20_000 => Some(range),
+            _ => None,
+        };
+        let parts = match (&self.background, halves) {
+            (Some((db, _)), Some((lo, hi))) if hi > lo => {
+                let mid = lo + (hi - lo) / 2;
+                let (db, who) = (db.clone(), user.clone());
+                let second = std::thread::spawn(move || {
+                    let ws = Workspace::open(&db, who.clone())?;
+                    read_queue(&ws, &who, Some((mid + 1, hi)))
+                });
+                let first = read_queue(&self.ws, &user, Some((lo, mid)))?;
+                let other = second
+                    .join()
+                    .map_err(|_| AppError::refused("reading the queue failed"))??;
+                vec![first, other]
+            }
+            _ => vec![read_queue(&self.ws, &user, None)?],
+        };
+        let (rows, pks, counted) = in_queue_order(parts);
+        match (&self.filter_tx, &self.background) {
+            // The worker ranks the texts as they stream from the database.
+            (Some(ftx), Some((db, _))) => {
+                ftx.set_order(Some(Arc::new(QueueOrder {
+                    db: db.clone(),
+                    pks,
+                })));
+                self.haystacks = Arc::new(Vec::new());
+            }
+            _ => self.haystacks = Arc::new(read_haystacks(&self.ws, &pks)?),
+        }
+        self.queue_seq = Some(seq);
+        let mut rubrics: std::collections::BTreeSet<&str> = Default::default();
+        let mut last = None;
+        for r in &rows {
+            if last != Some(&*r.rubric) {
+                rubrics.insert(&*r.rubric);
+                last = Some(&*r.rubric);
+            }
+        }
+        let rubrics: Vec<String> = rubrics.into_iter().map(str::to_string).collect();
+        // As `Workspace::counts`: by status, in workflow order.
+        let mut counts: Vec<(String, i64)> = counted.into_iter().collect();
+        counts.sort_by_key(|(s, _)| status_order(s));
+        Ok(Msg::QueueLoaded(Box::new(Loaded {
+            rows,
+            counts,
+            rubrics,
+            select,
+        })))
+    }
+
+    /// Brings the loaded queue up to date by re-reading only the portfolios that the audit chain
+    /// records as changed since `since` (every change to a portfolio appends a record naming
+    /// it), moving each to its place (and its haystack, or for the filter worker its row key,
+    /// with it). `None` when a full load is needed instead: an import or an export since, many
+    /// changes, or haystacks that someone else holds just now.
+    fn refresh_queue(
+        &mut self,
+        since: i64,
+        select: &Option<String>,
+    ) -> Result<Option<Msg>, AppError> {
+        let mut changed: Vec<String> = Vec::new();
+        let mut seq = since;
+        {
+            let mut st = self.ws.conn().prepare_cached(
+                "SELECT seq, action, portfolio FROM audit WHERE seq > ?1 ORDER BY seq",
+            )?;
+            let mut recs = st.query([since])?;
+            while let Some(r) = recs.next()? {
+                seq = r.get(0)?;
+                let action: String = r.get(1)?;
+                match (action.as_str(), r.get::<_, Option<String>>(2)?) {
+                    ("import" | "import.revision", _) => return Ok(None),
+                    (_, Some(p)) => {
+                        if !changed.contains(&p) {
+                            changed.push(p);
+                        }
+                        if changed.len() > 64 {
+                            return Ok(None);
+                        }
+                    }
+                    ("user.add" | "rubric.import", None) => {}
+                    (_, None) => return Ok(None),
+                }
+            }
+        }
+        let user = self.ws.user.clone();
+        let mut fresh: Vec<QueueRow> = Vec::with_capacity(changed.len());
+        for id in &changed {
+            self.ws
+                .for_each_queue_row(Some(id), |r| fresh.push(QueueRow::from_row(r, &user)))?;
+        }
+        if fresh.len() != changed.len() || self.model.queue.rows.is_empty() {
+            return Ok(None);
+        }
+        // The haystacks (or, for the worker, the row keys) move with their rows.
+        let streaming = match (&self.filter_tx, &self.background) {
+            (Some(ftx), Some(_)) => Some(ftx),
+            _ => None,
+        };
+        let mut hay: Option<Vec<String>> = None;
+        let mut order: Option<QueueOrder> = None;
+        if !fresh.is_empty() {
+            match streaming {
+                Some(ftx) => match ftx.order() {
+                    Some(o) if o.pks.len() == self.model.queue.rows.len() => {
+                        order = Some(QueueOrder {
+                            db: o.db.clone(),
+                            pks: o.pks.clone(),
+                        })
+                    }
+                    _ => return Ok(None),
+                },
+                None => match Arc::try_unwrap(std::mem::take(&mut self.haystacks)) {
+                    Ok(v) if v.len() == self.model.queue.rows.len() => hay = Some(v),
+                    Ok(v) => {
+                        self.haystacks = Arc::new(v);
+                        return Ok(None);
+                    }
+                    Err(h) => {
+                        self.haystacks = h;
+                        return Ok(None);
+                    }
+                },
+            }
+        }
+        let q = &mut self.model.queue;
+        let mut rows = std::mem::take(&mut q.rows);
+        let mut counts = q.counts.clone();
+        for new in fresh {
+            let Some(old) = rows.iter().position(|r| r.id == new.id) else {
+                // Not in the queue yet (cannot happen without an import): read it all.
+                q.rows = rows;
+                if let Some(v) = hay {
+                    self.haystacks = Arc::new(v);
+                }
+                return Ok(None);
+            };
+            bump(&mut counts, &rows[old].status, -1);
+            bump(&mut counts, &new.status, 1);
+            // Where it goes among the others, kept in (key, id) order.
+            let k = (queue_key(&new), new.id.as_str());
+            let before = rows.partition_point(|r| (queue_key(r), r.id.as_str()) < k);
+            let at = if old < before { before - 1 } else { before };
+            if at >= old {
+                rows[old..=at].rotate_left(1);
+                if let Some(v) = &mut hay {
+                    v[old..=at].rotate_left(1);
+                }
+                if let Some(o) = &mut order {
+                    o.pks[old..=at].rotate_left(1);
+                }
+            } else {
+                rows[at..=old].rotate_right(1);
+                if let Some(v) = &mut hay {
+                    v[at..=old].rotate_right(1);
+                }
+                if let Some(o) = &mut order {
+                    o.pks[at..=old].rotate_right(1);
+                }
+            }
+            rows[at] = new;
+        }
+        let rubrics = q.rubrics.clone();
+        if let Some(v) = hay {
+            self.haystacks = Arc::new(v);
+        }
+        if let (Some(o), Some(ftx)) = (order, streaming) {
+            // A new order (a new `Arc`): the worker does not narrow from results on the old one.
+            ftx.set_order(Some(Arc::new(o)));
+        }
+        self.queue_seq = Some(seq);
+        Ok(Some(Msg::QueueLoaded(Box::new(Loaded {
+            rows,
+            counts,
+            rubrics,
+            select: select.clone(),
+        }))))
+    }
+
+    /// Reads one portfolio for the assessment (or settlement) screen: which marking is the
+    /// person's and what they may do with it come from the service.
+    pub fn open(&self, id: &str) -> Result<Assess, AppError> {
+        let o = self.ws.open_portfolio(id)?;
+        let d = o.detail;
+        let items = o.rubric.criteria.len() + o.rubric.gates.len();
+        let selected = usize::try_from(o.sheet.cursor)
+            .unwrap_or(0)
+            .min(items.saturating_sub(1));
+        let first = if o.phase == mark::Phase::Second && !o.blind {
+            d.first.clone()
+        } else {
+            None
+        };
+        let draw_reason = d
+            .draw
+            .as_ref()
+            .filter(|_| !o.blind)
+            .map(|(_, why)| crate::domain::sanitize::sanitize_line(why));
+        Ok(Assess {
+            id: d.row.id.clone(),
+            learner: crate::domain::sanitize::sanitize_line(&d.row.learner_name),
+            learner_id: crate::domain::sanitize::sanitize_line(&d.row.learner_id),
+            rubric: o.rubric,
+            phase: o.phase,
+            access: o.access,
+            stage: o.stage,
+            sheet: o.sheet,
+            version: d.version,
+            eval: o.eval,
+            status: d.row.status.clone(),
+            evidence_changed: d.row.evidence_changed,
+            selected,
+            pane: Pane::Criteria,
+            lower: Lower::Evidence,
+            evidence: d.evidence,
+            evidence_pos: 0,
+            levels_scroll: 0,
+            scroll: 0,
+            statement: d.statement.map(|s| sanitize_bytes(s.as_bytes())),
+            shown: None,
+            recent: Vec::new(),
+            loading: None,
+            zoom: false,
+            grid: None,
+            undo: Vec::new(),
+            saved: Saved::Untouched,
+            blind: o.blind,
+            first,
+            settlement: d.settlement,
+            draw_reason,
+            settle_evidence: false,
+            settle_scroll: 0,
+        })
+    }
+
+    /// Where the workbench writes an export: `exports/` beside the database.
+    fn export_target(&self, f: Format) -> std::path::PathBuf {
+        let base = self
+            .background
+            .as_ref()
+            .and_then(|(db, _)| db.parent().map(|p| p.to_path_buf()))
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| std::path::PathBuf::from("."))
+            .join("exports");
+        let stamp = crate::app::now().replace([':', '-'], "");
+        match f {
+            Format::Csv => base.join(format!("decisions-{stamp}.csv")),
+            Format::Jsonl => base.join(format!("decisions-{stamp}.jsonl")),
+            other => base.join(other.as_str()),
+        }
+    }
+
+    /// Writes an evidence blob for the system opener into the workbench's private folder (mode
+    /// 0700, made fresh, removed when the workbench ends; the file new, mode 0600).
+    pub fn export_blob(&mut self, sha: &str, name: &str) -> Result<std::path::PathBuf, AppError> {
+        let bytes = self
+            .ws
+            .blob(sha)?
+            .ok_or_else(|| AppError::NotFound(format!("evidence {sha} is not in the workspace")))?;
+        if self.private.is_none() {
+            self.private = Some(crate::app::files::PrivateDir::new()?);
+        }
+        let dir = self.private.as_ref().expect("made above");
+        Ok(dir.write(name, &bytes)?)
+    }
+}
+
+/// Runs one export and says how it went.
+fn run_export(
+    ws: &mut Workspace,
+    f: Format,
+    out: &std::path::Path,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Msg {
+    if let Some(dir) = if f.is_folder() {
+        Some(out)
+    } else {
+        out.parent()
+    } && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        return Msg::ExportDone(format!("cannot create {}: {e}", dir.display()), false);
+    }
+    match ws.export(f, out, None, false, false, progress) {
+        Ok(r) if r.count == 0 => {
+            Msg::ExportDone(format!("nothing new to export as {}", f.as_str()), true)
+        }
+        Ok(r) => Msg::ExportDone(
+            format!(
+                "exported {} decision(s) as {} to {} (batch {})",
+                r.count,
+                f.as_str(),
+                out.display(),
+                r.batch
+            ),
+            true,
+        ),
+        Err(e) => Msg::ExportDone(e.lines().join("; "), false),
+    }
+}
+
+fn saved_note(c: &mark::Change) -> String {
+    use mark::Change::*;
+    match c {
+        Level(cid, Some(l)) => format!("saved: {cid} → {l}"),
+        Level(cid, None) => format!("saved: {cid} cleared"),
+        Feedback(cid, _) => format!("saved: feedback on {cid}"),
+        Gate(g, true) => format!("saved: gate {g} confirmed"),
+        Gate(g, false) => format!("saved: gate {g} withdrawn"),
+        Comment(_) => "saved: overall comment".into(),
+        Choice(Some(o), _) => {
+            format!("saved: outcome {o} chosen over the rule's (applies on submit)")
+        }
+        Choice(None, _) => "saved: back to the rule's outcome".into(),
+    }
+}
