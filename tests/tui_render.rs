@@ -9,7 +9,15 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+/// A fixed clock (debug builds read `ASSAY_NOW`): times and file names in the snapshots stay put.
+/// Every test sets the same value, so tests running at once agree.
+fn fixed_clock() {
+    // SAFETY: every thread of this test binary writes the same value before reading it.
+    unsafe { std::env::set_var("ASSAY_NOW", "2026-06-01T10:00:00Z") };
+}
+
 fn runtime(dir: &std::path::Path, w: u16, h: u16) -> Runtime {
+    fixed_clock();
     let db = dir.join("w.db");
     let mut ws = Workspace::open(&db, "ann".into()).unwrap();
     assay::app::seed::seed(&mut ws).unwrap();
@@ -142,6 +150,7 @@ fn help_scrolls_to_the_end() {
 /// A workspace where ann has submitted two data-literacy decisions and mo drew both; mo has
 /// second-marked P-2026-0042 (levels apart on C1 and C5).
 fn moderated(w: u16, h: u16) -> (tempfile::TempDir, Runtime) {
+    fixed_clock();
     use assay::app::mark::{Change, Phase};
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w.db");
@@ -413,6 +422,7 @@ fn release_and_export_confirmations() {
 /// An empty workspace offers the samples.
 #[test]
 fn empty_workspace_offers_samples() {
+    fixed_clock();
     for (w, h) in SIZES {
         let dir = tempfile::tempdir().unwrap();
         let ws = Workspace::open(&dir.path().join("w.db"), "ann".into()).unwrap();
