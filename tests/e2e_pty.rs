@@ -105,6 +105,13 @@ impl Session {
         }
     }
 
+    /// Writes `bytes` at once (an escape sequence, such as a key's, must arrive whole).
+    fn send_raw(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(25));
+    }
+
     fn kill9(&mut self) {
         let pid = self.child.process_id().expect("pid");
         let ok = std::process::Command::new("kill")
@@ -280,4 +287,71 @@ fn hostile_evidence_never_reaches_the_terminal() {
     );
     // the only screen clears are the workbench's own (entering the alternate screen)
     assert!(text.contains('␛'), "removed sequences are shown visibly");
+}
+
+/// A long text evidence (long lines wrapping into many screen lines) is read to its last line
+/// with End, and a refusal is shown whole at 80 columns.
+#[test]
+fn end_reaches_the_last_line_and_refusals_are_shown_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("P-LONG");
+    std::fs::create_dir_all(folder.join("evidence")).unwrap();
+    std::fs::write(
+        folder.join("portfolio.yaml"),
+        "format: assay.portfolio/v1\nid: P-LONG\nrubric: sustainable-home-energy\nlearner: {id: L-1, name: Lena}\nsubmitted: 2026-01-01\nevidence:\n  - {id: E1, title: Log, kind: informal, file: evidence/log.txt, date: 2025, claims: [energy-use]}\n",
+    )
+    .unwrap();
+    let mut log = String::new();
+    for i in 1..=3000 {
+        log.push_str(&format!(
+            "entry {i}: {}\n",
+            "reading the meter again ".repeat(1 + i % 9)
+        ));
+    }
+    log.push_str("FINAL LINE OF THE LOG\n");
+    std::fs::write(folder.join("evidence/log.txt"), log).unwrap();
+    let db = dir.path().join("w.db");
+    let rubrics = concat!(env!("CARGO_MANIFEST_DIR"), "/rubrics");
+    let st = assert_cmd::Command::cargo_bin("assay")
+        .unwrap()
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "import",
+            rubrics,
+            folder.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let mut s = Session::start(&db, 80, 24);
+    s.wait_for("P-LONG");
+    s.send("/P-LONG");
+    s.wait_for("match");
+    s.send("\r\r");
+    s.wait_for("P-LONG · Lena");
+    s.wait_for("entry 1:");
+    // to the evidence pane, then End
+    s.send("\t\t");
+    s.send_raw(b"\x1b[F");
+    s.wait_for("FINAL LINE OF THE LOG");
+    s.wait_for("100%");
+    // a refusal: a level the criterion does not have
+    s.send("9");
+    s.wait_until("the refusal, whole", |t| {
+        t.lines()
+            .any(|l| l.contains("energy-use has") && l.contains("levels: press 1–"))
+    });
+    // a long one wraps onto lines of its own, nothing cut
+    s.send("S");
+    s.wait_until("the submit refusal, whole", |t| {
+        let joined: String = t.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        joined.contains("cannot submit yet: choose a level for")
+            && t.lines().filter(|l| l.contains("cannot submit")).count() == 1
+    });
+    s.send("q");
 }

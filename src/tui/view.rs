@@ -159,7 +159,12 @@ pub fn view(m: &Model, f: &mut Frame) {
     f.render_widget(Paragraph::new(message_lines(m)), a.message);
     hint_bar(m, f, a.hints);
     if let Some(d) = &m.dialog {
-        dialogs::view::draw(m, d, f, f.area());
+        // over the title and body: the message lines stay readable below
+        let over = Rect {
+            height: a.body.y + a.body.height,
+            ..f.area()
+        };
+        dialogs::view::draw(m, d, f, over);
     }
 }
 

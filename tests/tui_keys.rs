@@ -1,0 +1,298 @@
+//! The pure `update`, driven by key sequences alone: no database, no runtime. The model is
+//! built by hand; the commands `update` returns are what the runtime would perform.
+
+use std::sync::Arc;
+
+use assay::app::mark::{Change, Phase, Sheet};
+use assay::app::moderation::Stage;
+use assay::app::query::{Access, EvidenceItem};
+use assay::domain::decision::evaluate;
+use assay::tui::keys::Ctx;
+use assay::tui::model::{Assess, Cmd, Dialog, EditTarget, Lower, Model, Msg, Pane, Saved, Screen};
+use assay::tui::theme::Theme;
+use assay::tui::update::{ctx, update};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn rubric() -> Arc<assay::domain::rubric::Rubric> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/rubrics/data-literacy-practitioner.yaml"
+    );
+    let bytes = std::fs::read(path).unwrap();
+    Arc::new(assay::domain::rubric::load(path, &bytes).unwrap().rubric)
+}
+
+fn evidence(id: &str, claims: &[&str]) -> EvidenceItem {
+    EvidenceItem {
+        id: id.into(),
+        title: format!("evidence {id}"),
+        kind: "informal".into(),
+        file: Some(format!("evidence/{id}.txt")),
+        url: None,
+        date: "2025".into(),
+        hours: None,
+        claims: claims.iter().map(|c| c.to_string()).collect(),
+        note: None,
+        sha256: Some(format!("{:0>64}", id.len())),
+        size: Some(10),
+        is_text: true,
+    }
+}
+
+fn assess(access: Access) -> Assess {
+    let rubric = rubric();
+    let sheet = Sheet::default();
+    let eval = evaluate(&rubric, &sheet.to_marks());
+    Assess {
+        id: "P-1".into(),
+        learner: "Lena".into(),
+        learner_id: "L-1".into(),
+        rubric,
+        phase: Phase::First,
+        access,
+        stage: Stage::None,
+        sheet,
+        version: 7,
+        eval,
+        status: "in_progress".into(),
+        evidence_changed: false,
+        selected: 0,
+        pane: Pane::Criteria,
+        lower: Lower::Evidence,
+        evidence: vec![evidence("E1", &["C1"]), evidence("E2", &["C1", "C2"])],
+        evidence_pos: 0,
+        levels_scroll: 0,
+        scroll: 0,
+        statement: Some("# Statement\n\nWhat I learnt.".into()),
+        shown: None,
+        recent: Vec::new(),
+        loading: None,
+        zoom: false,
+        grid: None,
+        undo: Vec::new(),
+        saved: Saved::Untouched,
+        blind: false,
+        first: None,
+        settlement: None,
+        draw_reason: None,
+        settle_evidence: false,
+        settle_scroll: 0,
+    }
+}
+
+fn model(access: Access) -> Model {
+    let mut m = Model::new("ann".into(), "w.db".into(), Theme { mono: true }, false);
+    update(&mut m, Msg::Resize(80, 24));
+    let cmds = update(&mut m, Msg::Opened(Box::new(assess(access))));
+    assert!(
+        cmds.iter().any(|c| matches!(c, Cmd::LoadEvidence { .. })),
+        "{cmds:?}"
+    );
+    m
+}
+
+fn key(m: &mut Model, code: KeyCode) -> Vec<Cmd> {
+    update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn ctrl(m: &mut Model, c: char) -> Vec<Cmd> {
+    update(
+        m,
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+    )
+}
+
+fn typed(m: &mut Model, s: &str) -> Vec<Cmd> {
+    let mut all = Vec::new();
+    for c in s.chars() {
+        all.extend(key(m, KeyCode::Char(c)));
+    }
+    all
+}
+
+#[test]
+fn a_level_key_asks_to_save_with_the_version_seen_and_its_undo() {
+    let mut m = model(Access::Mark);
+    let cmds = typed(&mut m, "3");
+    let level3 = m.assess.as_ref().unwrap().rubric.criteria[0].levels[2]
+        .id
+        .clone();
+    assert_eq!(
+        cmds,
+        vec![Cmd::Save {
+            id: "P-1".into(),
+            phase: Phase::First,
+            version: 7,
+            change: Change::Level("C1".into(), Some(level3)),
+            undo: Some(Change::Level("C1".into(), None)),
+        }]
+    );
+    // nothing is called saved until the runtime says it committed
+    assert_eq!(m.assess.as_ref().unwrap().saved, Saved::Saving);
+    // a level the criterion does not have is refused, and says how many it has
+    let cmds = typed(&mut m, "9");
+    assert!(cmds.is_empty());
+    let msg = m.message.clone().unwrap().0;
+    assert!(msg.contains("C1 has 4 levels: press 1–4"), "{msg}");
+}
+
+#[test]
+fn a_read_only_marking_refuses_every_marking_key_and_says_why() {
+    let mut m = model(Access::Read("portfolio P-1 is submitted".into()));
+    for k in ["3", " ", "e", "c", "S", "R", "u"] {
+        let cmds = typed(&mut m, k);
+        assert!(
+            !cmds
+                .iter()
+                .any(|c| matches!(c, Cmd::Save { .. } | Cmd::Submit { .. })),
+            "{k}: {cmds:?}"
+        );
+        assert!(m.dialog.is_none(), "{k} opened {:?}", m.dialog);
+        let msg = m.message.clone().map(|x| x.0).unwrap_or_default();
+        assert!(
+            msg.contains("read only") && msg.contains("submitted"),
+            "{k}: {msg}"
+        );
+    }
+    // and the hints do not offer them
+    let offered = assay::tui::keys::hints(ctx(&m), &|a| assay::tui::update::available(&m, a));
+    assert!(
+        !offered
+            .iter()
+            .any(|(k, _, _)| ["1–9", "S", "e", "R"].contains(k)),
+        "{offered:?}"
+    );
+}
+
+#[test]
+fn the_editor_asks_before_dropping_changed_text() {
+    let mut m = model(Access::Mark);
+    typed(&mut m, "e");
+    assert_eq!(ctx(&m), Ctx::Editor);
+    typed(&mut m, "Clear steps");
+    // Esc with changes: asked, the text kept
+    key(&mut m, KeyCode::Esc);
+    assert_eq!(ctx(&m), Ctx::Discard);
+    // k keeps editing; Ctrl-C asks again; d discards
+    typed(&mut m, "k");
+    assert_eq!(ctx(&m), Ctx::Editor);
+    typed(&mut m, ", logged");
+    ctrl(&mut m, 'c');
+    assert_eq!(ctx(&m), Ctx::Discard);
+    let cmds = typed(&mut m, "s");
+    match &cmds[..] {
+        [
+            Cmd::Save {
+                change: Change::Feedback(c, Some(t)),
+                ..
+            },
+        ] => {
+            assert_eq!((c.as_str(), t.as_str()), ("C1", "Clear steps, logged"))
+        }
+        other => panic!("{other:?}"),
+    }
+    // unchanged text closes without asking, and says so
+    let mut m = model(Access::Mark);
+    typed(&mut m, "e");
+    key(&mut m, KeyCode::Esc);
+    assert!(m.dialog.is_none());
+    assert!(m.message.clone().unwrap().0.contains("unchanged"));
+    // from $EDITOR: an unchanged text is not saved
+    let cmds = update(
+        &mut m,
+        Msg::Edited {
+            target: EditTarget::Comment,
+            text: String::new(),
+        },
+    );
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert!(m.message.clone().unwrap().0.contains("unchanged"));
+}
+
+#[test]
+fn a_failing_editor_hands_the_text_to_the_built_in_one() {
+    let mut m = model(Access::Mark);
+    update(
+        &mut m,
+        Msg::EditorFailed {
+            target: EditTarget::Feedback("C1".into()),
+            text: "draft".into(),
+            error: "cannot run the editor `nope`".into(),
+        },
+    );
+    assert!(matches!(&m.dialog, Some(Dialog::Edit { area, .. }) if area.text() == "draft"));
+    assert!(m.message.clone().unwrap().0.contains("built-in editor"));
+}
+
+#[test]
+fn below_the_minimum_size_keys_wait_and_typed_text_is_kept() {
+    let mut m = model(Access::Mark);
+    typed(&mut m, "e");
+    typed(&mut m, "half a sentence");
+    update(&mut m, Msg::Resize(60, 20));
+    let cmds = typed(&mut m, "xyz");
+    assert!(cmds.is_empty());
+    key(&mut m, KeyCode::Esc);
+    update(&mut m, Msg::Resize(80, 24));
+    match &m.dialog {
+        Some(Dialog::Edit { area, asking, .. }) => {
+            assert_eq!(area.text(), "half a sentence");
+            assert!(!asking, "Esc below the minimum did nothing");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn save_failures_are_not_called_saved_and_other_errors_are_not_save_failures() {
+    let mut m = model(Access::Mark);
+    typed(&mut m, "2");
+    update(&mut m, Msg::SaveFailed("the workspace is locked".into()));
+    assert!(matches!(m.assess.as_ref().unwrap().saved, Saved::Failed(_)));
+    let mut m = model(Access::Mark);
+    update(&mut m, Msg::Failed("xdg-open is not installed".into()));
+    assert_eq!(m.assess.as_ref().unwrap().saved, Saved::Untouched);
+}
+
+#[test]
+fn panes_zoom_grid_and_the_message_log() {
+    let mut m = model(Access::Mark);
+    key(&mut m, KeyCode::Tab);
+    assert_eq!(m.assess.as_ref().unwrap().pane, Pane::Levels);
+    key(&mut m, KeyCode::Tab);
+    assert_eq!(ctx(&m), Ctx::Evidence);
+    typed(&mut m, "z");
+    assert!(m.assess.as_ref().unwrap().zoom);
+    key(&mut m, KeyCode::Esc);
+    assert!(!m.assess.as_ref().unwrap().zoom);
+    key(&mut m, KeyCode::Esc);
+    assert_eq!(ctx(&m), Ctx::Assess);
+    // the grid: l moves to level 2, Enter chooses it for C1
+    typed(&mut m, "g");
+    assert_eq!(ctx(&m), Ctx::Grid);
+    typed(&mut m, "l");
+    let cmds = key(&mut m, KeyCode::Enter);
+    let level2 = m.assess.as_ref().unwrap().rubric.criteria[0].levels[1]
+        .id
+        .clone();
+    assert!(
+        matches!(&cmds[..], [Cmd::Save { change: Change::Level(c, Some(l)), .. }] if c == "C1" && *l == level2),
+        "{cmds:?}"
+    );
+    typed(&mut m, "g");
+    // the statement is a document of its own, built here
+    typed(&mut m, "t");
+    let a = m.assess.as_ref().unwrap();
+    assert_eq!(a.lower, Lower::Statement);
+    assert!(
+        a.shown
+            .as_ref()
+            .is_some_and(|s| s.key == assay::tui::model::STATEMENT)
+    );
+    // every message is kept in the log; M opens it
+    typed(&mut m, "9");
+    typed(&mut m, "M");
+    assert!(matches!(m.dialog, Some(Dialog::Messages { .. })));
+    assert!(m.log.iter().any(|(t, _)| t.contains("levels")));
+    assert_eq!(m.screen, Screen::Assess);
+}
