@@ -28,8 +28,10 @@ pub fn title(a: &Assess) -> String {
         crate::app::query::Access::Read(_) => " · read only",
         _ => "",
     };
+    // (what the person is doing first: a long rubric name is what gets cut)
+    let phase = if a.settling() { "settlement" } else { phase };
     format!(
-        "{} · {} ({}) · {} · {phase}{mode}",
+        "{phase}{mode} · {} · {} ({}) · {}",
         a.id,
         a.learner,
         a.learner_id,
