@@ -184,6 +184,9 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
             {
                 t.filtered();
             }
+            if let (Some(t), Msg::EvidenceLoaded(_)) = (&mut trace, &m) {
+                t.evidence();
+            }
             deferred.extend(rt.dispatch(m));
         }
     }
@@ -192,13 +195,15 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
 /// `ASSAY_TRACE_FRAMES=FILE` appends the workbench's frame timings to FILE, one per line, in
 /// milliseconds: `first_frame` (from start to the first frame drawn), `key CODE` (from reading
 /// a key to the next frame drawn, the work it caused included) and `filtered` (from the key
-/// that started a fuzzy filter to the frame that shows its result). For measuring only.
+/// that started a fuzzy filter to the frame that shows its result) and `evidence_shown` (from the key
+/// that asked for an evidence document, or the start, to the frame that shows it). For measuring only.
 struct FrameTrace {
     out: std::fs::File,
     started: Option<Instant>,
     key: Option<(Instant, String)>,
     last_key: Instant,
     filtered: Option<Instant>,
+    evidence: Option<Instant>,
 }
 
 impl FrameTrace {
@@ -215,6 +220,7 @@ impl FrameTrace {
             key: None,
             last_key: started,
             filtered: None,
+            evidence: None,
         })
     }
     fn key(&mut self, k: event::KeyEvent) {
@@ -223,6 +229,9 @@ impl FrameTrace {
     }
     fn filtered(&mut self) {
         self.filtered = Some(self.last_key);
+    }
+    fn evidence(&mut self) {
+        self.evidence = Some(self.last_key);
     }
     fn drawn(&mut self) {
         let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
@@ -235,6 +244,9 @@ impl FrameTrace {
         }
         if let Some(t) = self.filtered.take() {
             line.push_str(&format!("filtered {:.3}\n", ms(t)));
+        }
+        if let Some(t) = self.evidence.take() {
+            line.push_str(&format!("evidence_shown {:.3}\n", ms(t)));
         }
         let _ = self.out.write_all(line.as_bytes());
     }
