@@ -435,3 +435,33 @@ fn empty_workspace_offers_samples() {
         assert_eq!(rt.model.queue.rows.len(), 12);
     }
 }
+
+/// The remaining dialogs and views: refer, the settlement's confirmation, a notice, the editor
+/// while typing, coverage, the levels pane scrolled with the keyboard, a gate.
+#[test]
+fn other_dialogs_and_views() {
+    for (w, h) in SIZES {
+        let (_d, mut rt) = marked(w, h);
+        keys(&mut rt, "R");
+        insta::assert_snapshot!(format!("refer_{w}x{h}"), draw(&rt, w, h).backend());
+        keys(&mut rt, "1Names of minors without consent");
+        insta::assert_snapshot!(format!("editor_typing_{w}x{h}"), draw(&rt, w, h).backend());
+        keys(&mut rt, "\u{13}v");
+        insta::assert_snapshot!(format!("coverage_{w}x{h}"), draw(&rt, w, h).backend());
+        keys(&mut rt, "v\tjjjj");
+        insta::assert_snapshot!(
+            format!("levels_scrolled_{w}x{h}"),
+            draw(&rt, w, h).backend()
+        );
+        keys(&mut rt, "\u{1b}jjjjj");
+        insta::assert_snapshot!(format!("gate_{w}x{h}"), draw(&rt, w, h).backend());
+        rt.dispatch(Msg::Notice(
+            "Welcome to assay. A new workspace was created.\nPress ? at any time for the keys."
+                .into(),
+        ));
+        insta::assert_snapshot!(format!("notice_{w}x{h}"), draw(&rt, w, h).backend());
+        let (_d, mut rt) = moderated(w, h);
+        keys(&mut rt, "/P-2026-0042\n\nC");
+        insta::assert_snapshot!(format!("confirm_settle_{w}x{h}"), draw(&rt, w, h).backend());
+    }
+}

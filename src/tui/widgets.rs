@@ -44,6 +44,26 @@ pub fn pad(s: &str, n: usize) -> String {
     format!("{c}{}", " ".repeat(n.saturating_sub(w)))
 }
 
+/// Spans cut to `n` columns in all, an ellipsis where they were cut.
+pub fn fit_spans(spans: Vec<Span<'static>>, n: usize) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    let mut used = 0;
+    for s in spans {
+        let w = width(&s.content);
+        if used + w <= n {
+            used += w;
+            out.push(s);
+            continue;
+        }
+        let room = n.saturating_sub(used);
+        if room > 0 {
+            out.push(Span::styled(clip(&s.content, room), s.style));
+        }
+        break;
+    }
+    out
+}
+
 /// A rectangle of `w`×`h` centred in `area` (shrunk to fit).
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width.saturating_sub(2));

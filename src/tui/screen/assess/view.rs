@@ -702,6 +702,12 @@ pub fn status(m: &Model, a: &Assess, f: &mut Frame, area: Rect) {
         }
     };
     spans.push(Span::styled(otext, ostyle));
+    if a.evidence_changed {
+        spans.push(Span::styled(
+            " evidence changed since marking began ",
+            th.bad(),
+        ));
+    }
     if decided.is_none() {
         let mut missing: Vec<String> = Vec::new();
         if !e.unmarked.is_empty() {
@@ -717,12 +723,7 @@ pub fn status(m: &Model, a: &Assess, f: &mut Frame, area: Rect) {
             ));
         }
     }
-    if a.evidence_changed {
-        spans.push(Span::styled(
-            " evidence changed since marking began ",
-            th.bad(),
-        ));
-    }
+    let spans = crate::tui::widgets::fit_spans(spans, area.width as usize);
     f.render_widget(
         Paragraph::new(Line::from(spans)).style(th.status_bar()),
         area,
