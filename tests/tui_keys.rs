@@ -8,7 +8,9 @@ use assay::app::moderation::Stage;
 use assay::app::query::{Access, EvidenceItem};
 use assay::domain::decision::evaluate;
 use assay::tui::keys::Ctx;
-use assay::tui::model::{Assess, Cmd, Dialog, EditTarget, Lower, Model, Msg, Pane, Saved, Screen};
+use assay::tui::model::{
+    Assess, Cmd, Dialog, EditTarget, History, Lower, Model, Msg, Pane, Saved, Screen,
+};
 use assay::tui::theme::Theme;
 use assay::tui::update::{ctx, update};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -70,6 +72,7 @@ fn assess(access: Access) -> Assess {
         zoom: false,
         grid: None,
         undo: Vec::new(),
+        redo: Vec::new(),
         saved: Saved::Untouched,
         blind: false,
         first: None,
@@ -125,6 +128,7 @@ fn a_level_key_asks_to_save_with_the_version_seen_and_its_undo() {
             version: 7,
             change: Change::Level("C1".into(), Some(level3)),
             undo: Some(Change::Level("C1".into(), None)),
+            history: History::New,
         }]
     );
     // nothing is called saved until the runtime says it committed
@@ -295,4 +299,109 @@ fn panes_zoom_grid_and_the_message_log() {
     assert!(matches!(m.dialog, Some(Dialog::Messages { .. })));
     assert!(m.log.iter().any(|(t, _)| t.contains("levels")));
     assert_eq!(m.screen, Screen::Assess);
+}
+
+/// What the runtime answers to a save: the marks now, as if the workspace had committed it.
+fn saved(m: &mut Model, cmds: Vec<Cmd>) {
+    let [
+        Cmd::Save {
+            change,
+            undo,
+            history,
+            ..
+        },
+    ] = &cmds[..]
+    else {
+        panic!("{cmds:?}")
+    };
+    let a = m.assess.as_ref().unwrap();
+    let mut sheet = a.sheet.clone();
+    if let Change::Level(c, l) = change {
+        sheet.marks.entry(c.clone()).or_default().0 = l.clone();
+    }
+    let eval = evaluate(&a.rubric, &sheet.to_marks());
+    let version = a.version + 1;
+    update(
+        m,
+        Msg::Saved {
+            version,
+            sheet,
+            eval,
+            undo: undo.clone(),
+            history: *history,
+            note: None,
+        },
+    );
+}
+
+#[test]
+fn undo_then_redo_and_a_new_change_forgets_the_redo() {
+    let mut m = model(Access::Mark);
+    let cmds = typed(&mut m, "3");
+    saved(&mut m, cmds);
+    let cmds = typed(&mut m, "u");
+    assert!(
+        matches!(
+            &cmds[..],
+            [Cmd::Save {
+                change: Change::Level(_, None),
+                history: History::Undo,
+                ..
+            }]
+        ),
+        "{cmds:?}"
+    );
+    saved(&mut m, cmds);
+    assert_eq!(m.assess.as_ref().unwrap().level_of("C1"), None);
+    let cmds = ctrl(&mut m, 'r');
+    let level3 = m.assess.as_ref().unwrap().rubric.criteria[0].levels[2]
+        .id
+        .clone();
+    assert!(
+        matches!(&cmds[..], [Cmd::Save { change: Change::Level(_, Some(l)), history: History::Redo, .. }] if *l == level3),
+        "{cmds:?}"
+    );
+    saved(&mut m, cmds);
+    assert_eq!(
+        m.assess.as_ref().unwrap().level_of("C1"),
+        Some(level3.as_str())
+    );
+    // undo again, then a new change: nothing left to redo
+    let cmds = typed(&mut m, "u");
+    saved(&mut m, cmds);
+    let cmds = typed(&mut m, "2");
+    saved(&mut m, cmds);
+    assert!(ctrl(&mut m, 'r').is_empty());
+    assert!(m.message.clone().unwrap().0.contains("nothing to redo"));
+}
+
+#[test]
+fn next_and_previous_portfolio_follow_the_queue_as_shown() {
+    use assay::tui::model::{Queue, QueueRow};
+    use std::borrow::Cow;
+    let mut m = model(Access::Mark);
+    let row = |id: &str| QueueRow {
+        id: id.into(),
+        learner: "L".into(),
+        rubric: Arc::from("r@1"),
+        submitted: "2026-01-01".into(),
+        status: Cow::Borrowed("new"),
+        outcome: Cow::Borrowed(""),
+        mine: false,
+        score: Default::default(),
+        grade: Default::default(),
+        assessor: Default::default(),
+        second_done: false,
+    };
+    m.queue = Queue {
+        rows: vec![row("P-0"), row("P-1"), row("P-2"), row("P-3")],
+        // a filter shows three of them, in this order
+        visible: vec![3, 1, 0],
+        ..Queue::default()
+    };
+    assert_eq!(typed(&mut m, "N"), vec![Cmd::Open { id: "P-0".into() }]);
+    assert_eq!(typed(&mut m, "P"), vec![Cmd::Open { id: "P-3".into() }]);
+    m.queue.visible = vec![1];
+    assert!(typed(&mut m, "N").is_empty());
+    assert!(m.message.clone().unwrap().0.contains("last portfolio"));
 }

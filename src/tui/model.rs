@@ -225,6 +225,8 @@ pub struct Assess {
     pub grid: Option<usize>,
     /// Inverse changes, newest last.
     pub undo: Vec<Change>,
+    /// Changes undone, to make again (newest last); a new change clears them.
+    pub redo: Vec<Change>,
     pub saved: Saved,
     /// Blind second marking hides the first marks.
     pub blind: bool,
@@ -309,6 +311,14 @@ impl Assess {
             .get(criterion)
             .and_then(|(_, f)| f.as_deref())
     }
+}
+
+/// Whether a save is a new change, an undo or a redo (where its inverse goes once saved).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum History {
+    New,
+    Undo,
+    Redo,
 }
 
 /// What the built-in editor is editing.
@@ -489,7 +499,9 @@ pub enum Msg {
         version: i64,
         sheet: Sheet,
         eval: Evaluation,
+        /// The change that takes this one back, and where it goes.
         undo: Option<Change>,
+        history: History,
         note: Option<String>,
     },
     /// Submission recorded.
@@ -563,7 +575,9 @@ pub enum Cmd {
         phase: Phase,
         version: i64,
         change: Change,
+        /// The change that takes it back (the marks before it).
         undo: Option<Change>,
+        history: History,
     },
     SaveCursor {
         id: String,

@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::editor::{Edit, TextArea};
 use super::keys::{self, Action, Ctx};
-use super::model::{Cmd, Dialog, EditTarget, Loaded, Model, Msg, Saved, Screen};
+use super::model::{Cmd, Dialog, EditTarget, History, Loaded, Model, Msg, Saved, Screen};
 use super::screen::{assess, dialogs, export, queue, settle, stats};
 use super::view::{MIN_H, MIN_W};
 use crate::app::mark::Change;
@@ -53,14 +53,20 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             sheet,
             eval,
             undo,
+            history,
             note,
         } => {
             if let Some(a) = &mut m.assess {
                 a.version = version;
                 a.sheet = sheet;
                 a.eval = eval;
-                if let Some(u) = undo {
-                    a.undo.push(u);
+                match (history, undo) {
+                    (History::New, u) => {
+                        a.undo.extend(u);
+                        a.redo.clear();
+                    }
+                    (History::Undo, u) => a.redo.extend(u),
+                    (History::Redo, u) => a.undo.extend(u),
                 }
                 a.saved = Saved::Saved;
             }
@@ -348,6 +354,7 @@ pub fn save(m: &mut Model, change: Change) -> Vec<Cmd> {
         version: a.version,
         change,
         undo,
+        history: History::New,
     }]
 }
 

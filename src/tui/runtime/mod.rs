@@ -167,6 +167,7 @@ impl Runtime {
                 version,
                 change,
                 undo,
+                history,
             } => match self.ws.save(&id, phase, &change, Some(version)) {
                 Ok(v) => match self.ws.preview(&id, phase) {
                     Ok((eval, sheet)) => vec![Msg::Saved {
@@ -174,7 +175,8 @@ impl Runtime {
                         sheet,
                         eval,
                         undo,
-                        note: Some(saved_note(&change)),
+                        history,
+                        note: Some(saved_note(&change, history)),
                     }],
                     // (the change is committed; only reading it back failed)
                     Err(e) => vec![Msg::Failed(e.lines().join("; "))],
@@ -639,6 +641,7 @@ impl Runtime {
             zoom: false,
             grid: None,
             undo: Vec::new(),
+            redo: Vec::new(),
             saved: Saved::Untouched,
             blind: o.blind,
             first,
@@ -714,9 +717,9 @@ fn run_export(
     }
 }
 
-fn saved_note(c: &mark::Change) -> String {
+fn saved_note(c: &mark::Change, history: super::model::History) -> String {
     use mark::Change::*;
-    match c {
+    let note = match c {
         Level(cid, Some(l)) => format!("saved: {cid} → {l}"),
         Level(cid, None) => format!("saved: {cid} cleared"),
         Feedback(cid, _) => format!("saved: feedback on {cid}"),
@@ -727,5 +730,10 @@ fn saved_note(c: &mark::Change) -> String {
             format!("saved: outcome {o} chosen over the rule's (applies on submit)")
         }
         Choice(None, _) => "saved: back to the rule's outcome".into(),
+    };
+    match history {
+        super::model::History::New => note,
+        super::model::History::Undo => format!("undone — {note}"),
+        super::model::History::Redo => format!("redone — {note}"),
     }
 }

@@ -138,7 +138,17 @@ pub(super) fn in_queue_order(
 /// Where a row goes in the queue: the current person's work first, then by status in workflow
 /// order (then by id).
 pub(super) fn queue_key(r: &QueueRow) -> (bool, usize) {
-    (!r.mine, status_order(&r.status))
+    (!r.mine, work_order(&r.status))
+}
+
+/// The queue's order of statuses: what needs doing first — in progress, then not started, then
+/// submitted and later in workflow order (anything else last).
+pub(super) fn work_order(s: &str) -> usize {
+    match s {
+        "in_progress" => 0,
+        "new" => 1,
+        other => status_order(other),
+    }
 }
 
 pub(super) fn status_order(s: &str) -> usize {

@@ -11,7 +11,7 @@ use crate::app::mark::Change;
 use crate::tui::evidence::{self, Doc, EvidenceView, Kind};
 use crate::tui::keys::{Action, Ctx};
 use crate::tui::model::{
-    Assess, Cmd, Dialog, EditTarget, Lower, Model, Pane, STATEMENT, Screen, Shown,
+    Assess, Cmd, Dialog, EditTarget, History, Lower, Model, Pane, STATEMENT, Screen, Shown,
 };
 use crate::tui::update::{edit, save};
 
@@ -41,6 +41,8 @@ pub fn available(a: &Assess, act: Action) -> bool {
         Action::EditFeedback => marking && a.selected_criterion().is_some(),
         Action::EditComment | Action::Submit | Action::Refer => marking,
         Action::Undo => marking && !a.undo.is_empty(),
+        Action::Redo => marking && !a.redo.is_empty(),
+        Action::NextPortfolio | Action::PrevPortfolio => true,
         Action::NextEvidence | Action::PrevEvidence => a.claimed().len() > 1,
         Action::OpenExternal => a
             .shown_evidence()
@@ -263,6 +265,7 @@ fn refuse(m: &mut Model, act: Action) {
                 "feedback belongs to a criterion: select one (c edits the overall comment)".into()
             }
             Action::Undo => "nothing to undo".into(),
+            Action::Redo => "nothing to redo".into(),
             Action::NextEvidence | Action::PrevEvidence => {
                 "no other evidence is claimed for this criterion".into()
             }
@@ -539,6 +542,29 @@ fn assess_action(m: &mut Model, act: Action, levels_h: u16, levels_total: u16) -
             a.grid = Some(col);
         }
         Action::Level(n) => return choose_level(m, usize::from(n)),
+        Action::NextPortfolio | Action::PrevPortfolio => {
+            // the queue's order as it is shown (its filters too), as SpeedGrader steps
+            let q = &mut m.queue;
+            let here = q.visible.iter().position(|&i| q.rows[i].id == a.id);
+            let to = match (here, act == Action::NextPortfolio) {
+                (Some(p), true) => Some(p + 1),
+                (Some(p), false) => p.checked_sub(1),
+                (None, _) => Some(q.selected),
+            };
+            match to.and_then(|p| q.visible.get(p).map(|&i| (p, i))) {
+                Some((p, i)) => {
+                    q.selected = p;
+                    return vec![Cmd::Open {
+                        id: q.rows[i].id.to_string(),
+                    }];
+                }
+                None => m.info(if act == Action::NextPortfolio {
+                    "this is the last portfolio in the queue (as filtered)"
+                } else {
+                    "this is the first portfolio in the queue (as filtered)"
+                }),
+            }
+        }
         Action::ToggleGate => {
             let Some(gi) = a.selected_gate() else {
                 return vec![];
@@ -567,19 +593,32 @@ fn assess_action(m: &mut Model, act: Action, levels_h: u16, levels_total: u16) -
                 .unwrap_or(0);
             m.dialog = Some(Dialog::Refer { choice });
         }
-        Action::Undo => match a.undo.pop() {
-            Some(c) => {
-                a.saved = crate::tui::model::Saved::Saving;
-                return vec![Cmd::Save {
-                    id: a.id.clone(),
-                    phase: a.phase,
-                    version: a.version,
-                    change: c,
-                    undo: None,
-                }];
+        Action::Undo | Action::Redo => {
+            let (stack, history) = if act == Action::Undo {
+                (&mut a.undo, History::Undo)
+            } else {
+                (&mut a.redo, History::Redo)
+            };
+            match stack.pop() {
+                Some(c) => {
+                    let inverse = inverse(a, &c);
+                    a.saved = crate::tui::model::Saved::Saving;
+                    return vec![Cmd::Save {
+                        id: a.id.clone(),
+                        phase: a.phase,
+                        version: a.version,
+                        change: c,
+                        undo: inverse,
+                        history,
+                    }];
+                }
+                None => m.info(if act == Action::Undo {
+                    "nothing to undo"
+                } else {
+                    "nothing to redo"
+                }),
             }
-            None => m.info("nothing to undo"),
-        },
+        }
         Action::Submit => {
             if !a.eval.complete {
                 let mut missing = Vec::new();
