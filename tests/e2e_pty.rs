@@ -203,7 +203,7 @@ fn hostile_evidence_never_reaches_the_terminal() {
     .unwrap();
     std::fs::write(
         folder.join("evidence/n.md"),
-        "title \x1b]0;PWNED-TITLE\x07 clip \x1b]52;c;cm0gLXJmIH4=\x07 clear \x1b[2J bidi \u{202e}gnp.exe\n",
+        "title \x1b]0;PWNED-TITLE\x07 clip \x1b]52;c;cm0gLXJmIH4=\x07 clear \x1b[2J bidi \u{202e}gnp.exe sep \u{2028}line\u{2029}para\n",
     )
     .unwrap();
     let db = dir.path().join("w.db");
@@ -284,6 +284,10 @@ fn hostile_evidence_never_reaches_the_terminal() {
     assert!(
         !text.contains('\u{202e}'),
         "no bidi override reaches the terminal"
+    );
+    assert!(
+        !text.contains('\u{2028}') && !text.contains('\u{2029}'),
+        "no line or paragraph separator reaches the terminal"
     );
     // the only screen clears are the workbench's own (entering the alternate screen)
     assert!(text.contains('␛'), "removed sequences are shown visibly");

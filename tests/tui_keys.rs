@@ -77,6 +77,7 @@ fn assess(access: Access) -> Assess {
         blind: false,
         first: None,
         settlement: None,
+        superseded: None,
         draw_reason: None,
         settle_evidence: false,
         settle_scroll: 0,

@@ -291,9 +291,15 @@ pub fn check_may_mark(
     match phase {
         Phase::First => {
             people::require(conn, user, &[Role::Assessor], "mark portfolios")?;
+            if matches!(h.status.as_str(), "released" | "exported") {
+                return Err(AppError::refused(format!(
+                    "portfolio {} is {}: its decision is final and gone out to the issuing system; it is no longer changed",
+                    h.id, h.status
+                )));
+            }
             if !matches!(h.status.as_str(), "new" | "in_progress") {
                 return Err(AppError::refused(format!(
-                    "portfolio {} is {}: its decision is submitted and frozen for its assessor; only moderation amends it, or a lead reopens it with `assay reopen {} --rationale TEXT`",
+                    "portfolio {} is {}: its decision is submitted and frozen for its assessor; only moderation amends it, or a lead reopens it (`assay reopen {} --rationale TEXT`)",
                     h.id, h.status, h.id
                 )));
             }

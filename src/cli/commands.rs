@@ -673,7 +673,7 @@ fn mark_then(
     let applied = ws.apply(&a.id, phase, &changes, submit, settle, None)?;
     if let Some(s) = &applied.submitted {
         println!(
-            "submitted {}: {}{} — score {} against pass mark; rule gives {}{}",
+            "submitted {}: {}{} — score {} against pass mark {}; rule gives {}{}",
             sanitize_line(&a.id),
             s.outcome,
             s.evaluation
@@ -683,6 +683,16 @@ fn mark_then(
                 .map(|g| format!(" ({g})"))
                 .unwrap_or_default(),
             s.evaluation.score,
+            s.evaluation
+                .reasons
+                .iter()
+                .find_map(|r| match r {
+                    crate::domain::decision::Reason::Score { pass_mark, .. } => {
+                        Some(pass_mark.as_str())
+                    }
+                    _ => None,
+                })
+                .unwrap_or("—"),
             s.evaluation.outcome,
             if s.kind == "rule" {
                 String::new()

@@ -112,7 +112,8 @@ pub fn has_control(input: &str) -> bool {
 /// Whether `c` is a character that must never reach the terminal: a C0
 /// control (U+0000–U+001F) other than `'\n'` and `'\t'`, DEL (U+007F), a C1
 /// control (U+0080–U+009F), or a bidi control (U+061C, U+200E, U+200F,
-/// U+202A–U+202E, U+2066–U+2069).
+/// U+202A–U+202E, U+2066–U+2069), or a line or paragraph separator (U+2028, U+2029: a terminal
+/// may move the cursor for them, and the layout would no longer be what was drawn).
 #[must_use]
 pub fn is_forbidden_char(c: char) -> bool {
     matches!(
@@ -123,6 +124,8 @@ pub fn is_forbidden_char(c: char) -> bool {
             | '\u{061c}'
             | '\u{200e}'
             | '\u{200f}'
+            | '\u{2028}'
+            | '\u{2029}'
             | '\u{202a}'..='\u{202e}'
             | '\u{2066}'..='\u{2069}'
     )

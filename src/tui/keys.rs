@@ -22,6 +22,8 @@ pub enum Ctx {
     Grid,
     /// Settling a second-marked portfolio.
     Settle,
+    /// The settlement screen's evidence: the evidence keys, then the settlement's.
+    SettleEvidence,
     Stats,
     /// Release and export.
     Export,
@@ -88,6 +90,8 @@ pub enum Action {
     ScrollLeft,
     ScrollRight,
     Wrap,
+    /// The document as its plain lines (Markdown source, a table's records), or formatted again.
+    Raw,
     /// Choose the level under the grid's cursor.
     Choose,
     // dialog answers
@@ -178,7 +182,7 @@ pub static TABLE: &[Binding] = &[
     b!(Assess, [C('t')], "t", A::Statement, "the learner's reflective statement (t again: evidence)", "statement", 4),
     b!(Assess, [C('v')], "v", A::Coverage, "coverage: which criteria have claimed evidence (v again: evidence)", "coverage", 4),
     b!(Assess, [C('o')], "o", A::OpenExternal, "open the evidence file with the system's opener", "open file", 6),
-    b!(Assess, [C('z')], "z", A::Zoom, "the evidence fills the screen (z again: back)", "zoom", 5),
+    b!(Assess, [C('z')], "z", A::Zoom, "the evidence fills the screen (z again: back)", "zoom", 2),
     b!(Assess, [C('g')], "g", A::Grid, "the rubric grid: every criterion's levels at once; choose from it (g again: back)", "grid", 5),
 
     b!(Evidence, [C('j'), Code(KeyCode::Down)], "j/k ↓/↑", A::Down, "scroll the evidence one display line", "scroll", 3),
@@ -190,6 +194,7 @@ pub static TABLE: &[Binding] = &[
     b!(Evidence, [C('h'), Code(KeyCode::Left)], "h/l ←/→", A::ScrollLeft, "scroll sideways (a table: by column)", "", 9),
     b!(Evidence, [C('l'), Code(KeyCode::Right)], "", A::ScrollRight, ""),
     b!(Evidence, [C('w')], "w", A::Wrap, "wrap long lines on / off", "wrap", 6),
+    b!(Evidence, [C('r')], "r", A::Raw, "the document as plain lines: a Markdown file's source, a table's records whole (r again: formatted)", "raw", 7),
     b!(Evidence, [C('f'), Ctrl('f')], "f", A::Find, "find in the evidence: type, Enter searches, Esc cancels", "find", 2),
     b!(Evidence, [C('.'), Code(KeyCode::F(3))], ". ,", A::FindNext, "next / previous match (highlighted; the status row counts them)", "match", 3),
     b!(Evidence, [C(',')], "", A::FindPrev, ""),
@@ -204,7 +209,7 @@ pub static TABLE: &[Binding] = &[
     b!(Settle, [C('A')], "A", A::Amend, "amend: the second marks' decision replaces the first (with a rationale)", "amend", 1),
     b!(Settle, [Code(KeyCode::Enter)], "Enter", A::Open, "the evidence the learner claims for the selected criterion (Enter again: back)", "evidence", 2),
     b!(Settle, [C(']'), C('n')], "] [", A::NextEvidence, "next / previous piece of that evidence", "next evidence", 4),
-    b!(Settle, [C('z')], "z", A::Zoom, "the evidence fills the screen (z again: back)", "zoom", 5),
+    b!(Settle, [C('z')], "z", A::Zoom, "the evidence fills the screen (z again: back)", "zoom", 2),
     b!(Settle, [C('['), C('p')], "", A::PrevEvidence, ""),
 
     b!(Stats, [C(']'), C('n'), Code(KeyCode::Tab)], "] [", A::NextEvidence, "next / previous rubric", "rubric", 1),
@@ -251,7 +256,7 @@ pub static TABLE: &[Binding] = &[
     b!(Discard, [C('d')], "d", A::Discard, "discard the changes", "discard", 0),
     b!(Discard, [C('k'), Code(KeyCode::Esc)], "k/Esc", A::KeepEditing, "keep editing", "keep editing", 0),
 
-    b!(OfferSamples, [C('y'), C('Y')], "y", A::Yes, "load the built-in sample rubric and portfolios", "load samples", 0),
+    b!(OfferSamples, [C('y'), C('Y')], "y", A::Yes, "load the built-in sample rubrics and portfolios", "load samples", 0),
     b!(OfferSamples, [C('n'), Code(KeyCode::Esc), C('q')], "n/Esc", A::No, "start empty (import with `assay import`)", "no", 0),
 
     b!(Notice, [Code(KeyCode::Enter), Code(KeyCode::Esc), C(' ')], "any key", A::Back, "continue", "continue", 0),
@@ -286,24 +291,27 @@ pub fn takes_global(ctx: Ctx) -> bool {
             | Ctx::Evidence
             | Ctx::Grid
             | Ctx::Settle
+            | Ctx::SettleEvidence
             | Ctx::Stats
             | Ctx::Export
     )
 }
 
-/// The place whose keys also work in `ctx` (after its own): the evidence pane keeps the marking
-/// keys; the grid, those that do not move.
-pub fn parent(ctx: Ctx) -> Option<Ctx> {
+/// The places whose keys also work in `ctx` (after its own, in order): the evidence pane keeps
+/// the marking keys; the grid, those that do not move; the settlement's evidence, the evidence
+/// keys and the settlement's.
+pub fn parents(ctx: Ctx) -> &'static [Ctx] {
     match ctx {
-        Ctx::Evidence | Ctx::Grid => Some(Ctx::Assess),
-        _ => None,
+        Ctx::Evidence | Ctx::Grid => &[Ctx::Assess],
+        Ctx::SettleEvidence => &[Ctx::Evidence, Ctx::Settle],
+        _ => &[],
     }
 }
 
-/// The bindings that work in `ctx`: its own, its parent's, then (in a screen) the global ones.
+/// The bindings that work in `ctx`: its own, its parents', then (in a screen) the global ones.
 fn chain(ctx: Ctx) -> impl Iterator<Item = &'static Binding> {
     let own = of(ctx);
-    let parent = parent(ctx).into_iter().flat_map(of).filter(move |b| {
+    let parent = parents(ctx).iter().flat_map(|p| of(*p)).filter(move |b| {
         ctx != Ctx::Grid
             || !matches!(
                 b.action,
@@ -413,7 +421,7 @@ fn short_key(keys: &'static str) -> &'static str {
 }
 
 /// The places the help overlay covers, in order, with their names.
-pub const PLACES: [(Ctx, &str); 19] = [
+pub const PLACES: [(Ctx, &str); 20] = [
     (Ctx::Global, "Everywhere"),
     (Ctx::Queue, "Queue"),
     (Ctx::Filter, "Queue: typing a filter"),
@@ -424,6 +432,10 @@ pub const PLACES: [(Ctx, &str); 19] = [
     ),
     (Ctx::Grid, "Assessment: the rubric grid"),
     (Ctx::Settle, "Settlement (moderation)"),
+    (
+        Ctx::SettleEvidence,
+        "Settlement: the evidence (the evidence keys, and C, A, Enter)",
+    ),
     (Ctx::Stats, "Agreement statistics"),
     (Ctx::Export, "Release and export"),
     (Ctx::Submit, "Dialog: submit"),

@@ -289,12 +289,37 @@ fn open_with_system(path: &Path) -> Result<(), String> {
     } else {
         "xdg-open"
     };
-    std::process::Command::new(opener)
+    let mut child = std::process::Command::new(opener)
         .arg(path)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .map(|_| ())
-        .map_err(|e| format!("cannot run {opener} to open {}: {e}", path.display()))
+        .map_err(|e| {
+            format!(
+                "cannot run {opener} to open {} ({e}); over SSH there is no desktop to open it on",
+                path.display()
+            )
+        })?;
+    // An opener that fails says so at once (no desktop, no application for the type); one
+    // that hands the file to an application may keep running: it is waited for on a thread,
+    // so it never lingers as a zombie.
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(1500) {
+        match child.try_wait() {
+            Ok(Some(st)) if st.success() => return Ok(()),
+            Ok(Some(st)) => {
+                return Err(format!(
+                    "{opener} could not open {} ({st}): this machine has no application for it, or no desktop (over SSH)",
+                    path.display()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(30)),
+            Err(e) => return Err(format!("{opener}: {e}")),
+        }
+    }
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+    Ok(())
 }

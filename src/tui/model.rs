@@ -171,6 +171,8 @@ pub struct Shown {
     pub key: String,
     pub doc: Arc<Doc>,
     pub view: EvidenceView,
+    /// The view's last message, once it was passed on to the message line.
+    pub said: Option<String>,
 }
 
 impl std::fmt::Debug for Shown {
@@ -234,6 +236,9 @@ pub struct Assess {
     pub first: Option<Sheet>,
     /// The settlement, once moderation is settled.
     pub settlement: Option<Settlement>,
+    /// For the first marking of an amended decision: the decision in force instead (the
+    /// second marking's), said on screen so that the superseded one is not taken for it.
+    pub superseded: Option<String>,
     /// Why the draw took it (withheld under blind rules until second marks are in).
     pub draw_reason: Option<String>,
     /// The settlement screen shows the claimed evidence of the selected criterion.

@@ -244,7 +244,7 @@ pub fn ctx(m: &Model) -> Ctx {
         Screen::Assess => match &m.assess {
             Some(a) if a.settling() => {
                 if a.settle_evidence {
-                    Ctx::Evidence
+                    Ctx::SettleEvidence
                 } else {
                     Ctx::Settle
                 }
@@ -267,6 +267,11 @@ pub fn available(m: &Model, a: Action) -> bool {
     if let Some(d) = &m.dialog {
         return dialogs::available(m, d, a);
     }
+    on_screen(m, a)
+}
+
+/// Whether an action works on the screen beneath any dialog (help marks those that do not).
+pub fn on_screen(m: &Model, a: Action) -> bool {
     match m.screen {
         Screen::Queue => queue::available(m, a),
         Screen::Assess => match &m.assess {
@@ -287,7 +292,7 @@ fn key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
     }
     let ctx = ctx(m);
     // The evidence view's search input takes every key while a query is typed.
-    if ctx == Ctx::Evidence && assess::typing_query(m) {
+    if matches!(ctx, Ctx::Evidence | Ctx::SettleEvidence) && assess::typing_query(m) {
         assess::view_key(m, k);
         return vec![];
     }

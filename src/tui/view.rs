@@ -87,23 +87,47 @@ pub fn message_lines(m: &Model) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// Lines under the title: on a marking the person may not change, why.
+/// Lines under the title: on a marking the person may not change, why; on a first marking an
+/// amendment superseded, the decision in force.
 fn header_lines(m: &Model) -> Vec<Line<'static>> {
+    let mut lines = reason_lines(m);
+    if let (Screen::Assess, Some(a)) = (&m.screen, &m.assess)
+        && let Some(s) = &a.superseded
+    {
+        let w = usize::from(m.width).saturating_sub(2).max(10);
+        let mut l = wrap_text(
+            &format!("this first marking was superseded: {s}"),
+            m.theme.warn(),
+            w,
+            2,
+        );
+        l.truncate(2);
+        lines.extend(l);
+    }
+    lines
+}
+
+fn reason_lines(m: &Model) -> Vec<Line<'static>> {
     match (&m.screen, &m.assess) {
-        (Screen::Assess, Some(a)) if !a.settling() => match &a.access {
-            crate::app::query::Access::Read(why) => {
-                let w = usize::from(m.width).saturating_sub(2).max(10);
-                let mut l = wrap_text(
-                    &format!("read only — {}", sanitize_line(why)),
-                    m.theme.warn(),
-                    w,
-                    2,
-                );
-                l.truncate(2);
-                l
+        (Screen::Assess, Some(a))
+            if !(a.settling() && a.stage == crate::app::moderation::Stage::Settled) =>
+        {
+            match &a.access {
+                crate::app::query::Access::Read(why) => {
+                    let w = usize::from(m.width).saturating_sub(2).max(10);
+                    let mut l = wrap_text(
+                        &format!("read only — {}", sanitize_line(why)),
+                        m.theme.warn(),
+                        w,
+                        2,
+                    );
+                    // (the whole reason: it says what to do)
+                    l.truncate(4);
+                    l
+                }
+                _ => vec![],
             }
-            _ => vec![],
-        },
+        }
         _ => vec![],
     }
 }
@@ -120,7 +144,11 @@ pub fn view(m: &Model, f: &mut Frame) {
                 "at least {MIN_W}×{MIN_H}; this one is {}×{}",
                 area.width, area.height
             )),
-            Line::from("enlarge the window (keys wait until then; nothing typed is lost), or press q to quit"),
+            Line::from(if m.dialog.is_some() {
+                "enlarge the window: keys wait until then, and nothing typed is lost"
+            } else {
+                "enlarge the window (keys wait until then), or press q to quit — every change is saved"
+            }),
         ])
         .wrap(Wrap { trim: true });
         f.render_widget(msg, area);

@@ -201,6 +201,17 @@ impl Doc {
         }
     }
 
+    /// The bytes it is read from (to open the same bytes as another kind: the source of a
+    /// Markdown file, a table's lines).
+    pub fn source(&self) -> Arc<dyn Source> {
+        self.src.clone()
+    }
+
+    /// Whether it is shown formatted (Markdown rendered, a table) rather than as its lines.
+    pub fn formatted(&self) -> bool {
+        !matches!(self.body, Body::Text(_))
+    }
+
     /// The document's name, sanitised.
     pub fn name(&self) -> &str {
         &self.name

@@ -631,9 +631,8 @@ pub fn status_text(view: &EvidenceView, doc: &Doc) -> (String, String) {
         };
         left.push_str(&format!(" │ “{q}” {what}"));
     }
-    if let Some(msg) = view.message() {
-        left.push_str(&format!(" │ {msg}"));
-    }
+    // (the view's messages are the caller's to show: the workbench puts them on its message
+    // line, where they are never cut)
     let mut right = doc.label();
     if !table {
         right.push_str(if view.wrap() {

@@ -273,9 +273,24 @@ impl Table {
             .map(|c| width(c).clamp(1, MAX_COL))
             .collect();
         let mut numeric: Vec<Option<bool>> = vec![None; widths.len()];
+        // the first records and the last ones (a total or a long name at the end is measured too)
+        let mut sample: Vec<u64> = Vec::with_capacity(2 * SAMPLE);
         let mut r = self.next(src, self.header);
         for _ in 0..SAMPLE {
             let Some(at) = r else { break };
+            sample.push(at);
+            r = self.next(src, at);
+        }
+        let mut r = self.last_row(src);
+        for _ in 0..SAMPLE {
+            let Some(at) = r else { break };
+            if sample.contains(&at) || at == self.header {
+                break;
+            }
+            sample.push(at);
+            r = self.prev(src, at);
+        }
+        for at in sample {
             for (i, c) in self.cells(src, at).iter().enumerate() {
                 if i >= widths.len() {
                     widths.push(1);
@@ -292,7 +307,6 @@ impl Table {
                     numeric[i] = Some(numeric[i].unwrap_or(true) && num);
                 }
             }
-            r = self.next(src, at);
         }
         self.widths = widths;
         self.numeric = numeric.into_iter().map(|n| n == Some(true)).collect();
@@ -491,6 +505,17 @@ mod tests {
         let (_, t) = open("id\tname\tscore\n1\tAoife Byrne\t7.5\n2\tB\t10\n", b'\t');
         assert_eq!(t.widths, [2, 11, 5]);
         assert_eq!(t.numeric, [true, false, true]);
+    }
+
+    #[test]
+    fn a_longer_value_near_the_end_widens_its_column() {
+        let mut text = String::from("id,name\n");
+        for i in 0..300 {
+            text.push_str(&format!("{i},ab\n"));
+        }
+        text.push_str("300,A-LONGER-NAME-AT-THE-END\n");
+        let (_, t) = open(&text, b',');
+        assert_eq!(t.widths[1], "A-LONGER-NAME-AT-THE-END".len() as u64);
     }
 
     #[test]

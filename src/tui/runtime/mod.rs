@@ -44,6 +44,7 @@ fn load_evidence(ws: &Workspace, sha: &str, name: &str) -> Msg {
                 key: sha.to_string(),
                 doc: Arc::new(doc),
                 view,
+                said: None,
             }))
         }
         Ok(None) => Msg::EvidenceFailed {
@@ -614,7 +615,23 @@ impl Runtime {
             .as_ref()
             .filter(|_| !o.blind)
             .map(|(_, why)| crate::domain::sanitize::sanitize_line(why));
+        let superseded = match (&d.settlement, o.phase) {
+            (Some(s), mark::Phase::First) if s.amended() => d.second.decision.as_ref().map(|x| {
+                format!(
+                    "amended by {}: in force the second marking's {}{} · {:.2}",
+                    crate::domain::sanitize::sanitize_line(&s.by),
+                    x.outcome,
+                    x.grade
+                        .as_ref()
+                        .map(|g| format!(" ({})", crate::domain::sanitize::sanitize_line(g)))
+                        .unwrap_or_default(),
+                    x.score
+                )
+            }),
+            _ => None,
+        };
         Ok(Assess {
+            superseded,
             id: d.row.id.clone(),
             learner: crate::domain::sanitize::sanitize_line(&d.row.learner_name),
             learner_id: crate::domain::sanitize::sanitize_line(&d.row.learner_id),

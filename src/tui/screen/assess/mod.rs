@@ -18,6 +18,34 @@ use crate::tui::update::{edit, save};
 /// Documents kept open besides the one on show.
 const RECENT: usize = 4;
 
+/// The key of a document shown as its plain lines ends with this.
+const RAW: &str = "#raw";
+
+/// Swaps the document on show for the same bytes as plain lines, or back.
+pub fn toggle_raw(a: &mut Assess) {
+    let Some(s) = &a.shown else { return };
+    let key = match s.key.strip_suffix(RAW) {
+        Some(formatted) => formatted.to_string(),
+        None => format!("{}{RAW}", s.key),
+    };
+    if let Some(pos) = a.recent.iter().position(|r| r.key == key) {
+        park(a);
+        a.shown = Some(a.recent.remove(pos));
+        return;
+    }
+    if !s.key.ends_with(RAW) {
+        let doc = Doc::open_as(s.doc.name(), Kind::Text, s.doc.source());
+        let view = EvidenceView::new(&doc);
+        park(a);
+        a.shown = Some(Shown {
+            key,
+            doc: Arc::new(doc),
+            view,
+            said: None,
+        });
+    }
+}
+
 /// Where the keyboard is on this screen.
 pub fn ctx(a: &Assess) -> Ctx {
     if a.grid.is_some() {
@@ -53,6 +81,10 @@ pub fn available(a: &Assess, act: Action) -> bool {
         | Action::Wrap
         | Action::ScrollLeft
         | Action::ScrollRight => a.shown.is_some() || a.grid.is_some(),
+        Action::Raw => a
+            .shown
+            .as_ref()
+            .is_some_and(|s| s.doc.formatted() || s.key.ends_with(RAW)),
         Action::Confirm | Action::Amend | Action::Release => false,
         Action::CycleStatus
         | Action::CycleRubric
@@ -120,7 +152,10 @@ pub fn show_current(m: &mut Model) -> Vec<Cmd> {
         park(a);
         return vec![];
     };
-    if a.shown.as_ref().is_some_and(|s| s.key == key) {
+    if a.shown
+        .as_ref()
+        .is_some_and(|s| s.key == key || s.key.strip_suffix(RAW) == Some(key.as_str()))
+    {
         return vec![];
     }
     park(a);
@@ -140,6 +175,7 @@ pub fn show_current(m: &mut Model) -> Vec<Cmd> {
             key,
             doc: Arc::new(doc),
             view,
+            said: None,
         });
         fit_evidence(m);
         return vec![];
@@ -193,6 +229,23 @@ pub fn step(m: &mut Model) {
     {
         s.view.step(&s.doc, evidence::STEP_BUDGET);
     }
+    relay(m);
+}
+
+/// What the evidence view says (a search that went round the end, no match) goes to the
+/// message line, whole, and into the log — once.
+pub fn relay(m: &mut Model) {
+    let Some(s) = m.assess.as_mut().and_then(|a| a.shown.as_mut()) else {
+        return;
+    };
+    let now = s.view.message().map(str::to_string);
+    if now == s.said {
+        return;
+    }
+    s.said = now.clone();
+    if let Some(t) = now {
+        m.info(t);
+    }
 }
 
 /// Whether the evidence view's search input has the keyboard.
@@ -210,6 +263,7 @@ pub fn view_key(m: &mut Model, k: KeyEvent) {
     {
         s.view.key(&s.doc, k);
     }
+    relay(m);
 }
 
 pub fn paste(m: &mut Model, text: String) {
@@ -379,11 +433,17 @@ fn act_on(m: &mut Model, act: Action) -> Vec<Cmd> {
         return vec![];
     }
     // the evidence pane
+    if act == Action::Raw {
+        toggle_raw(a);
+        fit_evidence(m);
+        return vec![];
+    }
     if (a.pane == Pane::Evidence || a.zoom)
         && let Some(msg) = evidence_msg(act)
     {
         if let Some(s) = &mut a.shown {
             s.view.update(&s.doc, msg);
+            relay(m);
         } else if a.lower == Lower::Coverage {
             a.scroll = match act {
                 Action::Down => a.scroll.saturating_add(1),

@@ -24,12 +24,21 @@ pub fn title(a: &Assess) -> String {
         (Phase::Second, true) => "second marking (blind)",
         (Phase::Second, false) => "second marking",
     };
-    let mode = match &a.access {
-        crate::app::query::Access::Read(_) => " · read only",
+    let settled = a.stage == crate::app::moderation::Stage::Settled;
+    let mode = match (&a.access, a.settling(), settled) {
+        (_, true, true) => " · settled",
+        (crate::app::query::Access::Read(_), _, _) => " · read only",
         _ => "",
     };
     // (what the person is doing first: a long rubric name is what gets cut)
-    let phase = if a.settling() { "settlement" } else { phase };
+    let phase = match (&a.access, a.settling()) {
+        (_, true) => "settlement",
+        (crate::app::query::Access::Read(_), false) => match a.phase {
+            Phase::First => "reading the first marking",
+            Phase::Second => "reading the second marking",
+        },
+        _ => phase,
+    };
     format!(
         "{phase}{mode} · {} · {} ({}) · {}",
         a.id,
@@ -102,12 +111,41 @@ pub fn evidence_view_area(m: &Model) -> Option<Rect> {
         panes(a, body).lower
     };
     let i = inner(lower);
-    // (one line above the view names the evidence)
+    // (lines above the view say what the evidence is)
+    let h = meta_lines(a, i.width, m.theme).len() as u16;
     Some(Rect {
-        y: i.y + 1,
-        height: i.height.saturating_sub(1),
+        y: i.y + h,
+        height: i.height.saturating_sub(h),
         ..i
     })
+}
+
+/// What the document on show is (kind, date, the learner's note, a link), wrapped to at most
+/// three lines.
+fn meta_lines(a: &Assess, width: u16, th: Theme) -> Vec<Line<'static>> {
+    let text = if a.lower == Lower::Statement {
+        "the learner's own account of their learning".to_string()
+    } else {
+        let Some(e) = a.shown_evidence().map(|i| &a.evidence[i]) else {
+            return vec![Line::from("")];
+        };
+        let mut meta = format!("{} · {}", e.kind, e.date);
+        if let Some(n) = &e.note {
+            meta.push_str(&format!(" · note: {}", sanitize_line(n)));
+        }
+        if let Some(u) = &e.url {
+            meta.push_str(&format!(" · {}", sanitize_line(u)));
+        }
+        meta
+    };
+    let mut lines = wrap_text(&text, th.dim(), width.max(10) as usize, 2);
+    if lines.len() > 3 {
+        lines.truncate(3);
+        if let Some(l) = lines.last_mut() {
+            l.spans.push(Span::styled("…", th.dim()));
+        }
+    }
+    lines
 }
 
 /// The levels pane's lines for criterion `ci` at `w` columns, and where each level begins.
@@ -424,13 +462,7 @@ pub fn evidence_pane(m: &Model, a: &Assess, f: &mut Frame, area: Rect, focused: 
         );
         let inner = block.inner(area);
         f.render_widget(block, area);
-        document(
-            m,
-            a,
-            f,
-            inner,
-            "the learner's own account of their learning",
-        );
+        document(m, a, f, inner);
         return;
     }
     let claimed = a.claimed();
@@ -474,7 +506,7 @@ pub fn evidence_pane(m: &Model, a: &Assess, f: &mut Frame, area: Rect, focused: 
         meta.push_str(&format!(" · {}", sanitize_line(u)));
     }
     match (&e.sha256, e.is_text) {
-        (Some(_), true) => document(m, a, f, inner, &meta),
+        (Some(_), true) => document(m, a, f, inner),
         (Some(sha), false) => {
             let lines = vec![
                 Line::from(Span::styled(clip(&meta, inner.width as usize), th.dim())),
@@ -509,14 +541,13 @@ pub fn evidence_pane(m: &Model, a: &Assess, f: &mut Frame, area: Rect, focused: 
     }
 }
 
-/// A document in the pane: its meta line, then the evidence view (or that it is being read).
-fn document(m: &Model, a: &Assess, f: &mut Frame, inner: Rect, meta: &str) {
+/// A document in the pane: what it is, then the evidence view (or that it is being read).
+fn document(m: &Model, a: &Assess, f: &mut Frame, inner: Rect) {
     let th = m.theme;
-    let [head, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
-    f.render_widget(
-        Paragraph::new(Span::styled(clip(meta, head.width as usize), th.dim())),
-        head,
-    );
+    let meta = meta_lines(a, inner.width, th);
+    let [head, rest] =
+        Layout::vertical([Constraint::Length(meta.len() as u16), Constraint::Min(1)]).areas(inner);
+    f.render_widget(Paragraph::new(meta), head);
     match &a.shown {
         Some(s) => evidence::render(&s.view, &s.doc, rest, f.buffer_mut(), &th),
         None => f.render_widget(
@@ -569,12 +600,12 @@ fn coverage(m: &Model, a: &Assess, f: &mut Frame, area: Rect, focused: bool) {
 fn grid(m: &Model, a: &Assess, f: &mut Frame, body: Rect) {
     let th = m.theme;
     let col = a.grid.unwrap_or(0);
-    let block = pane(
-        th,
-        true,
+    let title = if a.editable() {
         " Rubric grid: criteria × levels (●: chosen · ▶: cursor · Enter or 1–9 chooses · g: back) "
-            .into(),
-    );
+    } else {
+        " Rubric grid: criteria × levels (●: chosen · ▶: cursor · g: back) "
+    };
+    let block = pane(th, true, clip(title, body.width.saturating_sub(4) as usize));
     let inner = block.inner(body);
     f.render_widget(block, body);
     let max_levels = a
@@ -673,12 +704,20 @@ pub fn status(m: &Model, a: &Assess, f: &mut Frame, area: Rect) {
     ));
     let decided = a.sheet.decision.as_ref();
     let grade = |g: &Option<String>| g.as_ref().map(|g| format!(" ({g})")).unwrap_or_default();
-    let (otext, ostyle) = match decided {
-        Some(d) => (
+    let (otext, ostyle) = match (decided, &a.superseded) {
+        (Some(d), Some(_)) => (
+            format!(
+                " submitted {}{} — superseded (above) ",
+                d.outcome,
+                grade(&d.grade)
+            ),
+            th.warn(),
+        ),
+        (Some(d), None) => (
             format!(" submitted: {}{} ", d.outcome, grade(&d.grade)),
             th.good(),
         ),
-        None => {
+        (None, _) => {
             let rule = match e.outcome {
                 Outcome::Awarded => format!("awarded{}", grade(&e.grade)),
                 o => o.as_str().to_string(),

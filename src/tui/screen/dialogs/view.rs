@@ -90,7 +90,7 @@ pub fn draw(m: &Model, d: &Dialog, f: &mut Frame, area: Rect) {
             let lines = vec![
                 Line::from("This workspace holds no rubrics and no portfolios yet."),
                 Line::from(
-                    "Load the built-in samples (two rubrics and a dozen portfolios) to try assay? They can be left in or started afresh with a new workspace file.",
+                    "Load the built-in samples (their rubrics and a dozen portfolios) to try assay? They can stay beside your own work, or you can start afresh with a new workspace file.",
                 ),
             ];
             boxed(
@@ -299,8 +299,8 @@ fn help(m: &Model, scroll: u16, here: Ctx, f: &mut Frame, area: Rect) {
     f.render_widget(Clear, r);
     let inner_w = r.width.saturating_sub(2).max(20) as usize;
     let mut order: Vec<(Ctx, &str)> = PLACES.iter().copied().filter(|(c, _)| *c == here).collect();
-    if let Some(p) = keys::parent(here) {
-        order.extend(PLACES.iter().copied().filter(|(c, _)| *c == p));
+    for p in keys::parents(here) {
+        order.extend(PLACES.iter().copied().filter(|(c, _)| c == p));
     }
     let rest: Vec<(Ctx, &str)> = PLACES
         .iter()
@@ -316,15 +316,24 @@ fn help(m: &Model, scroll: u16, here: Ctx, f: &mut Frame, area: Rect) {
             name.to_string()
         };
         lines.push(Line::from(Span::styled(label, th.title())));
+        // where help was opened, what does not work just now says so
+        let here_too = *ctx == here || keys::parents(here).contains(ctx);
         for b in TABLE.iter().filter(|b| b.ctx == *ctx && !b.help.is_empty()) {
-            lines.extend(wrap(
-                vec![
-                    Span::styled(format!(" {:<12}", b.shown), th.key()),
-                    Span::raw(b.help.to_string()),
-                ],
-                inner_w,
-                14,
-            ));
+            let now = !here_too || crate::tui::update::on_screen(m, b.action);
+            let mut spans = vec![
+                Span::styled(
+                    format!(" {:<12}", b.shown),
+                    if now { th.key() } else { th.dim() },
+                ),
+                Span::styled(
+                    b.help.to_string(),
+                    if now { Style::default() } else { th.dim() },
+                ),
+            ];
+            if !now {
+                spans.push(Span::styled(" — not now".to_string(), th.dim()));
+            }
+            lines.extend(wrap(spans, inner_w, 14));
         }
         if *ctx == Ctx::Editor {
             lines.push(Line::from(

@@ -18,7 +18,7 @@ pub fn draw(m: &Model, f: &mut Frame, area: Rect) {
     let rel_h = 4;
     let [rel, list, gauge, result] = Layout::vertical([
         Constraint::Length(rel_h),
-        Constraint::Length(e.ready.len().max(1) as u16 + 3),
+        Constraint::Length(e.ready.len().max(1) as u16 + 4),
         Constraint::Length(3),
         Constraint::Min(1),
     ])
@@ -97,6 +97,17 @@ pub fn draw(m: &Model, f: &mut Frame, area: Rect) {
             Style::default()
         };
         lines.push(Line::from(Span::styled(pad(&text, w), style)));
+    }
+    if let Some((fmt, _)) = e.ready.get(e.selected)
+        && let Some((_, t)) = e.targets.iter().find(|(g, _)| g == fmt)
+    {
+        lines.push(Line::from(Span::styled(
+            clip(
+                &format!("{} files go to: {}", fmt.as_str(), sanitize_line(t)),
+                w,
+            ),
+            th.dim(),
+        )));
     }
     f.render_widget(Paragraph::new(lines), inner);
     if let Some((what, done, total)) = &e.running {

@@ -99,6 +99,7 @@ pub fn action(m: &mut Model, act: Action, _k: KeyEvent) -> Vec<Cmd> {
         };
         if let Some(msg) = msg {
             s.view.update(&s.doc, msg);
+            super::assess::relay(m);
             return vec![];
         }
     }
