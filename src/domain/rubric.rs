@@ -80,6 +80,8 @@ struct CriterionDoc {
     required: bool,
     guidance: Option<String>,
     levels: Vec<LevelDoc>,
+    #[serde(default)]
+    comments: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +92,8 @@ struct LevelDoc {
     #[serde(default)]
     meets: bool,
     descriptor: String,
+    #[serde(default)]
+    comments: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,6 +135,7 @@ static LEVEL: Shape = Shape::Map(&[
     ("points", &POINTS),
     ("meets", &ANY),
     ("descriptor", &ANY),
+    ("comments", &ANY),
 ]);
 static LEVELS: Shape = Shape::Seq(&LEVEL);
 static CRITERION: Shape = Shape::Map(&[
@@ -141,6 +146,7 @@ static CRITERION: Shape = Shape::Map(&[
     ("required", &ANY),
     ("guidance", &ANY),
     ("levels", &LEVELS),
+    ("comments", &ANY),
 ]);
 static CRITERIA: Shape = Shape::Seq(&CRITERION);
 static ID_TEXT: Shape = Shape::Map(&[("id", &ANY), ("text", &ANY)]);
@@ -267,6 +273,9 @@ pub struct Level {
     /// Whether this level demonstrates the criterion (resolved from the `meets` rule).
     pub meets: bool,
     pub descriptor: String,
+    /// Saved comments for feedback at this level (the comment bank), from the rubric file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -278,6 +287,9 @@ pub struct Criterion {
     pub required: bool,
     pub guidance: Option<String>,
     pub levels: Vec<Level>,
+    /// Saved comments for this criterion's feedback (the comment bank), from the rubric file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<String>,
 }
 
 impl Criterion {
@@ -875,6 +887,7 @@ impl Validator<'_, '_> {
                 points: if pts >= 0.0 { pts as u32 } else { 0 },
                 meets: l.meets,
                 descriptor: l.descriptor.clone(),
+                comments: self.comments(&lp, &l.comments),
             });
         }
         self.unique_ids(
@@ -922,7 +935,24 @@ impl Validator<'_, '_> {
             required: c.required,
             guidance: c.guidance.clone(),
             levels,
+            comments: self.comments(p, &c.comments),
         }
+    }
+
+    /// A list of saved comments: each a non-empty text without control characters, none twice.
+    fn comments(&mut self, p: &str, list: &[String]) -> Vec<String> {
+        let mut seen = HashSet::new();
+        for (k, c) in list.iter().enumerate() {
+            let path = format!("{p}.comments[{k}]");
+            self.nonempty(&path, c, "comment");
+            if !seen.insert(c.trim()) {
+                self.err(
+                    &path,
+                    format!("the comment `{}` is listed twice; keep one", c.trim()),
+                );
+            }
+        }
+        list.iter().map(|c| c.trim().to_string()).collect()
     }
 
     fn percent(&mut self, path: &str, v: f64, what: &str) -> Option<Milli> {

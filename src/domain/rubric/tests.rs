@@ -366,3 +366,49 @@ fn an_unquoted_version_keeps_its_exact_text() {
     assert_eq!(l.rubric.version, "2026.10");
     refused_at(&edit(3, "version: [1]"), 3, "invalid type");
 }
+
+#[test]
+fn comments_for_the_bank_are_read_per_criterion_and_level() {
+    let text = edit(
+        line_of("    required: true"),
+        "    required: true\n    comments:\n      - Each cleaning step is logged.\n      - \"Say which tool was used.\"",
+    );
+    let text = text.replacen(
+        "        descriptor: Cleans a data set.\n",
+        "        descriptor: Cleans a data set.\n        comments: [The steps could be repeated by a colleague.]\n",
+        1,
+    );
+    let r = load("r.yaml", text.as_bytes())
+        .unwrap_or_else(|d| panic!("{d}"))
+        .rubric;
+    assert_eq!(
+        r.criteria[0].comments,
+        ["Each cleaning step is logged.", "Say which tool was used."]
+    );
+    assert_eq!(
+        r.criteria[0].levels[1].comments,
+        ["The steps could be repeated by a colleague."]
+    );
+    assert!(r.criteria[1].comments.is_empty());
+    // without comments the rubric's JSON is as before
+    assert!(
+        !serde_json::to_string(&r.criteria[1])
+            .unwrap()
+            .contains("comments")
+    );
+    // a comment given twice, or empty, is refused at its line
+    let twice = edit(
+        line_of("    required: true"),
+        "    required: true\n    comments: [Logged., Logged.]",
+    );
+    refused_at(&twice, line_of("    required: true") + 1, "listed twice");
+    let empty = edit(
+        line_of("    required: true"),
+        "    required: true\n    comments: [\"  \"]",
+    );
+    refused_at(
+        &empty,
+        line_of("    required: true") + 1,
+        "comment is empty",
+    );
+}
