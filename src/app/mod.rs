@@ -2,6 +2,7 @@
 //! moderate, release, export, …), each one transaction with its audit records. Both the command
 //! line and the workbench call these; neither holds a business rule of its own.
 
+pub mod audit;
 pub mod export;
 pub mod files;
 pub mod import;
@@ -209,8 +210,8 @@ impl Workspace {
     /// `progress` hears how far each stage has come.
     pub fn verify(
         &self,
-        progress: &mut dyn FnMut(crate::store::verify::Stage, u64, u64),
-    ) -> Result<crate::store::verify::Verification> {
+        progress: &mut dyn FnMut(audit::Stage, u64, u64),
+    ) -> Result<audit::Verification> {
         Ok(crate::store::verify::verify(self.conn(), progress)?)
     }
 

@@ -709,18 +709,61 @@ fn with_small_cache<T>(conn: &rusqlite::Connection, f: impl FnOnce() -> Result<T
     result
 }
 
-/// A second connection to the workspace file of `conn`, read only, with a small page cache:
-/// for reading half of a table on another core. `None` for a database in memory.
-pub fn read_only_twin(conn: &rusqlite::Connection) -> Option<rusqlite::Connection> {
-    let path = conn.path().filter(|p| !p.is_empty())?;
+/// A connection of its own to the workspace file at `path`, read only, waiting for writers as
+/// the store does.
+fn open_read_only(path: &std::path::Path) -> Option<rusqlite::Connection> {
     let c = rusqlite::Connection::open_with_flags(
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .ok()?;
     c.busy_timeout(crate::store::busy_timeout()).ok()?;
+    Some(c)
+}
+
+/// A second connection to the workspace file of `conn`, read only, with a small page cache:
+/// for reading half of a table on another core. `None` for a database in memory.
+pub fn read_only_twin(conn: &rusqlite::Connection) -> Option<rusqlite::Connection> {
+    let c = open_read_only(std::path::Path::new(conn.path().filter(|p| !p.is_empty())?))?;
     c.execute_batch("PRAGMA cache_size = -2048").ok()?;
     Some(c)
+}
+
+/// Two read-only connections of their own to a workspace file, for ranking its search texts
+/// off the main thread (the workbench's filter worker): [`SearchTexts::rank`] streams the texts
+/// on both, one half of the row keys each, on two cores, and never holds them all.
+pub struct SearchTexts {
+    db: std::path::PathBuf,
+    first: rusqlite::Connection,
+    second: rusqlite::Connection,
+}
+
+impl SearchTexts {
+    /// Opens the workspace file at `db` twice for reading; `None` when it cannot be opened.
+    pub fn open(db: &std::path::Path) -> Option<SearchTexts> {
+        Some(SearchTexts {
+            db: db.to_path_buf(),
+            first: open_read_only(db)?,
+            second: open_read_only(db)?,
+        })
+    }
+
+    /// The workspace file these connections read.
+    pub fn db(&self) -> &std::path::Path {
+        &self.db
+    }
+
+    /// Ranks the search texts against `query` as they stream: `pick` says which portfolios (by
+    /// row key) take part and the tie-break key of each (lower first); returns (score, key) of
+    /// the best `limit`, best first, as `assay search` ranks them.
+    pub fn rank(
+        &mut self,
+        query: &str,
+        pick: impl Fn(i64) -> Option<u64> + Sync,
+        limit: usize,
+    ) -> Result<Vec<(i64, u64)>> {
+        rank_search(&self.first, Some(&mut self.second), query, pick, limit)
+    }
 }
 
 /// Ranks the search texts (table `search`) against `query` as they stream from the database:
@@ -985,6 +1028,13 @@ impl Workspace {
             f(&row);
         }
         Ok(())
+    }
+
+    /// The smallest and largest row key of the portfolios, `None` for none. Row keys are given
+    /// in order and never reused, so the range bounds the number of portfolios and splits them
+    /// into parts to read on several cores ([`Workspace::for_each_queue_row_in`]).
+    pub fn portfolio_key_range(&self) -> Result<Option<(i64, i64)>> {
+        Ok(crate::store::key_range(self.conn(), "portfolios", "pk")?)
     }
 
     /// The text the fuzzy filter matches, of every portfolio, handed to `f` as (row key, text)

@@ -10,13 +10,13 @@ use super::{
     ModerationCmd, OutcomeArg, RoleArg, UserCmd,
 };
 use crate::app::Workspace;
+use crate::app::audit::{Record, Stage, Verification};
 use crate::app::mark::{Change, Phase, Sheet};
 use crate::app::moderation::Settle;
 use crate::app::people::Role;
 use crate::app::query::{Detail, Filter, Row, STATUSES};
 use crate::domain::decision::Outcome;
 use crate::domain::sanitize::{sanitize, sanitize_line};
-use crate::store::audit::Record;
 
 /// The workspace, which must exist (only `import`, `user add` and the workbench make one).
 fn open(db: &Path, user: String) -> Result<Workspace, Failure> {
@@ -910,8 +910,7 @@ fn assign(mut ws: Workspace, a: AssignArgs) -> CmdResult {
 }
 
 /// Verifies the workspace's chain and record, with a progress bar on a terminal.
-fn verify_with_progress(ws: &Workspace) -> Result<crate::store::verify::Verification, Failure> {
-    use crate::store::verify::Stage;
+fn verify_with_progress(ws: &Workspace) -> Result<Verification, Failure> {
     let bar = indicatif::ProgressBar::hidden();
     let on_terminal = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
