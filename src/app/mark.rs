@@ -57,7 +57,7 @@ pub struct Head {
     pub evidence_changed: bool,
 }
 
-pub fn head(conn: &Connection, id: &str) -> Result<Head> {
+pub(crate) fn head(conn: &Connection, id: &str) -> Result<Head> {
     conn.prepare_cached(
         "SELECT pk, id, rubric_pk, status, assessor, first_marker, version, evidence_changed FROM portfolios WHERE id = ?1",
     )?
@@ -134,7 +134,7 @@ impl Sheet {
     }
 }
 
-pub fn decision(conn: &Connection, pk: i64, phase: Phase) -> Result<Option<DecisionRec>> {
+pub(crate) fn decision(conn: &Connection, pk: i64, phase: Phase) -> Result<Option<DecisionRec>> {
     Ok(conn
         .prepare_cached(
             "SELECT pk, phase, score, computed, outcome, grade, borderline, kind, rationale, by_user, at, rubric_sha
@@ -159,7 +159,7 @@ pub fn decision(conn: &Connection, pk: i64, phase: Phase) -> Result<Option<Decis
         .optional()?)
 }
 
-pub fn sheet(conn: &Connection, pk: i64, phase: Phase) -> Result<Sheet> {
+pub(crate) fn sheet(conn: &Connection, pk: i64, phase: Phase) -> Result<Sheet> {
     let mut s = Sheet::default();
     type AssessmentRow = (
         String,
@@ -252,7 +252,7 @@ fn level_of(rubric: &Rubric, criterion: &str, level: &str) -> Result<String> {
 /// When `user` authored any of the first marking of portfolio `id` — a mark, gate, comment,
 /// chosen outcome or the decision, at any time (also withdrawn since by a reopen) — what and
 /// when, from the audit chain.
-pub fn authored_first(conn: &Connection, id: &str, user: &str) -> Result<Option<String>> {
+pub(crate) fn authored_first(conn: &Connection, id: &str, user: &str) -> Result<Option<String>> {
     let mut st = conn.prepare_cached(
         "SELECT action, entity, at FROM audit WHERE portfolio = ?1 AND actor = ?2 ORDER BY seq",
     )?;
@@ -280,7 +280,7 @@ pub fn authored_first(conn: &Connection, id: &str, user: &str) -> Result<Option<
 }
 
 /// Checks that `user` may mark `h` in `phase` now.
-pub fn check_may_mark(
+pub(crate) fn check_may_mark(
     conn: &Connection,
     user: &str,
     h: &Head,
@@ -881,7 +881,7 @@ fn submit_in(
 }
 
 /// Refuses when the portfolio changed since the caller read it at version `expected`.
-pub fn check_version(tx: &Connection, h: &Head, expected: Option<i64>) -> Result<()> {
+pub(crate) fn check_version(tx: &Connection, h: &Head, expected: Option<i64>) -> Result<()> {
     if let Some(v) = expected
         && v != h.version
     {

@@ -128,7 +128,7 @@ pub fn now() -> String {
 
 /// An open workspace and the person working in it.
 pub struct Workspace {
-    pub store: Store,
+    pub(crate) store: Store,
     pub user: String,
     rubrics: RefCell<HashMap<i64, Arc<Rubric>>>,
     /// Whether the person is a registered lead, once asked.
@@ -161,7 +161,32 @@ impl Workspace {
         self.store.read_only
     }
 
-    pub fn with_store(mut store: Store, user: String) -> Result<Workspace> {
+    /// Whether opening it made the workspace (there was none at its path).
+    pub fn created(&self) -> bool {
+        self.store.created
+    }
+
+    /// For tools that build large workspaces to measure with (the examples, the benchmarks):
+    /// from now on this connection commits without waiting for the disk (`PRAGMA synchronous =
+    /// OFF`), so a crash may lose its last commits. Never for a workspace in use.
+    pub fn skip_fsync(&self) -> Result<()> {
+        Ok(self.conn().execute_batch("PRAGMA synchronous = OFF")?)
+    }
+
+    /// Moves the write-ahead log into the database file and empties it (`PRAGMA
+    /// wal_checkpoint(TRUNCATE)`), then, with `optimize`, lets SQLite bring its query planner's
+    /// statistics up to date (`PRAGMA optimize`): for a workspace built in bulk, before it is
+    /// measured or handed on.
+    pub fn checkpoint(&self, optimize: bool) -> Result<()> {
+        self.conn()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+        if optimize {
+            self.conn().execute_batch("PRAGMA optimize")?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn with_store(mut store: Store, user: String) -> Result<Workspace> {
         if !store.read_only {
             ensure_identity(&mut store, &user)?;
         }
@@ -173,7 +198,7 @@ impl Workspace {
         })
     }
 
-    pub fn conn(&self) -> &rusqlite::Connection {
+    pub(crate) fn conn(&self) -> &rusqlite::Connection {
         &self.store.conn
     }
 

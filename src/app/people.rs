@@ -34,7 +34,7 @@ impl Role {
 }
 
 /// The registered role of `user`, if any.
-pub fn role_of(conn: &Connection, user: &str) -> Result<Option<Role>> {
+pub(crate) fn role_of(conn: &Connection, user: &str) -> Result<Option<Role>> {
     let r: Option<String> = conn
         .prepare_cached("SELECT role FROM users WHERE name = ?1")?
         .query_row([user], |r| r.get(0))
@@ -42,14 +42,14 @@ pub fn role_of(conn: &Connection, user: &str) -> Result<Option<Role>> {
     Ok(r.and_then(|s| Role::parse(&s)))
 }
 
-pub fn anyone_registered(conn: &Connection) -> Result<bool> {
+pub(crate) fn anyone_registered(conn: &Connection) -> Result<bool> {
     Ok(conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM users)")?
         .query_row([], |r| r.get(0))?)
 }
 
 /// Whether `user` may act in `role` (open workspace, the role itself, or lead).
-pub fn may(conn: &Connection, user: &str, role: Role) -> Result<bool> {
+pub(crate) fn may(conn: &Connection, user: &str, role: Role) -> Result<bool> {
     if !anyone_registered(conn)? {
         return Ok(true);
     }
@@ -61,12 +61,12 @@ pub fn may(conn: &Connection, user: &str, role: Role) -> Result<bool> {
 }
 
 /// A registered lead (not merely anyone in an open workspace).
-pub fn is_registered_lead(conn: &Connection, user: &str) -> Result<bool> {
+pub(crate) fn is_registered_lead(conn: &Connection, user: &str) -> Result<bool> {
     Ok(role_of(conn, user)? == Some(Role::Lead))
 }
 
 /// Refuses unless `user` may act in one of `roles`.
-pub fn require(conn: &Connection, user: &str, roles: &[Role], doing: &str) -> Result<()> {
+pub(crate) fn require(conn: &Connection, user: &str, roles: &[Role], doing: &str) -> Result<()> {
     for r in roles {
         if may(conn, user, *r)? {
             return Ok(());

@@ -723,7 +723,7 @@ fn open_read_only(path: &std::path::Path) -> Option<rusqlite::Connection> {
 
 /// A second connection to the workspace file of `conn`, read only, with a small page cache:
 /// for reading half of a table on another core. `None` for a database in memory.
-pub fn read_only_twin(conn: &rusqlite::Connection) -> Option<rusqlite::Connection> {
+pub(crate) fn read_only_twin(conn: &rusqlite::Connection) -> Option<rusqlite::Connection> {
     let c = open_read_only(std::path::Path::new(conn.path().filter(|p| !p.is_empty())?))?;
     c.execute_batch("PRAGMA cache_size = -2048").ok()?;
     Some(c)
@@ -772,7 +772,7 @@ impl SearchTexts {
 /// case) without being kept. `pick` says which portfolios take part, and the tie-break key of
 /// each (lower first); returns (score, key) of the best `limit`, best first. The same ranking
 /// as [`fuzzy_rank`] over the texts in memory, in a fraction of the memory.
-pub fn rank_search(
+pub(crate) fn rank_search(
     first: &rusqlite::Connection,
     second: Option<&mut rusqlite::Connection>,
     query: &str,
