@@ -12,6 +12,7 @@ use super::{AppError, Result, Workspace};
 use crate::domain::decision::{self, Evaluation, Marks, Outcome};
 use crate::domain::rubric::Rubric;
 use crate::domain::sanitize::sanitize_line;
+use crate::domain::status::Status;
 use crate::store::Tx;
 use crate::store::audit::{self, DecisionRow};
 
@@ -291,7 +292,10 @@ pub(crate) fn check_may_mark(
     match phase {
         Phase::First => {
             people::require(conn, user, &[Role::Assessor], "mark portfolios")?;
-            if !matches!(h.status.as_str(), "new" | "in_progress") {
+            if !matches!(
+                Status::parse(&h.status),
+                Some(Status::New | Status::InProgress)
+            ) {
                 return Err(AppError::refused(format!(
                     "portfolio {} is {}: its decision is submitted and frozen for its assessor; only moderation amends it, or a lead reopens it with `assay reopen {} --rationale TEXT`",
                     h.id, h.status, h.id
@@ -334,7 +338,7 @@ pub(crate) fn check_may_mark(
                     h.id
                 )));
             }
-            if h.status != "sampled" {
+            if h.status != Status::Sampled {
                 return Err(AppError::refused(format!(
                     "portfolio {} is {}, not drawn for moderation; only sampled portfolios are second-marked",
                     h.id, h.status
@@ -501,8 +505,8 @@ impl Workspace {
         }
         let mut status = h.status.clone();
         if changed > 0 {
-            if phase == Phase::First && status == "new" {
-                status = "in_progress".into();
+            if phase == Phase::First && status == Status::New {
+                status = Status::InProgress.as_str().into();
                 tx.append(
                     "status",
                     format!("status/{}", h.id),
@@ -861,7 +865,7 @@ fn submit_in(
             format!("status/{}", h.id),
             Some(&h.id),
             Some(json!(status)),
-            Some(json!("submitted")),
+            Some(json!(Status::Submitted.as_str())),
         )?;
         tx.execute(
             "UPDATE portfolios SET status = 'submitted', outcome = ?2, grade = ?3, score = ?4 WHERE pk = ?1",

@@ -13,6 +13,7 @@ use super::{AppError, Result, Workspace};
 use crate::domain::agreement::{self, OutcomeStats, PairStats};
 use crate::domain::sampling::{self, Candidate, Pick};
 use crate::domain::sanitize::sanitize_line;
+use crate::domain::status::Status;
 use crate::store::audit;
 
 /// An amendment needs its rationale; a blank one is none.
@@ -50,7 +51,7 @@ pub(crate) fn settle_in(
             h.id
         )));
     }
-    if h.status != "sampled" {
+    if h.status != Status::Sampled {
         return Err(AppError::refused(format!(
             "portfolio {} is {}; only a drawn portfolio with submitted second marks is settled",
             h.id, h.status
@@ -127,10 +128,10 @@ pub enum Stage {
 impl Stage {
     /// From a portfolio's status and whether its second marks are submitted.
     pub fn of(status: &str, second_done: bool) -> Stage {
-        match (status, second_done) {
-            ("sampled", false) => Stage::AwaitingSecondMarks,
-            ("sampled", true) => Stage::AwaitingSettlement,
-            ("moderated", _) => Stage::Settled,
+        match (Status::parse(status), second_done) {
+            (Some(Status::Sampled), false) => Stage::AwaitingSecondMarks,
+            (Some(Status::Sampled), true) => Stage::AwaitingSettlement,
+            (Some(Status::Moderated), _) => Stage::Settled,
             _ => Stage::None,
         }
     }
@@ -190,13 +191,17 @@ fn release_plan(conn: &rusqlite::Connection, rubric_id: Option<&str>) -> Result<
     Ok(rows
         .into_iter()
         .map(|(pk, id, status, drawn, second)| {
-            let why = match (status.as_str(), drawn) {
-                ("submitted", None) => {
+            let why = match (Status::parse(&status), drawn) {
+                (Some(Status::Submitted), None) => {
                     Some("not yet considered by a moderation draw (run `assay moderation sample`)")
                 }
-                ("submitted", Some(false)) | ("moderated", _) => None,
-                ("sampled", _) if !second => Some("drawn for moderation, awaiting second marks"),
-                ("sampled", _) => Some("second-marked, awaiting settlement (confirm or amend)"),
+                (Some(Status::Submitted), Some(false)) | (Some(Status::Moderated), _) => None,
+                (Some(Status::Sampled), _) if !second => {
+                    Some("drawn for moderation, awaiting second marks")
+                }
+                (Some(Status::Sampled), _) => {
+                    Some("second-marked, awaiting settlement (confirm or amend)")
+                }
                 _ => Some("not ready"),
             };
             (pk, id, status, why)
@@ -389,7 +394,10 @@ impl Workspace {
         let mut tx = self.store.begin(&user)?;
         people::require(&tx, &user, &[Role::Lead], "reopen a decision")?;
         let h = head(&tx, id)?;
-        if !matches!(h.status.as_str(), "submitted" | "sampled" | "moderated") {
+        if !matches!(
+            Status::parse(&h.status),
+            Some(Status::Submitted | Status::Sampled | Status::Moderated)
+        ) {
             return Err(AppError::refused(format!(
                 "portfolio {} is {}; only a submitted, sampled or moderated (not yet released) decision is reopened",
                 h.id, h.status
@@ -482,7 +490,7 @@ impl Workspace {
             format!("status/{pid}"),
             Some(pid),
             Some(json!(h.status)),
-            Some(json!({ "status": "in_progress", "rationale": rationale })),
+            Some(json!({ "status": Status::InProgress.as_str(), "rationale": rationale })),
         )?;
         super::touch(&tx, h.pk)?;
         tx.commit()?;
@@ -532,7 +540,7 @@ impl Workspace {
                         format!("status/{id}"),
                         Some(&id),
                         Some(json!(status)),
-                        Some(json!("released")),
+                        Some(json!(Status::Released.as_str())),
                     )?;
                     super::touch(&tx, pk)?;
                     out.released.push(id);

@@ -7,6 +7,7 @@ use serde_json::json;
 use super::{AppError, Result, Workspace};
 use crate::domain::rubric::valid_id;
 use crate::domain::sanitize::sanitize_line;
+use crate::domain::status::Status;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -171,7 +172,10 @@ impl Workspace {
                 [pk],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            if !matches!(status.as_str(), "new" | "in_progress") {
+            if !matches!(
+                Status::parse(&status),
+                Some(Status::New | Status::InProgress)
+            ) {
                 return Err(AppError::refused(format!(
                     "portfolio {} is {status}: its first marking is over, so it is not reallocated; a lead reopens it first with `assay reopen {} --rationale TEXT`",
                     sanitize_line(id),

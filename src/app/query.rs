@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::mark::{self, DecisionRec, Phase, Sheet, head};
 use super::{AppError, Result, Workspace};
 use crate::domain::rubric::Rubric;
+use crate::domain::status::Status;
 use crate::store::audit::{self, Record};
 use std::sync::Arc;
 
@@ -47,16 +48,6 @@ pub struct Filter {
     pub status: Option<String>,
     pub rubric: Option<String>,
 }
-
-pub const STATUSES: [&str; 7] = [
-    "new",
-    "in_progress",
-    "submitted",
-    "sampled",
-    "moderated",
-    "released",
-    "exported",
-];
 
 /// One piece of evidence, with its text when it is a text file.
 #[derive(Debug, Clone, Serialize)]
@@ -183,7 +174,10 @@ impl Workspace {
         let stage = super::moderation::Stage::of(&h.status, second_done);
         let authored_first = h.first_marker.as_deref() == Some(self.user.as_str())
             || mark::authored_first(self.conn(), &h.id, &self.user)?.is_some();
-        let moderating = matches!(h.status.as_str(), "sampled" | "moderated") && !authored_first;
+        let moderating = matches!(
+            Status::parse(&h.status),
+            Some(Status::Sampled | Status::Moderated)
+        ) && !authored_first;
         let phase = if moderating {
             Phase::Second
         } else {
@@ -241,7 +235,7 @@ impl Workspace {
         pk: i64,
     ) -> Result<bool> {
         let second_done =
-            status == "sampled" && mark::decision(self.conn(), pk, Phase::Second)?.is_some();
+            status == Status::Sampled && mark::decision(self.conn(), pk, Phase::Second)?.is_some();
         if !self.may_be_hidden(rubric_pk, status, first_marker, second_done)? {
             return Ok(false);
         }
@@ -258,9 +252,9 @@ impl Workspace {
     ) -> Result<bool> {
         // (first marks in progress too: the workbench saves every key, so a moderator could
         // otherwise watch a first marking being made)
-        let open = match status {
-            "in_progress" | "submitted" => true,
-            "sampled" => !second_done,
+        let open = match Status::parse(status) {
+            Some(Status::InProgress | Status::Submitted) => true,
+            Some(Status::Sampled) => !second_done,
             _ => false,
         };
         if !open || first_marker == Some(self.user.as_str()) {
@@ -276,7 +270,7 @@ impl Workspace {
     /// decision a draw passed over is shown, and so is one the viewer marked first themselves
     /// (before a reassignment, say).
     fn hidden_after_lookup(&self, pk: i64, status: &str) -> Result<bool> {
-        if status == "submitted" {
+        if status == Status::Submitted {
             let passed_over: bool = self
                 .conn()
                 .prepare_cached(
@@ -345,7 +339,7 @@ impl Workspace {
             .prepare_cached("SELECT status, count(*) FROM portfolios GROUP BY status")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let mut v: Vec<(String, i64)> = rows.collect::<rusqlite::Result<_>>()?;
-        v.sort_by_key(|(s, _)| STATUSES.iter().position(|x| x == s).unwrap_or(99));
+        v.sort_by_key(|(s, _)| Status::order_of(s));
         Ok(v)
     }
 
@@ -1016,7 +1010,8 @@ impl Workspace {
             // rows it leaves.
             // (a marking in progress has no outcome for a row to hide)
             row.blind_hidden = blind
-                && (row.status == "submitted" || (row.status == "sampled" && !row.second_done))
+                && (row.status == Status::Submitted
+                    || (row.status == Status::Sampled && !row.second_done))
                 && row.first_marker.as_deref() != Some(self.user.as_str())
                 && !lead
                 && self.hidden_after_lookup(row.pk, &row.status)?;

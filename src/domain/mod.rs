@@ -11,4 +11,5 @@ pub mod rubric;
 pub mod sampling;
 pub mod sanitize;
 pub mod search;
+pub mod status;
 pub mod yaml;
