@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
 use super::people::{self, Role};
-use super::{AppError, Result, Workspace};
+use super::{AppError, PortfolioRecord, Result, Workspace};
 use crate::domain::decision::{self, Evaluation, Marks, Outcome};
 use crate::domain::rubric::Rubric;
 use crate::domain::sanitize::sanitize_line;
@@ -860,16 +860,18 @@ fn submit_in(
         Some(value),
     )?;
     if phase == Phase::First {
-        tx.append(
-            "status",
-            format!("status/{}", h.id),
-            Some(&h.id),
-            Some(json!(status)),
-            Some(json!(Status::Submitted.as_str())),
-        )?;
-        tx.execute(
-            "UPDATE portfolios SET status = 'submitted', outcome = ?2, grade = ?3, score = ?4 WHERE pk = ?1",
-            params![h.pk, chosen.as_str(), grade, ev.score.rounded()],
+        super::update_portfolio(
+            tx,
+            h.pk,
+            "status = 'submitted', outcome = ?2, grade = ?3, score = ?4",
+            params![chosen.as_str(), grade, ev.score.rounded()],
+            PortfolioRecord {
+                action: "status",
+                entity: format!("status/{}", h.id),
+                portfolio: &h.id,
+                before: Some(json!(status)),
+                after: Some(json!(Status::Submitted.as_str())),
+            },
         )?;
     }
     Ok(Submitted {

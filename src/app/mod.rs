@@ -342,6 +342,40 @@ pub(crate) fn touch(tx: &crate::store::Tx<'_>, pk: i64) -> Result<i64> {
     Ok(tx.seq())
 }
 
+/// The audit record of one change to a portfolio, for [`update_portfolio`].
+pub(crate) struct PortfolioRecord<'a> {
+    pub action: &'a str,
+    pub entity: String,
+    /// The portfolio's id.
+    pub portfolio: &'a str,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// One step of a change to portfolio `pk`: its row is updated by `set` (SQL `column = ?n`
+/// assignments, `?1` being the row key and `params` `?2` on), then `record` is appended; returns
+/// the record's number. Call [`touch`] after the portfolio's last record.
+pub(crate) fn update_portfolio(
+    tx: &mut crate::store::Tx<'_>,
+    pk: i64,
+    set: &str,
+    params: &[&dyn rusqlite::ToSql],
+    record: PortfolioRecord<'_>,
+) -> Result<i64> {
+    let mut bind: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(params.len() + 1);
+    bind.push(&pk);
+    bind.extend_from_slice(params);
+    tx.prepare_cached(&format!("UPDATE portfolios SET {set} WHERE pk = ?1"))?
+        .execute(bind.as_slice())?;
+    Ok(tx.append(
+        record.action,
+        record.entity,
+        Some(record.portfolio),
+        record.before,
+        record.after,
+    )?)
+}
+
 /// Gives a new workspace its id and salt (used for stable export ids and hashed learner ids),
 /// recorded as the chain's first record.
 fn ensure_identity(store: &mut Store, user: &str) -> Result<()> {

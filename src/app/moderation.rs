@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::mark::{self, Phase, check_version, head};
 use super::people::{self, Role};
-use super::{AppError, Result, Workspace};
+use super::{AppError, PortfolioRecord, Result, Workspace};
 use crate::domain::agreement::{self, OutcomeStats, PairStats};
 use crate::domain::sampling::{self, Candidate, Pick};
 use crate::domain::sanitize::sanitize_line;
@@ -78,20 +78,24 @@ pub(crate) fn settle_in(
     } else {
         &first
     };
-    tx.execute(
-        "UPDATE portfolios SET status = 'moderated', outcome = ?2, grade = ?3, score = ?4 WHERE pk = ?1",
-        params![h.pk, final_.outcome, final_.grade, final_.score],
-    )?;
-    tx.append(
-        if how == Settle::Amend {
-            "moderate.amend"
-        } else {
-            "moderate.confirm"
+    super::update_portfolio(
+        tx,
+        h.pk,
+        "status = 'moderated', outcome = ?2, grade = ?3, score = ?4",
+        params![final_.outcome, final_.grade, final_.score],
+        PortfolioRecord {
+            action: if how == Settle::Amend {
+                "moderate.amend"
+            } else {
+                "moderate.confirm"
+            },
+            entity: audit::settlement_entity(&h.id),
+            portfolio: &h.id,
+            before: Some(
+                json!({ "outcome": first.outcome, "grade": first.grade, "score": first.score }),
+            ),
+            after: Some(audit::settlement_value(action, rationale, &user)),
         },
-        audit::settlement_entity(&h.id),
-        Some(&h.id),
-        Some(json!({ "outcome": first.outcome, "grade": first.grade, "score": first.score })),
-        Some(audit::settlement_value(action, rationale, &user)),
     )?;
     super::touch(tx, h.pk)?;
     Ok(())
@@ -481,16 +485,20 @@ impl Workspace {
         tx.execute("DELETE FROM settlements WHERE portfolio_pk = ?1", [h.pk])?;
         tx.execute("DELETE FROM draw_items WHERE portfolio_pk = ?1", [h.pk])?;
         tx.execute("UPDATE assessments SET submitted_at = NULL WHERE portfolio_pk = ?1 AND phase = 'first'", [h.pk])?;
-        tx.execute(
-            "UPDATE portfolios SET status = 'in_progress', outcome = NULL, grade = NULL, score = NULL WHERE pk = ?1",
-            params![h.pk],
-        )?;
-        tx.append(
-            "reopen",
-            format!("status/{pid}"),
-            Some(pid),
-            Some(json!(h.status)),
-            Some(json!({ "status": Status::InProgress.as_str(), "rationale": rationale })),
+        super::update_portfolio(
+            &mut tx,
+            h.pk,
+            "status = 'in_progress', outcome = NULL, grade = NULL, score = NULL",
+            params![],
+            PortfolioRecord {
+                action: "reopen",
+                entity: format!("status/{pid}"),
+                portfolio: pid,
+                before: Some(json!(h.status)),
+                after: Some(
+                    json!({ "status": Status::InProgress.as_str(), "rationale": rationale }),
+                ),
+            },
         )?;
         super::touch(&tx, h.pk)?;
         tx.commit()?;
@@ -531,16 +539,19 @@ impl Workspace {
                     why: w.to_string(),
                 }),
                 None => {
-                    tx.execute(
-                        "UPDATE portfolios SET status = 'released', released_at = ?2 WHERE pk = ?1",
-                        params![pk, tx.at()],
-                    )?;
-                    tx.append(
-                        "release",
-                        format!("status/{id}"),
-                        Some(&id),
-                        Some(json!(status)),
-                        Some(json!(Status::Released.as_str())),
+                    let at = tx.at().to_string();
+                    super::update_portfolio(
+                        &mut tx,
+                        pk,
+                        "status = 'released', released_at = ?2",
+                        params![at],
+                        PortfolioRecord {
+                            action: "release",
+                            entity: format!("status/{id}"),
+                            portfolio: &id,
+                            before: Some(json!(status)),
+                            after: Some(json!(Status::Released.as_str())),
+                        },
                     )?;
                     super::touch(&tx, pk)?;
                     out.released.push(id);

@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
-use super::{AppError, Result, Workspace};
+use super::{AppError, PortfolioRecord, Result, Workspace};
 use crate::domain::rubric::valid_id;
 use crate::domain::sanitize::sanitize_line;
 use crate::domain::status::Status;
@@ -185,19 +185,21 @@ impl Workspace {
             // A reassigned portfolio whose first marking has begun passes to the new assessor,
             // who carries on with the marks saved so far.
             tx.execute(
-                "UPDATE portfolios SET assessor = ?1, first_marker = CASE WHEN first_marker IS NULL THEN NULL ELSE ?1 END WHERE pk = ?2",
-                params![to, pk],
-            )?;
-            tx.execute(
                 "UPDATE assessments SET marker = ?1 WHERE portfolio_pk = ?2 AND phase = 'first'",
                 params![to, pk],
             )?;
-            tx.append(
-                "assign",
-                format!("assign/{id}"),
-                Some(id),
-                Some(json!({ "assessor": before })),
-                Some(json!({ "assessor": to })),
+            super::update_portfolio(
+                &mut tx,
+                *pk,
+                "assessor = ?2, first_marker = CASE WHEN first_marker IS NULL THEN NULL ELSE ?2 END",
+                params![to],
+                PortfolioRecord {
+                    action: "assign",
+                    entity: format!("assign/{id}"),
+                    portfolio: id,
+                    before: Some(json!({ "assessor": before })),
+                    after: Some(json!({ "assessor": to })),
+                },
             )?;
             super::touch(&tx, *pk)?;
         }
