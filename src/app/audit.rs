@@ -61,3 +61,69 @@ impl Workspace {
         Ok(Some(Changes { portfolios, head }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::people::Role;
+
+    /// What the workbench re-reads after a change: the portfolios it names, each once; everything
+    /// after an import, a record naming no portfolio (but a person's registration), or too many.
+    #[test]
+    fn changed_since_names_the_changed_portfolios_or_asks_for_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::open(&dir.path().join("w.db"), "ann".into()).unwrap();
+        let start = ws.audit_head().unwrap();
+        assert_eq!(start, 1, "the workspace's identity is the first record");
+        crate::app::seed::seed(&mut ws).unwrap();
+        assert_eq!(ws.changed_since(start).unwrap(), None, "an import");
+        let head = ws.audit_head().unwrap();
+        assert_eq!(
+            ws.changed_since(head).unwrap(),
+            Some(Changes {
+                portfolios: vec![],
+                head
+            })
+        );
+        ws.add_user("ann", Role::Lead).unwrap();
+        ws.add_user("bob", Role::Assessor).unwrap();
+        let ids: Vec<String> = ws
+            .list(&Default::default())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert!(ids.len() >= 3);
+        ws.assign(&ids[..2], "bob").unwrap();
+        ws.assign(&ids[..1], "ann").unwrap();
+        let now = ws.audit_head().unwrap();
+        assert_eq!(now, head + 5);
+        assert_eq!(
+            ws.changed_since(head).unwrap(),
+            Some(Changes {
+                portfolios: ids[..2].to_vec(),
+                head: now
+            })
+        );
+        // A record naming no portfolio (an export, say): everything.
+        let append = |ws: &mut Workspace, action: &str, portfolio: Option<&str>| {
+            let mut tx = ws.store.begin("ann").unwrap();
+            tx.append(action, "test".into(), portfolio, None, None)
+                .unwrap();
+            tx.commit().unwrap();
+        };
+        append(&mut ws, "export", None);
+        assert_eq!(ws.changed_since(now).unwrap(), None);
+        let now = ws.audit_head().unwrap();
+        // As many portfolios as may be re-read one by one, but no more.
+        for i in 0..MAX_CHANGED {
+            append(&mut ws, "assign", Some(&format!("P-{i}")));
+        }
+        append(&mut ws, "assign", Some("P-0"));
+        let c = ws.changed_since(now).unwrap().unwrap();
+        assert_eq!(c.portfolios.len(), MAX_CHANGED);
+        assert_eq!(c.head, now + MAX_CHANGED as i64 + 1);
+        append(&mut ws, "assign", Some("P-one-more"));
+        assert_eq!(ws.changed_since(now).unwrap(), None);
+    }
+}
