@@ -5,9 +5,9 @@
 use super::{Result, Workspace};
 
 /// One record of the chain, as [`Workspace::history`] gives it.
-pub use crate::store::audit::Record;
+pub use crate::domain::audit::Record;
 /// What [`Workspace::verify`] finds, and the stages it reports progress through.
-pub use crate::store::verify::{Problem, Stage, Verification};
+pub use crate::domain::audit::{Problem, Stage, Verification};
 
 /// Above this many portfolios changed since a point of the chain, [`Workspace::changed_since`]
 /// says to read everything again rather than each of them.

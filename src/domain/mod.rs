@@ -2,6 +2,7 @@
 //! function takes values and returns values, so it is tested directly.
 
 pub mod agreement;
+pub mod audit;
 pub mod decision;
 pub mod export;
 pub mod num;
