@@ -66,9 +66,13 @@ pub struct EvidenceItem {
     pub is_text: bool,
 }
 
-/// The bytes of a stored file (see [`Workspace::evidence_bytes`]).
+/// The bytes of a stored file (see [`Workspace::evidence_bytes`]): in memory, or read from the
+/// workspace by range as they are asked for.
 #[derive(Debug, Clone)]
-pub enum Bytes {
+pub struct Bytes(Held);
+
+#[derive(Debug, Clone)]
+enum Held {
     Memory(Arc<[u8]>),
     Stored(Arc<crate::store::blob::BlobReader>),
 }
@@ -78,9 +82,9 @@ impl Bytes {
     pub const IN_MEMORY: usize = 4 << 20;
 
     pub fn len(&self) -> u64 {
-        match self {
-            Bytes::Memory(b) => b.len() as u64,
-            Bytes::Stored(r) => r.len(),
+        match &self.0 {
+            Held::Memory(b) => b.len() as u64,
+            Held::Stored(r) => r.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -88,13 +92,13 @@ impl Bytes {
     }
     /// The bytes of `start..end`, clamped to the file.
     pub fn read(&self, start: u64, end: u64) -> std::borrow::Cow<'_, [u8]> {
-        match self {
-            Bytes::Memory(b) => {
+        match &self.0 {
+            Held::Memory(b) => {
                 let end = (end as usize).min(b.len());
                 let start = (start as usize).min(end);
                 std::borrow::Cow::Borrowed(&b[start..end])
             }
-            Bytes::Stored(r) => std::borrow::Cow::Owned(r.read(start, end)),
+            Held::Stored(r) => std::borrow::Cow::Owned(r.read(start, end)),
         }
     }
 }
@@ -532,12 +536,12 @@ impl Workspace {
             .optional()?;
         let Some(size) = size else { return Ok(None) };
         if size <= Bytes::IN_MEMORY as i64 {
-            return Ok(self.blob(sha)?.map(|b| Bytes::Memory(b.into())));
+            return Ok(self.blob(sha)?.map(|b| Bytes(Held::Memory(b.into()))));
         }
         match crate::store::blob::BlobReader::open(self.conn(), sha)? {
-            Some(r) => Ok(Some(Bytes::Stored(Arc::new(r)))),
+            Some(r) => Ok(Some(Bytes(Held::Stored(Arc::new(r))))),
             // (a workspace in memory has no file to read from: load it)
-            None => Ok(self.blob(sha)?.map(|b| Bytes::Memory(b.into()))),
+            None => Ok(self.blob(sha)?.map(|b| Bytes(Held::Memory(b.into())))),
         }
     }
 
