@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use assay::app::Workspace;
-use assay::app::query::{rank_search, read_only_twin};
+use assay::app::query::SearchTexts;
 use assay::tui::model::{Model, Msg, Screen};
 use assay::tui::runtime::{Runtime, spawn_filter_worker};
 use assay::tui::theme::Theme;
@@ -174,18 +174,13 @@ fn search(c: &mut Criterion) {
     g.sample_size(10);
     for q in ["kovacevic", "zofia"] {
         // As the workbench's filter worker ranks: every match, streamed on two connections.
-        let mut twin = read_only_twin(ws.conn());
+        let mut texts = SearchTexts::open(&d.db).expect("search texts");
         g.bench_function(format!("filter_streamed/{q}"), |b| {
             b.iter(|| {
-                rank_search(
-                    ws.conn(),
-                    twin.as_mut(),
-                    q,
-                    |pk| Some(pk as u64),
-                    usize::MAX,
-                )
-                .expect("ranked")
-                .len()
+                texts
+                    .rank(q, |pk| Some(pk as u64), usize::MAX)
+                    .expect("ranked")
+                    .len()
             })
         });
         // As `assay search` ranks: the best 20.

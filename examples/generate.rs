@@ -91,7 +91,7 @@ fn run(
         return Ok(());
     }
     let mut ws = Workspace::open(&db, "lead".into())?;
-    ws.store.conn.execute_batch("PRAGMA synchronous = OFF")?;
+    ws.skip_fsync()?;
     let t = Instant::now();
     let summary = ws.import(&[rubric, portfolios], &mut |_, _| {})?;
     eprintln!("{} in {:.1}s", summary.line(), t.elapsed().as_secs_f64());
@@ -106,9 +106,7 @@ fn run(
         "filled through the services in {:.1}s: {filled:?}",
         t.elapsed().as_secs_f64()
     );
-    ws.store
-        .conn
-        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;")?;
+    ws.checkpoint(true)?;
     let counts = ws.counts()?;
     let t = Instant::now();
     let v = ws.verify(&mut |_, _, _| {})?;

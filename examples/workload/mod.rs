@@ -1218,10 +1218,7 @@ pub fn build(n: usize, profile: Profile, small: bool) -> Built {
     let (rubric, portfolios) = write_files_sized(dir.path(), n, small).expect("files written");
     let db = dir.path().join("assay.db");
     let mut ws = Workspace::open(&db, "lead".into()).expect("workspace");
-    ws.store
-        .conn
-        .execute_batch("PRAGMA synchronous = OFF")
-        .expect("pragma");
+    ws.skip_fsync().expect("pragma");
     let s = ws
         .import(&[rubric.clone(), portfolios.clone()], &mut |_, _| {})
         .expect("import");
@@ -1234,10 +1231,7 @@ pub fn build(n: usize, profile: Profile, small: bool) -> Built {
         &mut |_| {},
     )
     .expect("fill");
-    ws.store
-        .conn
-        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-        .expect("checkpoint");
+    ws.checkpoint(false).expect("checkpoint");
     eprintln!(
         "benchmark workspace: {n} portfolios ({profile:?}{}) built in {:.1}s",
         if small { ", small evidence" } else { "" },

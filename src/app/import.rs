@@ -21,6 +21,7 @@ use crate::domain::revision::{Changes, EvidenceFacts, Facts};
 use crate::domain::rubric::{self, Rubric, sha256_hex};
 use crate::domain::sanitize::sanitize_line;
 use crate::domain::search;
+use crate::domain::status::Status;
 use crate::store::Tx;
 
 /// Largest evidence file accepted.
@@ -682,7 +683,7 @@ fn write_portfolio(tx: &mut Tx<'_>, p: &Prepared) -> Result<Written> {
             .query_row([pk], |r| r.get(0))?;
         let id = sanitize_line(&m.id);
         match status.as_str() {
-            "new" | "in_progress" => {
+            s if matches!(Status::parse(s), Some(Status::New | Status::InProgress)) => {
                 if started && changes.rubric.is_some() {
                     return Err(AppError::refused(format!(
                         "{here}: portfolio {id} is being marked against its rubric; this revision changes {}; a revision under another rubric would leave its marks against other criteria: keep the rubric, or import it as a new portfolio with its own id",
@@ -695,7 +696,10 @@ fn write_portfolio(tx: &mut Tx<'_>, p: &Prepared) -> Result<Written> {
                 }
             }
             decided => {
-                let next = if matches!(decided, "released" | "exported") {
+                let next = if matches!(
+                    Status::parse(decided),
+                    Some(Status::Released | Status::Exported)
+                ) {
                     "a released decision is not changed: import the new work as a portfolio with its own id".to_string()
                 } else {
                     format!(

@@ -8,10 +8,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
 use super::people::{self, Role};
-use super::{AppError, Result, Workspace};
+use super::{AppError, PortfolioRecord, Result, Workspace};
 use crate::domain::decision::{self, Evaluation, Marks, Outcome};
 use crate::domain::rubric::Rubric;
 use crate::domain::sanitize::sanitize_line;
+use crate::domain::status::Status;
 use crate::store::Tx;
 use crate::store::audit::{self, DecisionRow};
 
@@ -57,7 +58,7 @@ pub struct Head {
     pub evidence_changed: bool,
 }
 
-pub fn head(conn: &Connection, id: &str) -> Result<Head> {
+pub(crate) fn head(conn: &Connection, id: &str) -> Result<Head> {
     conn.prepare_cached(
         "SELECT pk, id, rubric_pk, status, assessor, first_marker, version, evidence_changed FROM portfolios WHERE id = ?1",
     )?
@@ -134,7 +135,7 @@ impl Sheet {
     }
 }
 
-pub fn decision(conn: &Connection, pk: i64, phase: Phase) -> Result<Option<DecisionRec>> {
+pub(crate) fn decision(conn: &Connection, pk: i64, phase: Phase) -> Result<Option<DecisionRec>> {
     Ok(conn
         .prepare_cached(
             "SELECT pk, phase, score, computed, outcome, grade, borderline, kind, rationale, by_user, at, rubric_sha
@@ -159,7 +160,7 @@ pub fn decision(conn: &Connection, pk: i64, phase: Phase) -> Result<Option<Decis
         .optional()?)
 }
 
-pub fn sheet(conn: &Connection, pk: i64, phase: Phase) -> Result<Sheet> {
+pub(crate) fn sheet(conn: &Connection, pk: i64, phase: Phase) -> Result<Sheet> {
     let mut s = Sheet::default();
     type AssessmentRow = (
         String,
@@ -252,7 +253,7 @@ fn level_of(rubric: &Rubric, criterion: &str, level: &str) -> Result<String> {
 /// When `user` authored any of the first marking of portfolio `id` — a mark, gate, comment,
 /// chosen outcome or the decision, at any time (also withdrawn since by a reopen) — what and
 /// when, from the audit chain.
-pub fn authored_first(conn: &Connection, id: &str, user: &str) -> Result<Option<String>> {
+pub(crate) fn authored_first(conn: &Connection, id: &str, user: &str) -> Result<Option<String>> {
     let mut st = conn.prepare_cached(
         "SELECT action, entity, at FROM audit WHERE portfolio = ?1 AND actor = ?2 ORDER BY seq",
     )?;
@@ -280,7 +281,7 @@ pub fn authored_first(conn: &Connection, id: &str, user: &str) -> Result<Option<
 }
 
 /// Checks that `user` may mark `h` in `phase` now.
-pub fn check_may_mark(
+pub(crate) fn check_may_mark(
     conn: &Connection,
     user: &str,
     h: &Head,
@@ -291,13 +292,19 @@ pub fn check_may_mark(
     match phase {
         Phase::First => {
             people::require(conn, user, &[Role::Assessor], "mark portfolios")?;
-            if matches!(h.status.as_str(), "released" | "exported") {
+            if matches!(
+                Status::parse(&h.status),
+                Some(Status::Released | Status::Exported)
+            ) {
                 return Err(AppError::refused(format!(
                     "portfolio {} is {}: its decision is final and gone out to the issuing system; it is no longer changed",
                     h.id, h.status
                 )));
             }
-            if !matches!(h.status.as_str(), "new" | "in_progress") {
+            if !matches!(
+                Status::parse(&h.status),
+                Some(Status::New | Status::InProgress)
+            ) {
                 return Err(AppError::refused(format!(
                     "portfolio {} is {}: its decision is submitted and frozen for its assessor; only moderation amends it, or a lead reopens it (`assay reopen {} --rationale TEXT`)",
                     h.id, h.status, h.id
@@ -340,7 +347,7 @@ pub fn check_may_mark(
                     h.id
                 )));
             }
-            if h.status != "sampled" {
+            if h.status != Status::Sampled {
                 return Err(AppError::refused(format!(
                     "portfolio {} is {}, not drawn for moderation; only sampled portfolios are second-marked",
                     h.id, h.status
@@ -507,8 +514,8 @@ impl Workspace {
         }
         let mut status = h.status.clone();
         if changed > 0 {
-            if phase == Phase::First && status == "new" {
-                status = "in_progress".into();
+            if phase == Phase::First && status == Status::New {
+                status = Status::InProgress.as_str().into();
                 tx.append(
                     "status",
                     format!("status/{}", h.id),
@@ -862,16 +869,18 @@ fn submit_in(
         Some(value),
     )?;
     if phase == Phase::First {
-        tx.append(
-            "status",
-            format!("status/{}", h.id),
-            Some(&h.id),
-            Some(json!(status)),
-            Some(json!("submitted")),
-        )?;
-        tx.execute(
-            "UPDATE portfolios SET status = 'submitted', outcome = ?2, grade = ?3, score = ?4 WHERE pk = ?1",
-            params![h.pk, chosen.as_str(), grade, ev.score.rounded()],
+        super::update_portfolio(
+            tx,
+            h.pk,
+            "status = 'submitted', outcome = ?2, grade = ?3, score = ?4",
+            params![chosen.as_str(), grade, ev.score.rounded()],
+            PortfolioRecord {
+                action: "status",
+                entity: format!("status/{}", h.id),
+                portfolio: &h.id,
+                before: Some(json!(status)),
+                after: Some(json!(Status::Submitted.as_str())),
+            },
         )?;
     }
     Ok(Submitted {
@@ -887,7 +896,7 @@ fn submit_in(
 }
 
 /// Refuses when the portfolio changed since the caller read it at version `expected`.
-pub fn check_version(tx: &Connection, h: &Head, expected: Option<i64>) -> Result<()> {
+pub(crate) fn check_version(tx: &Connection, h: &Head, expected: Option<i64>) -> Result<()> {
     if let Some(v) = expected
         && v != h.version
     {

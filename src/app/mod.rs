@@ -2,6 +2,7 @@
 //! moderate, release, export, …), each one transaction with its audit records. Both the command
 //! line and the workbench call these; neither holds a business rule of its own.
 
+pub mod audit;
 pub mod export;
 pub mod files;
 pub mod import;
@@ -127,7 +128,7 @@ pub fn now() -> String {
 
 /// An open workspace and the person working in it.
 pub struct Workspace {
-    pub store: Store,
+    pub(crate) store: Store,
     pub user: String,
     rubrics: RefCell<HashMap<i64, Arc<Rubric>>>,
     /// Whether the person is a registered lead, once asked.
@@ -160,7 +161,32 @@ impl Workspace {
         self.store.read_only
     }
 
-    pub fn with_store(mut store: Store, user: String) -> Result<Workspace> {
+    /// Whether opening it made the workspace (there was none at its path).
+    pub fn created(&self) -> bool {
+        self.store.created
+    }
+
+    /// For tools that build large workspaces to measure with (the examples, the benchmarks):
+    /// from now on this connection commits without waiting for the disk (`PRAGMA synchronous =
+    /// OFF`), so a crash may lose its last commits. Never for a workspace in use.
+    pub fn skip_fsync(&self) -> Result<()> {
+        Ok(self.conn().execute_batch("PRAGMA synchronous = OFF")?)
+    }
+
+    /// Moves the write-ahead log into the database file and empties it (`PRAGMA
+    /// wal_checkpoint(TRUNCATE)`), then, with `optimize`, lets SQLite bring its query planner's
+    /// statistics up to date (`PRAGMA optimize`): for a workspace built in bulk, before it is
+    /// measured or handed on.
+    pub fn checkpoint(&self, optimize: bool) -> Result<()> {
+        self.conn()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+        if optimize {
+            self.conn().execute_batch("PRAGMA optimize")?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn with_store(mut store: Store, user: String) -> Result<Workspace> {
         if !store.read_only {
             ensure_identity(&mut store, &user)?;
         }
@@ -172,7 +198,7 @@ impl Workspace {
         })
     }
 
-    pub fn conn(&self) -> &rusqlite::Connection {
+    pub(crate) fn conn(&self) -> &rusqlite::Connection {
         &self.store.conn
     }
 
@@ -209,8 +235,8 @@ impl Workspace {
     /// `progress` hears how far each stage has come.
     pub fn verify(
         &self,
-        progress: &mut dyn FnMut(crate::store::verify::Stage, u64, u64),
-    ) -> Result<crate::store::verify::Verification> {
+        progress: &mut dyn FnMut(audit::Stage, u64, u64),
+    ) -> Result<audit::Verification> {
         Ok(crate::store::verify::verify(self.conn(), progress)?)
     }
 
@@ -314,6 +340,40 @@ pub(crate) fn touch(tx: &crate::store::Tx<'_>, pk: i64) -> Result<i64> {
     tx.prepare_cached("UPDATE portfolios SET version = ?2, updated_at = ?3 WHERE pk = ?1")?
         .execute(params![pk, tx.seq(), tx.at()])?;
     Ok(tx.seq())
+}
+
+/// The audit record of one change to a portfolio, for [`update_portfolio`].
+pub(crate) struct PortfolioRecord<'a> {
+    pub action: &'a str,
+    pub entity: String,
+    /// The portfolio's id.
+    pub portfolio: &'a str,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// One step of a change to portfolio `pk`: its row is updated by `set` (SQL `column = ?n`
+/// assignments, `?1` being the row key and `params` `?2` on), then `record` is appended; returns
+/// the record's number. Call [`touch`] after the portfolio's last record.
+pub(crate) fn update_portfolio(
+    tx: &mut crate::store::Tx<'_>,
+    pk: i64,
+    set: &str,
+    params: &[&dyn rusqlite::ToSql],
+    record: PortfolioRecord<'_>,
+) -> Result<i64> {
+    let mut bind: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(params.len() + 1);
+    bind.push(&pk);
+    bind.extend_from_slice(params);
+    tx.prepare_cached(&format!("UPDATE portfolios SET {set} WHERE pk = ?1"))?
+        .execute(bind.as_slice())?;
+    Ok(tx.append(
+        record.action,
+        record.entity,
+        Some(record.portfolio),
+        record.before,
+        record.after,
+    )?)
 }
 
 /// Gives a new workspace its id and salt (used for stable export ids and hashed learner ids),

@@ -9,10 +9,11 @@ use serde_json::json;
 
 use super::mark::{self, Phase, check_version, head};
 use super::people::{self, Role};
-use super::{AppError, Result, Workspace};
+use super::{AppError, PortfolioRecord, Result, Workspace};
 use crate::domain::agreement::{self, OutcomeStats, PairStats};
 use crate::domain::sampling::{self, Candidate, Pick};
 use crate::domain::sanitize::sanitize_line;
+use crate::domain::status::Status;
 use crate::store::audit;
 
 /// An amendment needs its rationale; a blank one is none.
@@ -50,7 +51,7 @@ pub(crate) fn settle_in(
             h.id
         )));
     }
-    if h.status != "sampled" {
+    if h.status != Status::Sampled {
         return Err(AppError::refused(format!(
             "portfolio {} is {}; only a drawn portfolio with submitted second marks is settled",
             h.id, h.status
@@ -77,20 +78,24 @@ pub(crate) fn settle_in(
     } else {
         &first
     };
-    tx.execute(
-        "UPDATE portfolios SET status = 'moderated', outcome = ?2, grade = ?3, score = ?4 WHERE pk = ?1",
-        params![h.pk, final_.outcome, final_.grade, final_.score],
-    )?;
-    tx.append(
-        if how == Settle::Amend {
-            "moderate.amend"
-        } else {
-            "moderate.confirm"
+    super::update_portfolio(
+        tx,
+        h.pk,
+        "status = 'moderated', outcome = ?2, grade = ?3, score = ?4",
+        params![final_.outcome, final_.grade, final_.score],
+        PortfolioRecord {
+            action: if how == Settle::Amend {
+                "moderate.amend"
+            } else {
+                "moderate.confirm"
+            },
+            entity: audit::settlement_entity(&h.id),
+            portfolio: &h.id,
+            before: Some(
+                json!({ "outcome": first.outcome, "grade": first.grade, "score": first.score }),
+            ),
+            after: Some(audit::settlement_value(action, rationale, &user)),
         },
-        audit::settlement_entity(&h.id),
-        Some(&h.id),
-        Some(json!({ "outcome": first.outcome, "grade": first.grade, "score": first.score })),
-        Some(audit::settlement_value(action, rationale, &user)),
     )?;
     super::touch(tx, h.pk)?;
     Ok(())
@@ -127,10 +132,10 @@ pub enum Stage {
 impl Stage {
     /// From a portfolio's status and whether its second marks are submitted.
     pub fn of(status: &str, second_done: bool) -> Stage {
-        match (status, second_done) {
-            ("sampled", false) => Stage::AwaitingSecondMarks,
-            ("sampled", true) => Stage::AwaitingSettlement,
-            ("moderated", _) => Stage::Settled,
+        match (Status::parse(status), second_done) {
+            (Some(Status::Sampled), false) => Stage::AwaitingSecondMarks,
+            (Some(Status::Sampled), true) => Stage::AwaitingSettlement,
+            (Some(Status::Moderated), _) => Stage::Settled,
             _ => Stage::None,
         }
     }
@@ -190,13 +195,17 @@ fn release_plan(conn: &rusqlite::Connection, rubric_id: Option<&str>) -> Result<
     Ok(rows
         .into_iter()
         .map(|(pk, id, status, drawn, second)| {
-            let why = match (status.as_str(), drawn) {
-                ("submitted", None) => {
+            let why = match (Status::parse(&status), drawn) {
+                (Some(Status::Submitted), None) => {
                     Some("not yet considered by a moderation draw (run `assay moderation sample`)")
                 }
-                ("submitted", Some(false)) | ("moderated", _) => None,
-                ("sampled", _) if !second => Some("drawn for moderation, awaiting second marks"),
-                ("sampled", _) => Some("second-marked, awaiting settlement (confirm or amend)"),
+                (Some(Status::Submitted), Some(false)) | (Some(Status::Moderated), _) => None,
+                (Some(Status::Sampled), _) if !second => {
+                    Some("drawn for moderation, awaiting second marks")
+                }
+                (Some(Status::Sampled), _) => {
+                    Some("second-marked, awaiting settlement (confirm or amend)")
+                }
                 _ => Some("not ready"),
             };
             (pk, id, status, why)
@@ -389,7 +398,10 @@ impl Workspace {
         let mut tx = self.store.begin(&user)?;
         people::require(&tx, &user, &[Role::Lead], "reopen a decision")?;
         let h = head(&tx, id)?;
-        if !matches!(h.status.as_str(), "submitted" | "sampled" | "moderated") {
+        if !matches!(
+            Status::parse(&h.status),
+            Some(Status::Submitted | Status::Sampled | Status::Moderated)
+        ) {
             return Err(AppError::refused(format!(
                 "portfolio {} is {}; only a submitted, sampled or moderated (not yet released) decision is reopened",
                 h.id, h.status
@@ -473,16 +485,20 @@ impl Workspace {
         tx.execute("DELETE FROM settlements WHERE portfolio_pk = ?1", [h.pk])?;
         tx.execute("DELETE FROM draw_items WHERE portfolio_pk = ?1", [h.pk])?;
         tx.execute("UPDATE assessments SET submitted_at = NULL WHERE portfolio_pk = ?1 AND phase = 'first'", [h.pk])?;
-        tx.execute(
-            "UPDATE portfolios SET status = 'in_progress', outcome = NULL, grade = NULL, score = NULL WHERE pk = ?1",
-            params![h.pk],
-        )?;
-        tx.append(
-            "reopen",
-            format!("status/{pid}"),
-            Some(pid),
-            Some(json!(h.status)),
-            Some(json!({ "status": "in_progress", "rationale": rationale })),
+        super::update_portfolio(
+            &mut tx,
+            h.pk,
+            "status = 'in_progress', outcome = NULL, grade = NULL, score = NULL",
+            params![],
+            PortfolioRecord {
+                action: "reopen",
+                entity: format!("status/{pid}"),
+                portfolio: pid,
+                before: Some(json!(h.status)),
+                after: Some(
+                    json!({ "status": Status::InProgress.as_str(), "rationale": rationale }),
+                ),
+            },
         )?;
         super::touch(&tx, h.pk)?;
         tx.commit()?;
@@ -523,16 +539,19 @@ impl Workspace {
                     why: w.to_string(),
                 }),
                 None => {
-                    tx.execute(
-                        "UPDATE portfolios SET status = 'released', released_at = ?2 WHERE pk = ?1",
-                        params![pk, tx.at()],
-                    )?;
-                    tx.append(
-                        "release",
-                        format!("status/{id}"),
-                        Some(&id),
-                        Some(json!(status)),
-                        Some(json!("released")),
+                    let at = tx.at().to_string();
+                    super::update_portfolio(
+                        &mut tx,
+                        pk,
+                        "status = 'released', released_at = ?2",
+                        params![at],
+                        PortfolioRecord {
+                            action: "release",
+                            entity: format!("status/{id}"),
+                            portfolio: &id,
+                            before: Some(json!(status)),
+                            after: Some(json!(Status::Released.as_str())),
+                        },
                     )?;
                     super::touch(&tx, pk)?;
                     out.released.push(id);

@@ -4,9 +4,10 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
-use super::{AppError, Result, Workspace};
+use super::{AppError, PortfolioRecord, Result, Workspace};
 use crate::domain::rubric::valid_id;
 use crate::domain::sanitize::sanitize_line;
+use crate::domain::status::Status;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -34,7 +35,7 @@ impl Role {
 }
 
 /// The registered role of `user`, if any.
-pub fn role_of(conn: &Connection, user: &str) -> Result<Option<Role>> {
+pub(crate) fn role_of(conn: &Connection, user: &str) -> Result<Option<Role>> {
     let r: Option<String> = conn
         .prepare_cached("SELECT role FROM users WHERE name = ?1")?
         .query_row([user], |r| r.get(0))
@@ -42,14 +43,14 @@ pub fn role_of(conn: &Connection, user: &str) -> Result<Option<Role>> {
     Ok(r.and_then(|s| Role::parse(&s)))
 }
 
-pub fn anyone_registered(conn: &Connection) -> Result<bool> {
+pub(crate) fn anyone_registered(conn: &Connection) -> Result<bool> {
     Ok(conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM users)")?
         .query_row([], |r| r.get(0))?)
 }
 
 /// Whether `user` may act in `role` (open workspace, the role itself, or lead).
-pub fn may(conn: &Connection, user: &str, role: Role) -> Result<bool> {
+pub(crate) fn may(conn: &Connection, user: &str, role: Role) -> Result<bool> {
     if !anyone_registered(conn)? {
         return Ok(true);
     }
@@ -61,12 +62,12 @@ pub fn may(conn: &Connection, user: &str, role: Role) -> Result<bool> {
 }
 
 /// A registered lead (not merely anyone in an open workspace).
-pub fn is_registered_lead(conn: &Connection, user: &str) -> Result<bool> {
+pub(crate) fn is_registered_lead(conn: &Connection, user: &str) -> Result<bool> {
     Ok(role_of(conn, user)? == Some(Role::Lead))
 }
 
 /// Refuses unless `user` may act in one of `roles`.
-pub fn require(conn: &Connection, user: &str, roles: &[Role], doing: &str) -> Result<()> {
+pub(crate) fn require(conn: &Connection, user: &str, roles: &[Role], doing: &str) -> Result<()> {
     for r in roles {
         if may(conn, user, *r)? {
             return Ok(());
@@ -171,7 +172,10 @@ impl Workspace {
                 [pk],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            if !matches!(status.as_str(), "new" | "in_progress") {
+            if !matches!(
+                Status::parse(&status),
+                Some(Status::New | Status::InProgress)
+            ) {
                 return Err(AppError::refused(format!(
                     "portfolio {} is {status}: its first marking is over, so it is not reallocated; a lead reopens it first with `assay reopen {} --rationale TEXT`",
                     sanitize_line(id),
@@ -181,19 +185,21 @@ impl Workspace {
             // A reassigned portfolio whose first marking has begun passes to the new assessor,
             // who carries on with the marks saved so far.
             tx.execute(
-                "UPDATE portfolios SET assessor = ?1, first_marker = CASE WHEN first_marker IS NULL THEN NULL ELSE ?1 END WHERE pk = ?2",
-                params![to, pk],
-            )?;
-            tx.execute(
                 "UPDATE assessments SET marker = ?1 WHERE portfolio_pk = ?2 AND phase = 'first'",
                 params![to, pk],
             )?;
-            tx.append(
-                "assign",
-                format!("assign/{id}"),
-                Some(id),
-                Some(json!({ "assessor": before })),
-                Some(json!({ "assessor": to })),
+            super::update_portfolio(
+                &mut tx,
+                *pk,
+                "assessor = ?2, first_marker = CASE WHEN first_marker IS NULL THEN NULL ELSE ?2 END",
+                params![to],
+                PortfolioRecord {
+                    action: "assign",
+                    entity: format!("assign/{id}"),
+                    portfolio: id,
+                    before: Some(json!({ "assessor": before })),
+                    after: Some(json!({ "assessor": to })),
+                },
             )?;
             super::touch(&tx, *pk)?;
         }

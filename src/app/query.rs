@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::mark::{self, DecisionRec, Phase, Sheet, head};
 use super::{AppError, Result, Workspace};
 use crate::domain::rubric::Rubric;
+use crate::domain::status::Status;
 use crate::store::audit::{self, Record};
 use std::sync::Arc;
 
@@ -48,16 +49,6 @@ pub struct Filter {
     pub rubric: Option<String>,
 }
 
-pub const STATUSES: [&str; 7] = [
-    "new",
-    "in_progress",
-    "submitted",
-    "sampled",
-    "moderated",
-    "released",
-    "exported",
-];
-
 /// One piece of evidence, with its text when it is a text file.
 #[derive(Debug, Clone, Serialize)]
 pub struct EvidenceItem {
@@ -75,9 +66,13 @@ pub struct EvidenceItem {
     pub is_text: bool,
 }
 
-/// The bytes of a stored file (see [`Workspace::evidence_bytes`]).
+/// The bytes of a stored file (see [`Workspace::evidence_bytes`]): in memory, or read from the
+/// workspace by range as they are asked for.
 #[derive(Debug, Clone)]
-pub enum Bytes {
+pub struct Bytes(Held);
+
+#[derive(Debug, Clone)]
+enum Held {
     Memory(Arc<[u8]>),
     Stored(Arc<crate::store::blob::BlobReader>),
 }
@@ -87,9 +82,9 @@ impl Bytes {
     pub const IN_MEMORY: usize = 4 << 20;
 
     pub fn len(&self) -> u64 {
-        match self {
-            Bytes::Memory(b) => b.len() as u64,
-            Bytes::Stored(r) => r.len(),
+        match &self.0 {
+            Held::Memory(b) => b.len() as u64,
+            Held::Stored(r) => r.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -97,13 +92,13 @@ impl Bytes {
     }
     /// The bytes of `start..end`, clamped to the file.
     pub fn read(&self, start: u64, end: u64) -> std::borrow::Cow<'_, [u8]> {
-        match self {
-            Bytes::Memory(b) => {
+        match &self.0 {
+            Held::Memory(b) => {
                 let end = (end as usize).min(b.len());
                 let start = (start as usize).min(end);
                 std::borrow::Cow::Borrowed(&b[start..end])
             }
-            Bytes::Stored(r) => std::borrow::Cow::Owned(r.read(start, end)),
+            Held::Stored(r) => std::borrow::Cow::Owned(r.read(start, end)),
         }
     }
 }
@@ -183,7 +178,10 @@ impl Workspace {
         let stage = super::moderation::Stage::of(&h.status, second_done);
         let authored_first = h.first_marker.as_deref() == Some(self.user.as_str())
             || mark::authored_first(self.conn(), &h.id, &self.user)?.is_some();
-        let moderating = matches!(h.status.as_str(), "sampled" | "moderated") && !authored_first;
+        let moderating = matches!(
+            Status::parse(&h.status),
+            Some(Status::Sampled | Status::Moderated)
+        ) && !authored_first;
         let phase = if moderating {
             Phase::Second
         } else {
@@ -241,7 +239,7 @@ impl Workspace {
         pk: i64,
     ) -> Result<bool> {
         let second_done =
-            status == "sampled" && mark::decision(self.conn(), pk, Phase::Second)?.is_some();
+            status == Status::Sampled && mark::decision(self.conn(), pk, Phase::Second)?.is_some();
         if !self.may_be_hidden(rubric_pk, status, first_marker, second_done)? {
             return Ok(false);
         }
@@ -258,9 +256,9 @@ impl Workspace {
     ) -> Result<bool> {
         // (first marks in progress too: the workbench saves every key, so a moderator could
         // otherwise watch a first marking being made)
-        let open = match status {
-            "in_progress" | "submitted" => true,
-            "sampled" => !second_done,
+        let open = match Status::parse(status) {
+            Some(Status::InProgress | Status::Submitted) => true,
+            Some(Status::Sampled) => !second_done,
             _ => false,
         };
         if !open || first_marker == Some(self.user.as_str()) {
@@ -276,7 +274,7 @@ impl Workspace {
     /// decision a draw passed over is shown, and so is one the viewer marked first themselves
     /// (before a reassignment, say).
     fn hidden_after_lookup(&self, pk: i64, status: &str) -> Result<bool> {
-        if status == "submitted" {
+        if status == Status::Submitted {
             let passed_over: bool = self
                 .conn()
                 .prepare_cached(
@@ -345,7 +343,7 @@ impl Workspace {
             .prepare_cached("SELECT status, count(*) FROM portfolios GROUP BY status")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let mut v: Vec<(String, i64)> = rows.collect::<rusqlite::Result<_>>()?;
-        v.sort_by_key(|(s, _)| STATUSES.iter().position(|x| x == s).unwrap_or(99));
+        v.sort_by_key(|(s, _)| Status::order_of(s));
         Ok(v)
     }
 
@@ -538,12 +536,12 @@ impl Workspace {
             .optional()?;
         let Some(size) = size else { return Ok(None) };
         if size <= Bytes::IN_MEMORY as i64 {
-            return Ok(self.blob(sha)?.map(|b| Bytes::Memory(b.into())));
+            return Ok(self.blob(sha)?.map(|b| Bytes(Held::Memory(b.into()))));
         }
         match crate::store::blob::BlobReader::open(self.conn(), sha)? {
-            Some(r) => Ok(Some(Bytes::Stored(Arc::new(r)))),
+            Some(r) => Ok(Some(Bytes(Held::Stored(Arc::new(r))))),
             // (a workspace in memory has no file to read from: load it)
-            None => Ok(self.blob(sha)?.map(|b| Bytes::Memory(b.into()))),
+            None => Ok(self.blob(sha)?.map(|b| Bytes(Held::Memory(b.into())))),
         }
     }
 
@@ -709,18 +707,61 @@ fn with_small_cache<T>(conn: &rusqlite::Connection, f: impl FnOnce() -> Result<T
     result
 }
 
-/// A second connection to the workspace file of `conn`, read only, with a small page cache:
-/// for reading half of a table on another core. `None` for a database in memory.
-pub fn read_only_twin(conn: &rusqlite::Connection) -> Option<rusqlite::Connection> {
-    let path = conn.path().filter(|p| !p.is_empty())?;
+/// A connection of its own to the workspace file at `path`, read only, waiting for writers as
+/// the store does.
+fn open_read_only(path: &std::path::Path) -> Option<rusqlite::Connection> {
     let c = rusqlite::Connection::open_with_flags(
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .ok()?;
     c.busy_timeout(crate::store::busy_timeout()).ok()?;
+    Some(c)
+}
+
+/// A second connection to the workspace file of `conn`, read only, with a small page cache:
+/// for reading half of a table on another core. `None` for a database in memory.
+pub(crate) fn read_only_twin(conn: &rusqlite::Connection) -> Option<rusqlite::Connection> {
+    let c = open_read_only(std::path::Path::new(conn.path().filter(|p| !p.is_empty())?))?;
     c.execute_batch("PRAGMA cache_size = -2048").ok()?;
     Some(c)
+}
+
+/// Two read-only connections of their own to a workspace file, for ranking its search texts
+/// off the main thread (the workbench's filter worker): [`SearchTexts::rank`] streams the texts
+/// on both, one half of the row keys each, on two cores, and never holds them all.
+pub struct SearchTexts {
+    db: std::path::PathBuf,
+    first: rusqlite::Connection,
+    second: rusqlite::Connection,
+}
+
+impl SearchTexts {
+    /// Opens the workspace file at `db` twice for reading; `None` when it cannot be opened.
+    pub fn open(db: &std::path::Path) -> Option<SearchTexts> {
+        Some(SearchTexts {
+            db: db.to_path_buf(),
+            first: open_read_only(db)?,
+            second: open_read_only(db)?,
+        })
+    }
+
+    /// The workspace file these connections read.
+    pub fn db(&self) -> &std::path::Path {
+        &self.db
+    }
+
+    /// Ranks the search texts against `query` as they stream: `pick` says which portfolios (by
+    /// row key) take part and the tie-break key of each (lower first); returns (score, key) of
+    /// the best `limit`, best first, as `assay search` ranks them.
+    pub fn rank(
+        &mut self,
+        query: &str,
+        pick: impl Fn(i64) -> Option<u64> + Sync,
+        limit: usize,
+    ) -> Result<Vec<(i64, u64)>> {
+        rank_search(&self.first, Some(&mut self.second), query, pick, limit)
+    }
 }
 
 /// Ranks the search texts (table `search`) against `query` as they stream from the database:
@@ -729,7 +770,7 @@ pub fn read_only_twin(conn: &rusqlite::Connection) -> Option<rusqlite::Connectio
 /// case) without being kept. `pick` says which portfolios take part, and the tie-break key of
 /// each (lower first); returns (score, key) of the best `limit`, best first. The same ranking
 /// as [`fuzzy_rank`] over the texts in memory, in a fraction of the memory.
-pub fn rank_search(
+pub(crate) fn rank_search(
     first: &rusqlite::Connection,
     second: Option<&mut rusqlite::Connection>,
     query: &str,
@@ -973,7 +1014,8 @@ impl Workspace {
             // rows it leaves.
             // (a marking in progress has no outcome for a row to hide)
             row.blind_hidden = blind
-                && (row.status == "submitted" || (row.status == "sampled" && !row.second_done))
+                && (row.status == Status::Submitted
+                    || (row.status == Status::Sampled && !row.second_done))
                 && row.first_marker.as_deref() != Some(self.user.as_str())
                 && !lead
                 && self.hidden_after_lookup(row.pk, &row.status)?;
@@ -985,6 +1027,13 @@ impl Workspace {
             f(&row);
         }
         Ok(())
+    }
+
+    /// The smallest and largest row key of the portfolios, `None` for none. Row keys are given
+    /// in order and never reused, so the range bounds the number of portfolios and splits them
+    /// into parts to read on several cores ([`Workspace::for_each_queue_row_in`]).
+    pub fn portfolio_key_range(&self) -> Result<Option<(i64, i64)>> {
+        Ok(crate::store::key_range(self.conn(), "portfolios", "pk")?)
     }
 
     /// The text the fuzzy filter matches, of every portfolio, handed to `f` as (row key, text)

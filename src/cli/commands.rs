@@ -10,13 +10,14 @@ use super::{
     ModerationCmd, OutcomeArg, RoleArg, UserCmd,
 };
 use crate::app::Workspace;
+use crate::app::audit::{Record, Stage, Verification};
 use crate::app::mark::{Change, Phase, Sheet};
 use crate::app::moderation::Settle;
 use crate::app::people::Role;
-use crate::app::query::{Detail, Filter, Row, STATUSES};
+use crate::app::query::{Detail, Filter, Row};
 use crate::domain::decision::Outcome;
 use crate::domain::sanitize::{sanitize, sanitize_line};
-use crate::store::audit::Record;
+use crate::domain::status::Status;
 
 /// The workspace, which must exist (only `import`, `user add` and the workbench make one).
 fn open(db: &Path, user: String) -> Result<Workspace, Failure> {
@@ -204,12 +205,12 @@ fn row_json(r: &Row) -> Value {
 
 fn list(ws: Workspace, status: Option<String>, rubric: Option<String>, as_json: bool) -> CmdResult {
     if let Some(s) = &status
-        && !STATUSES.contains(&s.as_str())
+        && Status::parse(s).is_none()
     {
         return Err(Failure::msg(format!(
             "unknown status `{}`; use one of {}",
             sanitize_line(s),
-            STATUSES.join(", ")
+            Status::NAMES.join(", ")
         )));
     }
     let rows = ws.list(&Filter { status, rubric })?;
@@ -920,8 +921,7 @@ fn assign(mut ws: Workspace, a: AssignArgs) -> CmdResult {
 }
 
 /// Verifies the workspace's chain and record, with a progress bar on a terminal.
-fn verify_with_progress(ws: &Workspace) -> Result<crate::store::verify::Verification, Failure> {
-    use crate::store::verify::Stage;
+fn verify_with_progress(ws: &Workspace) -> Result<Verification, Failure> {
     let bar = indicatif::ProgressBar::hidden();
     let on_terminal = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();

@@ -2,6 +2,7 @@
 //! function takes values and returns values, so it is tested directly.
 
 pub mod agreement;
+pub mod audit;
 pub mod decision;
 pub mod export;
 pub mod num;
@@ -11,4 +12,5 @@ pub mod rubric;
 pub mod sampling;
 pub mod sanitize;
 pub mod search;
+pub mod status;
 pub mod yaml;

@@ -11,20 +11,8 @@ use sha2::{Digest, Sha256};
 /// The hash before the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// One record of the chain.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Record {
-    pub seq: i64,
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub entity: String,
-    pub portfolio: Option<String>,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-    pub prev: String,
-    pub hash: String,
-}
+/// One record of the chain (defined in `domain`, where the front ends read it).
+pub use crate::domain::audit::Record;
 
 /// The hash of a record: SHA-256 over an unambiguous JSON array of its fields and `prev`.
 #[allow(clippy::too_many_arguments)]

@@ -228,41 +228,8 @@ fn table_def(name: &str) -> Option<&'static TableDef> {
     TABLES.iter().find(|t| t.name == name)
 }
 
-/// A problem `verify` found.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
-    /// The audit record concerned, when there is one.
-    pub seq: Option<i64>,
-    pub message: String,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.seq {
-            Some(s) => write!(f, "audit record {s}: {}", self.message),
-            None => f.write_str(&self.message),
-        }
-    }
-}
-
-/// What `verify` found.
-#[derive(Debug, Clone, Default)]
-pub struct Verification {
-    pub records: usize,
-    /// Rows compared with what the chain says they hold.
-    pub rows: usize,
-    /// Blobs hashed again.
-    pub blobs: usize,
-    pub problems: Vec<Problem>,
-}
-
-/// Where `verify` is: walking the chain (records done of all), then reading the tables (rows
-/// done of all).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    Chain,
-    Tables,
-}
+/// What `verify` finds, and where it is (defined in `domain`, where the front ends read them).
+pub use crate::domain::audit::{Problem, Stage, Verification};
 
 // ---------------------------------------------------------------------------------------------
 // The replay

@@ -52,7 +52,7 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
     let started = Instant::now();
     let mut ws = Workspace::open(db, user.clone())?;
     let mut notice = None;
-    if ws.store.created {
+    if ws.created() {
         let s = crate::app::seed::seed(&mut ws)?;
         notice = Some(format!(
             "Welcome to assay. A new workspace was created at {} and seeded with the built-in samples: {} rubrics and {} portfolios.\nPress ? at any time for the keys.",

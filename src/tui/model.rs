@@ -18,6 +18,7 @@ use crate::app::moderation::{RubricStats, Stage, Waiting};
 use crate::app::query::{Access, EvidenceItem, Row, Settlement};
 use crate::domain::decision::{Evaluation, Outcome};
 use crate::domain::rubric::Rubric;
+use crate::domain::status::Status;
 
 /// One queue row, sanitised once on load.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +71,7 @@ impl QueueRow {
             learner: short(&r.learner_name),
             rubric,
             submitted: short(&r.submitted),
-            status: one_of(&crate::app::query::STATUSES, &r.status),
+            status: one_of(&Status::NAMES, &r.status),
             outcome: match (&r.outcome, r.blind_hidden) {
                 (_, true) => Cow::Borrowed("(blind)"),
                 (Some(o), _) => one_of(

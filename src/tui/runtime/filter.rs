@@ -4,7 +4,7 @@
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
-use crate::app::query::fuzzy_rank;
+use crate::app::query::{SearchTexts, fuzzy_rank};
 use crate::tui::model::Msg;
 
 /// A request to the filter worker: generation, query, haystacks.
@@ -46,11 +46,7 @@ fn filter_streaming(
     order: &Arc<QueueOrder>,
     prev: Option<&[usize]>,
     streaming: &mut Option<Streaming>,
-    conns: &mut Option<(
-        std::path::PathBuf,
-        rusqlite::Connection,
-        rusqlite::Connection,
-    )>,
+    texts: &mut Option<SearchTexts>,
 ) -> Vec<usize> {
     if !streaming
         .as_ref()
@@ -71,23 +67,10 @@ fn filter_streaming(
     let Some(s) = streaming.as_ref() else {
         return Vec::new();
     };
-    if conns.as_ref().is_none_or(|(db, _, _)| *db != order.db) {
-        let open = || {
-            let c = rusqlite::Connection::open_with_flags(
-                &order.db,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .ok()?;
-            c.busy_timeout(crate::store::busy_timeout()).ok()?;
-            Some(c)
-        };
-        *conns = match (open(), open()) {
-            (Some(a), Some(b)) => Some((order.db.clone(), a, b)),
-            _ => None,
-        };
+    if texts.as_ref().is_none_or(|t| t.db() != order.db) {
+        *texts = SearchTexts::open(&order.db);
     }
-    let Some((_, first, second)) = conns.as_mut() else {
+    let Some(texts) = texts.as_mut() else {
         return Vec::new();
     };
     // When narrowing: each candidate's place in the previous result, which breaks ties.
@@ -111,7 +94,7 @@ fn filter_streaming(
             None => Some(u64::from(pos)),
         }
     };
-    match crate::app::query::rank_search(first, Some(second), query, pick, usize::MAX) {
+    match texts.rank(query, pick, usize::MAX) {
         Ok(hits) => hits
             .into_iter()
             .map(|(_, key)| match prev {
@@ -166,11 +149,7 @@ pub fn spawn_filter_worker(out: Sender<Msg>) -> FilterTx {
         let mut last: Option<Previous> = None;
         let mut streamed: Option<(String, Arc<QueueOrder>, Vec<usize>)> = None;
         let mut streaming: Option<Streaming> = None;
-        let mut conns: Option<(
-            std::path::PathBuf,
-            rusqlite::Connection,
-            rusqlite::Connection,
-        )> = None;
+        let mut texts: Option<SearchTexts> = None;
         while let Ok(mut req) = rx.recv() {
             while let Ok(newer) = rx.try_recv() {
                 req = newer;
@@ -187,7 +166,7 @@ pub fn spawn_filter_worker(out: Sender<Msg>) -> FilterTx {
                         &order,
                         prev.as_ref().map(|(_, _, m)| m.as_slice()),
                         &mut streaming,
-                        &mut conns,
+                        &mut texts,
                     );
                     streamed = Some((query, order, m.clone()));
                     m

@@ -16,6 +16,7 @@ use queue::{bump, in_queue_order, queue_key, read_haystacks, read_queue, status_
 use super::evidence::{self, Doc, EvidenceView, Kind};
 use super::model::{Assess, Cmd, Loaded, Lower, Model, Msg, Pane, QueueRow, Saved, Shown};
 use super::update::update;
+use crate::app::audit::Changes;
 use crate::app::export::Format;
 use crate::app::mark;
 use crate::app::query::Bytes;
@@ -405,10 +406,10 @@ impl Runtime {
         {
             return Ok(msg);
         }
-        let seq = crate::store::audit::head(self.ws.conn())?;
+        let seq = self.ws.audit_head()?;
         let user = self.ws.user.clone();
         // Row keys are given in order and never reused: their range bounds the number of rows.
-        let range = crate::store::key_range(self.ws.conn(), "portfolios", "pk")?;
+        let range = self.ws.portfolio_key_range()?;
         let n = range.map_or(0, |(lo, hi)| {
             usize::try_from(hi - lo + 1).unwrap_or(0).min(1 << 20)
         });
@@ -477,31 +478,13 @@ impl Runtime {
         since: i64,
         select: &Option<String>,
     ) -> Result<Option<Msg>, AppError> {
-        let mut changed: Vec<String> = Vec::new();
-        let mut seq = since;
-        {
-            let mut st = self.ws.conn().prepare_cached(
-                "SELECT seq, action, portfolio FROM audit WHERE seq > ?1 ORDER BY seq",
-            )?;
-            let mut recs = st.query([since])?;
-            while let Some(r) = recs.next()? {
-                seq = r.get(0)?;
-                let action: String = r.get(1)?;
-                match (action.as_str(), r.get::<_, Option<String>>(2)?) {
-                    ("import" | "import.revision", _) => return Ok(None),
-                    (_, Some(p)) => {
-                        if !changed.contains(&p) {
-                            changed.push(p);
-                        }
-                        if changed.len() > 64 {
-                            return Ok(None);
-                        }
-                    }
-                    ("user.add" | "rubric.import", None) => {}
-                    (_, None) => return Ok(None),
-                }
-            }
-        }
+        let Some(Changes {
+            portfolios: changed,
+            head: seq,
+        }) = self.ws.changed_since(since)?
+        else {
+            return Ok(None);
+        };
         let user = self.ws.user.clone();
         let mut fresh: Vec<QueueRow> = Vec::with_capacity(changed.len());
         for id in &changed {

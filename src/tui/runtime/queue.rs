@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::app::{AppError, Workspace};
+use crate::domain::status::Status;
 use crate::tui::model::QueueRow;
 
 /// The queue's groups, in the order they are shown: the current person's work first, then by
@@ -152,10 +153,7 @@ pub(super) fn work_order(s: &str) -> usize {
 }
 
 pub(super) fn status_order(s: &str) -> usize {
-    crate::app::query::STATUSES
-        .iter()
-        .position(|x| *x == s)
-        .unwrap_or(99)
+    Status::order_of(s)
 }
 
 /// Adds `delta` to the count of `status`, keeping the counts as `Workspace::counts` gives them:

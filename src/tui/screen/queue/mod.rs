@@ -5,7 +5,7 @@ pub mod view;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::app::query::STATUSES;
+use crate::domain::status::Status;
 use crate::tui::keys::Action;
 use crate::tui::model::{Cmd, Model, Screen};
 use crate::tui::update::page;
@@ -99,7 +99,11 @@ pub fn recompute(m: &mut Model) {
         let r = &rows[i];
         st.is_none_or(|s| r.status == s)
             && rb.is_none_or(|x| *r.rubric == *x)
-            && (!moderation || matches!(&*r.status, "sampled" | "moderated"))
+            && (!moderation
+                || matches!(
+                    Status::parse(&r.status),
+                    Some(Status::Sampled | Status::Moderated)
+                ))
     };
     q.visible = match &q.matched {
         Some(v) => v.iter().copied().filter(|&i| keep(i)).collect(),
@@ -115,7 +119,7 @@ pub fn recompute(m: &mut Model) {
                 None => counts.push((s.to_string(), 1)),
             }
         }
-        counts.sort_by_key(|(s, _)| STATUSES.iter().position(|x| x == s).unwrap_or(99));
+        counts.sort_by_key(|(s, _)| Status::order_of(s));
         Some(counts)
     } else {
         None
@@ -172,12 +176,10 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
         }
         Action::CycleStatus => {
             q.status_filter = match &q.status_filter {
-                None => Some(STATUSES[0].to_string()),
-                Some(s) => STATUSES
-                    .iter()
-                    .position(|x| x == s)
-                    .and_then(|i| STATUSES.get(i + 1))
-                    .map(|s| s.to_string()),
+                None => Some(Status::ALL[0].as_str().to_string()),
+                Some(s) => Status::parse(s)
+                    .and_then(|x| Status::ALL.get(x as usize + 1))
+                    .map(|x| x.as_str().to_string()),
             };
             let label = q.status_filter.clone().unwrap_or_else(|| "all".into());
             recompute(m);
