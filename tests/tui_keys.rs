@@ -406,3 +406,71 @@ fn next_and_previous_portfolio_follow_the_queue_as_shown() {
     assert!(typed(&mut m, "N").is_empty());
     assert!(m.message.clone().unwrap().0.contains("last portfolio"));
 }
+
+#[test]
+fn the_comment_bank_filters_as_you_type_and_puts_the_comment_in_the_editor() {
+    use assay::app::bank::{Comment, Source};
+    let mut m = model(Access::Mark);
+    let cmds = typed(&mut m, "b");
+    assert_eq!(
+        cmds,
+        vec![Cmd::LoadBank {
+            id: "P-1".into(),
+            criterion: "C1".into(),
+            level: None
+        }]
+    );
+    let items = vec![
+        Comment {
+            text: "Each cleaning step is logged.".into(),
+            source: Source::Mine(3),
+        },
+        Comment {
+            text: "Say which tool was used.".into(),
+            source: Source::Criterion,
+        },
+    ];
+    update(
+        &mut m,
+        Msg::BankLoaded {
+            criterion: "C1".into(),
+            items,
+        },
+    );
+    assert_eq!(ctx(&m), Ctx::Bank);
+    typed(&mut m, "tool");
+    key(&mut m, KeyCode::Enter);
+    match &m.dialog {
+        Some(Dialog::Edit {
+            target: EditTarget::Feedback(c),
+            area,
+            ..
+        }) => {
+            assert_eq!(c, "C1");
+            assert_eq!(area.text(), "Say which tool was used.");
+        }
+        other => panic!("{other:?}"),
+    }
+    // saved like any feedback
+    let cmds = ctrl(&mut m, 's');
+    assert!(
+        matches!(&cmds[..], [Cmd::Save { change: Change::Feedback(c, Some(t)), .. }] if c == "C1" && t == "Say which tool was used."),
+        "{cmds:?}"
+    );
+    // an empty bank says so instead of opening
+    update(
+        &mut m,
+        Msg::BankLoaded {
+            criterion: "C2".into(),
+            items: vec![],
+        },
+    );
+    assert!(m.dialog.is_none());
+    assert!(
+        m.message
+            .clone()
+            .unwrap()
+            .0
+            .contains("no saved comments for C2")
+    );
+}

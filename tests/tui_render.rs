@@ -455,6 +455,22 @@ fn other_dialogs_and_views() {
         );
         keys(&mut rt, "\u{1b}jjjjj");
         insta::assert_snapshot!(format!("gate_{w}x{h}"), draw(&rt, w, h).backend());
+        rt.dispatch(Msg::BankLoaded {
+            criterion: "C2".into(),
+            items: vec![
+                assay::app::bank::Comment {
+                    text: "The chart answers the question asked; say why a bar chart suits it."
+                        .into(),
+                    source: assay::app::bank::Source::Level("Demonstrated".into()),
+                },
+                assay::app::bank::Comment {
+                    text: "Label both axes and give the units.".into(),
+                    source: assay::app::bank::Source::Mine(4),
+                },
+            ],
+        });
+        insta::assert_snapshot!(format!("bank_{w}x{h}"), draw(&rt, w, h).backend());
+        keys(&mut rt, "\u{1b}");
         rt.dispatch(Msg::Notice(
             "Welcome to assay. A new workspace was created.\nPress ? at any time for the keys."
                 .into(),

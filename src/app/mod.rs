@@ -3,6 +3,7 @@
 //! line and the workbench call these; neither holds a business rule of its own.
 
 pub mod audit;
+pub mod bank;
 pub mod export;
 pub mod files;
 pub mod import;

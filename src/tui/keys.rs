@@ -40,6 +40,8 @@ pub enum Ctx {
     Notice,
     Messages,
     OfferSamples,
+    /// The comment bank's picker.
+    Bank,
 }
 
 /// What a key does.
@@ -92,6 +94,8 @@ pub enum Action {
     Wrap,
     /// The document as its plain lines (Markdown source, a table's records), or formatted again.
     Raw,
+    /// The comment bank.
+    CommentBank,
     /// Choose the level under the grid's cursor.
     Choose,
     // dialog answers
@@ -169,6 +173,7 @@ pub static TABLE: &[Binding] = &[
     b!(Assess, [C(' ')], "Space", A::ToggleGate, "confirm / withdraw the selected gate", "gate", 3),
     b!(Assess, [C('e')], "e", A::EditFeedback, "write the selected criterion's feedback ($EDITOR, or the built-in editor)", "feedback", 2),
     b!(Assess, [C('c')], "c", A::EditComment, "write the overall comment", "comment", 3),
+    b!(Assess, [C('b')], "b", A::CommentBank, "the comment bank: the rubric's saved comments for the criterion (and its level), then your own feedback on it, most used first; Enter puts one into the feedback", "bank", 6),
     b!(Assess, [C('S')], "S", A::Submit, "submit: shows every level, the score and the outcome first", "submit", 1),
     b!(Assess, [C('R')], "R", A::Refer, "refer, or override the rule's outcome, with a written rationale", "refer", 4),
     b!(Assess, [C('u')], "u", A::Undo, "undo the last change (before submission)", "undo", 5),
@@ -255,6 +260,11 @@ pub static TABLE: &[Binding] = &[
     b!(Discard, [C('s'), C('y'), Ctrl('s')], "s", A::Save, "save the text", "save", 0),
     b!(Discard, [C('d')], "d", A::Discard, "discard the changes", "discard", 0),
     b!(Discard, [C('k'), Code(KeyCode::Esc)], "k/Esc", A::KeepEditing, "keep editing", "keep editing", 0),
+
+    b!(Bank, [Code(KeyCode::Enter)], "Enter", A::Open, "put the comment into the feedback (the editor opens on it)", "insert", 0),
+    b!(Bank, [Code(KeyCode::Down), Code(KeyCode::Tab)], "↓/↑", A::Down, "move", "move", 1),
+    b!(Bank, [Code(KeyCode::Up), Code(KeyCode::BackTab)], "", A::Up, ""),
+    b!(Bank, [Code(KeyCode::Esc)], "Esc", A::Back, "close", "close", 0),
 
     b!(OfferSamples, [C('y'), C('Y')], "y", A::Yes, "load the built-in sample rubrics and portfolios", "load samples", 0),
     b!(OfferSamples, [C('n'), Code(KeyCode::Esc), C('q')], "n/Esc", A::No, "start empty (import with `assay import`)", "no", 0),
@@ -421,7 +431,7 @@ fn short_key(keys: &'static str) -> &'static str {
 }
 
 /// The places the help overlay covers, in order, with their names.
-pub const PLACES: [(Ctx, &str); 20] = [
+pub const PLACES: [(Ctx, &str); 21] = [
     (Ctx::Global, "Everywhere"),
     (Ctx::Queue, "Queue"),
     (Ctx::Filter, "Queue: typing a filter"),
@@ -450,6 +460,7 @@ pub const PLACES: [(Ctx, &str); 20] = [
     (Ctx::ConfirmExport, "Dialog: export"),
     (Ctx::Messages, "Dialog: messages"),
     (Ctx::OfferSamples, "Dialog: an empty workspace"),
+    (Ctx::Bank, "Dialog: the comment bank (type to filter)"),
     (Ctx::Notice, "Dialog: a notice"),
 ];
 

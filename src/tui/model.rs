@@ -369,6 +369,13 @@ pub enum Dialog {
     Notice(String),
     /// The workspace is empty: load the built-in samples?
     OfferSamples,
+    /// The comment bank for a criterion: a fuzzy filter over the saved comments.
+    Bank {
+        criterion: String,
+        items: Vec<crate::app::bank::Comment>,
+        query: String,
+        selected: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -560,6 +567,11 @@ pub enum Msg {
     ExportDone(String, bool),
     /// Moderation settled.
     Settled(String),
+    /// The comment bank of a criterion was read.
+    BankLoaded {
+        criterion: String,
+        items: Vec<crate::app::bank::Comment>,
+    },
 }
 
 /// Effects `update` asks for; the runtime performs them and answers with messages.
@@ -622,6 +634,12 @@ pub enum Cmd {
         id: String,
         version: i64,
         amend: Option<String>,
+    },
+    /// Read the comment bank of a criterion (with the level chosen, for its own comments).
+    LoadBank {
+        id: String,
+        criterion: String,
+        level: Option<String>,
     },
     /// Remember which portfolio is open (None: the queue), so a restart returns there.
     Remember {

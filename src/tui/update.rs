@@ -160,6 +160,21 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             }
             vec![Cmd::LoadExport]
         }
+        Msg::BankLoaded { criterion, items } => {
+            if items.is_empty() {
+                m.info(format!(
+                    "no saved comments for {criterion} yet: the rubric lists none, and the feedback you write on it is offered here from then on"
+                ));
+            } else {
+                m.dialog = Some(Dialog::Bank {
+                    criterion,
+                    items,
+                    query: String::new(),
+                    selected: 0,
+                });
+            }
+            vec![]
+        }
         Msg::Settled(text) => {
             m.good(text);
             vec![]

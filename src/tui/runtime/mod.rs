@@ -386,6 +386,14 @@ impl Runtime {
                     ))],
                 }
             }
+            Cmd::LoadBank {
+                id,
+                criterion,
+                level,
+            } => match self.ws.comment_bank(&id, &criterion, level.as_deref()) {
+                Ok(items) => vec![Msg::BankLoaded { criterion, items }],
+                Err(e) => vec![Msg::Failed(e.lines().join("; "))],
+            },
             Cmd::Remember { open } => {
                 let key = self.remember_key();
                 let _ = self.ws.remember(&key, open.as_deref());

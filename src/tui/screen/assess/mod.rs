@@ -66,7 +66,7 @@ pub fn available(a: &Assess, act: Action) -> bool {
             marking && (a.selected_criterion().is_some() || a.grid.is_some())
         }
         Action::ToggleGate => marking && a.selected_gate().is_some(),
-        Action::EditFeedback => marking && a.selected_criterion().is_some(),
+        Action::EditFeedback | Action::CommentBank => marking && a.selected_criterion().is_some(),
         Action::EditComment | Action::Submit | Action::Refer => marking,
         Action::Undo => marking && !a.undo.is_empty(),
         Action::Redo => marking && !a.redo.is_empty(),
@@ -640,6 +640,17 @@ fn assess_action(m: &mut Model, act: Action, levels_h: u16, levels_total: u16) -
             let cid = a.rubric.criteria[ci].id.clone();
             let text = a.feedback_of(&cid).unwrap_or_default().to_string();
             return edit(m, EditTarget::Feedback(cid), text);
+        }
+        Action::CommentBank => {
+            let Some(ci) = a.selected_criterion() else {
+                return vec![];
+            };
+            let cid = a.rubric.criteria[ci].id.clone();
+            return vec![Cmd::LoadBank {
+                id: a.id.clone(),
+                level: a.level_of(&cid).map(str::to_string),
+                criterion: cid,
+            }];
         }
         Action::EditComment => {
             let text = a.sheet.comment.clone().unwrap_or_default();

@@ -29,6 +29,7 @@ pub fn ctx(d: &Dialog) -> Ctx {
         Dialog::ConfirmExport { .. } => Ctx::ConfirmExport,
         Dialog::Notice(_) => Ctx::Notice,
         Dialog::OfferSamples => Ctx::OfferSamples,
+        Dialog::Bank { .. } => Ctx::Bank,
     }
 }
 
@@ -154,6 +155,73 @@ pub fn key(m: &mut Model, d: Dialog, k: KeyEvent) -> Vec<Cmd> {
                 vec![]
             }
         };
+    }
+    // The comment bank: typing filters.
+    if let Dialog::Bank {
+        criterion,
+        items,
+        mut query,
+        mut selected,
+    } = d
+    {
+        let shown = bank_visible(&items, &query);
+        match k.code {
+            KeyCode::Esc => return vec![],
+            KeyCode::Enter => {
+                let Some(&i) = shown.get(selected) else {
+                    m.dialog = Some(Dialog::Bank {
+                        criterion,
+                        items,
+                        query,
+                        selected,
+                    });
+                    return vec![];
+                };
+                let comment = items[i].text.clone();
+                let before = m
+                    .assess
+                    .as_ref()
+                    .and_then(|a| a.feedback_of(&criterion))
+                    .unwrap_or_default()
+                    .to_string();
+                let text = if before.trim().is_empty() {
+                    comment
+                } else {
+                    format!("{}\n{comment}", before.trim_end())
+                };
+                // the editor opens on it: read, adjust, save
+                m.dialog = Some(Dialog::Edit {
+                    target: EditTarget::Feedback(criterion),
+                    area: TextArea::new(&text),
+                    original: before,
+                    asking: false,
+                });
+                return vec![];
+            }
+            KeyCode::Down | KeyCode::Tab => {
+                selected = (selected + 1).min(shown.len().saturating_sub(1))
+            }
+            KeyCode::Up | KeyCode::BackTab => selected = selected.saturating_sub(1),
+            KeyCode::Backspace => {
+                query.pop();
+                selected = 0;
+            }
+            KeyCode::Char('c') if ctrl => return vec![],
+            KeyCode::Char(c) if !ctrl && !c.is_control() => {
+                if query.chars().count() < 100 {
+                    query.push(c);
+                }
+                selected = 0;
+            }
+            _ => {}
+        }
+        m.dialog = Some(Dialog::Bank {
+            criterion,
+            items,
+            query,
+            selected,
+        });
+        return vec![];
     }
     let c = ctx(&d);
     let Some(act) = keys::action(c, k) else {
@@ -291,6 +359,23 @@ pub fn key(m: &mut Model, d: Dialog, k: KeyEvent) -> Vec<Cmd> {
                 vec![]
             }
         },
-        Dialog::Edit { .. } => vec![],
+        Dialog::Edit { .. } | Dialog::Bank { .. } => vec![],
     }
+}
+
+/// The bank's comments that match `query` (fuzzy, any case), best first; all of them in the
+/// bank's order without a query.
+pub fn bank_visible(items: &[crate::app::bank::Comment], query: &str) -> Vec<usize> {
+    use fuzzy_matcher::FuzzyMatcher;
+    if query.trim().is_empty() {
+        return (0..items.len()).collect();
+    }
+    let matcher = fuzzy_matcher::skim::SkimMatcherV2::default().ignore_case();
+    let mut scored: Vec<(i64, usize)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| matcher.fuzzy_match(&c.text, query.trim()).map(|s| (s, i)))
+        .collect();
+    scored.sort_by_key(|&(s, i)| (std::cmp::Reverse(s), i));
+    scored.into_iter().map(|(_, i)| i).collect()
 }

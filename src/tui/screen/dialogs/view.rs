@@ -108,6 +108,61 @@ pub fn draw(m: &Model, d: &Dialog, f: &mut Frame, area: Rect) {
                 submit(m, a, f, area);
             }
         }
+        Dialog::Bank {
+            criterion,
+            items,
+            query,
+            selected,
+        } => {
+            use crate::app::bank::Source;
+            let r = centered(area, 90, area.height.saturating_sub(2));
+            f.render_widget(Clear, r);
+            let inner_w = r.width.saturating_sub(2).max(20) as usize;
+            let shown = super::bank_visible(items, query);
+            let mut lines: Vec<Line<'static>> = vec![Line::from(vec![
+                Span::styled(" / ", th.key()),
+                Span::raw(format!("{}▏", sanitize_line(query))),
+                Span::styled(format!("   {} of {}", shown.len(), items.len()), th.dim()),
+            ])];
+            let h = r.height.saturating_sub(3) as usize;
+            let off = selected.saturating_sub(h.saturating_sub(2));
+            for (pos, &i) in shown.iter().enumerate().skip(off) {
+                let c = &items[i];
+                let from = match &c.source {
+                    Source::Level(l) => format!("level {}", sanitize_line(l)),
+                    Source::Criterion => "rubric".to_string(),
+                    Source::Mine(n) => format!("yours ×{n}"),
+                };
+                let style = if pos == *selected {
+                    th.selected()
+                } else {
+                    Style::default()
+                };
+                let mut l = wrap(
+                    vec![
+                        Span::styled(
+                            format!("{} ", crate::tui::widgets::pad(&from, 14)),
+                            th.dim(),
+                        ),
+                        Span::styled(sanitize_line(&c.text), style),
+                    ],
+                    inner_w,
+                    15,
+                );
+                l.truncate(3);
+                lines.extend(l);
+                if lines.len() > h {
+                    break;
+                }
+            }
+            let block = Block::bordered()
+                .title(Span::styled(
+                    format!(" Comment bank: {} ", sanitize_line(criterion)),
+                    th.title(),
+                ))
+                .title_bottom(footer(m, Ctx::Bank));
+            f.render_widget(Paragraph::new(lines).block(block), r);
+        }
         Dialog::Confirm => {
             let Some(a) = &m.assess else { return };
             let first = a
