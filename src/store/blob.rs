@@ -146,7 +146,8 @@ impl BlobReader {
             return Some(bytes);
         }
         let start = n * PAGE;
-        let bytes: std::sync::Arc<[u8]> = self.read_direct(start, (start + PAGE).min(self.len)).into();
+        let bytes: std::sync::Arc<[u8]> =
+            self.read_direct(start, (start + PAGE).min(self.len)).into();
         if bytes.is_empty() && start < self.len {
             return None;
         }
@@ -184,11 +185,8 @@ mod tests {
         conn.execute_batch("CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, data BLOB)")
             .unwrap();
         let data: Vec<u8> = (0..(PAGE * 3 + 123)).map(|i| (i % 251) as u8).collect();
-        conn.execute(
-            "INSERT INTO blobs VALUES ('x', ?1)",
-            [&data],
-        )
-        .unwrap();
+        conn.execute("INSERT INTO blobs VALUES ('x', ?1)", [&data])
+            .unwrap();
         let r = BlobReader::open(&conn, "x").unwrap().unwrap();
         assert_eq!(r.len(), data.len() as u64);
         for (a, b) in [

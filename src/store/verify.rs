@@ -46,7 +46,10 @@ use rusqlite::types::ValueRef;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::audit::{GENESIS, hash_of};
+mod json;
+use json::J;
+
+use super::audit::{GENESIS, hash_bytes};
 use super::clock;
 
 /// A column's value as verify compares it: a blob by its SHA-256.
@@ -228,6 +231,17 @@ fn table_def(name: &str) -> Option<&'static TableDef> {
     TABLES.iter().find(|t| t.name == name)
 }
 
+/// Where a vouched table is in [`TABLES`].
+fn table_index(name: &str) -> usize {
+    TABLES
+        .iter()
+        .position(|t| t.name == name)
+        .expect("a vouched table")
+}
+
+/// The most key columns a vouched table has.
+const MAX_KEY: usize = 3;
+
 /// A problem `verify` found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
@@ -346,13 +360,19 @@ impl std::hash::Hasher for KeyHasher {
 type ByKey<T> = HashMap<u128, T, std::hash::BuildHasherDefault<KeyHasher>>;
 type ByText<T> = HashMap<String, T, foldhash::fast::RandomState>;
 
-/// What the replay expects of a row: its digest and the record that last wrote it.
+/// A write of the replay: the row of key `key` holds what `digest` says, as record `seq`
+/// wrote it, in table `table` (its index in [`TABLES`]); or, with `table` [`GONE`], the row
+/// was removed.
 #[derive(Debug, Clone, Copy)]
-struct Expect {
+struct Write {
+    key: u128,
     digest: u128,
     seq: i64,
-    table: &'static str,
+    table: u8,
 }
+
+/// The table of a [`Write`] that removed its row.
+const GONE: u8 = u8::MAX;
 
 /// A record as the replay reads it.
 struct Rec<'a> {
@@ -362,14 +382,15 @@ struct Rec<'a> {
     action: &'a str,
     entity: &'a str,
     portfolio: Option<&'a str>,
-    after: Option<&'a Value>,
+    after: Option<&'a J<'a>>,
 }
 
 type Image = Vec<(String, Val)>;
 
 #[derive(Default)]
 struct Replay {
-    rows: ByKey<Expect>,
+    /// Every write, in the order made.
+    rows: Vec<Write>,
     ports: Vec<Port>,
     by_id: ByText<usize>,
     by_pk: HashMap<i64, usize, foldhash::fast::RandomState>,
@@ -400,44 +421,44 @@ fn phase_index(p: &str) -> Option<usize> {
 const PHASES: [&str; 2] = ["first", "second"];
 
 /// Field readers: `Err` names the field a record lacks.
-fn get<'a>(v: Option<&'a Value>, k: &str) -> Result<&'a Value, String> {
+fn get<'a>(v: Option<&'a J<'a>>, k: &str) -> Result<&'a J<'a>, String> {
     v.and_then(|v| v.get(k))
         .ok_or_else(|| format!("lacks `{k}`"))
 }
-fn text<'a>(v: Option<&'a Value>, k: &str) -> Result<&'a str, String> {
+fn text<'a>(v: Option<&'a J<'a>>, k: &str) -> Result<&'a str, String> {
     get(v, k)?
         .as_str()
         .ok_or_else(|| format!("`{k}` is not a text"))
 }
-fn opt_text<'a>(v: Option<&'a Value>, k: &str) -> Result<Option<&'a str>, String> {
+fn opt_text<'a>(v: Option<&'a J<'a>>, k: &str) -> Result<Option<&'a str>, String> {
     match get(v, k)? {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s)),
+        J::Null => Ok(None),
+        J::Str(s) => Ok(Some(s)),
         _ => Err(format!("`{k}` is not a text")),
     }
 }
-fn int(v: Option<&Value>, k: &str) -> Result<i64, String> {
+fn int(v: Option<&J<'_>>, k: &str) -> Result<i64, String> {
     get(v, k)?
         .as_i64()
         .ok_or_else(|| format!("`{k}` is not an integer"))
 }
-fn opt_int(v: Option<&Value>, k: &str) -> Result<Option<i64>, String> {
+fn opt_int(v: Option<&J<'_>>, k: &str) -> Result<Option<i64>, String> {
     match get(v, k)? {
-        Value::Null => Ok(None),
+        J::Null => Ok(None),
         x => x
             .as_i64()
             .map(Some)
             .ok_or_else(|| format!("`{k}` is not an integer")),
     }
 }
-fn flag(v: Option<&Value>, k: &str) -> Result<bool, String> {
+fn flag(v: Option<&J<'_>>, k: &str) -> Result<bool, String> {
     get(v, k)?
         .as_bool()
         .ok_or_else(|| format!("`{k}` is not true or false"))
 }
-fn opt_real(v: Option<&Value>, k: &str) -> Result<Option<f64>, String> {
+fn opt_real(v: Option<&J<'_>>, k: &str) -> Result<Option<f64>, String> {
     match get(v, k)? {
-        Value::Null => Ok(None),
+        J::Null => Ok(None),
         x => x
             .as_f64()
             .map(Some)
@@ -464,7 +485,7 @@ fn parts(entity: &str) -> Vec<&str> {
 }
 
 impl Replay {
-    fn put(&mut self, table: &'static str, seq: i64, cols: Vec<(&'static str, V<'_>)>) {
+    fn put(&mut self, table: &'static str, seq: i64, cols: &mut [(&'static str, V<'_>)]) {
         self.put_seqs(table, seq, cols, &|_| None);
     }
 
@@ -473,21 +494,18 @@ impl Replay {
         &mut self,
         table: &'static str,
         seq: i64,
-        mut cols: Vec<(&'static str, V<'_>)>,
+        cols: &mut [(&'static str, V<'_>)],
         col_seq: &dyn Fn(&str) -> Option<i64>,
     ) {
-        let def = table_def(table).expect("a vouched table");
-        let key: Vec<V<'_>> = def
-            .key
-            .iter()
-            .map(|k| {
-                cols.iter()
-                    .find(|(n, _)| n == k)
-                    .map(|(_, v)| *v)
-                    .unwrap_or(V::Null)
-            })
-            .collect();
-        let k = key_digest(table, &key, &mut self.buf);
+        let ti = table_index(table);
+        let def = &TABLES[ti];
+        let mut key = [V::Null; MAX_KEY];
+        for (slot, k) in key.iter_mut().zip(def.key) {
+            if let Some((_, v)) = cols.iter().find(|(n, _)| n == k) {
+                *slot = *v;
+            }
+        }
+        let k = key_digest(table, &key[..def.key.len()], &mut self.buf);
         if let Some(keep) = &self.keep
             && keep.contains(&k)
         {
@@ -498,14 +516,47 @@ impl Replay {
                     .collect(),
             );
         }
-        let digest = row_digest(&mut cols, &mut self.buf);
-        self.rows.insert(k, Expect { digest, seq, table });
+        let digest = row_digest(cols, &mut self.buf);
+        self.rows.push(Write {
+            key: k,
+            digest,
+            seq,
+            table: ti as u8,
+        });
     }
 
     fn remove(&mut self, table: &'static str, key: &[V<'_>]) {
         let k = key_digest(table, key, &mut self.buf);
-        self.rows.remove(&k);
-        self.kept.remove(&k);
+        self.rows.push(Write {
+            key: k,
+            digest: 0,
+            seq: 0,
+            table: GONE,
+        });
+        if self.keep.is_some() {
+            self.kept.remove(&k);
+        }
+    }
+
+    /// What the rows must hold, by key, once the chain is replayed (and [`Replay::finish`]ed):
+    /// the last write of each row that was not removed after it.
+    fn expected(&mut self) -> Vec<Write> {
+        let mut rows = std::mem::take(&mut self.rows);
+        // (stable: the writes of a row stay in the order they were made)
+        rows.sort_by_key(|w| w.key);
+        let mut out: Vec<Write> = Vec::with_capacity(rows.len());
+        let mut i = 0;
+        while i < rows.len() {
+            let mut last = i;
+            while last + 1 < rows.len() && rows[last + 1].key == rows[i].key {
+                last += 1;
+            }
+            if rows[last].table != GONE {
+                out.push(rows[last]);
+            }
+            i = last + 1;
+        }
+        out
     }
 
     fn port(&mut self, id: &str) -> Result<&mut Port, String> {
@@ -522,6 +573,21 @@ impl Replay {
         p.version = seq;
         p.updated_at = at.to_string();
         Ok(())
+    }
+
+    /// The chain's first baseline is record `seq`: the records before it were replayed, as
+    /// if none did, but are links of the chain only. Starts the replay again (keeping whether
+    /// the chain began with the workspace's own record, and the rows to keep).
+    fn restart_at(&mut self, seq: i64) {
+        let vouched_from_start = self.vouched_from_start;
+        let reserved = self.rows.capacity();
+        *self = Replay {
+            keep: self.keep.take(),
+            baseline_at: Some(seq),
+            vouched_from_start,
+            ..Replay::default()
+        };
+        self.rows.reserve(reserved);
     }
 
     fn record(&mut self, r: &Rec<'_>) {
@@ -548,7 +614,7 @@ impl Replay {
                 self.vouched_from_start = true;
                 for k in ["workspace_id", "salt", "created_at"] {
                     let v = text(a, k)?;
-                    self.put("meta", r.seq, vec![("key", t(k)), ("value", t(v))]);
+                    self.put("meta", r.seq, &mut [("key", t(k)), ("value", t(v))]);
                 }
             }
             "user.add" => {
@@ -563,7 +629,7 @@ impl Replay {
                 self.put(
                     "users",
                     r.seq,
-                    vec![
+                    &mut [
                         ("name", t(name)),
                         ("role", t(&role)),
                         ("added_by", t(&by)),
@@ -576,7 +642,7 @@ impl Replay {
                 self.put(
                     "rubrics",
                     r.seq,
-                    vec![
+                    &mut [
                         ("pk", V::Int(int(a, "pk")?)),
                         ("id", t(text(a, "id")?)),
                         ("version", t(text(a, "version")?)),
@@ -610,7 +676,7 @@ impl Replay {
             "status" => {
                 let id = r.portfolio.ok_or("names no portfolio")?;
                 let s = a
-                    .and_then(Value::as_str)
+                    .and_then(J::as_str)
                     .ok_or("does not give the new status")?
                     .to_string();
                 let p = self.port(id)?;
@@ -623,7 +689,7 @@ impl Replay {
                 self.put(
                     "draws",
                     r.seq,
-                    vec![
+                    &mut [
                         ("pk", V::Int(int(a, "pk")?)),
                         (
                             "rubric_pk",
@@ -650,7 +716,7 @@ impl Replay {
                 self.put(
                     "draw_items",
                     r.seq,
-                    vec![
+                    &mut [
                         ("draw_pk", V::Int(draw)),
                         ("portfolio_pk", V::Int(pk)),
                         ("drawn", V::Int(drawn as i64)),
@@ -679,7 +745,7 @@ impl Replay {
                 self.put(
                     "settlements",
                     r.seq,
-                    vec![
+                    &mut [
                         ("portfolio_pk", V::Int(pk)),
                         ("action", t(action)),
                         ("rationale", ot(rationale)),
@@ -711,7 +777,7 @@ impl Replay {
                 self.put(
                     "export_batches",
                     r.seq,
-                    vec![
+                    &mut [
                         ("pk", V::Int(batch)),
                         ("format", t(format)),
                         ("by_user", t(r.actor)),
@@ -738,7 +804,7 @@ impl Replay {
                     self.put(
                         "export_items",
                         r.seq,
-                        vec![
+                        &mut [
                             ("batch_pk", V::Int(batch)),
                             ("portfolio_pk", V::Int(pk)),
                             ("format", t(format)),
@@ -827,7 +893,7 @@ impl Replay {
         }
         let statement = get(a, "statement")?;
         let (st_sha, st_file) = match statement {
-            Value::Null => (None, None),
+            J::Null => (None, None),
             s => {
                 let s = Some(s);
                 let digest = text(s, "sha256")?;
@@ -835,7 +901,7 @@ impl Replay {
                 self.put(
                     "blobs",
                     r.seq,
-                    vec![
+                    &mut [
                         ("sha256", t(digest)),
                         ("size", V::Int(size)),
                         ("data", V::Blob(sha(digest)?)),
@@ -847,7 +913,7 @@ impl Replay {
         self.put(
             "revisions",
             r.seq,
-            vec![
+            &mut [
                 ("portfolio_pk", V::Int(pk)),
                 ("revision", V::Int(revision)),
                 ("content_sha256", t(text(a, "content_sha256")?)),
@@ -863,14 +929,14 @@ impl Replay {
         for (ord, e) in evidence.iter().enumerate() {
             let e = Some(e);
             let claims = get(e, "claims")?;
-            let claims = serde_json::to_string(claims).map_err(|x| x.to_string())?;
+            let claims = claims.to_canonical();
             let blob = opt_text(e, "sha256")?;
             let size = opt_int(e, "size")?;
             if let (Some(b), Some(n)) = (blob, size) {
                 self.put(
                     "blobs",
                     r.seq,
-                    vec![
+                    &mut [
                         ("sha256", t(b)),
                         ("size", V::Int(n)),
                         ("data", V::Blob(sha(b)?)),
@@ -880,7 +946,7 @@ impl Replay {
             self.put(
                 "evidence",
                 r.seq,
-                vec![
+                &mut [
                     ("portfolio_pk", V::Int(pk)),
                     ("revision", V::Int(revision)),
                     ("ord", V::Int(ord as i64)),
@@ -938,7 +1004,7 @@ impl Replay {
                     self.put(
                         "marks",
                         r.seq,
-                        vec![
+                        &mut [
                             ("portfolio_pk", V::Int(pk)),
                             ("phase", t(phase)),
                             ("criterion", t(c)),
@@ -958,7 +1024,7 @@ impl Replay {
                     self.put(
                         "gates",
                         r.seq,
-                        vec![
+                        &mut [
                             ("portfolio_pk", V::Int(pk)),
                             ("phase", t(phase)),
                             ("gate", t(g)),
@@ -1037,7 +1103,7 @@ impl Replay {
         self.put(
             "decisions",
             r.seq,
-            vec![
+            &mut [
                 ("pk", V::Int(dpk)),
                 ("portfolio_pk", V::Int(pk)),
                 ("phase", t(phase)),
@@ -1237,12 +1303,12 @@ impl Replay {
                 }
                 _ => {}
             }
-            let image: Vec<(&'static str, V<'_>)> = cols
+            let mut image: Vec<(&'static str, V<'_>)> = cols
                 .iter()
                 .zip(&vals)
                 .filter_map(|(c, v)| column_name(def, c).map(|n| (n, *v)))
                 .collect();
-            self.put(def.name, r.seq, image);
+            self.put(def.name, r.seq, &mut image);
         }
         Ok(())
     }
@@ -1267,7 +1333,7 @@ impl Replay {
             self.put_seqs(
                 "portfolios",
                 p.version,
-                vec![
+                &mut [
                     ("pk", V::Int(p.pk)),
                     ("id", t(&p.id)),
                     ("rubric_pk", V::Int(p.rubric_pk)),
@@ -1301,7 +1367,7 @@ impl Replay {
                     self.put_seqs(
                         "assessments",
                         a.seq,
-                        vec![
+                        &mut [
                             ("portfolio_pk", V::Int(p.pk)),
                             ("phase", t(PHASES[ph])),
                             ("marker", t(&a.marker)),
@@ -1326,14 +1392,14 @@ impl Replay {
 
 /// A value of a baseline row: `{"i": 1}`, `{"r": 0.5}`, `{"t": "text"}`, `{"b": "sha256"}`
 /// (a blob by its hash), or null.
-fn untag(v: &Value) -> Result<V<'_>, String> {
+fn untag<'a>(v: &'a J<'a>) -> Result<V<'a>, String> {
     match v {
-        Value::Null => Ok(V::Null),
-        Value::Object(o) => match o.iter().next() {
-            Some((k, x)) if k == "i" => x.as_i64().map(V::Int).ok_or("a bad integer".into()),
-            Some((k, x)) if k == "r" => x.as_f64().map(V::Real).ok_or("a bad number".into()),
-            Some((k, x)) if k == "t" => x.as_str().map(V::Text).ok_or("a bad text".into()),
-            Some((k, x)) if k == "b" => sha(x.as_str().ok_or("a bad blob hash")?).map(V::Blob),
+        J::Null => Ok(V::Null),
+        J::Obj(_) => match v.first_entry() {
+            Some(("i", x)) => x.as_i64().map(V::Int).ok_or("a bad integer".into()),
+            Some(("r", x)) => x.as_f64().map(V::Real).ok_or("a bad number".into()),
+            Some(("t", x)) => x.as_str().map(V::Text).ok_or("a bad text".into()),
+            Some(("b", x)) => sha(x.as_str().ok_or("a bad blob hash")?).map(V::Blob),
             _ => Err("a value of no known kind".into()),
         },
         _ => Err("a value of no known kind".into()),
@@ -1550,11 +1616,6 @@ fn walk(
     let total: i64 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?;
     // (a workspace has about one and a half rows a record)
     replay.rows.reserve((total as usize).saturating_mul(3) / 2);
-    replay.baseline_at = conn.query_row(
-        "SELECT min(seq) FROM audit WHERE action = 'baseline'",
-        [],
-        |r| r.get(0),
-    )?;
     let mut st = conn.prepare(
         "SELECT seq, at, actor, action, entity, portfolio, before, after, prev, hash FROM audit ORDER BY seq",
     )?;
@@ -1563,6 +1624,8 @@ fn walk(
     let mut prev_at: Option<chrono::DateTime<chrono::Utc>> = None;
     let mut expect_seq = 1i64;
     let mut n = 0usize;
+    // (scratch space for the text each record's hash is taken of)
+    let mut hashed: Vec<u8> = Vec::with_capacity(1 << 16);
     while let Some(r) = rows.next()? {
         n += 1;
         if n.is_multiple_of(4096) {
@@ -1611,7 +1674,8 @@ fn walk(
                     message: "does not follow the record before it (its previous-hash does not match): a record before it was changed or deleted".into(),
                 });
             }
-            let h = hash_of(
+            let h = hash_bytes(
+                &mut hashed,
                 seq,
                 &at,
                 &actor,
@@ -1622,7 +1686,9 @@ fn walk(
                 after.as_deref(),
                 &prev,
             );
-            if h != hash {
+            let mut hex_of = [0u8; 64];
+            hex::encode_to_slice(h, &mut hex_of).expect("32 bytes are 64 digits");
+            if hex_of[..] != *hash.as_bytes() {
                 problems.push(Problem {
                     seq: Some(seq),
                     message: format!(
@@ -1651,9 +1717,9 @@ fn walk(
                 }
             }
         }
-        let after_v: Option<Value> = match after.as_deref() {
+        let after_v: Option<J<'_>> = match after.as_deref() {
             None => None,
-            Some(s) => match serde_json::from_str(s) {
+            Some(s) => match J::parse(s) {
                 Ok(v) => Some(v),
                 Err(_) => {
                     problems.push(Problem {
@@ -1664,6 +1730,11 @@ fn walk(
                 }
             },
         };
+        // The first baseline record (walked in order of `seq`): the records before it were
+        // checked as links only; what the replay made of them is dropped.
+        if action == "baseline" && replay.baseline_at.is_none() {
+            replay.restart_at(seq);
+        }
         replay.record(&Rec {
             seq,
             at: &at,
@@ -1699,14 +1770,29 @@ fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
     names.collect()
 }
 
-/// A row as it is: its key's digest, its own, and its table (index into [`TABLES`]).
-type Actual = (u128, u128, u8);
+/// A row as it is: its key's digest, its own, its table (index into [`TABLES`]) and where it
+/// was read (the rows of all tables counted in the order read).
+#[derive(Debug, Clone, Copy)]
+struct Actual {
+    key: u128,
+    digest: u128,
+    table: u8,
+    at: u32,
+}
 
 /// What reading the tables found, before comparing with the replay.
 struct Scanned {
     rows: Vec<Actual>,
     problems: Vec<Problem>,
     blobs: usize,
+}
+
+impl Scanned {
+    /// The rows sorted by key (those of one key in the order read), as [`compare`] takes them.
+    fn by_key(mut self) -> Scanned {
+        self.rows.sort_by_key(|a| a.key);
+        self
+    }
 }
 
 /// The columns of `def` verify reads (all but those left aside), and where its key columns
@@ -1800,7 +1886,12 @@ fn scan_tables(
             for &i in &order {
                 feed_column(&mut buf, &cols[i], &vals[i]);
             }
-            out.rows.push((k, digest_of(&buf), ti as u8));
+            out.rows.push(Actual {
+                key: k,
+                digest: digest_of(&buf),
+                table: ti as u8,
+                at: out.rows.len() as u32,
+            });
             if def.name == "blobs" {
                 out.blobs += 1;
             }
@@ -1820,30 +1911,62 @@ fn scan_tables(
     Ok(out)
 }
 
-/// Compares the rows as they are with what the replay expects: the rows that differ.
-fn compare(replay: &mut Replay, actual: &[Actual]) -> Vec<Differs> {
-    let mut differs = Vec::new();
-    for &(k, digest, ti) in actual {
-        let table = TABLES[ti as usize].name;
-        match replay.rows.remove(&k) {
-            Some(e) if e.digest == digest && e.table == table => {}
-            _ => differs.push(Differs {
-                key: k,
-                table,
+/// Compares the rows as they are (sorted by key, rows of one key in the order read) with what
+/// the replay expects (sorted by key): the rows that differ, those read first in the order
+/// read, then those missing. A row read twice under one key differs the second time.
+fn compare(expected: &[Write], actual: &[Actual]) -> Vec<Differs> {
+    let mut present: Vec<(u32, Differs)> = Vec::new();
+    let mut missing = Vec::new();
+    let gone = |e: &Write| Differs {
+        key: e.key,
+        table: TABLES[e.table as usize].name,
+        actual: None,
+        present: false,
+    };
+    let differs = |a: &Actual| {
+        (
+            a.at,
+            Differs {
+                key: a.key,
+                table: TABLES[a.table as usize].name,
                 actual: None,
                 present: true,
-            }),
+            },
+        )
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < expected.len() || j < actual.len() {
+        match (expected.get(i), actual.get(j)) {
+            (Some(e), Some(a)) if e.key == a.key => {
+                if e.digest != a.digest || e.table != a.table {
+                    present.push(differs(a));
+                }
+                i += 1;
+                j += 1;
+                while let Some(again) = actual.get(j)
+                    && again.key == e.key
+                {
+                    present.push(differs(again));
+                    j += 1;
+                }
+            }
+            (Some(e), Some(a)) if a.key < e.key => {
+                present.push(differs(a));
+                j += 1;
+            }
+            (Some(e), _) => {
+                missing.push(gone(e));
+                i += 1;
+            }
+            (None, Some(a)) => {
+                present.push(differs(a));
+                j += 1;
+            }
+            (None, None) => unreachable!("one of the two lists is left"),
         }
     }
-    for (k, e) in replay.rows.drain() {
-        differs.push(Differs {
-            key: k,
-            table: e.table,
-            actual: None,
-            present: false,
-        });
-    }
-    differs
+    present.sort_unstable_by_key(|(at, _)| *at);
+    present.into_iter().map(|(_, d)| d).chain(missing).collect()
 }
 
 /// Rows that differ beyond this many are counted, not described.
@@ -1963,14 +2086,19 @@ fn twin_at(conn: &Connection, head: i64) -> Option<Connection> {
         )
         .ok()?;
         c.busy_timeout(super::busy_timeout()).ok()?;
-        c.execute_batch("PRAGMA cache_size = -16000; BEGIN DEFERRED")
-            .ok()?;
+        c.execute_batch(&format!(
+            "PRAGMA cache_size = -16000; PRAGMA mmap_size = {VERIFY_MMAP}; BEGIN DEFERRED"
+        ))
+        .ok()?;
         if super::audit::head(&c).ok()? == head {
             return Some(c);
         }
     }
     None
 }
+
+/// How much of the workspace file verify maps into memory (bytes).
+const VERIFY_MMAP: i64 = 1 << 40;
 
 /// Walks the chain, checks it, and compares every table with what it says. `progress` is told
 /// how far each stage has come.
@@ -1979,10 +2107,17 @@ pub fn verify(
     progress: &mut dyn FnMut(Stage, u64, u64),
 ) -> rusqlite::Result<Verification> {
     let mut v = Verification::default();
+    // The whole file is read once: mapped, its pages are not copied into the page cache (SQLite
+    // caps the map at its own limit; the rest is read as usual). Put back as it was after.
+    let mmap: i64 = conn.query_row("PRAGMA mmap_size", [], |r| r.get(0))?;
+    conn.execute_batch(&format!("PRAGMA mmap_size = {VERIFY_MMAP}"))?;
     // One snapshot for the whole check: a change committed meanwhile is not half seen.
-    conn.execute_batch("BEGIN DEFERRED")?;
-    let r = verify_in(conn, &mut v, progress);
-    let _ = conn.execute_batch("COMMIT");
+    let r = conn.execute_batch("BEGIN DEFERRED").and_then(|()| {
+        let r = verify_in(conn, &mut v, progress);
+        let _ = conn.execute_batch("COMMIT");
+        r
+    });
+    let _ = conn.execute_batch(&format!("PRAGMA mmap_size = {mmap}"));
     r?;
     v.problems.sort_by_key(|p| p.seq.unwrap_or(i64::MAX));
     Ok(v)
@@ -2008,7 +2143,7 @@ fn verify_in(
         let scanner = twin.map(|c| {
             let (done, finished) = (&done, &finished);
             s.spawn(move || {
-                let r = scan_tables(&c, done, None);
+                let r = scan_tables(&c, done, None).map(Scanned::by_key);
                 finished.store(true, Ordering::Relaxed);
                 r
             })
@@ -2016,9 +2151,10 @@ fn verify_in(
         let walked = walk(conn, &mut replay, true, &mut problems, progress);
         if timing {
             eprintln!(
-                "walk {:?} ({:?} of this thread's CPU)",
+                "walk {:?} ({:?} of this thread's CPU; {} writes of rows)",
                 t0.elapsed(),
-                thread_cpu()
+                thread_cpu(),
+                replay.rows.len()
             );
         }
         let scanned = match scanner {
@@ -2030,7 +2166,7 @@ fn verify_in(
                 h.join()
                     .unwrap_or_else(|_| Err(rusqlite::Error::InvalidQuery))
             }
-            None => scan_tables(conn, &done, None),
+            None => scan_tables(conn, &done, None).map(Scanned::by_key),
         };
         (walked, scanned)
     });
@@ -2045,7 +2181,9 @@ fn verify_in(
     problems.extend(scanned.problems);
     v.rows = scanned.rows.len();
     v.blobs = scanned.blobs;
-    let mut differs = compare(&mut replay, &scanned.rows);
+    let expected = replay.expected();
+    let mut differs = compare(&expected, &scanned.rows);
+    drop(expected);
     drop(scanned.rows);
     progress(Stage::Tables, v.rows as u64, v.rows as u64);
     if timing {
@@ -2073,11 +2211,15 @@ fn verify_in(
         let mut ignored = Vec::new();
         walk(conn, &mut detail, false, &mut ignored, &mut |_, _, _| {})?;
         detail.finish();
+        let detail_rows = detail.expected();
         let shown = differs.len().min(MAX_DETAILED);
         let mut row_problems = Vec::new();
         for d in differs.iter().take(shown) {
             let expected = detail.kept.get(&d.key);
-            let mut seq = detail.rows.get(&d.key).map(|e| e.seq);
+            let mut seq = detail_rows
+                .binary_search_by_key(&d.key, |w| w.key)
+                .ok()
+                .map(|i| detail_rows[i].seq);
             let message = match (expected, &d.actual) {
                 (Some(want), Some(have)) => {
                     let mut diffs = Vec::new();
