@@ -49,7 +49,7 @@ use sha2::{Digest, Sha256};
 mod json;
 use json::J;
 
-use super::audit::{GENESIS, hash_bytes};
+use super::audit::{GENESIS, hash_texts};
 use super::clock;
 
 /// A column's value as verify compares it: a blob by its SHA-256.
@@ -165,17 +165,6 @@ fn feed_column(buf: &mut Vec<u8>, name: &str, v: &V<'_>) {
     buf.extend_from_slice(&(name.len() as u64).to_le_bytes());
     buf.extend_from_slice(name.as_bytes());
     feed(buf, v);
-}
-
-/// The digest of a row: its columns in name order, each name and typed value. (`buf` is
-/// scratch space, reused.)
-fn row_digest(cols: &mut [(&str, V<'_>)], buf: &mut Vec<u8>) -> u128 {
-    cols.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    buf.clear();
-    for (name, v) in cols.iter() {
-        feed_column(buf, name, v);
-    }
-    digest_of(buf)
 }
 
 /// The digest of a row's key: its table and key values.
@@ -408,6 +397,47 @@ struct Replay {
     vouched_from_start: bool,
     /// Scratch space for digests.
     buf: Vec<u8>,
+    /// For each table, the last list of column names put and their order by name.
+    orders: [ColumnOrder; TABLES.len()],
+}
+
+/// The order by name of a list of columns, and where their names are (those of a put are
+/// the same literals each time it runs: its order is found once).
+#[derive(Default)]
+struct ColumnOrder {
+    names: Vec<(usize, usize)>,
+    order: Vec<u8>,
+}
+
+/// The digest of a row: its columns in name order, each name and typed value (`buf` is
+/// scratch space, reused); the order is found through `known`.
+fn digest_in_order(
+    known: &mut ColumnOrder,
+    cols: &[(&'static str, V<'_>)],
+    buf: &mut Vec<u8>,
+) -> u128 {
+    // (the same address and length: the same name, a `'static` text never changes)
+    let same = known.names.len() == cols.len()
+        && known
+            .names
+            .iter()
+            .zip(cols)
+            .all(|(&(at, len), (n, _))| at == n.as_ptr() as usize && len == n.len());
+    if !same {
+        known.names = cols
+            .iter()
+            .map(|(n, _)| (n.as_ptr() as usize, n.len()))
+            .collect();
+        let mut order: Vec<u8> = (0..cols.len() as u8).collect();
+        order.sort_unstable_by(|&a, &b| cols[a as usize].0.cmp(cols[b as usize].0));
+        known.order = order;
+    }
+    buf.clear();
+    for &i in &known.order {
+        let (name, v) = &cols[i as usize];
+        feed_column(buf, name, v);
+    }
+    digest_of(buf)
 }
 
 fn phase_index(p: &str) -> Option<usize> {
@@ -516,7 +546,7 @@ impl Replay {
                     .collect(),
             );
         }
-        let digest = row_digest(cols, &mut self.buf);
+        let digest = digest_in_order(&mut self.orders[ti], cols, &mut self.buf);
         self.rows.push(Write {
             key: k,
             digest,
@@ -1605,7 +1635,10 @@ pub(crate) fn append_baseline(conn: &Connection) -> rusqlite::Result<usize> {
 // Walking the chain
 // ---------------------------------------------------------------------------------------------
 
-/// Walks the chain, checking it and replaying it into `replay`.
+/// Walks the chain, checking it and replaying it into `replay`. With `check`, each record's
+/// hash is checked on another thread (see [`check_hashes`]) while this one checks the links,
+/// numbers and times and replays; the problems are put in the order of the records, and of
+/// the checks of each record (number, link, hash, time, JSON), as if all were made here.
 fn walk(
     conn: &Connection,
     replay: &mut Replay,
@@ -1613,9 +1646,135 @@ fn walk(
     problems: &mut Vec<Problem>,
     progress: &mut dyn FnMut(Stage, u64, u64),
 ) -> rusqlite::Result<usize> {
+    let mut found: Vec<(usize, u8, Problem)> = Vec::new();
+    let walked = if check {
+        std::thread::scope(|s| {
+            let (to_check, batches) = std::sync::mpsc::sync_channel::<HashBatch>(8);
+            let (give_back, returned) = std::sync::mpsc::channel::<HashBatch>();
+            let checker = s.spawn(move || check_hashes(batches, give_back));
+            let walked = walk_records(
+                conn,
+                replay,
+                Some((to_check, returned)),
+                &mut found,
+                progress,
+            );
+            // (the sender went with the walk: the checker ends after the last batch)
+            match checker.join() {
+                Ok(altered) => {
+                    found.extend(altered.into_iter().map(|(n, p)| (n, 2, p)));
+                    walked
+                }
+                Err(_) => walked.and(Err(rusqlite::Error::InvalidQuery)),
+            }
+        })
+    } else {
+        walk_records(conn, replay, None, &mut found, progress)
+    };
+    // (stable: the checks of one record stay in the order made)
+    found.sort_by_key(|(n, stage, _)| (*n, *stage));
+    problems.extend(found.into_iter().map(|(_, _, p)| p));
+    walked
+}
+
+/// Records sent to [`check_hashes`]: their texts one after the other in `bytes`.
+#[derive(Default)]
+struct HashBatch {
+    bytes: Vec<u8>,
+    records: Vec<ToHash>,
+}
+
+/// One record to hash: where it is in the walk, its number, and where each of its texts is in
+/// the batch's bytes (at, actor, action, entity, portfolio, before, after, prev, then the
+/// hash it holds), as start and length (`u32::MAX`: none).
+struct ToHash {
+    n: usize,
+    seq: i64,
+    texts: [(u32, u32); 9],
+}
+
+/// A batch is sent when it holds this many records or bytes.
+const BATCH_RECORDS: usize = 2048;
+const BATCH_BYTES: usize = 1 << 20;
+
+impl HashBatch {
+    fn push(&mut self, n: usize, seq: i64, texts: [Option<&str>; 9]) {
+        let mut at = [(0u32, u32::MAX); 9];
+        for (slot, t) in at.iter_mut().zip(texts) {
+            if let Some(t) = t {
+                *slot = (self.bytes.len() as u32, t.len() as u32);
+                self.bytes.extend_from_slice(t.as_bytes());
+            }
+        }
+        self.records.push(ToHash { n, seq, texts: at });
+    }
+
+    fn full(&self) -> bool {
+        self.records.len() >= BATCH_RECORDS || self.bytes.len() >= BATCH_BYTES
+    }
+
+    fn text(&self, (start, len): (u32, u32)) -> Option<&[u8]> {
+        (len != u32::MAX).then(|| &self.bytes[start as usize..start as usize + len as usize])
+    }
+}
+
+/// Checks the hash of every record it is sent: the problem of each whose content does not
+/// match its hash, with where it is in the walk. Batches done are given back to be filled
+/// again.
+fn check_hashes(
+    batches: std::sync::mpsc::Receiver<HashBatch>,
+    give_back: std::sync::mpsc::Sender<HashBatch>,
+) -> Vec<(usize, Problem)> {
+    let mut altered = Vec::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    for mut batch in batches {
+        for r in &batch.records {
+            let t = |i: usize| batch.text(r.texts[i]);
+            let texts = [t(0), t(1), t(2), t(3), t(4), t(5), t(6), t(7)];
+            let h = hash_texts(&mut buf, r.seq, &texts);
+            let mut hex_of = [0u8; 64];
+            hex::encode_to_slice(h, &mut hex_of).expect("32 bytes are 64 digits");
+            if hex_of[..] != *t(8).unwrap_or_default() {
+                let text = |i: usize| String::from_utf8_lossy(t(i).unwrap_or_default());
+                altered.push((
+                    r.n,
+                    Problem {
+                        seq: Some(r.seq),
+                        message: format!(
+                            "({} {}) was altered: its content does not match its hash",
+                            text(2),
+                            text(3)
+                        ),
+                    },
+                ));
+            }
+        }
+        batch.bytes.clear();
+        batch.records.clear();
+        let _ = give_back.send(batch);
+    }
+    altered
+}
+
+/// [`walk`] on this thread; with `hashing`, each record is sent there to have its hash
+/// checked. Problems are found with where the record is in the walk and which check found
+/// them.
+fn walk_records(
+    conn: &Connection,
+    replay: &mut Replay,
+    hashing: Option<(
+        std::sync::mpsc::SyncSender<HashBatch>,
+        std::sync::mpsc::Receiver<HashBatch>,
+    )>,
+    problems: &mut Vec<(usize, u8, Problem)>,
+    progress: &mut dyn FnMut(Stage, u64, u64),
+) -> rusqlite::Result<usize> {
+    let check = hashing.is_some();
+    let mut batch = HashBatch::default();
+
     let total: i64 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?;
-    // (a workspace has about one and a half rows a record)
-    replay.rows.reserve((total as usize).saturating_mul(3) / 2);
+    // (a workspace has about one and a half writes of rows a record)
+    replay.rows.reserve((total as usize).saturating_mul(2));
     let mut st = conn.prepare(
         "SELECT seq, at, actor, action, entity, portfolio, before, after, prev, hash FROM audit ORDER BY seq",
     )?;
@@ -1624,8 +1783,6 @@ fn walk(
     let mut prev_at: Option<chrono::DateTime<chrono::Utc>> = None;
     let mut expect_seq = 1i64;
     let mut n = 0usize;
-    // (scratch space for the text each record's hash is taken of)
-    let mut hashed: Vec<u8> = Vec::with_capacity(1 << 16);
     while let Some(r) = rows.next()? {
         n += 1;
         if n.is_multiple_of(4096) {
@@ -1654,64 +1811,81 @@ fn walk(
         let after = text_of(7)?;
         let prev = text_of(8)?.unwrap_or_default();
         let hash = text_of(9)?.unwrap_or_default();
+        if let Some((to_check, returned)) = &hashing {
+            batch.push(
+                n,
+                seq,
+                [
+                    Some(&at),
+                    Some(&actor),
+                    Some(&action),
+                    Some(&entity),
+                    portfolio.as_deref(),
+                    before.as_deref(),
+                    after.as_deref(),
+                    Some(&prev),
+                    Some(&hash),
+                ],
+            );
+            if batch.full() {
+                let next = returned.try_recv().unwrap_or_default();
+                // (a checker that is gone has panicked: `walk` says so)
+                let _ = to_check.send(std::mem::replace(&mut batch, next));
+            }
+        }
         if check {
             if seq != expect_seq {
-                problems.push(Problem {
-                    seq: Some(seq),
-                    message: if seq > expect_seq {
-                        format!(
-                            "records {expect_seq}..{} are missing from the chain (deleted)",
-                            seq - 1
-                        )
-                    } else {
-                        format!("is numbered {seq} but follows record {}", expect_seq - 1)
+                problems.push((
+                    n,
+                    0,
+                    Problem {
+                        seq: Some(seq),
+                        message: if seq > expect_seq {
+                            format!(
+                                "records {expect_seq}..{} are missing from the chain (deleted)",
+                                seq - 1
+                            )
+                        } else {
+                            format!("is numbered {seq} but follows record {}", expect_seq - 1)
+                        },
                     },
-                });
+                ));
             }
             if prev != prev_hash {
-                problems.push(Problem {
-                    seq: Some(seq),
-                    message: "does not follow the record before it (its previous-hash does not match): a record before it was changed or deleted".into(),
-                });
+                problems.push((
+                    n,
+                    1,
+                    Problem {
+                        seq: Some(seq),
+                        message: "does not follow the record before it (its previous-hash does not match): a record before it was changed or deleted".into(),
+                    },
+                ));
             }
-            let h = hash_bytes(
-                &mut hashed,
-                seq,
-                &at,
-                &actor,
-                &action,
-                &entity,
-                portfolio.as_deref(),
-                before.as_deref(),
-                after.as_deref(),
-                &prev,
-            );
-            let mut hex_of = [0u8; 64];
-            hex::encode_to_slice(h, &mut hex_of).expect("32 bytes are 64 digits");
-            if hex_of[..] != *hash.as_bytes() {
-                problems.push(Problem {
-                    seq: Some(seq),
-                    message: format!(
-                        "({action} {entity}) was altered: its content does not match its hash"
-                    ),
-                });
-            }
+            // (its hash: checked on the other thread, stage 2)
             match clock::parse(&at) {
-                None => problems.push(Problem {
-                    seq: Some(seq),
-                    message: format!("has the time {at:?}, which is not an RFC 3339 time"),
-                }),
+                None => problems.push((
+                    n,
+                    3,
+                    Problem {
+                        seq: Some(seq),
+                        message: format!("has the time {at:?}, which is not an RFC 3339 time"),
+                    },
+                )),
                 Some(t) => {
                     if let Some(p) = prev_at
                         && t < p
                     {
-                        problems.push(Problem {
-                            seq: Some(seq),
-                            message: format!(
-                                "is dated {at}, before the record it follows ({}): times along the chain never go backwards",
-                                clock::format(p)
-                            ),
-                        });
+                        problems.push((
+                            n,
+                            3,
+                            Problem {
+                                seq: Some(seq),
+                                message: format!(
+                                    "is dated {at}, before the record it follows ({}): times along the chain never go backwards",
+                                    clock::format(p)
+                                ),
+                            },
+                        ));
                     }
                     prev_at = Some(t);
                 }
@@ -1722,10 +1896,14 @@ fn walk(
             Some(s) => match J::parse(s) {
                 Ok(v) => Some(v),
                 Err(_) => {
-                    problems.push(Problem {
-                        seq: Some(seq),
-                        message: "holds a value that is not JSON".into(),
-                    });
+                    problems.push((
+                        n,
+                        4,
+                        Problem {
+                            seq: Some(seq),
+                            message: "holds a value that is not JSON".into(),
+                        },
+                    ));
                     None
                 }
             },
@@ -1746,6 +1924,9 @@ fn walk(
         });
         prev_hash = hash.into_owned();
         expect_seq = seq + 1;
+    }
+    if let Some((to_check, _)) = hashing {
+        let _ = to_check.send(batch);
     }
     progress(Stage::Chain, n as u64, total as u64);
     Ok(n)
@@ -2109,15 +2290,24 @@ pub fn verify(
     let mut v = Verification::default();
     // The whole file is read once: mapped, its pages are not copied into the page cache (SQLite
     // caps the map at its own limit; the rest is read as usual). Put back as it was after.
-    let mmap: i64 = conn.query_row("PRAGMA mmap_size", [], |r| r.get(0))?;
-    conn.execute_batch(&format!("PRAGMA mmap_size = {VERIFY_MMAP}"))?;
+    // (a database in memory has no map: nothing to set)
+    let mmap: Option<i64> = {
+        use rusqlite::OptionalExtension;
+        conn.query_row("PRAGMA mmap_size", [], |r| r.get(0))
+            .optional()?
+    };
+    if mmap.is_some() {
+        conn.execute_batch(&format!("PRAGMA mmap_size = {VERIFY_MMAP}"))?;
+    }
     // One snapshot for the whole check: a change committed meanwhile is not half seen.
     let r = conn.execute_batch("BEGIN DEFERRED").and_then(|()| {
         let r = verify_in(conn, &mut v, progress);
         let _ = conn.execute_batch("COMMIT");
         r
     });
-    let _ = conn.execute_batch(&format!("PRAGMA mmap_size = {mmap}"));
+    if let Some(mmap) = mmap {
+        let _ = conn.execute_batch(&format!("PRAGMA mmap_size = {mmap}"));
+    }
     r?;
     v.problems.sort_by_key(|p| p.seq.unwrap_or(i64::MAX));
     Ok(v)
@@ -2300,4 +2490,97 @@ fn verify_in(
     }
     v.problems.append(&mut problems);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hashes are checked on another thread, in batches: a record whose content or hash
+    /// was changed is found wherever it is (first, last, across batches), and its problems
+    /// come in the order of the checks of one record.
+    #[test]
+    fn a_forged_record_is_found_in_any_batch() {
+        let mut store = super::super::Store::memory().unwrap();
+        let start = super::super::audit::head(&store.conn).unwrap();
+        let mut tx = store.begin("lead").unwrap();
+        let n = 3 * BATCH_RECORDS as i64 + 17;
+        for i in 0..n {
+            tx.append(
+                "user.add",
+                format!("user/u{i}"),
+                None,
+                None,
+                Some(serde_json::json!({ "role": "assessor" })),
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        let last = start + n;
+        let altered = |store: &super::super::Store| -> Vec<Problem> {
+            verify(&store.conn, &mut |_, _, _| {})
+                .unwrap()
+                .problems
+                .into_iter()
+                .filter(|p| {
+                    p.message.contains("was altered")
+                        || p.message.contains("does not follow")
+                        || p.message.contains("RFC 3339")
+                })
+                .collect()
+        };
+        assert_eq!(altered(&store), vec![]);
+        let mid = start + BATCH_RECORDS as i64 + 1;
+        let forged_hash = start + 2 * BATCH_RECORDS as i64;
+        let bad_time = start + 2 * BATCH_RECORDS as i64 + 5;
+        for seq in [1, mid, last] {
+            store
+                .conn
+                .execute(
+                    "UPDATE audit SET after = '{\"role\":\"lead\"}' WHERE seq = ?1",
+                    [seq],
+                )
+                .unwrap();
+        }
+        store
+            .conn
+            .execute(
+                "UPDATE audit SET hash = ?1 WHERE seq = ?2",
+                rusqlite::params!["0".repeat(64), forged_hash],
+            )
+            .unwrap();
+        store
+            .conn
+            .execute(
+                "UPDATE audit SET at = 'yesterday' WHERE seq = ?1",
+                [bad_time],
+            )
+            .unwrap();
+        let found: Vec<(Option<i64>, bool)> = altered(&store)
+            .iter()
+            .map(|p| (p.seq, p.message.contains("was altered")))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (Some(1), true),
+                (Some(mid), true),
+                (Some(forged_hash), true),
+                (Some(forged_hash + 1), false),
+                (Some(bad_time), true),
+                (Some(bad_time), false),
+                (Some(last), true),
+            ]
+        );
+        let first = altered(&store).remove(0);
+        assert!(
+            first
+                .message
+                .starts_with("(workspace.init workspace) was altered")
+                || first
+                    .message
+                    .contains(") was altered: its content does not match its hash"),
+            "{first}"
+        );
+    }
 }
