@@ -486,6 +486,34 @@ fn a_forged_evidence_blob_is_found_by_its_bytes() {
     );
 }
 
+/// A record's text is what assay wrote: the same text stored as bytes, or bytes that are not
+/// UTF-8 where a U+FFFD was (both would read as the same text), are found.
+#[test]
+fn a_record_column_that_is_not_text_is_found() {
+    let ws = worked();
+    for (name, edit) in [
+        (
+            "as-blob",
+            "UPDATE audit SET actor = CAST(actor AS BLOB) WHERE seq = 3",
+        ),
+        (
+            "not-utf8",
+            "UPDATE audit SET actor = CAST(X'616E6EFF' AS TEXT) WHERE seq = 3",
+        ),
+    ] {
+        let db = copy_of(&ws, name);
+        let e = editor(&db);
+        e.execute(edit, []).unwrap();
+        drop(e);
+        let o = verify(&ws, &db);
+        assert_clean_refusal(&o);
+        assert!(
+            o.stderr.contains("audit record 3") && o.stderr.contains("`actor` is not UTF-8 text"),
+            "{name}: {o:?}"
+        );
+    }
+}
+
 #[test]
 fn a_table_added_behind_assays_back_is_named() {
     let ws = worked();

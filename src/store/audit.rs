@@ -49,6 +49,122 @@ pub fn hash_of(
     hex::encode(h.0.finalize())
 }
 
+/// [`hash_of`] as bytes, the JSON text written into `buf` (scratch space, reused) and hashed
+/// whole: verify's way, for a chain of records one after the other. The text is the one
+/// `serde_json` writes of the same array (tested against it).
+#[allow(clippy::too_many_arguments)]
+pub fn hash_bytes(
+    buf: &mut Vec<u8>,
+    seq: i64,
+    at: &str,
+    actor: &str,
+    action: &str,
+    entity: &str,
+    portfolio: Option<&str>,
+    before: Option<&str>,
+    after: Option<&str>,
+    prev: &str,
+) -> [u8; 32] {
+    let texts = [
+        Some(at.as_bytes()),
+        Some(actor.as_bytes()),
+        Some(action.as_bytes()),
+        Some(entity.as_bytes()),
+        portfolio.map(str::as_bytes),
+        before.map(str::as_bytes),
+        after.map(str::as_bytes),
+        Some(prev.as_bytes()),
+    ];
+    hash_texts(buf, seq, &texts)
+}
+
+/// [`hash_bytes`] of a record's number and its texts in the order hashed (at, actor, action,
+/// entity, portfolio, before, after, prev), each the bytes of a `str`.
+pub fn hash_texts(buf: &mut Vec<u8>, seq: i64, texts: &[Option<&[u8]>; 8]) -> [u8; 32] {
+    use std::io::Write;
+    buf.clear();
+    buf.push(b'[');
+    write!(buf, "{seq}").expect("a Vec takes what is written");
+    for s in texts {
+        buf.push(b',');
+        match s {
+            None => buf.extend_from_slice(b"null"),
+            Some(s) => json_string(buf, s),
+        }
+    }
+    buf.push(b']');
+    Sha256::digest(&buf[..]).into()
+}
+
+/// What a byte is written as inside a JSON string, as `serde_json` writes it: 0 for itself,
+/// `u` for `\u00XX`, else the letter after a backslash.
+const ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = b'u';
+        b += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0a] = b'n';
+    t[0x0c] = b'f';
+    t[0x0d] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+/// Whether any of the 8 bytes of `w` is one a JSON string escapes (a control, `"` or `\`).
+fn needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+    let control = below(w, 0x20);
+    let quote = below(w ^ (ONES * u64::from(b'"')), 1);
+    let backslash = below(w ^ (ONES * u64::from(b'\\')), 1);
+    control | quote | backslash != 0
+}
+
+fn escaped_byte(out: &mut Vec<u8>, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match ESCAPE[b as usize] {
+        0 => out.push(b),
+        b'u' => out.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[(b >> 4) as usize],
+            HEX[(b & 0xf) as usize],
+        ]),
+        c => out.extend_from_slice(&[b'\\', c]),
+    }
+}
+
+/// Writes `s` as a JSON string: eight bytes at a time where none needs escaping.
+fn json_string(out: &mut Vec<u8>, s: &[u8]) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    let (mut i, mut run) = (0, 0);
+    while i + 8 <= s.len() {
+        let w = u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+        if needs_escape(w) {
+            out.extend_from_slice(&s[run..i]);
+            for &b in &s[i..i + 8] {
+                escaped_byte(out, b);
+            }
+            run = i + 8;
+        }
+        i += 8;
+    }
+    out.extend_from_slice(&s[run..i]);
+    for &b in &s[i..] {
+        escaped_byte(out, b);
+    }
+    out.push(b'"');
+}
+
 /// A record ready to be written: its place in the chain and everything its hash covers.
 pub struct Entry<'a> {
     pub seq: i64,
@@ -189,4 +305,53 @@ pub fn decision_value(d: &DecisionRow) -> Value {
 
 pub fn settlement_value(action: &str, rationale: Option<String>, by: &str) -> Value {
     json!({ "action": action, "rationale": rationale, "by": by })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_bytes_is_hash_of() {
+        let texts = [
+            "",
+            "plain",
+            "quote \" backslash \\ slash / newline \n tab \t nul \u{0} del \u{7f} é 京 😀",
+            "{\"level\":\"proficient\",\"feedback\":null}",
+        ];
+        let mut buf = Vec::new();
+        for (i, t) in texts.iter().enumerate() {
+            for o in [None, Some(*t)] {
+                let want = hash_of(i as i64 - 1, t, t, t, t, o, o, o, t);
+                let got = hash_bytes(&mut buf, i as i64 - 1, t, t, t, t, o, o, o, t);
+                assert_eq!(hex::encode(got), want);
+            }
+        }
+        // every byte that may need escaping, at every place in a word of eight
+        for b in 0u8..0x80 {
+            for at in 0..17 {
+                let mut t = "a".repeat(at);
+                t.push(b as char);
+                t.push_str("bcdefghijklmnopq");
+                let want = hash_of(1, &t, "", "", "", None, Some(&t), None, "");
+                let got = hash_bytes(&mut buf, 1, &t, "", "", "", None, Some(&t), None, "");
+                assert_eq!(hex::encode(got), want, "{t:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn hash_bytes_is_hash_of_any_text(
+            seq in proptest::prelude::any::<i64>(),
+            a in "\\PC*",
+            b in proptest::option::of("[\\x00-\\x7f\"\\\\é😀]{0,40}"),
+            c in proptest::prelude::any::<String>(),
+        ) {
+            let mut buf = Vec::new();
+            let want = hash_of(seq, &a, &c, &a, &c, b.as_deref(), Some(&c), b.as_deref(), &a);
+            let got = hash_bytes(&mut buf, seq, &a, &c, &a, &c, b.as_deref(), Some(&c), b.as_deref(), &a);
+            proptest::prop_assert_eq!(hex::encode(got), want);
+        }
+    }
 }

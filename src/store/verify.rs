@@ -46,7 +46,10 @@ use rusqlite::types::ValueRef;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::audit::{GENESIS, hash_of};
+mod json;
+use json::J;
+
+use super::audit::{GENESIS, hash_texts};
 use super::clock;
 
 /// A column's value as verify compares it: a blob by its SHA-256.
@@ -164,17 +167,6 @@ fn feed_column(buf: &mut Vec<u8>, name: &str, v: &V<'_>) {
     feed(buf, v);
 }
 
-/// The digest of a row: its columns in name order, each name and typed value. (`buf` is
-/// scratch space, reused.)
-fn row_digest(cols: &mut [(&str, V<'_>)], buf: &mut Vec<u8>) -> u128 {
-    cols.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    buf.clear();
-    for (name, v) in cols.iter() {
-        feed_column(buf, name, v);
-    }
-    digest_of(buf)
-}
-
 /// The digest of a row's key: its table and key values.
 fn key_digest(table: &str, key: &[V<'_>], buf: &mut Vec<u8>) -> u128 {
     buf.clear();
@@ -230,6 +222,17 @@ fn table_def(name: &str) -> Option<&'static TableDef> {
 
 /// What `verify` finds, and where it is (defined in `domain`, where the front ends read them).
 pub use crate::domain::audit::{Problem, Stage, Verification};
+
+/// Where a vouched table is in [`TABLES`].
+fn table_index(name: &str) -> usize {
+    TABLES
+        .iter()
+        .position(|t| t.name == name)
+        .expect("a vouched table")
+}
+
+/// The most key columns a vouched table has.
+const MAX_KEY: usize = 3;
 
 // ---------------------------------------------------------------------------------------------
 // The replay
@@ -313,13 +316,19 @@ impl std::hash::Hasher for KeyHasher {
 type ByKey<T> = HashMap<u128, T, std::hash::BuildHasherDefault<KeyHasher>>;
 type ByText<T> = HashMap<String, T, foldhash::fast::RandomState>;
 
-/// What the replay expects of a row: its digest and the record that last wrote it.
+/// A write of the replay: the row of key `key` holds what `digest` says, as record `seq`
+/// wrote it, in table `table` (its index in [`TABLES`]); or, with `table` [`GONE`], the row
+/// was removed.
 #[derive(Debug, Clone, Copy)]
-struct Expect {
+struct Write {
+    key: u128,
     digest: u128,
     seq: i64,
-    table: &'static str,
+    table: u8,
 }
+
+/// The table of a [`Write`] that removed its row.
+const GONE: u8 = u8::MAX;
 
 /// A record as the replay reads it.
 struct Rec<'a> {
@@ -329,14 +338,15 @@ struct Rec<'a> {
     action: &'a str,
     entity: &'a str,
     portfolio: Option<&'a str>,
-    after: Option<&'a Value>,
+    after: Option<&'a J<'a>>,
 }
 
 type Image = Vec<(String, Val)>;
 
 #[derive(Default)]
 struct Replay {
-    rows: ByKey<Expect>,
+    /// Every write, in the order made.
+    rows: Vec<Write>,
     ports: Vec<Port>,
     by_id: ByText<usize>,
     by_pk: HashMap<i64, usize, foldhash::fast::RandomState>,
@@ -354,6 +364,47 @@ struct Replay {
     vouched_from_start: bool,
     /// Scratch space for digests.
     buf: Vec<u8>,
+    /// For each table, the last list of column names put and their order by name.
+    orders: [ColumnOrder; TABLES.len()],
+}
+
+/// The order by name of a list of columns, and where their names are (those of a put are
+/// the same literals each time it runs: its order is found once).
+#[derive(Default)]
+struct ColumnOrder {
+    names: Vec<(usize, usize)>,
+    order: Vec<u8>,
+}
+
+/// The digest of a row: its columns in name order, each name and typed value (`buf` is
+/// scratch space, reused); the order is found through `known`.
+fn digest_in_order(
+    known: &mut ColumnOrder,
+    cols: &[(&'static str, V<'_>)],
+    buf: &mut Vec<u8>,
+) -> u128 {
+    // (the same address and length: the same name, a `'static` text never changes)
+    let same = known.names.len() == cols.len()
+        && known
+            .names
+            .iter()
+            .zip(cols)
+            .all(|(&(at, len), (n, _))| at == n.as_ptr() as usize && len == n.len());
+    if !same {
+        known.names = cols
+            .iter()
+            .map(|(n, _)| (n.as_ptr() as usize, n.len()))
+            .collect();
+        let mut order: Vec<u8> = (0..cols.len() as u8).collect();
+        order.sort_unstable_by(|&a, &b| cols[a as usize].0.cmp(cols[b as usize].0));
+        known.order = order;
+    }
+    buf.clear();
+    for &i in &known.order {
+        let (name, v) = &cols[i as usize];
+        feed_column(buf, name, v);
+    }
+    digest_of(buf)
 }
 
 fn phase_index(p: &str) -> Option<usize> {
@@ -367,44 +418,44 @@ fn phase_index(p: &str) -> Option<usize> {
 const PHASES: [&str; 2] = ["first", "second"];
 
 /// Field readers: `Err` names the field a record lacks.
-fn get<'a>(v: Option<&'a Value>, k: &str) -> Result<&'a Value, String> {
+fn get<'a>(v: Option<&'a J<'a>>, k: &str) -> Result<&'a J<'a>, String> {
     v.and_then(|v| v.get(k))
         .ok_or_else(|| format!("lacks `{k}`"))
 }
-fn text<'a>(v: Option<&'a Value>, k: &str) -> Result<&'a str, String> {
+fn text<'a>(v: Option<&'a J<'a>>, k: &str) -> Result<&'a str, String> {
     get(v, k)?
         .as_str()
         .ok_or_else(|| format!("`{k}` is not a text"))
 }
-fn opt_text<'a>(v: Option<&'a Value>, k: &str) -> Result<Option<&'a str>, String> {
+fn opt_text<'a>(v: Option<&'a J<'a>>, k: &str) -> Result<Option<&'a str>, String> {
     match get(v, k)? {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s)),
+        J::Null => Ok(None),
+        J::Str(s) => Ok(Some(s)),
         _ => Err(format!("`{k}` is not a text")),
     }
 }
-fn int(v: Option<&Value>, k: &str) -> Result<i64, String> {
+fn int(v: Option<&J<'_>>, k: &str) -> Result<i64, String> {
     get(v, k)?
         .as_i64()
         .ok_or_else(|| format!("`{k}` is not an integer"))
 }
-fn opt_int(v: Option<&Value>, k: &str) -> Result<Option<i64>, String> {
+fn opt_int(v: Option<&J<'_>>, k: &str) -> Result<Option<i64>, String> {
     match get(v, k)? {
-        Value::Null => Ok(None),
+        J::Null => Ok(None),
         x => x
             .as_i64()
             .map(Some)
             .ok_or_else(|| format!("`{k}` is not an integer")),
     }
 }
-fn flag(v: Option<&Value>, k: &str) -> Result<bool, String> {
+fn flag(v: Option<&J<'_>>, k: &str) -> Result<bool, String> {
     get(v, k)?
         .as_bool()
         .ok_or_else(|| format!("`{k}` is not true or false"))
 }
-fn opt_real(v: Option<&Value>, k: &str) -> Result<Option<f64>, String> {
+fn opt_real(v: Option<&J<'_>>, k: &str) -> Result<Option<f64>, String> {
     match get(v, k)? {
-        Value::Null => Ok(None),
+        J::Null => Ok(None),
         x => x
             .as_f64()
             .map(Some)
@@ -431,7 +482,7 @@ fn parts(entity: &str) -> Vec<&str> {
 }
 
 impl Replay {
-    fn put(&mut self, table: &'static str, seq: i64, cols: Vec<(&'static str, V<'_>)>) {
+    fn put(&mut self, table: &'static str, seq: i64, cols: &mut [(&'static str, V<'_>)]) {
         self.put_seqs(table, seq, cols, &|_| None);
     }
 
@@ -440,21 +491,18 @@ impl Replay {
         &mut self,
         table: &'static str,
         seq: i64,
-        mut cols: Vec<(&'static str, V<'_>)>,
+        cols: &mut [(&'static str, V<'_>)],
         col_seq: &dyn Fn(&str) -> Option<i64>,
     ) {
-        let def = table_def(table).expect("a vouched table");
-        let key: Vec<V<'_>> = def
-            .key
-            .iter()
-            .map(|k| {
-                cols.iter()
-                    .find(|(n, _)| n == k)
-                    .map(|(_, v)| *v)
-                    .unwrap_or(V::Null)
-            })
-            .collect();
-        let k = key_digest(table, &key, &mut self.buf);
+        let ti = table_index(table);
+        let def = &TABLES[ti];
+        let mut key = [V::Null; MAX_KEY];
+        for (slot, k) in key.iter_mut().zip(def.key) {
+            if let Some((_, v)) = cols.iter().find(|(n, _)| n == k) {
+                *slot = *v;
+            }
+        }
+        let k = key_digest(table, &key[..def.key.len()], &mut self.buf);
         if let Some(keep) = &self.keep
             && keep.contains(&k)
         {
@@ -465,14 +513,47 @@ impl Replay {
                     .collect(),
             );
         }
-        let digest = row_digest(&mut cols, &mut self.buf);
-        self.rows.insert(k, Expect { digest, seq, table });
+        let digest = digest_in_order(&mut self.orders[ti], cols, &mut self.buf);
+        self.rows.push(Write {
+            key: k,
+            digest,
+            seq,
+            table: ti as u8,
+        });
     }
 
     fn remove(&mut self, table: &'static str, key: &[V<'_>]) {
         let k = key_digest(table, key, &mut self.buf);
-        self.rows.remove(&k);
-        self.kept.remove(&k);
+        self.rows.push(Write {
+            key: k,
+            digest: 0,
+            seq: 0,
+            table: GONE,
+        });
+        if self.keep.is_some() {
+            self.kept.remove(&k);
+        }
+    }
+
+    /// What the rows must hold, by key, once the chain is replayed (and [`Replay::finish`]ed):
+    /// the last write of each row that was not removed after it.
+    fn expected(&mut self) -> Vec<Write> {
+        let mut rows = std::mem::take(&mut self.rows);
+        // (stable: the writes of a row stay in the order they were made)
+        rows.sort_by_key(|w| w.key);
+        let mut out: Vec<Write> = Vec::with_capacity(rows.len());
+        let mut i = 0;
+        while i < rows.len() {
+            let mut last = i;
+            while last + 1 < rows.len() && rows[last + 1].key == rows[i].key {
+                last += 1;
+            }
+            if rows[last].table != GONE {
+                out.push(rows[last]);
+            }
+            i = last + 1;
+        }
+        out
     }
 
     fn port(&mut self, id: &str) -> Result<&mut Port, String> {
@@ -489,6 +570,21 @@ impl Replay {
         p.version = seq;
         p.updated_at = at.to_string();
         Ok(())
+    }
+
+    /// The chain's first baseline is record `seq`: the records before it were replayed, as
+    /// if none did, but are links of the chain only. Starts the replay again (keeping whether
+    /// the chain began with the workspace's own record, and the rows to keep).
+    fn restart_at(&mut self, seq: i64) {
+        let vouched_from_start = self.vouched_from_start;
+        let reserved = self.rows.capacity();
+        *self = Replay {
+            keep: self.keep.take(),
+            baseline_at: Some(seq),
+            vouched_from_start,
+            ..Replay::default()
+        };
+        self.rows.reserve(reserved);
     }
 
     fn record(&mut self, r: &Rec<'_>) {
@@ -515,7 +611,7 @@ impl Replay {
                 self.vouched_from_start = true;
                 for k in ["workspace_id", "salt", "created_at"] {
                     let v = text(a, k)?;
-                    self.put("meta", r.seq, vec![("key", t(k)), ("value", t(v))]);
+                    self.put("meta", r.seq, &mut [("key", t(k)), ("value", t(v))]);
                 }
             }
             "user.add" => {
@@ -530,7 +626,7 @@ impl Replay {
                 self.put(
                     "users",
                     r.seq,
-                    vec![
+                    &mut [
                         ("name", t(name)),
                         ("role", t(&role)),
                         ("added_by", t(&by)),
@@ -543,7 +639,7 @@ impl Replay {
                 self.put(
                     "rubrics",
                     r.seq,
-                    vec![
+                    &mut [
                         ("pk", V::Int(int(a, "pk")?)),
                         ("id", t(text(a, "id")?)),
                         ("version", t(text(a, "version")?)),
@@ -577,7 +673,7 @@ impl Replay {
             "status" => {
                 let id = r.portfolio.ok_or("names no portfolio")?;
                 let s = a
-                    .and_then(Value::as_str)
+                    .and_then(J::as_str)
                     .ok_or("does not give the new status")?
                     .to_string();
                 let p = self.port(id)?;
@@ -590,7 +686,7 @@ impl Replay {
                 self.put(
                     "draws",
                     r.seq,
-                    vec![
+                    &mut [
                         ("pk", V::Int(int(a, "pk")?)),
                         (
                             "rubric_pk",
@@ -617,7 +713,7 @@ impl Replay {
                 self.put(
                     "draw_items",
                     r.seq,
-                    vec![
+                    &mut [
                         ("draw_pk", V::Int(draw)),
                         ("portfolio_pk", V::Int(pk)),
                         ("drawn", V::Int(drawn as i64)),
@@ -646,7 +742,7 @@ impl Replay {
                 self.put(
                     "settlements",
                     r.seq,
-                    vec![
+                    &mut [
                         ("portfolio_pk", V::Int(pk)),
                         ("action", t(action)),
                         ("rationale", ot(rationale)),
@@ -678,7 +774,7 @@ impl Replay {
                 self.put(
                     "export_batches",
                     r.seq,
-                    vec![
+                    &mut [
                         ("pk", V::Int(batch)),
                         ("format", t(format)),
                         ("by_user", t(r.actor)),
@@ -705,7 +801,7 @@ impl Replay {
                     self.put(
                         "export_items",
                         r.seq,
-                        vec![
+                        &mut [
                             ("batch_pk", V::Int(batch)),
                             ("portfolio_pk", V::Int(pk)),
                             ("format", t(format)),
@@ -794,7 +890,7 @@ impl Replay {
         }
         let statement = get(a, "statement")?;
         let (st_sha, st_file) = match statement {
-            Value::Null => (None, None),
+            J::Null => (None, None),
             s => {
                 let s = Some(s);
                 let digest = text(s, "sha256")?;
@@ -802,7 +898,7 @@ impl Replay {
                 self.put(
                     "blobs",
                     r.seq,
-                    vec![
+                    &mut [
                         ("sha256", t(digest)),
                         ("size", V::Int(size)),
                         ("data", V::Blob(sha(digest)?)),
@@ -814,7 +910,7 @@ impl Replay {
         self.put(
             "revisions",
             r.seq,
-            vec![
+            &mut [
                 ("portfolio_pk", V::Int(pk)),
                 ("revision", V::Int(revision)),
                 ("content_sha256", t(text(a, "content_sha256")?)),
@@ -830,14 +926,14 @@ impl Replay {
         for (ord, e) in evidence.iter().enumerate() {
             let e = Some(e);
             let claims = get(e, "claims")?;
-            let claims = serde_json::to_string(claims).map_err(|x| x.to_string())?;
+            let claims = claims.to_canonical();
             let blob = opt_text(e, "sha256")?;
             let size = opt_int(e, "size")?;
             if let (Some(b), Some(n)) = (blob, size) {
                 self.put(
                     "blobs",
                     r.seq,
-                    vec![
+                    &mut [
                         ("sha256", t(b)),
                         ("size", V::Int(n)),
                         ("data", V::Blob(sha(b)?)),
@@ -847,7 +943,7 @@ impl Replay {
             self.put(
                 "evidence",
                 r.seq,
-                vec![
+                &mut [
                     ("portfolio_pk", V::Int(pk)),
                     ("revision", V::Int(revision)),
                     ("ord", V::Int(ord as i64)),
@@ -905,7 +1001,7 @@ impl Replay {
                     self.put(
                         "marks",
                         r.seq,
-                        vec![
+                        &mut [
                             ("portfolio_pk", V::Int(pk)),
                             ("phase", t(phase)),
                             ("criterion", t(c)),
@@ -925,7 +1021,7 @@ impl Replay {
                     self.put(
                         "gates",
                         r.seq,
-                        vec![
+                        &mut [
                             ("portfolio_pk", V::Int(pk)),
                             ("phase", t(phase)),
                             ("gate", t(g)),
@@ -1004,7 +1100,7 @@ impl Replay {
         self.put(
             "decisions",
             r.seq,
-            vec![
+            &mut [
                 ("pk", V::Int(dpk)),
                 ("portfolio_pk", V::Int(pk)),
                 ("phase", t(phase)),
@@ -1204,12 +1300,12 @@ impl Replay {
                 }
                 _ => {}
             }
-            let image: Vec<(&'static str, V<'_>)> = cols
+            let mut image: Vec<(&'static str, V<'_>)> = cols
                 .iter()
                 .zip(&vals)
                 .filter_map(|(c, v)| column_name(def, c).map(|n| (n, *v)))
                 .collect();
-            self.put(def.name, r.seq, image);
+            self.put(def.name, r.seq, &mut image);
         }
         Ok(())
     }
@@ -1234,7 +1330,7 @@ impl Replay {
             self.put_seqs(
                 "portfolios",
                 p.version,
-                vec![
+                &mut [
                     ("pk", V::Int(p.pk)),
                     ("id", t(&p.id)),
                     ("rubric_pk", V::Int(p.rubric_pk)),
@@ -1268,7 +1364,7 @@ impl Replay {
                     self.put_seqs(
                         "assessments",
                         a.seq,
-                        vec![
+                        &mut [
                             ("portfolio_pk", V::Int(p.pk)),
                             ("phase", t(PHASES[ph])),
                             ("marker", t(&a.marker)),
@@ -1293,14 +1389,14 @@ impl Replay {
 
 /// A value of a baseline row: `{"i": 1}`, `{"r": 0.5}`, `{"t": "text"}`, `{"b": "sha256"}`
 /// (a blob by its hash), or null.
-fn untag(v: &Value) -> Result<V<'_>, String> {
+fn untag<'a>(v: &'a J<'a>) -> Result<V<'a>, String> {
     match v {
-        Value::Null => Ok(V::Null),
-        Value::Object(o) => match o.iter().next() {
-            Some((k, x)) if k == "i" => x.as_i64().map(V::Int).ok_or("a bad integer".into()),
-            Some((k, x)) if k == "r" => x.as_f64().map(V::Real).ok_or("a bad number".into()),
-            Some((k, x)) if k == "t" => x.as_str().map(V::Text).ok_or("a bad text".into()),
-            Some((k, x)) if k == "b" => sha(x.as_str().ok_or("a bad blob hash")?).map(V::Blob),
+        J::Null => Ok(V::Null),
+        J::Obj(_) => match v.first_entry() {
+            Some(("i", x)) => x.as_i64().map(V::Int).ok_or("a bad integer".into()),
+            Some(("r", x)) => x.as_f64().map(V::Real).ok_or("a bad number".into()),
+            Some(("t", x)) => x.as_str().map(V::Text).ok_or("a bad text".into()),
+            Some(("b", x)) => sha(x.as_str().ok_or("a bad blob hash")?).map(V::Blob),
             _ => Err("a value of no known kind".into()),
         },
         _ => Err("a value of no known kind".into()),
@@ -1506,7 +1602,10 @@ pub(crate) fn append_baseline(conn: &Connection) -> rusqlite::Result<usize> {
 // Walking the chain
 // ---------------------------------------------------------------------------------------------
 
-/// Walks the chain, checking it and replaying it into `replay`.
+/// Walks the chain, checking it and replaying it into `replay`. With `check`, each record's
+/// hash is checked on another thread (see [`check_hashes`]) while this one checks the links,
+/// numbers and times and replays; the problems are put in the order of the records, and of
+/// the checks of each record (number, link, hash, time, JSON), as if all were made here.
 fn walk(
     conn: &Connection,
     replay: &mut Replay,
@@ -1514,14 +1613,135 @@ fn walk(
     problems: &mut Vec<Problem>,
     progress: &mut dyn FnMut(Stage, u64, u64),
 ) -> rusqlite::Result<usize> {
+    let mut found: Vec<(usize, u8, Problem)> = Vec::new();
+    let walked = if check {
+        std::thread::scope(|s| {
+            let (to_check, batches) = std::sync::mpsc::sync_channel::<HashBatch>(8);
+            let (give_back, returned) = std::sync::mpsc::channel::<HashBatch>();
+            let checker = s.spawn(move || check_hashes(batches, give_back));
+            let walked = walk_records(
+                conn,
+                replay,
+                Some((to_check, returned)),
+                &mut found,
+                progress,
+            );
+            // (the sender went with the walk: the checker ends after the last batch)
+            match checker.join() {
+                Ok(altered) => {
+                    found.extend(altered.into_iter().map(|(n, p)| (n, 2, p)));
+                    walked
+                }
+                Err(_) => walked.and(Err(rusqlite::Error::InvalidQuery)),
+            }
+        })
+    } else {
+        walk_records(conn, replay, None, &mut found, progress)
+    };
+    // (stable: the checks of one record stay in the order made)
+    found.sort_by_key(|(n, stage, _)| (*n, *stage));
+    problems.extend(found.into_iter().map(|(_, _, p)| p));
+    walked
+}
+
+/// Records sent to [`check_hashes`]: their texts one after the other in `bytes`.
+#[derive(Default)]
+struct HashBatch {
+    bytes: Vec<u8>,
+    records: Vec<ToHash>,
+}
+
+/// One record to hash: where it is in the walk, its number, and where each of its texts is in
+/// the batch's bytes (at, actor, action, entity, portfolio, before, after, prev, then the
+/// hash it holds), as start and length (`u32::MAX`: none).
+struct ToHash {
+    n: usize,
+    seq: i64,
+    texts: [(u32, u32); 9],
+}
+
+/// A batch is sent when it holds this many records or bytes.
+const BATCH_RECORDS: usize = 2048;
+const BATCH_BYTES: usize = 1 << 20;
+
+impl HashBatch {
+    fn push(&mut self, n: usize, seq: i64, texts: [Option<&str>; 9]) {
+        let mut at = [(0u32, u32::MAX); 9];
+        for (slot, t) in at.iter_mut().zip(texts) {
+            if let Some(t) = t {
+                *slot = (self.bytes.len() as u32, t.len() as u32);
+                self.bytes.extend_from_slice(t.as_bytes());
+            }
+        }
+        self.records.push(ToHash { n, seq, texts: at });
+    }
+
+    fn full(&self) -> bool {
+        self.records.len() >= BATCH_RECORDS || self.bytes.len() >= BATCH_BYTES
+    }
+
+    fn text(&self, (start, len): (u32, u32)) -> Option<&[u8]> {
+        (len != u32::MAX).then(|| &self.bytes[start as usize..start as usize + len as usize])
+    }
+}
+
+/// Checks the hash of every record it is sent: the problem of each whose content does not
+/// match its hash, with where it is in the walk. Batches done are given back to be filled
+/// again.
+fn check_hashes(
+    batches: std::sync::mpsc::Receiver<HashBatch>,
+    give_back: std::sync::mpsc::Sender<HashBatch>,
+) -> Vec<(usize, Problem)> {
+    let mut altered = Vec::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    for mut batch in batches {
+        for r in &batch.records {
+            let t = |i: usize| batch.text(r.texts[i]);
+            let texts = [t(0), t(1), t(2), t(3), t(4), t(5), t(6), t(7)];
+            let h = hash_texts(&mut buf, r.seq, &texts);
+            let mut hex_of = [0u8; 64];
+            hex::encode_to_slice(h, &mut hex_of).expect("32 bytes are 64 digits");
+            if hex_of[..] != *t(8).unwrap_or_default() {
+                let text = |i: usize| String::from_utf8_lossy(t(i).unwrap_or_default());
+                altered.push((
+                    r.n,
+                    Problem {
+                        seq: Some(r.seq),
+                        message: format!(
+                            "({} {}) was altered: its content does not match its hash",
+                            text(2),
+                            text(3)
+                        ),
+                    },
+                ));
+            }
+        }
+        batch.bytes.clear();
+        batch.records.clear();
+        let _ = give_back.send(batch);
+    }
+    altered
+}
+
+/// [`walk`] on this thread; with `hashing`, each record is sent there to have its hash
+/// checked. Problems are found with where the record is in the walk and which check found
+/// them.
+fn walk_records(
+    conn: &Connection,
+    replay: &mut Replay,
+    hashing: Option<(
+        std::sync::mpsc::SyncSender<HashBatch>,
+        std::sync::mpsc::Receiver<HashBatch>,
+    )>,
+    problems: &mut Vec<(usize, u8, Problem)>,
+    progress: &mut dyn FnMut(Stage, u64, u64),
+) -> rusqlite::Result<usize> {
+    let check = hashing.is_some();
+    let mut batch = HashBatch::default();
+
     let total: i64 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?;
-    // (a workspace has about one and a half rows a record)
-    replay.rows.reserve((total as usize).saturating_mul(3) / 2);
-    replay.baseline_at = conn.query_row(
-        "SELECT min(seq) FROM audit WHERE action = 'baseline'",
-        [],
-        |r| r.get(0),
-    )?;
+    // (a workspace has about one and a half writes of rows a record)
+    replay.rows.reserve((total as usize).saturating_mul(2));
     let mut st = conn.prepare(
         "SELECT seq, at, actor, action, entity, portfolio, before, after, prev, hash FROM audit ORDER BY seq",
     )?;
@@ -1538,15 +1758,32 @@ fn walk(
         let seq: i64 = r.get(0)?;
         // (borrowed from the row; a value that is not text, written behind assay's back, is
         // read as the text it would print as, and its hash will not match)
+        // (assay writes every column of a record as UTF-8 text: anything else — bytes that are not
+        // UTF-8, which would read as the same U+FFFD, or a value of another type with the same
+        // text — is reported, whatever its hash says)
+        let not_text = std::cell::Cell::new(None::<usize>);
         let text_of = |i: usize| -> rusqlite::Result<Option<std::borrow::Cow<'_, str>>> {
             Ok(match r.get_ref(i)? {
                 ValueRef::Null => None,
-                ValueRef::Text(t) | ValueRef::Blob(t) => Some(match std::str::from_utf8(t) {
+                ValueRef::Text(t) => Some(match std::str::from_utf8(t) {
                     Ok(s) => std::borrow::Cow::Borrowed(s),
-                    Err(_) => String::from_utf8_lossy(t),
+                    Err(_) => {
+                        not_text.set(Some(i));
+                        String::from_utf8_lossy(t)
+                    }
                 }),
-                ValueRef::Integer(i) => Some(i.to_string().into()),
-                ValueRef::Real(f) => Some(f.to_string().into()),
+                ValueRef::Blob(t) => {
+                    not_text.set(Some(i));
+                    Some(String::from_utf8_lossy(t))
+                }
+                ValueRef::Integer(v) => {
+                    not_text.set(Some(i));
+                    Some(v.to_string().into())
+                }
+                ValueRef::Real(f) => {
+                    not_text.set(Some(i));
+                    Some(f.to_string().into())
+                }
             })
         };
         let at = text_of(1)?.unwrap_or_default();
@@ -1558,79 +1795,133 @@ fn walk(
         let after = text_of(7)?;
         let prev = text_of(8)?.unwrap_or_default();
         let hash = text_of(9)?.unwrap_or_default();
-        if check {
-            if seq != expect_seq {
-                problems.push(Problem {
-                    seq: Some(seq),
-                    message: if seq > expect_seq {
-                        format!(
-                            "records {expect_seq}..{} are missing from the chain (deleted)",
-                            seq - 1
-                        )
-                    } else {
-                        format!("is numbered {seq} but follows record {}", expect_seq - 1)
-                    },
-                });
-            }
-            if prev != prev_hash {
-                problems.push(Problem {
-                    seq: Some(seq),
-                    message: "does not follow the record before it (its previous-hash does not match): a record before it was changed or deleted".into(),
-                });
-            }
-            let h = hash_of(
+        if let Some((to_check, returned)) = &hashing {
+            batch.push(
+                n,
                 seq,
-                &at,
-                &actor,
-                &action,
-                &entity,
-                portfolio.as_deref(),
-                before.as_deref(),
-                after.as_deref(),
-                &prev,
+                [
+                    Some(&at),
+                    Some(&actor),
+                    Some(&action),
+                    Some(&entity),
+                    portfolio.as_deref(),
+                    before.as_deref(),
+                    after.as_deref(),
+                    Some(&prev),
+                    Some(&hash),
+                ],
             );
-            if h != hash {
-                problems.push(Problem {
+            if batch.full() {
+                let next = returned.try_recv().unwrap_or_default();
+                // (a checker that is gone has panicked: `walk` says so)
+                let _ = to_check.send(std::mem::replace(&mut batch, next));
+            }
+        }
+        if check && let Some(i) = not_text.get() {
+            const NAMES: [&str; 10] = [
+                "seq",
+                "at",
+                "actor",
+                "action",
+                "entity",
+                "portfolio",
+                "before",
+                "after",
+                "prev",
+                "hash",
+            ];
+            problems.push((
+                n,
+                4,
+                Problem {
                     seq: Some(seq),
                     message: format!(
-                        "({action} {entity}) was altered: its content does not match its hash"
+                        "was altered: its `{}` is not UTF-8 text as assay writes it",
+                        NAMES[i]
                     ),
-                });
+                },
+            ));
+        }
+        if check {
+            if seq != expect_seq {
+                problems.push((
+                    n,
+                    0,
+                    Problem {
+                        seq: Some(seq),
+                        message: if seq > expect_seq {
+                            format!(
+                                "records {expect_seq}..{} are missing from the chain (deleted)",
+                                seq - 1
+                            )
+                        } else {
+                            format!("is numbered {seq} but follows record {}", expect_seq - 1)
+                        },
+                    },
+                ));
             }
+            if prev != prev_hash {
+                problems.push((
+                    n,
+                    1,
+                    Problem {
+                        seq: Some(seq),
+                        message: "does not follow the record before it (its previous-hash does not match): a record before it was changed or deleted".into(),
+                    },
+                ));
+            }
+            // (its hash: checked on the other thread, stage 2)
             match clock::parse(&at) {
-                None => problems.push(Problem {
-                    seq: Some(seq),
-                    message: format!("has the time {at:?}, which is not an RFC 3339 time"),
-                }),
+                None => problems.push((
+                    n,
+                    3,
+                    Problem {
+                        seq: Some(seq),
+                        message: format!("has the time {at:?}, which is not an RFC 3339 time"),
+                    },
+                )),
                 Some(t) => {
                     if let Some(p) = prev_at
                         && t < p
                     {
-                        problems.push(Problem {
-                            seq: Some(seq),
-                            message: format!(
-                                "is dated {at}, before the record it follows ({}): times along the chain never go backwards",
-                                clock::format(p)
-                            ),
-                        });
+                        problems.push((
+                            n,
+                            3,
+                            Problem {
+                                seq: Some(seq),
+                                message: format!(
+                                    "is dated {at}, before the record it follows ({}): times along the chain never go backwards",
+                                    clock::format(p)
+                                ),
+                            },
+                        ));
                     }
                     prev_at = Some(t);
                 }
             }
         }
-        let after_v: Option<Value> = match after.as_deref() {
+        let after_v: Option<J<'_>> = match after.as_deref() {
             None => None,
-            Some(s) => match serde_json::from_str(s) {
+            Some(s) => match J::parse(s) {
                 Ok(v) => Some(v),
                 Err(_) => {
-                    problems.push(Problem {
-                        seq: Some(seq),
-                        message: "holds a value that is not JSON".into(),
-                    });
+                    problems.push((
+                        n,
+                        4,
+                        Problem {
+                            seq: Some(seq),
+                            message: "holds a value that is not JSON".into(),
+                        },
+                    ));
                     None
                 }
             },
         };
+        // The first baseline record (walked in order of `seq`): the records before it were
+        // checked as links only; what the replay made of them is dropped.
+        if action == "baseline" && replay.baseline_at.is_none() {
+            replay.restart_at(seq);
+        }
         replay.record(&Rec {
             seq,
             at: &at,
@@ -1642,6 +1933,9 @@ fn walk(
         });
         prev_hash = hash.into_owned();
         expect_seq = seq + 1;
+    }
+    if let Some((to_check, _)) = hashing {
+        let _ = to_check.send(batch);
     }
     progress(Stage::Chain, n as u64, total as u64);
     Ok(n)
@@ -1666,14 +1960,29 @@ fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
     names.collect()
 }
 
-/// A row as it is: its key's digest, its own, and its table (index into [`TABLES`]).
-type Actual = (u128, u128, u8);
+/// A row as it is: its key's digest, its own, its table (index into [`TABLES`]) and where it
+/// was read (the rows of all tables counted in the order read).
+#[derive(Debug, Clone, Copy)]
+struct Actual {
+    key: u128,
+    digest: u128,
+    table: u8,
+    at: u32,
+}
 
 /// What reading the tables found, before comparing with the replay.
 struct Scanned {
     rows: Vec<Actual>,
     problems: Vec<Problem>,
     blobs: usize,
+}
+
+impl Scanned {
+    /// The rows sorted by key (those of one key in the order read), as [`compare`] takes them.
+    fn by_key(mut self) -> Scanned {
+        self.rows.sort_by_key(|a| a.key);
+        self
+    }
 }
 
 /// The columns of `def` verify reads (all but those left aside), and where its key columns
@@ -1767,7 +2076,12 @@ fn scan_tables(
             for &i in &order {
                 feed_column(&mut buf, &cols[i], &vals[i]);
             }
-            out.rows.push((k, digest_of(&buf), ti as u8));
+            out.rows.push(Actual {
+                key: k,
+                digest: digest_of(&buf),
+                table: ti as u8,
+                at: out.rows.len() as u32,
+            });
             if def.name == "blobs" {
                 out.blobs += 1;
             }
@@ -1787,30 +2101,62 @@ fn scan_tables(
     Ok(out)
 }
 
-/// Compares the rows as they are with what the replay expects: the rows that differ.
-fn compare(replay: &mut Replay, actual: &[Actual]) -> Vec<Differs> {
-    let mut differs = Vec::new();
-    for &(k, digest, ti) in actual {
-        let table = TABLES[ti as usize].name;
-        match replay.rows.remove(&k) {
-            Some(e) if e.digest == digest && e.table == table => {}
-            _ => differs.push(Differs {
-                key: k,
-                table,
+/// Compares the rows as they are (sorted by key, rows of one key in the order read) with what
+/// the replay expects (sorted by key): the rows that differ, those read first in the order
+/// read, then those missing. A row read twice under one key differs the second time.
+fn compare(expected: &[Write], actual: &[Actual]) -> Vec<Differs> {
+    let mut present: Vec<(u32, Differs)> = Vec::new();
+    let mut missing = Vec::new();
+    let gone = |e: &Write| Differs {
+        key: e.key,
+        table: TABLES[e.table as usize].name,
+        actual: None,
+        present: false,
+    };
+    let differs = |a: &Actual| {
+        (
+            a.at,
+            Differs {
+                key: a.key,
+                table: TABLES[a.table as usize].name,
                 actual: None,
                 present: true,
-            }),
+            },
+        )
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < expected.len() || j < actual.len() {
+        match (expected.get(i), actual.get(j)) {
+            (Some(e), Some(a)) if e.key == a.key => {
+                if e.digest != a.digest || e.table != a.table {
+                    present.push(differs(a));
+                }
+                i += 1;
+                j += 1;
+                while let Some(again) = actual.get(j)
+                    && again.key == e.key
+                {
+                    present.push(differs(again));
+                    j += 1;
+                }
+            }
+            (Some(e), Some(a)) if a.key < e.key => {
+                present.push(differs(a));
+                j += 1;
+            }
+            (Some(e), _) => {
+                missing.push(gone(e));
+                i += 1;
+            }
+            (None, Some(a)) => {
+                present.push(differs(a));
+                j += 1;
+            }
+            (None, None) => unreachable!("one of the two lists is left"),
         }
     }
-    for (k, e) in replay.rows.drain() {
-        differs.push(Differs {
-            key: k,
-            table: e.table,
-            actual: None,
-            present: false,
-        });
-    }
-    differs
+    present.sort_unstable_by_key(|(at, _)| *at);
+    present.into_iter().map(|(_, d)| d).chain(missing).collect()
 }
 
 /// Rows that differ beyond this many are counted, not described.
@@ -1930,14 +2276,19 @@ fn twin_at(conn: &Connection, head: i64) -> Option<Connection> {
         )
         .ok()?;
         c.busy_timeout(super::busy_timeout()).ok()?;
-        c.execute_batch("PRAGMA cache_size = -16000; BEGIN DEFERRED")
-            .ok()?;
+        c.execute_batch(&format!(
+            "PRAGMA cache_size = -16000; PRAGMA mmap_size = {VERIFY_MMAP}; BEGIN DEFERRED"
+        ))
+        .ok()?;
         if super::audit::head(&c).ok()? == head {
             return Some(c);
         }
     }
     None
 }
+
+/// How much of the workspace file verify maps into memory (bytes).
+const VERIFY_MMAP: i64 = 1 << 40;
 
 /// Walks the chain, checks it, and compares every table with what it says. `progress` is told
 /// how far each stage has come.
@@ -1946,10 +2297,26 @@ pub fn verify(
     progress: &mut dyn FnMut(Stage, u64, u64),
 ) -> rusqlite::Result<Verification> {
     let mut v = Verification::default();
+    // The whole file is read once: mapped, its pages are not copied into the page cache (SQLite
+    // caps the map at its own limit; the rest is read as usual). Put back as it was after.
+    // (a database in memory has no map: nothing to set)
+    let mmap: Option<i64> = {
+        use rusqlite::OptionalExtension;
+        conn.query_row("PRAGMA mmap_size", [], |r| r.get(0))
+            .optional()?
+    };
+    if mmap.is_some() {
+        conn.execute_batch(&format!("PRAGMA mmap_size = {VERIFY_MMAP}"))?;
+    }
     // One snapshot for the whole check: a change committed meanwhile is not half seen.
-    conn.execute_batch("BEGIN DEFERRED")?;
-    let r = verify_in(conn, &mut v, progress);
-    let _ = conn.execute_batch("COMMIT");
+    let r = conn.execute_batch("BEGIN DEFERRED").and_then(|()| {
+        let r = verify_in(conn, &mut v, progress);
+        let _ = conn.execute_batch("COMMIT");
+        r
+    });
+    if let Some(mmap) = mmap {
+        let _ = conn.execute_batch(&format!("PRAGMA mmap_size = {mmap}"));
+    }
     r?;
     v.problems.sort_by_key(|p| p.seq.unwrap_or(i64::MAX));
     Ok(v)
@@ -1975,7 +2342,7 @@ fn verify_in(
         let scanner = twin.map(|c| {
             let (done, finished) = (&done, &finished);
             s.spawn(move || {
-                let r = scan_tables(&c, done, None);
+                let r = scan_tables(&c, done, None).map(Scanned::by_key);
                 finished.store(true, Ordering::Relaxed);
                 r
             })
@@ -1983,9 +2350,10 @@ fn verify_in(
         let walked = walk(conn, &mut replay, true, &mut problems, progress);
         if timing {
             eprintln!(
-                "walk {:?} ({:?} of this thread's CPU)",
+                "walk {:?} ({:?} of this thread's CPU; {} writes of rows)",
                 t0.elapsed(),
-                thread_cpu()
+                thread_cpu(),
+                replay.rows.len()
             );
         }
         let scanned = match scanner {
@@ -1997,7 +2365,7 @@ fn verify_in(
                 h.join()
                     .unwrap_or_else(|_| Err(rusqlite::Error::InvalidQuery))
             }
-            None => scan_tables(conn, &done, None),
+            None => scan_tables(conn, &done, None).map(Scanned::by_key),
         };
         (walked, scanned)
     });
@@ -2012,7 +2380,9 @@ fn verify_in(
     problems.extend(scanned.problems);
     v.rows = scanned.rows.len();
     v.blobs = scanned.blobs;
-    let mut differs = compare(&mut replay, &scanned.rows);
+    let expected = replay.expected();
+    let mut differs = compare(&expected, &scanned.rows);
+    drop(expected);
     drop(scanned.rows);
     progress(Stage::Tables, v.rows as u64, v.rows as u64);
     if timing {
@@ -2040,11 +2410,15 @@ fn verify_in(
         let mut ignored = Vec::new();
         walk(conn, &mut detail, false, &mut ignored, &mut |_, _, _| {})?;
         detail.finish();
+        let detail_rows = detail.expected();
         let shown = differs.len().min(MAX_DETAILED);
         let mut row_problems = Vec::new();
         for d in differs.iter().take(shown) {
             let expected = detail.kept.get(&d.key);
-            let mut seq = detail.rows.get(&d.key).map(|e| e.seq);
+            let mut seq = detail_rows
+                .binary_search_by_key(&d.key, |w| w.key)
+                .ok()
+                .map(|i| detail_rows[i].seq);
             let message = match (expected, &d.actual) {
                 (Some(want), Some(have)) => {
                     let mut diffs = Vec::new();
@@ -2125,4 +2499,97 @@ fn verify_in(
     }
     v.problems.append(&mut problems);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hashes are checked on another thread, in batches: a record whose content or hash
+    /// was changed is found wherever it is (first, last, across batches), and its problems
+    /// come in the order of the checks of one record.
+    #[test]
+    fn a_forged_record_is_found_in_any_batch() {
+        let mut store = super::super::Store::memory().unwrap();
+        let start = super::super::audit::head(&store.conn).unwrap();
+        let mut tx = store.begin("lead").unwrap();
+        let n = 3 * BATCH_RECORDS as i64 + 17;
+        for i in 0..n {
+            tx.append(
+                "user.add",
+                format!("user/u{i}"),
+                None,
+                None,
+                Some(serde_json::json!({ "role": "assessor" })),
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+        let last = start + n;
+        let altered = |store: &super::super::Store| -> Vec<Problem> {
+            verify(&store.conn, &mut |_, _, _| {})
+                .unwrap()
+                .problems
+                .into_iter()
+                .filter(|p| {
+                    p.message.contains("was altered")
+                        || p.message.contains("does not follow")
+                        || p.message.contains("RFC 3339")
+                })
+                .collect()
+        };
+        assert_eq!(altered(&store), vec![]);
+        let mid = start + BATCH_RECORDS as i64 + 1;
+        let forged_hash = start + 2 * BATCH_RECORDS as i64;
+        let bad_time = start + 2 * BATCH_RECORDS as i64 + 5;
+        for seq in [1, mid, last] {
+            store
+                .conn
+                .execute(
+                    "UPDATE audit SET after = '{\"role\":\"lead\"}' WHERE seq = ?1",
+                    [seq],
+                )
+                .unwrap();
+        }
+        store
+            .conn
+            .execute(
+                "UPDATE audit SET hash = ?1 WHERE seq = ?2",
+                rusqlite::params!["0".repeat(64), forged_hash],
+            )
+            .unwrap();
+        store
+            .conn
+            .execute(
+                "UPDATE audit SET at = 'yesterday' WHERE seq = ?1",
+                [bad_time],
+            )
+            .unwrap();
+        let found: Vec<(Option<i64>, bool)> = altered(&store)
+            .iter()
+            .map(|p| (p.seq, p.message.contains("was altered")))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (Some(1), true),
+                (Some(mid), true),
+                (Some(forged_hash), true),
+                (Some(forged_hash + 1), false),
+                (Some(bad_time), true),
+                (Some(bad_time), false),
+                (Some(last), true),
+            ]
+        );
+        let first = altered(&store).remove(0);
+        assert!(
+            first
+                .message
+                .starts_with("(workspace.init workspace) was altered")
+                || first
+                    .message
+                    .contains(") was altered: its content does not match its hash"),
+            "{first}"
+        );
+    }
 }
