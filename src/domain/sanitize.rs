@@ -64,6 +64,9 @@ enum Mode {
     MultiLine,
     /// Single-line text: `'\n'` and `'\t'` each become one space.
     SingleLine,
+    /// Multi-line text for a file (a letter, a credential), not a terminal: as
+    /// [`Mode::MultiLine`], but emoji sequences and flags are kept as they are.
+    File,
 }
 
 /// Makes untrusted text safe to put on a terminal. Removes whole escape
@@ -78,6 +81,14 @@ enum Mode {
 #[must_use]
 pub fn sanitize(input: &str) -> String {
     sanitize_with(input, Mode::MultiLine).into_owned()
+}
+
+/// Like [`sanitize`], for text written to a file rather than a terminal (a learner's letter):
+/// the same controls and escape sequences removed, but emoji joined into one, presentation
+/// selectors and flags kept as they are (see [`reshaped`]).
+#[must_use]
+pub fn sanitize_for_file(input: &str) -> String {
+    sanitize_with(input, Mode::File).into_owned()
 }
 
 /// Like [`sanitize`], for single-line text such as titles and names: `'\n'`
@@ -133,9 +144,24 @@ pub fn is_forbidden_char(c: char) -> bool {
 
 /// Whether `sanitize_with(input, mode)` would change `input`.
 fn needs_work(input: &str, mode: Mode) -> bool {
-    input
-        .chars()
-        .any(|c| c == '\t' || (mode == Mode::SingleLine && c == '\n') || is_forbidden_char(c))
+    input.chars().any(|c| {
+        c == '\t'
+            || (mode == Mode::SingleLine && c == '\n')
+            || is_forbidden_char(c)
+            || (mode != Mode::File && reshaped(c))
+    })
+}
+
+/// Whether `c` is shown otherwise than as itself, so that every terminal lays the text out as it
+/// was drawn: terminals disagree on the width of emoji joined by a zero-width joiner, of emoji
+/// or text presentation selectors and of flags (pairs of regional indicators), and a cell drawn
+/// one column off leaves stray glyphs behind. Joiners and selectors are left out (each emoji is
+/// shown alone), regional indicators become their letters (🇮🇪 → IE).
+pub fn reshaped(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200d}' | '\u{fe0e}' | '\u{fe0f}' | '\u{1f1e6}'..='\u{1f1ff}'
+    )
 }
 
 /// Output buffer that tracks the column (in characters) for tab expansion.
@@ -176,11 +202,11 @@ fn sanitize_with(input: &str, mode: Mode) -> std::borrow::Cow<'_, str> {
     while let Some(c) = chars.next() {
         match c {
             '\n' => match mode {
-                Mode::MultiLine => out.newline(),
+                Mode::MultiLine | Mode::File => out.newline(),
                 Mode::SingleLine => out.push(' '),
             },
             '\t' => match mode {
-                Mode::MultiLine => out.tab(),
+                Mode::MultiLine | Mode::File => out.tab(),
                 Mode::SingleLine => out.push(' '),
             },
             // The '\n' of a "\r\n" pair is handled on the next iteration.
@@ -202,6 +228,10 @@ fn sanitize_with(input: &str, mode: Mode) -> std::borrow::Cow<'_, str> {
                 out.push(ESCAPE_MARKER);
             }
             c if is_forbidden_char(c) => out.push(marker_for(c)),
+            '\u{200d}' | '\u{fe0e}' | '\u{fe0f}' if mode != Mode::File => {}
+            c @ '\u{1f1e6}'..='\u{1f1ff}' if mode != Mode::File => {
+                out.push(char::from(b'A' + (u32::from(c) - 0x1f1e6) as u8))
+            }
             c => out.push(c),
         }
     }
@@ -381,6 +411,16 @@ mod tests {
     // ---- escape sequences -------------------------------------------------
 
     #[test]
+    fn joined_emoji_selectors_and_flags_are_shown_so_every_terminal_agrees_on_their_width() {
+        assert_eq!(
+            sanitize("family 👩\u{200d}👩\u{200d}👧 flag 🇮🇪 heart ❤\u{fe0f}"),
+            "family 👩👩👧 flag IE heart ❤"
+        );
+        // plain emoji and combining marks are left as they are
+        assert_eq!(sanitize("ok 😀 é"), "ok 😀 é");
+    }
+
+    #[test]
     fn osc_title_change_terminated_by_bel() {
         assert_eq!(sanitize("a\u{1b}]0;pwned\u{07}b"), "a\u{241b}b");
     }
@@ -551,10 +591,15 @@ mod tests {
 
     #[test]
     fn emoji_and_cjk_unchanged() {
-        let text = "👩\u{200d}💻 日本語のテキスト 한국어 café e\u{301} 🇫🇷 ❤\u{fe0f}";
+        // (for a terminal, joiners, selectors and flags are reshaped: see the test below)
+        let text = "👩💻 日本語のテキスト 한국어 café e\u{301} ❤";
         assert_eq!(sanitize(text), text);
         assert_eq!(sanitize_line(text), text);
         assert!(!has_control(text));
+        // written to a file, everything is kept
+        let joined = "👩\u{200d}💻 日本語のテキスト 한국어 café e\u{301} 🇫🇷 ❤\u{fe0f}";
+        assert_eq!(sanitize_for_file(joined), joined);
+        assert!(!has_control(joined));
     }
 
     #[test]
@@ -673,7 +718,7 @@ mod tests {
     fn clean(input: &str) -> String {
         input
             .chars()
-            .filter(|&c| c != '\t' && !is_forbidden_char(c))
+            .filter(|&c| c != '\t' && !is_forbidden_char(c) && !reshaped(c))
             .collect()
     }
 

@@ -26,7 +26,7 @@ use super::common;
 use super::countries;
 use crate::domain::decision::Outcome;
 use crate::domain::rubric::{Criterion, Rubric};
-use crate::domain::sanitize::{sanitize, sanitize_line};
+use crate::domain::sanitize::{sanitize_for_file, sanitize_line};
 
 /// Writes the learner's feedback letter for one released decision.
 pub fn letter(rubric: &Rubric, rec: &ExportRecord) -> String {
@@ -311,7 +311,7 @@ fn inline(text: &str) -> String {
 /// Untrusted multi-line text as a Markdown block quote: control characters removed visibly,
 /// `<` escaped (no raw HTML), every line prefixed with `> `.
 fn quote(text: &str) -> String {
-    let clean = sanitize(text.trim()).replace('<', "\\<");
+    let clean = sanitize_for_file(text.trim()).replace('<', "\\<");
     let mut out = String::new();
     for line in clean.lines() {
         let line = line.trim_end();

@@ -66,7 +66,7 @@ use super::common::{self, urn};
 use super::countries;
 use crate::domain::decision::Outcome;
 use crate::domain::rubric::{Criterion, Rubric};
-use crate::domain::sanitize::{sanitize, sanitize_line};
+use crate::domain::sanitize::sanitize_line;
 
 /// The W3C Verifiable Credentials 2.0 context, first in `@context`.
 pub const VC_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
@@ -429,7 +429,7 @@ fn evidence(rubric: &Rubric, rec: &ExportRecord) -> Vec<Value> {
         .map(|e| {
             let mut parts = Vec::new();
             if let Some(n) = e.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-                parts.push(sanitize(n));
+                parts.push(crate::domain::sanitize::sanitize_for_file(n));
             }
             if !e.claims.is_empty() {
                 let claims: Vec<String> = e

@@ -30,10 +30,9 @@ pub fn display(raw: &[u8]) -> Cow<'_, str> {
         return Cow::Borrowed(std::str::from_utf8(raw).unwrap_or_default());
     }
     let text = String::from_utf8_lossy(raw);
-    if !text
-        .chars()
-        .any(|c| c == '\t' || c == '\n' || is_forbidden_char(c))
-    {
+    if !text.chars().any(|c| {
+        c == '\t' || c == '\n' || is_forbidden_char(c) || crate::domain::sanitize::reshaped(c)
+    }) {
         return text;
     }
     // A line has no '\n' of its own; one inside a piece of text shown as one line (a table
