@@ -483,6 +483,36 @@ pub struct Loaded {
     pub select: Option<String>,
 }
 
+/// The queue brought up to date from the portfolios changed since it was read: each changed
+/// row moves from where it was to its new place (see [`shift`]) and is replaced there, in
+/// order; the counts are the new ones.
+#[derive(Debug, Clone)]
+pub struct Refreshed {
+    pub moves: Vec<Moved>,
+    pub counts: Vec<(String, i64)>,
+    /// The portfolio to select.
+    pub select: Option<String>,
+}
+
+/// One changed row of the queue: it was at `from` and is now `row`, at `to` (positions in the
+/// queue as the moves before this one left it).
+#[derive(Debug, Clone)]
+pub struct Moved {
+    pub from: usize,
+    pub to: usize,
+    pub row: QueueRow,
+}
+
+/// Moves the element at `from` to `to`, the ones between closing up: what a [`Moved`] does to
+/// the queue's rows, and the runtime to what it keeps beside them in the same order.
+pub fn shift<T>(v: &mut [T], from: usize, to: usize) {
+    if to >= from {
+        v[from..=to].rotate_left(1);
+    } else {
+        v[to..=from].rotate_right(1);
+    }
+}
+
 /// Everything that can happen to the workbench. Messages live for one `update`; their size
 /// does not matter.
 #[derive(Debug, Clone)]
@@ -493,6 +523,8 @@ pub enum Msg {
     Resize(u16, u16),
     /// The queue was (re)loaded.
     QueueLoaded(Box<Loaded>),
+    /// The queue was brought up to date with the portfolios changed since it was loaded.
+    QueueRefreshed(Box<Refreshed>),
     /// A fuzzy filter finished.
     Filtered {
         generation: u64,
