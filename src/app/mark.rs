@@ -16,21 +16,8 @@ use crate::domain::status::Status;
 use crate::store::Tx;
 use crate::store::audit::{self, DecisionRow};
 
-/// Whose marking: the assessor's (first) or the moderator's (second).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Phase {
-    First,
-    Second,
-}
-
-impl Phase {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::First => "first",
-            Phase::Second => "second",
-        }
-    }
-}
+/// At home in `domain`; re-exported here for callers that name it beside the marking service.
+pub use crate::domain::phase::Phase;
 
 /// One change a marker makes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -264,7 +251,7 @@ pub(crate) fn authored_first(conn: &Connection, id: &str, user: &str) -> Result<
         let kind = parts.next().unwrap_or("");
         let phase = parts.nth(1).unwrap_or("");
         let first_marking = matches!(kind, "mark" | "gate" | "comment" | "choice" | "decision")
-            && phase == "first"
+            && Phase::parse(phase) == Some(Phase::First)
             && action != "reopen";
         if first_marking {
             let what = match kind {
@@ -781,12 +768,7 @@ fn submit_in(
     let s = sheet(tx, h.pk, phase)?;
     if s.decision.is_some() {
         return Err(AppError::refused(format!(
-            "the {} decision of {} is already submitted",
-            if phase == Phase::First {
-                "first"
-            } else {
-                "second"
-            },
+            "the {phase} decision of {} is already submitted",
             h.id
         )));
     }

@@ -8,9 +8,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::mark::{self, Phase, check_version, head};
-use super::people::{self, Role};
+use super::people;
 use super::{AppError, PortfolioRecord, Result, Workspace};
 use crate::domain::agreement::{self, OutcomeStats, PairStats};
+use crate::domain::role::Role;
 use crate::domain::sampling::{self, Candidate, Pick};
 use crate::domain::sanitize::sanitize_line;
 use crate::domain::status::Status;
@@ -413,7 +414,7 @@ impl Workspace {
         for (c, (l, f)) in &second.marks {
             tx.append(
                 "reopen",
-                audit::mark_entity(pid, "second", c),
+                audit::mark_entity(pid, Phase::Second.as_str(), c),
                 Some(pid),
                 Some(audit::mark_value(l.as_deref(), f.as_deref())),
                 None,
@@ -422,7 +423,7 @@ impl Workspace {
         for g in &second.gates {
             tx.append(
                 "reopen",
-                audit::gate_entity(pid, "second", g),
+                audit::gate_entity(pid, Phase::Second.as_str(), g),
                 Some(pid),
                 Some(json!({ "confirmed": true })),
                 None,
@@ -431,13 +432,13 @@ impl Workspace {
         if let Some(c) = &second.comment {
             tx.append(
                 "reopen",
-                audit::comment_entity(pid, "second"),
+                audit::comment_entity(pid, Phase::Second.as_str()),
                 Some(pid),
                 Some(json!({ "comment": c })),
                 None,
             )?;
         }
-        for phase in ["second", "first"] {
+        for phase in [Phase::Second.as_str(), Phase::First.as_str()] {
             let d: Option<String> = tx
                 .query_row(
                     "SELECT outcome FROM decisions WHERE portfolio_pk = ?1 AND phase = ?2",

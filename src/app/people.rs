@@ -9,30 +9,8 @@ use crate::domain::rubric::valid_id;
 use crate::domain::sanitize::sanitize_line;
 use crate::domain::status::Status;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Assessor,
-    Moderator,
-    Lead,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Assessor => "assessor",
-            Role::Moderator => "moderator",
-            Role::Lead => "lead",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "assessor" => Some(Role::Assessor),
-            "moderator" => Some(Role::Moderator),
-            "lead" => Some(Role::Lead),
-            _ => None,
-        }
-    }
-}
+/// At home in `domain`; re-exported here for callers that name it beside the people service.
+pub use crate::domain::role::Role;
 
 /// The registered role of `user`, if any.
 pub(crate) fn role_of(conn: &Connection, user: &str) -> Result<Option<Role>> {
@@ -245,7 +223,7 @@ impl Workspace {
                 .query_row("SELECT role FROM users WHERE name = ?1", [to], |r| r.get(0))
                 .optional()?;
             match role.as_deref() {
-                Some("assessor") | Some("lead") => {}
+                Some(r) if matches!(Role::parse(r), Some(Role::Assessor | Role::Lead)) => {}
                 Some(r) => {
                     return Err(AppError::refused(format!(
                         "`{}` is registered as {r}; portfolios are allocated to assessors",

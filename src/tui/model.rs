@@ -13,10 +13,11 @@ use super::evidence::{Doc, EvidenceView};
 use super::keys::Ctx;
 use super::theme::Theme;
 use crate::app::export::Format;
-use crate::app::mark::{Change, Phase, Sheet};
+use crate::app::mark::{Change, Sheet};
 use crate::app::moderation::{RubricStats, Stage, Waiting};
 use crate::app::query::{Access, EvidenceItem, Row, Settlement};
 use crate::domain::decision::{Evaluation, Outcome};
+use crate::domain::phase::Phase;
 use crate::domain::rubric::Rubric;
 use crate::domain::status::Status;
 

@@ -24,6 +24,7 @@ use crate::app::mark;
 use crate::app::query::Bytes;
 use crate::app::{AppError, Workspace};
 use crate::domain::decision;
+use crate::domain::phase::Phase;
 use crate::domain::sanitize::sanitize_bytes;
 
 /// The workspace's stored bytes, as the evidence view reads them.
@@ -614,7 +615,7 @@ impl Runtime {
         let selected = usize::try_from(o.sheet.cursor)
             .unwrap_or(0)
             .min(items.saturating_sub(1));
-        let first = if o.phase == mark::Phase::Second && !o.blind {
+        let first = if o.phase == Phase::Second && !o.blind {
             d.first.clone()
         } else {
             None
@@ -625,7 +626,7 @@ impl Runtime {
             .filter(|_| !o.blind)
             .map(|(_, why)| crate::domain::sanitize::sanitize_line(why));
         let superseded = match (&d.settlement, o.phase) {
-            (Some(s), mark::Phase::First) if s.amended() => d.second.decision.as_ref().map(|x| {
+            (Some(s), Phase::First) if s.amended() => d.second.decision.as_ref().map(|x| {
                 format!(
                     "amended by {}: in force the second marking's {}{} · {:.2}",
                     crate::domain::sanitize::sanitize_line(&s.by),
