@@ -9,11 +9,11 @@ use serde_json::json;
 
 use super::mark::{self, Phase, check_version, head};
 use super::people;
+use super::refusal::{Refusal, Separation};
 use super::{AppError, PortfolioRecord, Result, Workspace};
 use crate::domain::agreement::{self, OutcomeStats, PairStats};
 use crate::domain::role::Role;
 use crate::domain::sampling::{self, Candidate, Pick};
-use crate::domain::sanitize::sanitize_line;
 use crate::domain::status::Status;
 use crate::store::audit;
 
@@ -21,9 +21,10 @@ use crate::store::audit;
 pub(crate) fn check_rationale(how: Settle, rationale: Option<String>) -> Result<Option<String>> {
     let rationale = rationale.filter(|r| !r.trim().is_empty());
     if how == Settle::Amend && rationale.is_none() {
-        return Err(AppError::refused(
-            "amending a decision needs a written rationale: add --rationale TEXT",
-        ));
+        return Err(Refusal::RationaleMissing {
+            what: "amending a decision".into(),
+        }
+        .into());
     }
     Ok(rationale)
 }
@@ -39,18 +40,20 @@ pub(crate) fn settle_in(
     let user = tx.actor().to_string();
     people::require(tx, &user, &[Role::Moderator], "settle moderation")?;
     if h.first_marker.as_deref() == Some(user.as_str()) {
-        return Err(AppError::Denied(format!(
-            "{} first-marked portfolio {}; nobody second-marks or settles a portfolio they first-marked",
-            sanitize_line(&user),
-            h.id
-        )));
+        return Err(Refusal::Separation {
+            id: h.id.clone(),
+            who: user,
+            rule: Separation::FirstMarked,
+        }
+        .into());
     }
     if let Some(when) = mark::authored_first(tx, &h.id, &user)? {
-        return Err(AppError::Denied(format!(
-            "{} authored first marking of portfolio {} ({when}); nobody second-marks or settles a portfolio whose marks, gates or decision they authored, at any time",
-            sanitize_line(&user),
-            h.id
-        )));
+        return Err(Refusal::Separation {
+            id: h.id.clone(),
+            who: user,
+            rule: Separation::AuthoredFirst { when },
+        }
+        .into());
     }
     if h.status != Status::Sampled {
         return Err(AppError::refused(format!(
@@ -391,9 +394,10 @@ impl Workspace {
     /// draw and any second marking are withdrawn and the assessor may mark again.
     pub fn reopen(&mut self, id: &str, rationale: &str) -> Result<()> {
         if rationale.trim().is_empty() {
-            return Err(AppError::refused(
-                "reopening needs a written rationale: add --rationale TEXT",
-            ));
+            return Err(Refusal::RationaleMissing {
+                what: "reopening".into(),
+            }
+            .into());
         }
         let user = self.user.clone();
         let mut tx = self.store.begin(&user)?;

@@ -4,6 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
+use super::refusal::Refusal;
 use super::{AppError, PortfolioRecord, Result, Workspace};
 use crate::domain::rubric::valid_id;
 use crate::domain::sanitize::sanitize_line;
@@ -51,19 +52,13 @@ pub(crate) fn require(conn: &Connection, user: &str, roles: &[Role], doing: &str
             return Ok(());
         }
     }
-    let who = sanitize_line(user);
-    let need: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    Err(AppError::Denied(match role_of(conn, user)? {
-        None => format!(
-            "`{who}` is not registered in this workspace; only registered people may {doing} (ask a lead to run `assay user add {who} --role {}`)",
-            need[0]
-        ),
-        Some(r) => format!(
-            "`{who}` is registered as {}; to {doing} one must be {} or lead",
-            r.as_str(),
-            need.join(" or ")
-        ),
-    }))
+    Err(Refusal::NotPermitted {
+        who: user.to_string(),
+        doing: doing.to_string(),
+        needed: roles.to_vec(),
+        registered_as: role_of(conn, user)?,
+    }
+    .into())
 }
 
 impl Workspace {

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::app::AppError;
+use crate::app::refusal::Refusal;
 
 /// What a command hands back when it fails: lines for stderr. Lines that already name a place
 /// (`FILE:LINE:COL: error: …`) are printed as they are; others get `error: ` in front.
@@ -24,7 +25,39 @@ impl Failure {
 
 impl From<AppError> for Failure {
     fn from(e: AppError) -> Self {
-        Failure(e.lines())
+        match &e {
+            AppError::Refusal(r) => Failure(vec![format!("{r}{}", advice(r))]),
+            _ => Failure(e.lines()),
+        }
+    }
+}
+
+/// What the command line adds to a refusal: the command or flag that does what is missing.
+pub fn advice(r: &Refusal) -> String {
+    use crate::domain::sanitize::sanitize_line;
+    match r {
+        Refusal::Frozen {
+            id,
+            lead_may_reopen: true,
+            ..
+        } => format!(" (`assay reopen {id} --rationale TEXT`)"),
+        Refusal::NotPermitted {
+            who,
+            needed,
+            registered_as: None,
+            ..
+        } => match needed.first() {
+            Some(role) => format!(
+                " (ask a lead to run `assay user add {} --role {role}`)",
+                sanitize_line(who)
+            ),
+            None => String::new(),
+        },
+        Refusal::RationaleMissing { .. } => ": add --rationale TEXT".into(),
+        Refusal::SecondSubmitted { id } => {
+            format!(" with `assay moderate {id} --confirm` or `--amend --rationale TEXT`")
+        }
+        _ => String::new(),
     }
 }
 

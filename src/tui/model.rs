@@ -16,6 +16,7 @@ use crate::app::export::Format;
 use crate::app::mark::{Change, Sheet};
 use crate::app::moderation::{RubricStats, Stage, Waiting};
 use crate::app::query::{Access, EvidenceItem, Row, Settlement};
+use crate::app::refusal::Refusal;
 use crate::domain::decision::{Evaluation, Outcome};
 use crate::domain::phase::Phase;
 use crate::domain::rubric::Rubric;
@@ -514,6 +515,15 @@ pub fn shift<T>(v: &mut [T], from: usize, to: usize) {
     }
 }
 
+/// What a refused change was: the refusal is worded for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doing {
+    /// Saving a change (the screen then shows the marking as stored, on a conflict).
+    Save,
+    Submit,
+    Settle,
+}
+
 /// Everything that can happen to the workbench. Messages live for one `update`; their size
 /// does not matter.
 #[derive(Debug, Clone)]
@@ -549,6 +559,12 @@ pub enum Msg {
     },
     /// A change (a save, a submission, a settlement) failed: nothing of it was written.
     SaveFailed(String),
+    /// A change was refused by a rule (nothing of it was written): the screen words it, with
+    /// its keys.
+    Refused {
+        doing: Doing,
+        refusal: Refusal,
+    },
     /// Something else failed (reading, opening a file): a message only.
     Failed(String),
     /// Evidence was read from the workspace and opened.

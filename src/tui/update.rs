@@ -81,6 +81,14 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             m.good(summary);
             vec![]
         }
+        Msg::Refused { doing, refusal } => {
+            let e = assess::refused(doing, &refusal);
+            if let Some(a) = &mut m.assess {
+                a.saved = Saved::Failed(e.clone());
+            }
+            m.bad(e);
+            vec![]
+        }
         Msg::SaveFailed(e) => {
             if let Some(a) = &mut m.assess {
                 a.saved = Saved::Failed(e.clone());

@@ -15,13 +15,15 @@ use queue::{bump, in_queue_order, queue_key, read_haystacks, read_queue, status_
 
 use super::evidence::{self, Doc, EvidenceView, Kind};
 use super::model::{
-    Assess, Cmd, Loaded, Lower, Model, Moved, Msg, Pane, QueueRow, Refreshed, Saved, Shown, shift,
+    Assess, Cmd, Doing, Loaded, Lower, Model, Moved, Msg, Pane, QueueRow, Refreshed, Saved, Shown,
+    shift,
 };
 use super::update::update;
 use crate::app::audit::Changes;
 use crate::app::export::Format;
 use crate::app::mark;
 use crate::app::query::Bytes;
+use crate::app::refusal::Refusal;
 use crate::app::{AppError, Workspace};
 use crate::domain::decision;
 use crate::domain::phase::Phase;
@@ -196,6 +198,19 @@ impl Runtime {
                     )));
                     out
                 }
+                Err(AppError::Refusal(refusal)) => {
+                    let mut out = Vec::new();
+                    if matches!(refusal, Refusal::Conflict { .. })
+                        && let Ok(a) = self.open(&id)
+                    {
+                        out.push(Msg::Opened(Box::new(a)));
+                    }
+                    out.push(Msg::Refused {
+                        doing: Doing::Save,
+                        refusal,
+                    });
+                    out
+                }
                 Err(e) => vec![Msg::SaveFailed(e.lines().join("; "))],
             },
             Cmd::SaveCursor { id, phase, cursor } => {
@@ -223,6 +238,10 @@ impl Runtime {
                         out.push(Msg::Submitted { summary });
                         out
                     }
+                    Err(AppError::Refusal(refusal)) => vec![Msg::Refused {
+                        doing: Doing::Submit,
+                        refusal,
+                    }],
                     Err(e) => vec![Msg::SaveFailed(format!(
                         "not submitted: {}",
                         e.lines().join("; ")
@@ -383,6 +402,10 @@ impl Runtime {
                         )));
                         out
                     }
+                    Err(AppError::Refusal(refusal)) => vec![Msg::Refused {
+                        doing: Doing::Settle,
+                        refusal,
+                    }],
                     Err(e) => vec![Msg::SaveFailed(format!(
                         "not settled: {}",
                         e.lines().join("; ")
