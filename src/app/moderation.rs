@@ -62,10 +62,7 @@ pub(crate) fn settle_in(
         )));
     }
     let Some(second) = mark::decision(tx, h.pk, Phase::Second)? else {
-        return Err(AppError::refused(format!(
-            "portfolio {} has no submitted second marks yet; second-mark it with `assay moderate {} --level C=LEVEL … --submit`",
-            h.id, h.id
-        )));
+        return Err(Refusal::NoSecondMarks { id: h.id.clone() }.into());
     };
     let first = mark::decision(tx, h.pk, Phase::First)?
         .ok_or_else(|| AppError::refused(format!("portfolio {} has no first decision", h.id)))?;

@@ -149,11 +149,11 @@ impl Workspace {
                 Status::parse(&status),
                 Some(Status::New | Status::InProgress)
             ) {
-                return Err(AppError::refused(format!(
-                    "portfolio {} is {status}: its first marking is over, so it is not reallocated; a lead reopens it first with `assay reopen {} --rationale TEXT`",
-                    sanitize_line(id),
-                    sanitize_line(id)
-                )));
+                return Err(Refusal::NotReallocated {
+                    id: id.to_string(),
+                    status,
+                }
+                .into());
             }
             // A reassigned portfolio whose first marking has begun passes to the new assessor,
             // who carries on with the marks saved so far.

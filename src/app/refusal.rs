@@ -56,6 +56,10 @@ pub enum Refusal {
     RationaleMissing { what: String },
     /// The second marks are submitted: what is left is settling it.
     SecondSubmitted { id: String },
+    /// Settling needs the second marks submitted first.
+    NoSecondMarks { id: String },
+    /// Its first marking is over (its status says so): it is not reallocated.
+    NotReallocated { id: String, status: String },
 }
 
 /// Which separation-of-duties rule refused.
@@ -172,6 +176,15 @@ impl fmt::Display for Refusal {
             Refusal::SecondSubmitted { id } => {
                 write!(f, "the second marks of {id} are submitted; settle it")
             }
+            Refusal::NoSecondMarks { id } => write!(
+                f,
+                "portfolio {id} has no submitted second marks yet; second-mark it"
+            ),
+            Refusal::NotReallocated { id, status } => write!(
+                f,
+                "portfolio {} is {status}: its first marking is over, so it is not reallocated; a lead reopens it first",
+                sanitize_line(id)
+            ),
         }
     }
 }
@@ -192,6 +205,11 @@ mod tests {
                 what: "reopening".into(),
             },
             Refusal::SecondSubmitted { id: "P-1".into() },
+            Refusal::NoSecondMarks { id: "P-1".into() },
+            Refusal::NotReallocated {
+                id: "P-1".into(),
+                status: "submitted".into(),
+            },
             Refusal::NotPermitted {
                 who: "zed".into(),
                 doing: "mark portfolios".into(),

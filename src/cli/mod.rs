@@ -54,6 +54,15 @@ pub fn advice(r: &Refusal) -> String {
             None => String::new(),
         },
         Refusal::RationaleMissing { .. } => ": add --rationale TEXT".into(),
+        Refusal::NoSecondMarks { id } => {
+            format!(" with `assay moderate {id} --level C=LEVEL … --submit`")
+        }
+        Refusal::NotReallocated { id, .. } => {
+            format!(
+                " with `assay reopen {} --rationale TEXT`",
+                sanitize_line(id)
+            )
+        }
         Refusal::SecondSubmitted { id } => {
             format!(" with `assay moderate {id} --confirm` or `--amend --rationale TEXT`")
         }
@@ -340,5 +349,55 @@ fn run(cli: Cli) -> CmdResult {
         Some(Command::Rubric(RubricCmd::Check { files })) => rubric_cmd::check(&files),
         Some(Command::Rubric(RubricCmd::Show { rubric })) => rubric_cmd::show(&rubric, &db, user),
         Some(cmd) => commands::run(cmd, &db, user),
+    }
+}
+
+#[cfg(test)]
+mod advice_tests {
+    use super::*;
+
+    fn said(r: Refusal) -> String {
+        Failure::from(AppError::Refusal(r)).0.join("\n")
+    }
+
+    #[test]
+    fn the_command_line_adds_its_flags_to_a_refusal() {
+        assert_eq!(
+            said(Refusal::RationaleMissing {
+                what: "reopening".into()
+            }),
+            "reopening needs a written rationale: add --rationale TEXT"
+        );
+        assert!(
+            said(Refusal::Frozen {
+                id: "P-1".into(),
+                status: "submitted".into(),
+                lead_may_reopen: true,
+            })
+            .ends_with("or a lead reopens it (`assay reopen P-1 --rationale TEXT`)")
+        );
+        assert!(
+            !said(Refusal::Frozen {
+                id: "P-1".into(),
+                status: "released".into(),
+                lead_may_reopen: false,
+            })
+            .contains("reopen")
+        );
+        assert_eq!(
+            said(Refusal::SecondSubmitted { id: "P-1".into() }),
+            "the second marks of P-1 are submitted; settle it with `assay moderate P-1 --confirm` or `--amend --rationale TEXT`"
+        );
+        assert!(
+            said(Refusal::NotPermitted {
+                who: "zed".into(),
+                doing: "mark portfolios".into(),
+                needed: vec![crate::domain::role::Role::Assessor],
+                registered_as: None,
+            })
+            .ends_with(
+                "may mark portfolios (ask a lead to run `assay user add zed --role assessor`)"
+            )
+        );
     }
 }
