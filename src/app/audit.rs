@@ -65,7 +65,7 @@ impl Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::people::Role;
+    use crate::domain::role::Role;
 
     /// What the workbench re-reads after a change: the portfolios it names, each once; everything
     /// after an import, a record naming no portfolio (but a person's registration), or too many.

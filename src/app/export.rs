@@ -14,13 +14,13 @@ use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 
 use super::mark::{self, Phase};
-use super::people::Role;
 use super::{AppError, Result, Workspace};
 use crate::domain::decision::Outcome;
 use crate::domain::export::{
     CriterionMark, DecisionInfo, EvidenceInfo, ExportRecord, Learner, ModerationInfo, Source, elm,
     feedback, obv3,
 };
+use crate::domain::role::Role;
 use crate::domain::rubric::Rubric;
 
 mod csv_file;

@@ -359,8 +359,8 @@ impl Workspace {
         // Once people are registered, only they import (in any role).
         self.require(
             &[
-                super::people::Role::Assessor,
-                super::people::Role::Moderator,
+                crate::domain::role::Role::Assessor,
+                crate::domain::role::Role::Moderator,
             ],
             "import rubrics and portfolios",
         )?;

@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
 use super::people::{self, Role};
+use super::refusal::{Refusal, Separation};
 use super::{AppError, PortfolioRecord, Result, Workspace};
 use crate::domain::decision::{self, Evaluation, Marks, Outcome};
 use crate::domain::rubric::Rubric;
@@ -16,21 +17,8 @@ use crate::domain::status::Status;
 use crate::store::Tx;
 use crate::store::audit::{self, DecisionRow};
 
-/// Whose marking: the assessor's (first) or the moderator's (second).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Phase {
-    First,
-    Second,
-}
-
-impl Phase {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::First => "first",
-            Phase::Second => "second",
-        }
-    }
-}
+/// At home in `domain`; re-exported here for callers that name it beside the marking service.
+pub use crate::domain::phase::Phase;
 
 /// One change a marker makes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,14 +228,12 @@ fn level_of(rubric: &Rubric, criterion: &str, level: &str) -> Result<String> {
     {
         return Ok(c.levels[n - 1].id.clone());
     }
-    let ids: Vec<&str> = c.levels.iter().map(|l| l.id.as_str()).collect();
-    Err(AppError::refused(format!(
-        "criterion {} has no level `{}`; its levels are {} (or 1–{} counting from the lowest)",
-        c.id,
-        sanitize_line(level),
-        ids.join(", "),
-        c.levels.len()
-    )))
+    Err(Refusal::NoSuchLevel {
+        criterion: c.id.clone(),
+        given: level.to_string(),
+        levels: c.levels.iter().map(|l| l.id.clone()).collect(),
+    }
+    .into())
 }
 
 /// When `user` authored any of the first marking of portfolio `id` — a mark, gate, comment,
@@ -264,7 +250,7 @@ pub(crate) fn authored_first(conn: &Connection, id: &str, user: &str) -> Result<
         let kind = parts.next().unwrap_or("");
         let phase = parts.nth(1).unwrap_or("");
         let first_marking = matches!(kind, "mark" | "gate" | "comment" | "choice" | "decision")
-            && phase == "first"
+            && Phase::parse(phase) == Some(Phase::First)
             && action != "reopen";
         if first_marking {
             let what = match kind {
@@ -296,56 +282,63 @@ pub(crate) fn check_may_mark(
                 Status::parse(&h.status),
                 Some(Status::Released | Status::Exported)
             ) {
-                return Err(AppError::refused(format!(
-                    "portfolio {} is {}: its decision is final and gone out to the issuing system; it is no longer changed",
-                    h.id, h.status
-                )));
+                return Err(Refusal::Frozen {
+                    id: h.id.clone(),
+                    status: h.status.clone(),
+                    lead_may_reopen: false,
+                }
+                .into());
             }
             if !matches!(
                 Status::parse(&h.status),
                 Some(Status::New | Status::InProgress)
             ) {
-                return Err(AppError::refused(format!(
-                    "portfolio {} is {}: its decision is submitted and frozen for its assessor; only moderation amends it, or a lead reopens it (`assay reopen {} --rationale TEXT`)",
-                    h.id, h.status, h.id
-                )));
+                return Err(Refusal::Frozen {
+                    id: h.id.clone(),
+                    status: h.status.clone(),
+                    lead_may_reopen: true,
+                }
+                .into());
             }
             if let Some(a) = &h.assessor
                 && a != user
                 && !lead
             {
-                return Err(AppError::Denied(format!(
-                    "portfolio {} is allocated to {}; only they mark it, unless a lead reassigns it",
-                    h.id,
-                    sanitize_line(a)
-                )));
+                return Err(Refusal::AllocatedTo {
+                    id: h.id.clone(),
+                    who: a.clone(),
+                }
+                .into());
             }
             if let Some(m) = sheet_marker
                 && m != user
                 && !lead
             {
-                return Err(AppError::Denied(format!(
-                    "portfolio {} is being marked by {}; two people do not first-mark one portfolio",
-                    h.id,
-                    sanitize_line(m)
-                )));
+                return Err(Refusal::BeingMarked {
+                    id: h.id.clone(),
+                    who: m.to_string(),
+                    phase: Phase::First,
+                }
+                .into());
             }
         }
         Phase::Second => {
             people::require(conn, user, &[Role::Moderator], "second-mark portfolios")?;
             if h.first_marker.as_deref() == Some(user) {
-                return Err(AppError::Denied(format!(
-                    "{} first-marked portfolio {}; nobody second-marks or settles a portfolio they first-marked",
-                    sanitize_line(user),
-                    h.id
-                )));
+                return Err(Refusal::Separation {
+                    id: h.id.clone(),
+                    who: user.to_string(),
+                    rule: Separation::FirstMarked,
+                }
+                .into());
             }
             if let Some(when) = authored_first(conn, &h.id, user)? {
-                return Err(AppError::Denied(format!(
-                    "{} authored first marking of portfolio {} ({when}); nobody second-marks or settles a portfolio whose marks, gates or decision they authored, at any time",
-                    sanitize_line(user),
-                    h.id
-                )));
+                return Err(Refusal::Separation {
+                    id: h.id.clone(),
+                    who: user.to_string(),
+                    rule: Separation::AuthoredFirst { when },
+                }
+                .into());
             }
             if h.status != Status::Sampled {
                 return Err(AppError::refused(format!(
@@ -354,20 +347,18 @@ pub(crate) fn check_may_mark(
                 )));
             }
             if decision(conn, h.pk, Phase::Second)?.is_some() {
-                return Err(AppError::refused(format!(
-                    "the second marks of {} are submitted; settle it with `assay moderate {} --confirm` or `--amend --rationale TEXT`",
-                    h.id, h.id
-                )));
+                return Err(Refusal::SecondSubmitted { id: h.id.clone() }.into());
             }
             if let Some(m) = sheet_marker
                 && m != user
                 && !lead
             {
-                return Err(AppError::Denied(format!(
-                    "portfolio {} is being second-marked by {}",
-                    h.id,
-                    sanitize_line(m)
-                )));
+                return Err(Refusal::BeingMarked {
+                    id: h.id.clone(),
+                    who: m.to_string(),
+                    phase: Phase::Second,
+                }
+                .into());
             }
         }
     }
@@ -413,21 +404,24 @@ impl Workspace {
                 Change::Choice(Some(o), rationale)
                     if rationale.as_deref().is_none_or(|r| r.trim().is_empty()) =>
                 {
-                    Err(AppError::refused(format!(
-                        "choosing `{}` over the rule's outcome needs a written rationale: add --rationale TEXT",
-                        o.as_str()
-                    )))
+                    Err(Refusal::RationaleMissing {
+                        what: format!("choosing `{}` over the rule's outcome", o.as_str()),
+                    }
+                    .into())
                 }
                 Change::Comment(_) | Change::Choice(..) => Ok(()),
             };
             if let Err(e) = r {
-                errs.extend(e.lines());
+                errs.push(e);
             }
         }
-        if errs.is_empty() {
-            Ok(())
-        } else {
-            Err(AppError::Refused(errs))
+        match errs.len() {
+            0 => Ok(()),
+            // One refusal keeps its facts.
+            1 => Err(errs.remove(0)),
+            _ => Err(AppError::Refused(
+                errs.iter().flat_map(AppError::lines).collect(),
+            )),
         }
     }
 
@@ -781,12 +775,7 @@ fn submit_in(
     let s = sheet(tx, h.pk, phase)?;
     if s.decision.is_some() {
         return Err(AppError::refused(format!(
-            "the {} decision of {} is already submitted",
-            if phase == Phase::First {
-                "first"
-            } else {
-                "second"
-            },
+            "the {phase} decision of {} is already submitted",
             h.id
         )));
     }
@@ -806,14 +795,15 @@ fn submit_in(
         _ => "override",
     };
     if kind != "rule" && rationale.is_none() {
-        return Err(AppError::refused(format!(
-            "a {} needs a written rationale: add --rationale TEXT",
-            if kind == "referred" {
-                "referral"
+        return Err(Refusal::RationaleMissing {
+            what: if kind == "referred" {
+                "a referral"
             } else {
-                "decision that departs from the rule (override)"
+                "a decision that departs from the rule (override)"
             }
-        )));
+            .to_string(),
+        }
+        .into());
     }
     let grade = if chosen == Outcome::Awarded {
         ev.grade.clone().or_else(|| {
@@ -907,13 +897,11 @@ pub(crate) fn check_version(tx: &Connection, h: &Head, expected: Option<i64>) ->
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        let by = who
-            .map(|(a, t)| format!(" by {} at {t}", sanitize_line(&a)))
-            .unwrap_or_default();
-        return Err(AppError::Conflict(format!(
-            "portfolio {} was changed{by} since you opened it; your change was not saved — reload to see theirs",
-            h.id
-        )));
+        return Err(Refusal::Conflict {
+            id: h.id.clone(),
+            by: who,
+        }
+        .into());
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod mark;
 pub mod moderation;
 pub mod people;
 pub mod query;
+pub mod refusal;
 pub mod seed;
 
 use std::cell::RefCell;
@@ -37,6 +38,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     NotFound(String),
+    /// A rule refused, with its facts (each front end adds its own advice).
+    #[error(transparent)]
+    Refusal(refusal::Refusal),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -50,6 +54,12 @@ impl From<rusqlite::Error> for AppError {
 impl From<std::io::Error> for AppError {
     fn from(e: std::io::Error) -> Self {
         AppError::Store(StoreError::Io(e))
+    }
+}
+
+impl From<refusal::Refusal> for AppError {
+    fn from(r: refusal::Refusal) -> Self {
+        AppError::Refusal(r)
     }
 }
 

@@ -8,11 +8,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::mark::{self, Phase, check_version, head};
-use super::people::{self, Role};
+use super::people;
+use super::refusal::{Refusal, Separation};
 use super::{AppError, PortfolioRecord, Result, Workspace};
 use crate::domain::agreement::{self, OutcomeStats, PairStats};
+use crate::domain::role::Role;
 use crate::domain::sampling::{self, Candidate, Pick};
-use crate::domain::sanitize::sanitize_line;
 use crate::domain::status::Status;
 use crate::store::audit;
 
@@ -20,9 +21,10 @@ use crate::store::audit;
 pub(crate) fn check_rationale(how: Settle, rationale: Option<String>) -> Result<Option<String>> {
     let rationale = rationale.filter(|r| !r.trim().is_empty());
     if how == Settle::Amend && rationale.is_none() {
-        return Err(AppError::refused(
-            "amending a decision needs a written rationale: add --rationale TEXT",
-        ));
+        return Err(Refusal::RationaleMissing {
+            what: "amending a decision".into(),
+        }
+        .into());
     }
     Ok(rationale)
 }
@@ -38,18 +40,20 @@ pub(crate) fn settle_in(
     let user = tx.actor().to_string();
     people::require(tx, &user, &[Role::Moderator], "settle moderation")?;
     if h.first_marker.as_deref() == Some(user.as_str()) {
-        return Err(AppError::Denied(format!(
-            "{} first-marked portfolio {}; nobody second-marks or settles a portfolio they first-marked",
-            sanitize_line(&user),
-            h.id
-        )));
+        return Err(Refusal::Separation {
+            id: h.id.clone(),
+            who: user,
+            rule: Separation::FirstMarked,
+        }
+        .into());
     }
     if let Some(when) = mark::authored_first(tx, &h.id, &user)? {
-        return Err(AppError::Denied(format!(
-            "{} authored first marking of portfolio {} ({when}); nobody second-marks or settles a portfolio whose marks, gates or decision they authored, at any time",
-            sanitize_line(&user),
-            h.id
-        )));
+        return Err(Refusal::Separation {
+            id: h.id.clone(),
+            who: user,
+            rule: Separation::AuthoredFirst { when },
+        }
+        .into());
     }
     if h.status != Status::Sampled {
         return Err(AppError::refused(format!(
@@ -58,10 +62,7 @@ pub(crate) fn settle_in(
         )));
     }
     let Some(second) = mark::decision(tx, h.pk, Phase::Second)? else {
-        return Err(AppError::refused(format!(
-            "portfolio {} has no submitted second marks yet; second-mark it with `assay moderate {} --level C=LEVEL … --submit`",
-            h.id, h.id
-        )));
+        return Err(Refusal::NoSecondMarks { id: h.id.clone() }.into());
     };
     let first = mark::decision(tx, h.pk, Phase::First)?
         .ok_or_else(|| AppError::refused(format!("portfolio {} has no first decision", h.id)))?;
@@ -390,9 +391,10 @@ impl Workspace {
     /// draw and any second marking are withdrawn and the assessor may mark again.
     pub fn reopen(&mut self, id: &str, rationale: &str) -> Result<()> {
         if rationale.trim().is_empty() {
-            return Err(AppError::refused(
-                "reopening needs a written rationale: add --rationale TEXT",
-            ));
+            return Err(Refusal::RationaleMissing {
+                what: "reopening".into(),
+            }
+            .into());
         }
         let user = self.user.clone();
         let mut tx = self.store.begin(&user)?;
@@ -413,7 +415,7 @@ impl Workspace {
         for (c, (l, f)) in &second.marks {
             tx.append(
                 "reopen",
-                audit::mark_entity(pid, "second", c),
+                audit::mark_entity(pid, Phase::Second.as_str(), c),
                 Some(pid),
                 Some(audit::mark_value(l.as_deref(), f.as_deref())),
                 None,
@@ -422,7 +424,7 @@ impl Workspace {
         for g in &second.gates {
             tx.append(
                 "reopen",
-                audit::gate_entity(pid, "second", g),
+                audit::gate_entity(pid, Phase::Second.as_str(), g),
                 Some(pid),
                 Some(json!({ "confirmed": true })),
                 None,
@@ -431,13 +433,13 @@ impl Workspace {
         if let Some(c) = &second.comment {
             tx.append(
                 "reopen",
-                audit::comment_entity(pid, "second"),
+                audit::comment_entity(pid, Phase::Second.as_str()),
                 Some(pid),
                 Some(json!({ "comment": c })),
                 None,
             )?;
         }
-        for phase in ["second", "first"] {
+        for phase in [Phase::Second.as_str(), Phase::First.as_str()] {
             let d: Option<String> = tx
                 .query_row(
                     "SELECT outcome FROM decisions WHERE portfolio_pk = ?1 AND phase = ?2",

@@ -4,35 +4,14 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
+use super::refusal::Refusal;
 use super::{AppError, PortfolioRecord, Result, Workspace};
 use crate::domain::rubric::valid_id;
 use crate::domain::sanitize::sanitize_line;
 use crate::domain::status::Status;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Assessor,
-    Moderator,
-    Lead,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Assessor => "assessor",
-            Role::Moderator => "moderator",
-            Role::Lead => "lead",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "assessor" => Some(Role::Assessor),
-            "moderator" => Some(Role::Moderator),
-            "lead" => Some(Role::Lead),
-            _ => None,
-        }
-    }
-}
+/// At home in `domain`; re-exported here for callers that name it beside the people service.
+pub use crate::domain::role::Role;
 
 /// The registered role of `user`, if any.
 pub(crate) fn role_of(conn: &Connection, user: &str) -> Result<Option<Role>> {
@@ -73,19 +52,13 @@ pub(crate) fn require(conn: &Connection, user: &str, roles: &[Role], doing: &str
             return Ok(());
         }
     }
-    let who = sanitize_line(user);
-    let need: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    Err(AppError::Denied(match role_of(conn, user)? {
-        None => format!(
-            "`{who}` is not registered in this workspace; only registered people may {doing} (ask a lead to run `assay user add {who} --role {}`)",
-            need[0]
-        ),
-        Some(r) => format!(
-            "`{who}` is registered as {}; to {doing} one must be {} or lead",
-            r.as_str(),
-            need.join(" or ")
-        ),
-    }))
+    Err(Refusal::NotPermitted {
+        who: user.to_string(),
+        doing: doing.to_string(),
+        needed: roles.to_vec(),
+        registered_as: role_of(conn, user)?,
+    }
+    .into())
 }
 
 impl Workspace {
@@ -176,11 +149,11 @@ impl Workspace {
                 Status::parse(&status),
                 Some(Status::New | Status::InProgress)
             ) {
-                return Err(AppError::refused(format!(
-                    "portfolio {} is {status}: its first marking is over, so it is not reallocated; a lead reopens it first with `assay reopen {} --rationale TEXT`",
-                    sanitize_line(id),
-                    sanitize_line(id)
-                )));
+                return Err(Refusal::NotReallocated {
+                    id: id.to_string(),
+                    status,
+                }
+                .into());
             }
             // A reassigned portfolio whose first marking has begun passes to the new assessor,
             // who carries on with the marks saved so far.
@@ -245,7 +218,7 @@ impl Workspace {
                 .query_row("SELECT role FROM users WHERE name = ?1", [to], |r| r.get(0))
                 .optional()?;
             match role.as_deref() {
-                Some("assessor") | Some("lead") => {}
+                Some(r) if matches!(Role::parse(r), Some(Role::Assessor | Role::Lead)) => {}
                 Some(r) => {
                     return Err(AppError::refused(format!(
                         "`{}` is registered as {r}; portfolios are allocated to assessors",

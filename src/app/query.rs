@@ -198,7 +198,7 @@ impl Workspace {
             match super::people::require(
                 self.conn(),
                 &self.user,
-                &[super::people::Role::Moderator],
+                &[crate::domain::role::Role::Moderator],
                 "settle moderation",
             ) {
                 Ok(()) => Access::Settle,

@@ -11,11 +11,12 @@ use super::{
 };
 use crate::app::Workspace;
 use crate::app::audit::{Record, Stage, Verification};
-use crate::app::mark::{Change, Phase, Sheet};
+use crate::app::mark::{Change, Sheet};
 use crate::app::moderation::Settle;
-use crate::app::people::Role;
 use crate::app::query::{Detail, Filter, Row};
 use crate::domain::decision::Outcome;
+use crate::domain::phase::Phase;
+use crate::domain::role::Role;
 use crate::domain::sanitize::{sanitize, sanitize_line};
 use crate::domain::status::Status;
 

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::app::AppError;
+use crate::app::refusal::Refusal;
 
 /// What a command hands back when it fails: lines for stderr. Lines that already name a place
 /// (`FILE:LINE:COL: error: …`) are printed as they are; others get `error: ` in front.
@@ -24,7 +25,48 @@ impl Failure {
 
 impl From<AppError> for Failure {
     fn from(e: AppError) -> Self {
-        Failure(e.lines())
+        match &e {
+            AppError::Refusal(r) => Failure(vec![format!("{r}{}", advice(r))]),
+            _ => Failure(e.lines()),
+        }
+    }
+}
+
+/// What the command line adds to a refusal: the command or flag that does what is missing.
+pub fn advice(r: &Refusal) -> String {
+    use crate::domain::sanitize::sanitize_line;
+    match r {
+        Refusal::Frozen {
+            id,
+            lead_may_reopen: true,
+            ..
+        } => format!(" (`assay reopen {id} --rationale TEXT`)"),
+        Refusal::NotPermitted {
+            who,
+            needed,
+            registered_as: None,
+            ..
+        } => match needed.first() {
+            Some(role) => format!(
+                " (ask a lead to run `assay user add {} --role {role}`)",
+                sanitize_line(who)
+            ),
+            None => String::new(),
+        },
+        Refusal::RationaleMissing { .. } => ": add --rationale TEXT".into(),
+        Refusal::NoSecondMarks { id } => {
+            format!(" with `assay moderate {id} --level C=LEVEL … --submit`")
+        }
+        Refusal::NotReallocated { id, .. } => {
+            format!(
+                " with `assay reopen {} --rationale TEXT`",
+                sanitize_line(id)
+            )
+        }
+        Refusal::SecondSubmitted { id } => {
+            format!(" with `assay moderate {id} --confirm` or `--amend --rationale TEXT`")
+        }
+        _ => String::new(),
     }
 }
 
@@ -307,5 +349,55 @@ fn run(cli: Cli) -> CmdResult {
         Some(Command::Rubric(RubricCmd::Check { files })) => rubric_cmd::check(&files),
         Some(Command::Rubric(RubricCmd::Show { rubric })) => rubric_cmd::show(&rubric, &db, user),
         Some(cmd) => commands::run(cmd, &db, user),
+    }
+}
+
+#[cfg(test)]
+mod advice_tests {
+    use super::*;
+
+    fn said(r: Refusal) -> String {
+        Failure::from(AppError::Refusal(r)).0.join("\n")
+    }
+
+    #[test]
+    fn the_command_line_adds_its_flags_to_a_refusal() {
+        assert_eq!(
+            said(Refusal::RationaleMissing {
+                what: "reopening".into()
+            }),
+            "reopening needs a written rationale: add --rationale TEXT"
+        );
+        assert!(
+            said(Refusal::Frozen {
+                id: "P-1".into(),
+                status: "submitted".into(),
+                lead_may_reopen: true,
+            })
+            .ends_with("or a lead reopens it (`assay reopen P-1 --rationale TEXT`)")
+        );
+        assert!(
+            !said(Refusal::Frozen {
+                id: "P-1".into(),
+                status: "released".into(),
+                lead_may_reopen: false,
+            })
+            .contains("reopen")
+        );
+        assert_eq!(
+            said(Refusal::SecondSubmitted { id: "P-1".into() }),
+            "the second marks of P-1 are submitted; settle it with `assay moderate P-1 --confirm` or `--amend --rationale TEXT`"
+        );
+        assert!(
+            said(Refusal::NotPermitted {
+                who: "zed".into(),
+                doing: "mark portfolios".into(),
+                needed: vec![crate::domain::role::Role::Assessor],
+                registered_as: None,
+            })
+            .ends_with(
+                "may mark portfolios (ask a lead to run `assay user add zed --role assessor`)"
+            )
+        );
     }
 }

@@ -13,10 +13,12 @@ use super::evidence::{Doc, EvidenceView};
 use super::keys::Ctx;
 use super::theme::Theme;
 use crate::app::export::Format;
-use crate::app::mark::{Change, Phase, Sheet};
+use crate::app::mark::{Change, Sheet};
 use crate::app::moderation::{RubricStats, Stage, Waiting};
 use crate::app::query::{Access, EvidenceItem, Row, Settlement};
+use crate::app::refusal::Refusal;
 use crate::domain::decision::{Evaluation, Outcome};
+use crate::domain::phase::Phase;
 use crate::domain::rubric::Rubric;
 use crate::domain::status::Status;
 
@@ -490,6 +492,45 @@ pub struct Loaded {
     pub select: Option<String>,
 }
 
+/// The queue brought up to date from the portfolios changed since it was read: each changed
+/// row moves from where it was to its new place (see [`shift`]) and is replaced there, in
+/// order; the counts are the new ones.
+#[derive(Debug, Clone)]
+pub struct Refreshed {
+    pub moves: Vec<Moved>,
+    pub counts: Vec<(String, i64)>,
+    /// The portfolio to select.
+    pub select: Option<String>,
+}
+
+/// One changed row of the queue: it was at `from` and is now `row`, at `to` (positions in the
+/// queue as the moves before this one left it).
+#[derive(Debug, Clone)]
+pub struct Moved {
+    pub from: usize,
+    pub to: usize,
+    pub row: QueueRow,
+}
+
+/// Moves the element at `from` to `to`, the ones between closing up: what a [`Moved`] does to
+/// the queue's rows, and the runtime to what it keeps beside them in the same order.
+pub fn shift<T>(v: &mut [T], from: usize, to: usize) {
+    if to >= from {
+        v[from..=to].rotate_left(1);
+    } else {
+        v[to..=from].rotate_right(1);
+    }
+}
+
+/// What a refused change was: the refusal is worded for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doing {
+    /// Saving a change (the screen then shows the marking as stored, on a conflict).
+    Save,
+    Submit,
+    Settle,
+}
+
 /// Everything that can happen to the workbench. Messages live for one `update`; their size
 /// does not matter.
 #[derive(Debug, Clone)]
@@ -500,6 +541,8 @@ pub enum Msg {
     Resize(u16, u16),
     /// The queue was (re)loaded.
     QueueLoaded(Box<Loaded>),
+    /// The queue was brought up to date with the portfolios changed since it was loaded.
+    QueueRefreshed(Box<Refreshed>),
     /// A fuzzy filter finished.
     Filtered {
         generation: u64,
@@ -523,6 +566,12 @@ pub enum Msg {
     },
     /// A change (a save, a submission, a settlement) failed: nothing of it was written.
     SaveFailed(String),
+    /// A change was refused by a rule (nothing of it was written): the screen words it, with
+    /// its keys.
+    Refused {
+        doing: Doing,
+        refusal: Refusal,
+    },
     /// Something else failed (reading, opening a file): a message only.
     Failed(String),
     /// Evidence was read from the workspace and opened.

@@ -9,7 +9,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::editor::{Edit, TextArea};
 use super::keys::{self, Action, Ctx};
-use super::model::{Cmd, Dialog, EditTarget, History, Loaded, Model, Msg, Saved, Screen};
+use super::model::{
+    Cmd, Dialog, EditTarget, History, Loaded, Model, Msg, Refreshed, Saved, Screen, shift,
+};
 use super::screen::{assess, dialogs, export, queue, settle, stats};
 use super::view::{MIN_H, MIN_W};
 use crate::app::mark::Change;
@@ -35,6 +37,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             vec![]
         }
         Msg::QueueLoaded(loaded) => loaded_queue(m, *loaded),
+        Msg::QueueRefreshed(r) => refreshed_queue(m, *r),
         Msg::Filtered {
             generation,
             matched,
@@ -76,6 +79,14 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         Msg::Submitted { summary } => {
             m.dialog = None;
             m.good(summary);
+            vec![]
+        }
+        Msg::Refused { doing, refusal } => {
+            let e = assess::refused(doing, &refusal);
+            if let Some(a) = &mut m.assess {
+                a.saved = Saved::Failed(e.clone());
+            }
+            m.bad(e);
             vec![]
         }
         Msg::SaveFailed(e) => {
@@ -229,7 +240,39 @@ fn loaded_queue(m: &mut Model, loaded: Loaded) -> Vec<Cmd> {
     q.rows = rows;
     q.counts = counts;
     q.rubrics = rubrics;
-    q.matched = None;
+    reselect(m, keep)
+}
+
+/// Moves the changed rows into place (the runtime has checked that each is in the queue and
+/// moved what it keeps beside the rows the same way).
+fn refreshed_queue(m: &mut Model, refreshed: Refreshed) -> Vec<Cmd> {
+    let Refreshed {
+        moves,
+        counts,
+        select,
+    } = refreshed;
+    let q = &mut m.queue;
+    let keep = select.or_else(|| {
+        q.visible
+            .get(q.selected)
+            .and_then(|i| q.rows.get(*i))
+            .map(|r| r.id.to_string())
+    });
+    for mv in moves {
+        if mv.from >= q.rows.len() || mv.to >= q.rows.len() {
+            continue;
+        }
+        shift(&mut q.rows, mv.from, mv.to);
+        q.rows[mv.to] = mv.row;
+    }
+    q.counts = counts;
+    reselect(m, keep)
+}
+
+/// After the queue's rows changed: forgets the filter's result, recomputes what is shown and
+/// selects `keep` again if it is shown; the filter runs again if one is set.
+fn reselect(m: &mut Model, keep: Option<String>) -> Vec<Cmd> {
+    m.queue.matched = None;
     queue::recompute(m);
     if let Some(id) = keep
         && let Some(pos) = m

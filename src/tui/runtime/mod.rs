@@ -14,14 +14,19 @@ pub use filter::{FilterReq, FilterTx, Previous, filter, spawn_filter_worker};
 use queue::{bump, in_queue_order, queue_key, read_haystacks, read_queue, status_order};
 
 use super::evidence::{self, Doc, EvidenceView, Kind};
-use super::model::{Assess, Cmd, Loaded, Lower, Model, Msg, Pane, QueueRow, Saved, Shown};
+use super::model::{
+    Assess, Cmd, Doing, Loaded, Lower, Model, Moved, Msg, Pane, QueueRow, Refreshed, Saved, Shown,
+    shift,
+};
 use super::update::update;
 use crate::app::audit::Changes;
 use crate::app::export::Format;
 use crate::app::mark;
 use crate::app::query::Bytes;
+use crate::app::refusal::Refusal;
 use crate::app::{AppError, Workspace};
 use crate::domain::decision;
+use crate::domain::phase::Phase;
 use crate::domain::sanitize::sanitize_bytes;
 
 /// The workspace's stored bytes, as the evidence view reads them.
@@ -193,6 +198,19 @@ impl Runtime {
                     )));
                     out
                 }
+                Err(AppError::Refusal(refusal)) => {
+                    let mut out = Vec::new();
+                    if matches!(refusal, Refusal::Conflict { .. })
+                        && let Ok(a) = self.open(&id)
+                    {
+                        out.push(Msg::Opened(Box::new(a)));
+                    }
+                    out.push(Msg::Refused {
+                        doing: Doing::Save,
+                        refusal,
+                    });
+                    out
+                }
                 Err(e) => vec![Msg::SaveFailed(e.lines().join("; "))],
             },
             Cmd::SaveCursor { id, phase, cursor } => {
@@ -220,6 +238,10 @@ impl Runtime {
                         out.push(Msg::Submitted { summary });
                         out
                     }
+                    Err(AppError::Refusal(refusal)) => vec![Msg::Refused {
+                        doing: Doing::Submit,
+                        refusal,
+                    }],
                     Err(e) => vec![Msg::SaveFailed(format!(
                         "not submitted: {}",
                         e.lines().join("; ")
@@ -380,6 +402,10 @@ impl Runtime {
                         )));
                         out
                     }
+                    Err(AppError::Refusal(refusal)) => vec![Msg::Refused {
+                        doing: Doing::Settle,
+                        refusal,
+                    }],
                     Err(e) => vec![Msg::SaveFailed(format!(
                         "not settled: {}",
                         e.lines().join("; ")
@@ -533,44 +559,64 @@ impl Runtime {
                 },
             }
         }
-        let q = &mut self.model.queue;
-        let mut rows = std::mem::take(&mut q.rows);
-        let mut counts = q.counts.clone();
-        for new in fresh {
-            let Some(old) = rows.iter().position(|r| r.id == new.id) else {
+        // The moves are worked out against the model's rows as they stand (read, not changed):
+        // a position in the queue as the moves so far left it is traced back to a row of the
+        // model's or to a changed row. `update` makes the moves (`Msg::QueueRefreshed`).
+        let rows = &self.model.queue.rows;
+        let mut counts = self.model.queue.counts.clone();
+        let mut moves: Vec<(usize, usize)> = Vec::with_capacity(fresh.len());
+        for new in &fresh {
+            let Some(mut old) = rows.iter().position(|r| r.id == new.id) else {
                 // Not in the queue yet (cannot happen without an import): read it all.
-                q.rows = rows;
                 if let Some(v) = hay {
                     self.haystacks = Arc::new(v);
                 }
                 return Ok(None);
             };
-            bump(&mut counts, &rows[old].status, -1);
-            bump(&mut counts, &new.status, 1);
-            // Where it goes among the others, kept in (key, id) order.
-            let k = (queue_key(&new), new.id.as_str());
-            let before = rows.partition_point(|r| (queue_key(r), r.id.as_str()) < k);
-            let at = if old < before { before - 1 } else { before };
-            if at >= old {
-                rows[old..=at].rotate_left(1);
-                if let Some(v) = &mut hay {
-                    v[old..=at].rotate_left(1);
-                }
-                if let Some(o) = &mut order {
-                    o.pks[old..=at].rotate_left(1);
-                }
-            } else {
-                rows[at..=old].rotate_right(1);
-                if let Some(v) = &mut hay {
-                    v[at..=old].rotate_right(1);
-                }
-                if let Some(o) = &mut order {
-                    o.pks[at..=old].rotate_right(1);
+            // Where the earlier moves took it.
+            for &(from, to) in &moves {
+                if from < old && old <= to {
+                    old -= 1;
+                } else if to <= old && old < from {
+                    old += 1;
                 }
             }
-            rows[at] = new;
+            let at_now = |mut p: usize| -> &QueueRow {
+                for (i, &(from, to)) in moves.iter().enumerate().rev() {
+                    if p == to {
+                        return &fresh[i];
+                    } else if from <= p && p < to {
+                        p += 1;
+                    } else if to < p && p <= from {
+                        p -= 1;
+                    }
+                }
+                &rows[p]
+            };
+            bump(&mut counts, &at_now(old).status, -1);
+            bump(&mut counts, &new.status, 1);
+            // Where it goes among the others, kept in (key, id) order.
+            let k = (queue_key(new), new.id.as_str());
+            let (mut lo, mut hi) = (0, rows.len());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                let r = at_now(mid);
+                if (queue_key(r), r.id.as_str()) < k {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            let before = lo;
+            let at = if old < before { before - 1 } else { before };
+            if let Some(v) = &mut hay {
+                shift(v, old, at);
+            }
+            if let Some(o) = &mut order {
+                shift(&mut o.pks, old, at);
+            }
+            moves.push((old, at));
         }
-        let rubrics = q.rubrics.clone();
         if let Some(v) = hay {
             self.haystacks = Arc::new(v);
         }
@@ -579,10 +625,14 @@ impl Runtime {
             ftx.set_order(Some(Arc::new(o)));
         }
         self.queue_seq = Some(seq);
-        Ok(Some(Msg::QueueLoaded(Box::new(Loaded {
-            rows,
+        let moves = moves
+            .into_iter()
+            .zip(fresh)
+            .map(|((from, to), row)| Moved { from, to, row })
+            .collect();
+        Ok(Some(Msg::QueueRefreshed(Box::new(Refreshed {
+            moves,
             counts,
-            rubrics,
             select: select.clone(),
         }))))
     }
@@ -596,7 +646,7 @@ impl Runtime {
         let selected = usize::try_from(o.sheet.cursor)
             .unwrap_or(0)
             .min(items.saturating_sub(1));
-        let first = if o.phase == mark::Phase::Second && !o.blind {
+        let first = if o.phase == Phase::Second && !o.blind {
             d.first.clone()
         } else {
             None
@@ -607,7 +657,7 @@ impl Runtime {
             .filter(|_| !o.blind)
             .map(|(_, why)| crate::domain::sanitize::sanitize_line(why));
         let superseded = match (&d.settlement, o.phase) {
-            (Some(s), mark::Phase::First) if s.amended() => d.second.decision.as_ref().map(|x| {
+            (Some(s), Phase::First) if s.amended() => d.second.decision.as_ref().map(|x| {
                 format!(
                     "amended by {}: in force the second marking's {}{} · {:.2}",
                     crate::domain::sanitize::sanitize_line(&s.by),

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use crossterm::event::KeyEvent;
 
 use crate::app::mark::Change;
+use crate::app::refusal::Refusal;
 use crate::tui::evidence::{self, Doc, EvidenceView, Kind};
 use crate::tui::keys::{Action, Ctx};
 use crate::tui::model::{
-    Assess, Cmd, Dialog, EditTarget, History, Lower, Model, Pane, STATEMENT, Screen, Shown,
+    Assess, Cmd, Dialog, Doing, EditTarget, History, Lower, Model, Pane, STATEMENT, Screen, Shown,
 };
 use crate::tui::update::{edit, save};
 
@@ -93,6 +94,32 @@ pub fn available(a: &Assess, act: Action) -> bool {
         | Action::ExportScreen
         | Action::Refresh => false,
         _ => true,
+    }
+}
+
+/// A refusal as the workbench shows it: what was refused, the service's reason, and what to do
+/// here (keys) — worded from the refusal's facts, not by checking the rule again.
+pub fn refused(doing: Doing, r: &Refusal) -> String {
+    let what = match doing {
+        Doing::Save => "",
+        Doing::Submit => "not submitted: ",
+        Doing::Settle => "not settled: ",
+    };
+    format!("{what}{r}{}", advice(doing, r))
+}
+
+/// The workbench's advice for a refusal, if it has any.
+pub fn advice(doing: Doing, r: &Refusal) -> &'static str {
+    match r {
+        Refusal::Conflict { .. } if doing == Doing::Save => {
+            "; the screen now shows the marking as it is stored"
+        }
+        Refusal::SecondSubmitted { .. } => " (C confirms the first decision, A amends it)",
+        Refusal::NotPermitted {
+            registered_as: None,
+            ..
+        } => " (a lead registers people)",
+        _ => "",
     }
 }
 

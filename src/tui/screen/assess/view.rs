@@ -9,8 +9,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::app::mark::Phase;
 use crate::domain::decision::Outcome;
+use crate::domain::phase::Phase;
 use crate::domain::sanitize::sanitize_line;
 use crate::tui::evidence;
 use crate::tui::model::{Assess, Lower, Model, Pane, Saved, Screen};
