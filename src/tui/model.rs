@@ -37,8 +37,10 @@ pub struct QueueRow {
     /// An outcome, `(blind)` or empty, the same way.
     pub outcome: Cow<'static, str>,
     pub mine: bool,
-    /// The score (two decimals) and grade of the decision, when there is one the person may see.
-    pub score: CompactString,
+    /// The score and grade of the decision, when there is one the person may see.
+    /// (formatted when a row is drawn: formatting 100,000 scores on load would cost the first
+    /// frame)
+    pub score: Option<f64>,
     pub grade: CompactString,
     /// Who the portfolio is allocated to (or who first-marked it).
     pub assessor: CompactString,
@@ -88,10 +90,7 @@ impl QueueRow {
                 (None, _) => Cow::Borrowed(""),
             },
             mine: r.assessor.as_deref() == Some(user) || r.first_marker.as_deref() == Some(user),
-            score: match (r.score, r.blind_hidden) {
-                (Some(x), false) => CompactString::from(format!("{x:.2}")),
-                _ => CompactString::default(),
-            },
+            score: r.score.filter(|_| !r.blind_hidden),
             grade: match (&r.grade, r.blind_hidden) {
                 (Some(g), false) => short(g),
                 _ => CompactString::default(),

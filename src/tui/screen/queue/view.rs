@@ -66,7 +66,7 @@ fn columns(width: usize, moderation: bool) -> Vec<Col> {
         head: "SCORE",
         width: Some(6),
         weight: 0,
-        cell: |r| r.score.to_string(),
+        cell: |r| r.score.map(|x| format!("{x:.2}")).unwrap_or_default(),
     };
     let grade = Col {
         head: "GRADE",
