@@ -11,7 +11,7 @@ use std::sync::mpsc::Sender;
 
 use filter::QueueOrder;
 pub use filter::{FilterReq, FilterTx, Previous, filter, spawn_filter_worker};
-use queue::{bump, in_queue_order, queue_key, read_haystacks, read_queue, status_order};
+use queue::{bump, in_queue_order, queue_key, read_haystacks, read_queue};
 
 use super::evidence::{self, Doc, EvidenceView, Kind};
 use super::model::{
@@ -248,23 +248,13 @@ impl Runtime {
                     ))],
                 }
             }
-            Cmd::LoadEvidence { sha, name } => match &self.background {
-                Some((db, tx)) => {
-                    let (db, tx, user) = (db.clone(), tx.clone(), self.ws.user.clone());
-                    std::thread::spawn(move || {
-                        let msg = match Workspace::open_existing(&db, user) {
-                            Ok(ws) => load_evidence(&ws, &sha, &name),
-                            Err(e) => Msg::EvidenceFailed {
-                                key: sha.clone(),
-                                error: e.lines().join("; "),
-                            },
-                        };
-                        let _ = tx.send(msg);
-                    });
-                    vec![]
-                }
-                None => vec![load_evidence(&self.ws, &sha, &name)],
-            },
+            Cmd::LoadEvidence { sha, name } => {
+                let key = sha.clone();
+                self.off_path(
+                    move |ws, _| vec![load_evidence(ws, &sha, &name)],
+                    move |error| Msg::EvidenceFailed { key, error },
+                )
+            }
             Cmd::Seed => match crate::app::seed::seed(&mut self.ws) {
                 Ok(s) => {
                     let mut out = vec![Msg::Notice(format!(
@@ -306,78 +296,43 @@ impl Runtime {
                     });
                     out
                 };
-                match &self.background {
-                    // (counting a large workspace takes a moment: on another core, the
-                    // screen shows the counts when they come)
-                    Some((db, tx)) => {
-                        let (db, tx, user) = (db.clone(), tx.clone(), self.ws.user.clone());
-                        std::thread::spawn(move || {
-                            let msgs = match Workspace::open_existing(&db, user) {
-                                Ok(ws) => counted(&ws),
-                                Err(e) => vec![Msg::Failed(e.lines().join("; "))],
-                            };
-                            for m in msgs {
-                                let _ = tx.send(m);
-                            }
-                        });
-                        vec![]
-                    }
-                    None => counted(&self.ws),
-                }
+                // (counting a large workspace takes a moment: on another core, the screen shows
+                // the counts when they come)
+                self.off_path(move |ws, _| counted(ws), Msg::Failed)
             }
             Cmd::Release => {
-                let run = |ws: &mut Workspace| match ws.release(None) {
-                    Ok(r) => Msg::Released(
-                        format!(
-                            "released {} decision(s){}",
-                            r.released.len(),
-                            if r.waiting.is_empty() {
-                                String::new()
-                            } else {
-                                format!("; {} wait (moderation not settled)", r.waiting.len())
-                            }
+                let run = |ws: &mut Workspace, _: &dyn Fn(Msg)| {
+                    vec![match ws.release(None) {
+                        Ok(r) => Msg::Released(
+                            format!(
+                                "released {} decision(s){}",
+                                r.released.len(),
+                                if r.waiting.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!("; {} wait (moderation not settled)", r.waiting.len())
+                                }
+                            ),
+                            true,
                         ),
-                        true,
-                    ),
-                    Err(e) => {
-                        Msg::Released(format!("nothing released: {}", e.lines().join("; ")), false)
-                    }
+                        Err(e) => Msg::Released(
+                            format!("nothing released: {}", e.lines().join("; ")),
+                            false,
+                        ),
+                    }]
                 };
-                match &self.background {
-                    Some((db, tx)) => {
-                        let (db, tx, user) = (db.clone(), tx.clone(), self.ws.user.clone());
-                        std::thread::spawn(move || {
-                            let msg = match Workspace::open_existing(&db, user) {
-                                Ok(mut ws) => run(&mut ws),
-                                Err(e) => Msg::Released(e.lines().join("; "), false),
-                            };
-                            let _ = tx.send(msg);
-                        });
-                        vec![]
-                    }
-                    None => vec![run(&mut self.ws)],
-                }
+                self.off_path(run, |e| Msg::Released(e, false))
             }
             Cmd::RunExport(format) => {
                 let out = self.export_target(format);
-                match &self.background {
-                    Some((db, tx)) => {
-                        let (db, tx, user) = (db.clone(), tx.clone(), self.ws.user.clone());
-                        std::thread::spawn(move || {
-                            let msg = match Workspace::open(&db, user) {
-                                Ok(mut ws) => {
-                                    run_export(&mut ws, format, &out, &mut |done, total| {
-                                        let _ = tx.send(Msg::ExportProgress { done, total });
-                                    })
-                                }
-                                Err(e) => Msg::ExportDone(e.lines().join("; "), false),
-                            };
-                            let _ = tx.send(msg);
-                        });
-                        vec![]
-                    }
-                    None => vec![run_export(&mut self.ws, format, &out, &mut |_, _| {})],
-                }
+                self.off_path(
+                    move |ws, send| {
+                        vec![run_export(ws, format, &out, &mut |done, total| {
+                            send(Msg::ExportProgress { done, total })
+                        })]
+                    },
+                    |e| Msg::ExportDone(e, false),
+                )
             }
             Cmd::Settle { id, version, amend } => {
                 let how = if amend.is_some() {
@@ -493,7 +448,7 @@ impl Runtime {
         let rubrics: Vec<String> = rubrics.into_iter().map(str::to_string).collect();
         // As `Workspace::counts`: by status, in workflow order.
         let mut counts: Vec<(String, i64)> = counted.into_iter().collect();
-        counts.sort_by_key(|(s, _)| status_order(s));
+        counts.sort_by_key(|(s, _)| crate::domain::status::Status::order_of(s));
         Ok(Msg::QueueLoaded(Box::new(Loaded {
             rows,
             counts,
@@ -708,6 +663,34 @@ impl Runtime {
             settle_evidence: false,
             settle_scroll: 0,
         })
+    }
+
+    /// Runs `work` off the render path — on a thread with a workspace connection of its own,
+    /// its messages sent through the channel as they come (`send` passes on progress) — when
+    /// the runtime has a background; here otherwise (progress then dropped). `failed` words a
+    /// workspace that could not be opened.
+    fn off_path(
+        &mut self,
+        work: impl FnOnce(&mut Workspace, &dyn Fn(Msg)) -> Vec<Msg> + Send + 'static,
+        failed: impl FnOnce(String) -> Msg + Send + 'static,
+    ) -> Vec<Msg> {
+        let Some((db, tx)) = &self.background else {
+            return work(&mut self.ws, &|_| {});
+        };
+        let (db, tx, user) = (db.clone(), tx.clone(), self.ws.user.clone());
+        std::thread::spawn(move || {
+            let send = |m: Msg| {
+                let _ = tx.send(m);
+            };
+            let msgs = match Workspace::open_existing(&db, user) {
+                Ok(mut ws) => work(&mut ws, &send),
+                Err(e) => vec![failed(e.lines().join("; "))],
+            };
+            for m in msgs {
+                send(m);
+            }
+        });
+        vec![]
     }
 
     /// Where the workbench writes an export: `exports/` beside the database.
