@@ -70,6 +70,17 @@ impl Status {
     pub fn order_of(text: &str) -> usize {
         Status::parse(text).map_or(99, |s| s as usize)
     }
+
+    /// Where a stored text comes in the order of what needs doing (the workbench's queue): in
+    /// progress first, then not started, then submitted and later in workflow order; a text not
+    /// of the workflow after every status.
+    pub fn work_order_of(text: &str) -> usize {
+        match Status::parse(text) {
+            Some(Status::InProgress) => 0,
+            Some(Status::New) => 1,
+            _ => Status::order_of(text),
+        }
+    }
 }
 
 impl fmt::Display for Status {
@@ -100,6 +111,30 @@ impl PartialEq<Status> for &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_needs_doing_comes_first() {
+        let mut texts = vec![
+            "exported",
+            "odd",
+            "new",
+            "submitted",
+            "in_progress",
+            "sampled",
+        ];
+        texts.sort_by_key(|t| Status::work_order_of(t));
+        assert_eq!(
+            texts,
+            [
+                "in_progress",
+                "new",
+                "submitted",
+                "sampled",
+                "exported",
+                "odd"
+            ]
+        );
+    }
 
     #[test]
     fn stored_texts_are_today_s_and_parse_back() {

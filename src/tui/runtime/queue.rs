@@ -139,21 +139,7 @@ pub(super) fn in_queue_order(
 /// Where a row goes in the queue: the current person's work first, then by status in workflow
 /// order (then by id).
 pub(super) fn queue_key(r: &QueueRow) -> (bool, usize) {
-    (!r.mine, work_order(&r.status))
-}
-
-/// The queue's order of statuses: what needs doing first — in progress, then not started, then
-/// submitted and later in workflow order (anything else last).
-pub(super) fn work_order(s: &str) -> usize {
-    match s {
-        "in_progress" => 0,
-        "new" => 1,
-        other => status_order(other),
-    }
-}
-
-pub(super) fn status_order(s: &str) -> usize {
-    Status::order_of(s)
+    (!r.mine, Status::work_order_of(&r.status))
 }
 
 /// Adds `delta` to the count of `status`, keeping the counts as `Workspace::counts` gives them:
@@ -167,8 +153,8 @@ pub(super) fn bump(counts: &mut Vec<(String, i64)>, status: &str, delta: i64) {
             }
         }
         None if delta > 0 => {
-            let k = (status_order(status), status);
-            let at = counts.partition_point(|(s, _)| (status_order(s), s.as_str()) < k);
+            let k = (Status::order_of(status), status);
+            let at = counts.partition_point(|(s, _)| (Status::order_of(s), s.as_str()) < k);
             counts.insert(at, (status.to_string(), delta));
         }
         None => {}
