@@ -424,12 +424,9 @@ pub fn reveal_level(m: &mut Model) {
 }
 
 fn act_on(m: &mut Model, act: Action) -> Vec<Cmd> {
-    let levels_h = view::levels_inner(m).map_or(1, |r| r.height.max(1));
-    let levels_total = view::levels_total(m) as u16;
     let Some(a) = &mut m.assess else {
         return vec![];
     };
-    let items = a.items();
     // the rubric grid
     if let Some(col) = a.grid {
         let n_levels = a
@@ -455,7 +452,7 @@ fn act_on(m: &mut Model, act: Action) -> Vec<Cmd> {
                 return choose_level(m, usize::from(n));
             }
             Action::Grid | Action::Back => a.grid = None,
-            _ => return assess_action(m, act, levels_h, levels_total),
+            _ => return assess_action(m, act),
         }
         return vec![];
     }
@@ -482,8 +479,7 @@ fn act_on(m: &mut Model, act: Action) -> Vec<Cmd> {
         }
         return vec![];
     }
-    let _ = items;
-    assess_action(m, act, levels_h, levels_total)
+    assess_action(m, act)
 }
 
 /// Chooses level `n` (1 = lowest) of the selected criterion.
@@ -513,7 +509,28 @@ fn choose_level(m: &mut Model, n: usize) -> Vec<Cmd> {
     save(m, Change::Level(cid, Some(lid)))
 }
 
-fn assess_action(m: &mut Model, act: Action, levels_h: u16, levels_total: u16) -> Vec<Cmd> {
+fn assess_action(m: &mut Model, act: Action) -> Vec<Cmd> {
+    // The levels pane's size and its lines, laid out only for a key that scrolls it.
+    let moves = matches!(
+        act,
+        Action::Down
+            | Action::Up
+            | Action::Top
+            | Action::Bottom
+            | Action::PageDown
+            | Action::PageUp
+    );
+    let scrolls_levels = moves
+        && (matches!(act, Action::PageDown | Action::PageUp)
+            || m.assess.as_ref().is_some_and(|a| a.pane == Pane::Levels));
+    let (levels_h, levels_total) = if scrolls_levels {
+        (
+            view::levels_inner(m).map_or(1, |r| r.height.max(1)),
+            view::levels_total(m) as u16,
+        )
+    } else {
+        (1, 0)
+    };
     let Some(a) = &mut m.assess else {
         return vec![];
     };
@@ -568,7 +585,7 @@ fn assess_action(m: &mut Model, act: Action, levels_h: u16, levels_total: u16) -
         }
         Action::Open => {
             if a.selected_gate().is_some() {
-                return assess_action(m, Action::ToggleGate, levels_h, levels_total);
+                return assess_action(m, Action::ToggleGate);
             }
             a.pane = Pane::Evidence;
             a.lower = Lower::Evidence;
