@@ -12,7 +12,8 @@ use super::theme::Theme;
 
 /// Display width of a text.
 pub fn width(s: &str) -> usize {
-    s.chars().map(|c| c.width().unwrap_or(0)).sum()
+    // (as ratatui measures a span)
+    unicode_width::UnicodeWidthStr::width(s)
 }
 
 /// `s` cut to `n` columns, an ellipsis where it was cut.

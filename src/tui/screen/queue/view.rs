@@ -113,31 +113,18 @@ fn widths(cols: &[Col], total: usize) -> Vec<usize> {
         .filter(|c| c.width.is_none())
         .map(|c| c.weight)
         .sum();
-    let mut given = 0;
-    let flex: Vec<usize> = cols
-        .iter()
-        .filter(|c| c.width.is_none())
-        .collect::<Vec<_>>()
-        .iter()
-        .map(|c| {
-            let w = left * c.weight / weights.max(1);
-            given += w;
-            w
-        })
-        .collect();
+    // the columns that share what is left, by weight; what rounding leaves over goes one
+    // column each to the first of them
+    let share = |c: &Col| left * c.weight / weights.max(1);
+    let given: usize = cols.iter().filter(|c| c.width.is_none()).map(share).sum();
     let mut extra = left.saturating_sub(given);
-    let mut fi = 0;
     cols.iter()
         .map(|c| match c.width {
             Some(w) => w,
             None => {
-                let mut w = flex[fi];
-                fi += 1;
-                if extra > 0 {
-                    w += 1;
-                    extra -= 1;
-                }
-                w.max(4)
+                let bonus = usize::from(extra > 0);
+                extra -= bonus;
+                (share(c) + bonus).max(4)
             }
         })
         .collect()

@@ -77,6 +77,16 @@ fn decision(s: &Sheet) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
+/// Whether both markings chose the same level (or none) for a criterion.
+fn same_level(x: &Sheet, y: &Sheet, criterion: &str) -> bool {
+    x.marks.get(criterion).map(|v| &v.0) == y.marks.get(criterion).map(|v| &v.0)
+}
+
+/// Whether both decisions have the same outcome (or neither is made).
+fn same_outcome(x: &Sheet, y: &Sheet) -> bool {
+    x.decision.as_ref().map(|d| &d.outcome) == y.decision.as_ref().map(|d| &d.outcome)
+}
+
 /// How many criteria and gates differ between the two markings.
 pub fn differences(a: &Assess) -> usize {
     let empty = Sheet::default();
@@ -85,7 +95,7 @@ pub fn differences(a: &Assess) -> usize {
         .rubric
         .criteria
         .iter()
-        .filter(|c| first.marks.get(&c.id).map(|v| &v.0) != a.sheet.marks.get(&c.id).map(|v| &v.0))
+        .filter(|c| !same_level(first, &a.sheet, &c.id))
         .count();
     let gates = a
         .rubric
@@ -112,12 +122,11 @@ pub fn draw(m: &Model, a: &Assess, f: &mut Frame, body: Rect) {
             .unwrap_or_else(|| fallback.to_string())
     };
     let differ = differences(a);
-    let same = first.decision.as_ref().map(|d| &d.outcome)
-        == a.sheet.decision.as_ref().map(|d| &d.outcome);
+    let same_outcome = same_outcome(first, &a.sheet);
     let summary = format!(
         " {differ} of {} criteria and gates differ (≠) · the outcomes {} ",
         a.items(),
-        if same { "agree" } else { "differ" }
+        if same_outcome { "agree" } else { "differ" }
     );
     let block = pane(
         th,
@@ -126,7 +135,7 @@ pub fn draw(m: &Model, a: &Assess, f: &mut Frame, body: Rect) {
     )
     .title_bottom(Span::styled(
         summary,
-        if differ == 0 && same {
+        if differ == 0 && same_outcome {
             th.good()
         } else {
             th.warn()
@@ -165,7 +174,7 @@ pub fn draw(m: &Model, a: &Assess, f: &mut Frame, body: Rect) {
         }
     };
     for (i, c) in a.rubric.criteria.iter().enumerate() {
-        let same = first.marks.get(&c.id).map(|v| &v.0) == a.sheet.marks.get(&c.id).map(|v| &v.0);
+        let same = same_level(first, &a.sheet, &c.id);
         let text = row(
             if same { "" } else { "≠" },
             &format!("{} {}", c.id, sanitize_line(&c.title)),
@@ -198,8 +207,6 @@ pub fn draw(m: &Model, a: &Assess, f: &mut Frame, body: Rect) {
             sel(i, if x == y { Style::default() } else { th.warn() }),
         )));
     }
-    let same_outcome = first.decision.as_ref().map(|d| &d.outcome)
-        == a.sheet.decision.as_ref().map(|d| &d.outcome);
     let decision_line = Line::from(Span::styled(
         row(
             if same_outcome { "" } else { "≠" },
