@@ -123,6 +123,46 @@ impl Session {
     }
 }
 
+/// A workspace in `dir` with the sample rubrics and one portfolio `id` of learner `learner`,
+/// whose one evidence `file` (claimed for `energy-use`) holds `text`; imported with the binary.
+fn one_evidence_portfolio(
+    dir: &std::path::Path,
+    id: &str,
+    learner: &str,
+    file: &str,
+    text: &str,
+) -> std::path::PathBuf {
+    let folder = dir.join(id);
+    std::fs::create_dir_all(folder.join("evidence")).unwrap();
+    std::fs::write(
+        folder.join("portfolio.yaml"),
+        format!(
+            "format: assay.portfolio/v1\nid: {id}\nrubric: sustainable-home-energy\nlearner: {{id: L-1, name: {learner}}}\nsubmitted: 2026-01-01\nevidence:\n  - {{id: E1, title: Evidence, kind: informal, file: evidence/{file}, date: 2025, claims: [energy-use]}}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(folder.join("evidence").join(file), text).unwrap();
+    let db = dir.join("w.db");
+    let rubrics = concat!(env!("CARGO_MANIFEST_DIR"), "/rubrics");
+    let st = assert_cmd::Command::cargo_bin("assay")
+        .unwrap()
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "import",
+            rubrics,
+            folder.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    db
+}
+
 #[test]
 fn mark_from_keys_survive_kill_and_submit() {
     let dir = tempfile::tempdir().unwrap();
@@ -194,35 +234,12 @@ fn mark_from_keys_survive_kill_and_submit() {
 #[test]
 fn hostile_evidence_never_reaches_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    let folder = dir.path().join("P-EVIL");
-    std::fs::create_dir_all(folder.join("evidence")).unwrap();
-    std::fs::write(
-        folder.join("portfolio.yaml"),
-        "format: assay.portfolio/v1\nid: P-EVIL\nrubric: sustainable-home-energy\nlearner: {id: L-1, name: Eve}\nsubmitted: 2026-01-01\nevidence:\n  - {id: E1, title: Notes, kind: informal, file: evidence/n.md, date: 2025, claims: [energy-use]}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        folder.join("evidence/n.md"),
+    let db = one_evidence_portfolio(
+        dir.path(),
+        "P-EVIL",
+        "Eve",
+        "n.md",
         "title \x1b]0;PWNED-TITLE\x07 clip \x1b]52;c;cm0gLXJmIH4=\x07 clear \x1b[2J bidi \u{202e}gnp.exe sep \u{2028}line\u{2029}para\n",
-    )
-    .unwrap();
-    let db = dir.path().join("w.db");
-    let rubrics = concat!(env!("CARGO_MANIFEST_DIR"), "/rubrics");
-    let st = assert_cmd::Command::cargo_bin("assay")
-        .unwrap()
-        .args([
-            "--db",
-            db.to_str().unwrap(),
-            "import",
-            rubrics,
-            folder.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
     );
     // capture the raw bytes the workbench writes
     let pty = native_pty_system()
@@ -298,13 +315,6 @@ fn hostile_evidence_never_reaches_the_terminal() {
 #[test]
 fn end_reaches_the_last_line_and_refusals_are_shown_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let folder = dir.path().join("P-LONG");
-    std::fs::create_dir_all(folder.join("evidence")).unwrap();
-    std::fs::write(
-        folder.join("portfolio.yaml"),
-        "format: assay.portfolio/v1\nid: P-LONG\nrubric: sustainable-home-energy\nlearner: {id: L-1, name: Lena}\nsubmitted: 2026-01-01\nevidence:\n  - {id: E1, title: Log, kind: informal, file: evidence/log.txt, date: 2025, claims: [energy-use]}\n",
-    )
-    .unwrap();
     let mut log = String::new();
     for i in 1..=3000 {
         log.push_str(&format!(
@@ -313,25 +323,7 @@ fn end_reaches_the_last_line_and_refusals_are_shown_whole() {
         ));
     }
     log.push_str("FINAL LINE OF THE LOG\n");
-    std::fs::write(folder.join("evidence/log.txt"), log).unwrap();
-    let db = dir.path().join("w.db");
-    let rubrics = concat!(env!("CARGO_MANIFEST_DIR"), "/rubrics");
-    let st = assert_cmd::Command::cargo_bin("assay")
-        .unwrap()
-        .args([
-            "--db",
-            db.to_str().unwrap(),
-            "import",
-            rubrics,
-            folder.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    let db = one_evidence_portfolio(dir.path(), "P-LONG", "Lena", "log.txt", &log);
     let mut s = Session::start(&db, 80, 24);
     s.wait_for("P-LONG");
     s.send("/P-LONG");

@@ -21,7 +21,12 @@ fn runtime(dir: &std::path::Path, w: u16, h: u16) -> Runtime {
     let db = dir.join("w.db");
     let mut ws = Workspace::open(&db, "ann".into()).unwrap();
     assay::app::seed::seed(&mut ws).unwrap();
-    let model = Model::new("ann".into(), "w.db".into(), Theme { mono: true }, false);
+    workbench(ws, w, h)
+}
+
+/// The workbench on `ws`, for its person, at `w`×`h`, started.
+fn workbench(ws: Workspace, w: u16, h: u16) -> Runtime {
+    let model = Model::new(ws.user.clone(), "w.db".into(), Theme { mono: true }, false);
     let mut rt = Runtime::new(ws, model);
     rt.dispatch(Msg::Resize(w, h));
     rt.start();
@@ -222,11 +227,7 @@ fn moderated(w: u16, h: u16) -> (tempfile::TempDir, Runtime) {
         lead.add_user("mo", assay::app::people::Role::Moderator)
             .unwrap();
     }
-    let ws = Workspace::open(&db, "mo".into()).unwrap();
-    let model = Model::new("mo".into(), "w.db".into(), Theme { mono: true }, false);
-    let mut rt = Runtime::new(ws, model);
-    rt.dispatch(Msg::Resize(w, h));
-    rt.start();
+    let mut rt = workbench(Workspace::open(&db, "mo".into()).unwrap(), w, h);
     idle(&mut rt);
     (dir, rt)
 }
@@ -276,10 +277,7 @@ fn moderated_as(user: &str, w: u16, h: u16) -> (tempfile::TempDir, Runtime) {
     let (dir, rt) = moderated(w, h);
     drop(rt);
     let ws = Workspace::open(&dir.path().join("w.db"), user.into()).unwrap();
-    let model = Model::new(user.into(), "w.db".into(), Theme { mono: true }, false);
-    let mut rt = Runtime::new(ws, model);
-    rt.dispatch(Msg::Resize(w, h));
-    rt.start();
+    let mut rt = workbench(ws, w, h);
     idle(&mut rt);
     (dir, rt)
 }
@@ -426,10 +424,7 @@ fn empty_workspace_offers_samples() {
     for (w, h) in SIZES {
         let dir = tempfile::tempdir().unwrap();
         let ws = Workspace::open(&dir.path().join("w.db"), "ann".into()).unwrap();
-        let model = Model::new("ann".into(), "w.db".into(), Theme { mono: true }, false);
-        let mut rt = Runtime::new(ws, model);
-        rt.dispatch(Msg::Resize(w, h));
-        rt.start();
+        let mut rt = workbench(ws, w, h);
         insta::assert_snapshot!(format!("offer_samples_{w}x{h}"), draw(&rt, w, h).backend());
         keys(&mut rt, "y");
         assert_eq!(rt.model.queue.rows.len(), 12);
