@@ -474,3 +474,22 @@ fn the_comment_bank_filters_as_you_type_and_puts_the_comment_in_the_editor() {
             .contains("no saved comments for C2")
     );
 }
+
+#[test]
+fn an_export_goes_where_its_confirmation_said() {
+    use assay::app::export::Format;
+    let mut m = model(Access::Mark);
+    m.dialog = Some(Dialog::ConfirmExport {
+        format: Format::Csv,
+        count: 2,
+        target: "/tmp/exports/decisions-20260601T100000Z.csv".into(),
+    });
+    let cmds = typed(&mut m, "y");
+    assert_eq!(
+        cmds,
+        vec![Cmd::RunExport {
+            format: Format::Csv,
+            target: "/tmp/exports/decisions-20260601T100000Z.csv".into(),
+        }]
+    );
+}

@@ -674,7 +674,11 @@ pub enum Cmd {
     LoadStats,
     /// Count what is ready to export, and what a release would do.
     LoadExport,
-    RunExport(Format),
+    /// Export `format` to `target`: the place the confirmation named.
+    RunExport {
+        format: Format,
+        target: String,
+    },
     Release,
     /// Settle portfolio `id` (as seen at `version`): confirm the first decision, or amend it with
     /// a rationale.

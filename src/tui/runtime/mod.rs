@@ -323,8 +323,9 @@ impl Runtime {
                 };
                 self.off_path(run, |e| Msg::Released(e, false))
             }
-            Cmd::RunExport(format) => {
-                let out = self.export_target(format);
+            Cmd::RunExport { format, target } => {
+                // (where the confirmation said: a file's name carries the time it was asked)
+                let out = std::path::PathBuf::from(target);
                 self.off_path(
                     move |ws, send| {
                         vec![run_export(ws, format, &out, &mut |done, total| {

@@ -294,11 +294,15 @@ pub fn key(m: &mut Model, d: Dialog, k: KeyEvent) -> Vec<Cmd> {
                 vec![]
             }
         },
-        Dialog::ConfirmExport { format, count, .. } => match act {
+        Dialog::ConfirmExport {
+            format,
+            count,
+            target,
+        } => match act {
             Action::Yes => {
                 m.export.running = Some((format!("exporting {}", format.as_str()), 0, count));
                 m.export.result = None;
-                vec![Cmd::RunExport(format)]
+                vec![Cmd::RunExport { format, target }]
             }
             _ => {
                 m.info("nothing exported");
