@@ -444,8 +444,7 @@ impl Workspace {
         // (an existing file is refused further on, once there is something to write)
         super::files::check_output(out, "the export", true, format.is_folder(), &|p| {
             self.store.is_workspace_file(p)
-        })
-        .map_err(AppError::refused)?;
+        })?;
         let selection = self.selection(format, rubric, all)?;
         let folder = if format.is_folder() {
             Some(out.to_path_buf())
@@ -511,10 +510,8 @@ impl Workspace {
         selection: &Selection,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Exported> {
-        let replace_file = || {
-            super::files::check_output(out, "the export", force, format.is_folder(), &|_| false)
-                .map_err(AppError::refused)
-        };
+        let replace_file =
+            || super::files::check_output(out, "the export", force, format.is_folder(), &|_| false);
         if format == Format::Csv {
             return self.export_csv(out, selection, &replace_file, progress);
         }
@@ -541,8 +538,7 @@ impl Workspace {
                         existing.insert(file);
                     }
                     _ => {
-                        super::files::check_file_in_folder(&file, force)
-                            .map_err(AppError::refused)?;
+                        super::files::check_file_in_folder(&file, force)?;
                     }
                 }
             }
@@ -553,10 +549,7 @@ impl Workspace {
             }
             match std::fs::read(path) {
                 Ok(old) if old == bytes => Ok(false),
-                _ => Err(AppError::refused(format!(
-                    "{} exists with other content; an export does not replace files silently: export to an empty folder, or add --force to replace them",
-                    path.display()
-                ))),
+                _ => Err(super::files::existing_in_folder(path)),
             }
         };
         let total = selected.len();

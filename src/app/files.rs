@@ -15,6 +15,9 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use super::AppError;
+use super::refusal::Refusal;
+
 /// Opens never wait on a FIFO: `O_NONBLOCK` (the handle is then checked to be a regular file).
 fn nonblock_flag() -> i32 {
     #[cfg(unix)]
@@ -301,52 +304,61 @@ pub fn check_output(
     force: bool,
     folder: bool,
     workspace: &dyn Fn(&Path) -> bool,
-) -> Result<(), String> {
+) -> Result<(), AppError> {
     let name = path.display();
     if workspace(path) {
-        return Err(format!(
+        return Err(AppError::refused(format!(
             "{name} is the workspace database itself (or one of its files); {what} goes to another file"
-        ));
+        )));
     }
     match Kind::of(path) {
         Kind::Missing => Ok(()),
         Kind::Dir if folder => Ok(()),
-        Kind::Dir => Err(format!(
+        Kind::Dir => Err(AppError::refused(format!(
             "{name} is a folder; {what} is one file: give a file name"
-        )),
-        Kind::File if folder => Err(format!(
+        ))),
+        Kind::File if folder => Err(AppError::refused(format!(
             "{name} is a file; {what} is a folder of files: give a folder"
-        )),
+        ))),
         Kind::File if force => Ok(()),
-        Kind::File => Err(format!(
-            "{name} exists; {what} does not replace a file silently: give a new name, or add --force to replace it"
-        )),
-        other => Err(format!(
+        Kind::File => Err(AppError::Refusal(Refusal::Exists {
+            path: name.to_string(),
+            what: what.to_string(),
+            in_folder: false,
+        })),
+        other => Err(AppError::refused(format!(
             "{name} is {}; {what} never replaces one: give a regular file name",
             other.describe()
-        )),
+        ))),
     }
 }
 
 /// Refuses writing `file` (one file of a folder export) over anything but a missing file, or a
 /// regular file with `force`.
-pub fn check_file_in_folder(file: &Path, force: bool) -> Result<(), String> {
+pub fn check_file_in_folder(file: &Path, force: bool) -> Result<(), AppError> {
     match Kind::of(file) {
         Kind::Missing => Ok(()),
         Kind::File if force => Ok(()),
-        Kind::File => Err(format!(
-            "{} exists; an export does not replace files silently: export to an empty folder, or add --force to replace them",
-            file.display()
-        )),
-        other => Err(format!(
+        Kind::File => Err(existing_in_folder(file)),
+        other => Err(AppError::refused(format!(
             "{} is {}; an export never replaces one",
             file.display(),
             other.describe()
-        )),
+        ))),
     }
 }
 
 /// The prefix of the temporary files exports write beside their targets: `.assay-export-PID-…`.
+
+/// The refusal to write over `file`, one file of a folder export that is there already.
+pub fn existing_in_folder(file: &Path) -> AppError {
+    AppError::Refusal(Refusal::Exists {
+        path: file.display().to_string(),
+        what: "an export".into(),
+        in_folder: true,
+    })
+}
+
 pub const TEMP_PREFIX: &str = ".assay-export-";
 
 /// The prefix for this process's temporary files.
@@ -534,22 +546,31 @@ mod tests {
         assert!(check_output(&f, "the export", false, false, &none).is_ok());
         std::fs::write(&f, b"x").unwrap();
         let e = check_output(&f, "the export", false, false, &none).unwrap_err();
-        assert!(e.contains("--force"), "{e}");
+        assert!(
+            matches!(
+                &e,
+                AppError::Refusal(Refusal::Exists {
+                    in_folder: false,
+                    ..
+                })
+            ),
+            "{e}"
+        );
         assert!(check_output(&f, "the export", true, false, &none).is_ok());
         assert!(check_output(d.path(), "the export", false, true, &none).is_ok());
         assert!(check_output(&f, "the export", true, true, &none).is_err());
         let ws = |p: &Path| p == f;
         let e = check_output(&f, "the backup", true, false, &ws).unwrap_err();
-        assert!(e.contains("workspace database itself"), "{e}");
+        assert!(e.to_string().contains("workspace database itself"), "{e}");
         #[cfg(unix)]
         {
             let l = d.path().join("link");
             std::os::unix::fs::symlink(&f, &l).unwrap();
             let e = check_output(&l, "the export", true, false, &none).unwrap_err();
-            assert!(e.contains("symbolic link"), "{e}");
+            assert!(e.to_string().contains("symbolic link"), "{e}");
             let e =
                 check_output(Path::new("/dev/null"), "the export", true, false, &none).unwrap_err();
-            assert!(e.contains("device"), "{e}");
+            assert!(e.to_string().contains("device"), "{e}");
         }
     }
 

@@ -15,6 +15,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::files::{Folder, Refused};
+use super::refusal::Refusal;
 use super::{AppError, Result, Workspace};
 use crate::domain::portfolio::{self, Manifest};
 use crate::domain::revision::{Changes, EvidenceFacts, Facts};
@@ -696,24 +697,22 @@ fn write_portfolio(tx: &mut Tx<'_>, p: &Prepared) -> Result<Written> {
                 }
             }
             decided => {
-                let next = if matches!(
+                let released = matches!(
                     Status::parse(decided),
                     Some(Status::Released | Status::Exported)
-                ) {
-                    "a released decision is not changed: import the new work as a portfolio with its own id".to_string()
-                } else {
-                    format!(
-                        "a lead can withdraw the decision first with `assay reopen {id} --rationale TEXT`, then import again"
-                    )
-                };
+                );
                 let changed = if what.is_empty() {
                     "the manifest".to_string()
                 } else {
                     what.join(", ")
                 };
-                return Err(AppError::refused(format!(
-                    "{here}: portfolio {id} is {decided}: its decision was made on the revision in the workspace, and this import changes {changed}; nothing was imported; {next}"
-                )));
+                return Err(AppError::Refusal(Refusal::Decided {
+                    here,
+                    id: id.to_string(),
+                    status: decided.to_string(),
+                    changed,
+                    released,
+                }));
             }
         }
     }

@@ -64,10 +64,7 @@ pub(crate) fn head(conn: &Connection, id: &str) -> Result<Head> {
     })
     .optional()?
     .ok_or_else(|| {
-        AppError::NotFound(format!(
-            "no portfolio `{}` in the workspace; `assay list` shows what there is",
-            sanitize_line(id)
-        ))
+        AppError::Refusal(super::refusal::Refusal::NoSuchPortfolio { id: id.to_string() })
     })
 }
 

@@ -42,7 +42,22 @@ pub enum AppError {
     #[error(transparent)]
     Refusal(refusal::Refusal),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Missing { path } => AppError::Refusal(refusal::Refusal::NoWorkspace {
+                folder_missing: crate::store::missing_folder(&path),
+                path,
+            }),
+            StoreError::Empty { path } => {
+                AppError::Refusal(refusal::Refusal::NotAWorkspace { path })
+            }
+            e => AppError::Store(e),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for AppError {
@@ -257,8 +272,7 @@ impl Workspace {
     pub fn backup(&self, dest: &Path, force: bool) -> Result<()> {
         files::check_output(dest, "the backup", force, false, &|p| {
             self.store.is_workspace_file(p)
-        })
-        .map_err(AppError::refused)?;
+        })?;
         self.store.backup_to(dest).map_err(|e| {
             AppError::refused(format!(
                 "cannot write the backup {}: {e}; give a file in a folder that exists and that you may write to",
@@ -315,10 +329,9 @@ impl Workspace {
     /// Like [`Workspace::find_rubric`] but refuses when there is none.
     pub fn require_rubric(&self, spec: &str) -> Result<i64> {
         self.find_rubric(spec)?.ok_or_else(|| {
-            AppError::NotFound(format!(
-                "no rubric `{}` in the workspace; import it first with `assay import FILE`",
-                crate::domain::sanitize::sanitize_line(spec)
-            ))
+            AppError::Refusal(refusal::Refusal::NoSuchRubric {
+                spec: spec.to_string(),
+            })
         })
     }
 
@@ -336,10 +349,7 @@ impl Workspace {
             .query_row([id], |r| r.get(0))
             .optional()?
             .ok_or_else(|| {
-                AppError::NotFound(format!(
-                    "no portfolio `{}` in the workspace; `assay list` shows what there is",
-                    crate::domain::sanitize::sanitize_line(id)
-                ))
+                AppError::Refusal(refusal::Refusal::NoSuchPortfolio { id: id.to_string() })
             })
     }
 }

@@ -169,12 +169,42 @@ pub enum Settle {
 pub struct Waiting {
     pub id: String,
     pub status: String,
-    pub why: String,
+    pub why: Wait,
+}
+
+/// Why a decision waits to be released (as data; written out as a sentence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Submitted, and no moderation draw has considered it yet.
+    Undrawn,
+    /// Drawn for moderation; no second marks yet.
+    AwaitingSecond,
+    /// Second-marked; the settlement (confirm or amend) is still to come.
+    AwaitingSettlement,
+    /// In no state a release takes.
+    NotReady,
+}
+
+impl std::fmt::Display for Wait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Wait::Undrawn => "not yet considered by a moderation draw",
+            Wait::AwaitingSecond => "drawn for moderation, awaiting second marks",
+            Wait::AwaitingSettlement => "second-marked, awaiting settlement (confirm or amend)",
+            Wait::NotReady => "not ready",
+        })
+    }
+}
+
+impl Serialize for Wait {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// A decided portfolio in a release plan: row key, id, status, and why it waits (`None`: it may
 /// be released).
-type Planned = (i64, String, String, Option<&'static str>);
+type Planned = (i64, String, String, Option<Wait>);
 
 /// Each decided portfolio (of one rubric, or all) with why it may not be released yet (`None`:
 /// it may): the one statement of the release rule, for the release and its preview.
@@ -197,17 +227,11 @@ fn release_plan(conn: &rusqlite::Connection, rubric_id: Option<&str>) -> Result<
         .into_iter()
         .map(|(pk, id, status, drawn, second)| {
             let why = match (Status::parse(&status), drawn) {
-                (Some(Status::Submitted), None) => {
-                    Some("not yet considered by a moderation draw (run `assay moderation sample`)")
-                }
+                (Some(Status::Submitted), None) => Some(Wait::Undrawn),
                 (Some(Status::Submitted), Some(false)) | (Some(Status::Moderated), _) => None,
-                (Some(Status::Sampled), _) if !second => {
-                    Some("drawn for moderation, awaiting second marks")
-                }
-                (Some(Status::Sampled), _) => {
-                    Some("second-marked, awaiting settlement (confirm or amend)")
-                }
-                _ => Some("not ready"),
+                (Some(Status::Sampled), _) if !second => Some(Wait::AwaitingSecond),
+                (Some(Status::Sampled), _) => Some(Wait::AwaitingSettlement),
+                _ => Some(Wait::NotReady),
             };
             (pk, id, status, why)
         })
@@ -516,11 +540,7 @@ impl Workspace {
         let mut out = Release::default();
         for (_, id, status, why) in release_plan(self.conn(), rubric_id.as_deref())? {
             match why {
-                Some(w) => out.waiting.push(Waiting {
-                    id,
-                    status,
-                    why: w.to_string(),
-                }),
+                Some(why) => out.waiting.push(Waiting { id, status, why }),
                 None => out.released.push(id),
             }
         }
@@ -535,11 +555,7 @@ impl Workspace {
         let mut out = Release::default();
         for (pk, id, status, why) in release_plan(&tx, rubric_id.as_deref())? {
             match why {
-                Some(w) => out.waiting.push(Waiting {
-                    id,
-                    status,
-                    why: w.to_string(),
-                }),
+                Some(why) => out.waiting.push(Waiting { id, status, why }),
                 None => {
                     let at = tx.at().to_string();
                     super::update_portfolio(

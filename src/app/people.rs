@@ -185,7 +185,7 @@ impl Workspace {
     pub fn assign_among(&mut self, rubric: &str, among: &[String]) -> Result<Vec<(String, usize)>> {
         self.require(&[Role::Lead], "allocate portfolios")?;
         if among.is_empty() {
-            return Err(AppError::refused("name at least one assessor with --among"));
+            return Err(AppError::Refusal(Refusal::NoAssessorsNamed));
         }
         for a in among {
             self.check_assignee(a)?;
@@ -226,11 +226,9 @@ impl Workspace {
                     )));
                 }
                 None => {
-                    return Err(AppError::refused(format!(
-                        "`{}` is not registered; add them with `assay user add {} --role assessor`",
-                        sanitize_line(to),
-                        sanitize_line(to)
-                    )));
+                    return Err(AppError::Refusal(Refusal::AssigneeNotRegistered {
+                        who: to.to_string(),
+                    }));
                 }
             }
         } else if !valid_id(to) {

@@ -60,6 +60,38 @@ pub enum Refusal {
     NoSecondMarks { id: String },
     /// Its first marking is over (its status says so): it is not reallocated.
     NotReallocated { id: String, status: String },
+    /// No workspace at `path` (`folder_missing`: not even its folder).
+    NoWorkspace {
+        path: String,
+        folder_missing: Option<String>,
+    },
+    /// `path` is an empty file, not a workspace.
+    NotAWorkspace { path: String },
+    /// No portfolio of that id in the workspace.
+    NoSuchPortfolio { id: String },
+    /// No rubric of that id (and version) in the workspace.
+    NoSuchRubric { spec: String },
+    /// A file (or, `in_folder`, a file of a folder export) is there already, and `what` (the
+    /// export, the backup…) does not replace it unless told to.
+    Exists {
+        path: String,
+        what: String,
+        in_folder: bool,
+    },
+    /// Portfolios are shared out among assessors, and none was named.
+    NoAssessorsNamed,
+    /// Allocating to someone the workspace does not have registered.
+    AssigneeNotRegistered { who: String },
+    /// A re-import that changes `changed` of a portfolio decided (`status`) on the revision the
+    /// workspace holds; `here` is the manifest it came from. A released decision is final; a
+    /// submitted or moderated one a lead can withdraw.
+    Decided {
+        here: String,
+        id: String,
+        status: String,
+        changed: String,
+        released: bool,
+    },
 }
 
 /// Which separation-of-duties rule refused.
@@ -185,6 +217,80 @@ impl fmt::Display for Refusal {
                 "portfolio {} is {status}: its first marking is over, so it is not reallocated; a lead reopens it first",
                 sanitize_line(id)
             ),
+            Refusal::NoWorkspace {
+                path,
+                folder_missing: Some(dir),
+            } => write!(
+                f,
+                "no workspace at {}: the folder {} does not exist",
+                sanitize_line(path),
+                sanitize_line(dir)
+            ),
+            Refusal::NoWorkspace { path, .. } => write!(
+                f,
+                "no workspace at {}: the file does not exist",
+                sanitize_line(path)
+            ),
+            Refusal::NotAWorkspace { path } => write!(
+                f,
+                "{} is an empty file, not an assay workspace",
+                sanitize_line(path)
+            ),
+            Refusal::NoSuchPortfolio { id } => {
+                write!(f, "no portfolio `{}` in the workspace", sanitize_line(id))
+            }
+            Refusal::NoSuchRubric { spec } => {
+                write!(f, "no rubric `{}` in the workspace", sanitize_line(spec))
+            }
+            Refusal::Exists {
+                path,
+                what,
+                in_folder: false,
+            } => write!(
+                f,
+                "{} exists; {what} does not replace a file silently: give a new name",
+                sanitize_line(path)
+            ),
+            Refusal::Exists { path, what, .. } => write!(
+                f,
+                "{} exists; {what} does not replace files silently: export to an empty folder",
+                sanitize_line(path)
+            ),
+            Refusal::NoAssessorsNamed => {
+                write!(
+                    f,
+                    "name at least one assessor to share the portfolios among"
+                )
+            }
+            Refusal::AssigneeNotRegistered { who } => write!(
+                f,
+                "`{}` is not registered; portfolios are allocated to registered assessors",
+                sanitize_line(who)
+            ),
+            Refusal::Decided {
+                here,
+                id,
+                status,
+                changed,
+                released,
+            } => {
+                write!(
+                    f,
+                    "{}: portfolio {id} is {status}: its decision was made on the revision in the workspace, and this import changes {changed}; nothing was imported; ",
+                    sanitize_line(here)
+                )?;
+                if *released {
+                    write!(
+                        f,
+                        "a released decision is not changed: import the new work as a portfolio with its own id"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "a lead can withdraw the decision first (reopen it, with a rationale), then import again"
+                    )
+                }
+            }
         }
     }
 }
@@ -216,10 +322,42 @@ mod tests {
                 needed: vec![Role::Assessor],
                 registered_as: None,
             },
+            Refusal::NoSuchPortfolio { id: "P-9".into() },
+            Refusal::NoWorkspace {
+                path: "x/assay.db".into(),
+                folder_missing: Some("x".into()),
+            },
+            Refusal::NoWorkspace {
+                path: "assay.db".into(),
+                folder_missing: None,
+            },
+            Refusal::NotAWorkspace {
+                path: "assay.db".into(),
+            },
+            Refusal::NoSuchRubric { spec: "r@1".into() },
+            Refusal::Exists {
+                path: "out.csv".into(),
+                what: "the export".into(),
+                in_folder: false,
+            },
+            Refusal::Exists {
+                path: "out/a.json".into(),
+                what: "an export".into(),
+                in_folder: true,
+            },
+            Refusal::NoAssessorsNamed,
+            Refusal::AssigneeNotRegistered { who: "zed".into() },
+            Refusal::Decided {
+                here: "p/portfolio.yaml".into(),
+                id: "P-1".into(),
+                status: "submitted".into(),
+                changed: "the learner's name".into(),
+                released: false,
+            },
         ];
         for r in all {
             let s = r.to_string();
-            assert!(!s.contains("--") && !s.contains("assay "), "{s}");
+            assert!(!s.contains("--") && !s.contains("`assay"), "{s}");
         }
     }
 }

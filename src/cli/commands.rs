@@ -12,7 +12,7 @@ use super::{
 use crate::app::Workspace;
 use crate::app::audit::{Record, Stage, Verification};
 use crate::app::mark::{Change, Sheet};
-use crate::app::moderation::Settle;
+use crate::app::moderation::{Settle, Wait};
 use crate::app::query::{Detail, Filter, Row};
 use crate::domain::decision::Outcome;
 use crate::domain::phase::Phase;
@@ -809,7 +809,11 @@ fn release(mut ws: Workspace, rubric: Option<String>) -> CmdResult {
         println!("released {id}");
     }
     for w in &r.waiting {
-        println!("waiting  {:<16} {:<10} {}", w.id, w.status, w.why);
+        let advice = match w.why {
+            Wait::Undrawn => " (run `assay moderation sample`)",
+            _ => "",
+        };
+        println!("waiting  {:<16} {:<10} {}{advice}", w.id, w.status, w.why);
     }
     println!(
         "released {}, {} still waiting",

@@ -66,6 +66,28 @@ pub fn advice(r: &Refusal) -> String {
         Refusal::SecondSubmitted { id } => {
             format!(" with `assay moderate {id} --confirm` or `--amend --rationale TEXT`")
         }
+        Refusal::NoWorkspace {
+            folder_missing: Some(_),
+            ..
+        } => "; give --db a path in a folder that exists".into(),
+        Refusal::NoWorkspace { .. } => "; import rubrics and portfolios with `assay import PATH…` (or open the workbench with `assay`) to make one, or give --db the right path".into(),
+        Refusal::NotAWorkspace { .. } => "; give --db the right path".into(),
+        Refusal::NoSuchPortfolio { .. } => "; `assay list` shows what there is".into(),
+        Refusal::NoSuchRubric { .. } => "; import it first with `assay import FILE`".into(),
+        Refusal::Exists {
+            in_folder: false, ..
+        } => ", or add --force to replace it".into(),
+        Refusal::Exists { .. } => ", or add --force to replace them".into(),
+        Refusal::NoAssessorsNamed => " (`--among NAME,NAME…`)".into(),
+        Refusal::AssigneeNotRegistered { who } => format!(
+            "; a lead adds them with `assay user add {} --role assessor`",
+            sanitize_line(who)
+        ),
+        Refusal::Decided {
+            id,
+            released: false,
+            ..
+        } => format!(": `assay reopen {} --rationale TEXT`", sanitize_line(id)),
         _ => String::new(),
     }
 }

@@ -113,6 +113,8 @@ pub enum StoreError {
     Foreign { path: String },
     #[error("{}", missing_message(path))]
     Missing { path: String },
+    #[error("{path} is an empty file, not an assay workspace")]
+    Empty { path: String },
     #[error(
         "the workspace {path} is read-only here (its file or its folder cannot be written): reading works, but this change needs write access; nothing was saved"
     )]
@@ -128,16 +130,18 @@ pub enum StoreError {
 }
 
 fn missing_message(path: &str) -> String {
-    let p = Path::new(path);
-    match p.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(dir) if !dir.is_dir() => format!(
-            "no workspace at {path}: the folder {} does not exist; give --db a path in a folder that exists",
-            dir.display()
-        ),
-        _ => format!(
-            "no workspace at {path}: the file does not exist; import rubrics and portfolios with `assay import PATH…` (or open the workbench with `assay`) to make one, or give --db the right path"
-        ),
+    match missing_folder(path) {
+        Some(dir) => format!("no workspace at {path}: the folder {dir} does not exist"),
+        None => format!("no workspace at {path}: the file does not exist"),
     }
+}
+
+/// The folder of a workspace path when it is that folder that does not exist.
+pub fn missing_folder(path: &str) -> Option<String> {
+    let p = Path::new(path);
+    p.parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+        .map(|d| d.display().to_string())
 }
 
 fn io_message(e: &std::io::Error) -> String {
@@ -289,10 +293,9 @@ impl Store {
             });
         }
         if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
-            return Err(StoreError::Io(std::io::Error::other(format!(
-                "{} is an empty file, not an assay workspace; give --db the right path",
-                path.display()
-            ))));
+            return Err(StoreError::Empty {
+                path: path.display().to_string(),
+            });
         }
         CURRENT.with(|c| *c.borrow_mut() = path.display().to_string());
         let open = |flags| {
