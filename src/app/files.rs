@@ -348,8 +348,6 @@ pub fn check_file_in_folder(file: &Path, force: bool) -> Result<(), AppError> {
     }
 }
 
-/// The prefix of the temporary files exports write beside their targets: `.assay-export-PID-…`.
-
 /// The refusal to write over `file`, one file of a folder export that is there already.
 pub fn existing_in_folder(file: &Path) -> AppError {
     AppError::Refusal(Refusal::Exists {
@@ -359,6 +357,7 @@ pub fn existing_in_folder(file: &Path) -> AppError {
     })
 }
 
+/// The prefix of the temporary files exports write beside their targets: `.assay-export-PID-…`.
 pub const TEMP_PREFIX: &str = ".assay-export-";
 
 /// The prefix for this process's temporary files.
