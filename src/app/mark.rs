@@ -505,19 +505,27 @@ impl Workspace {
         }
         let mut status = h.status.clone();
         if changed > 0 {
+            // The first marker (and, if none was allocated, the assessor) is whoever first
+            // changes the first marking: derived from the marks' records.
+            const FIRST: &str = "status = ?2, assessor = coalesce(assessor, ?3), first_marker = coalesce(first_marker, ?3)";
             if phase == Phase::First && status == Status::New {
                 status = Status::InProgress.as_str().into();
-                tx.append(
-                    "status",
-                    format!("status/{}", h.id),
-                    Some(&h.id),
-                    Some(json!(h.status)),
-                    Some(json!(status)),
+                super::update_portfolio(
+                    &mut tx,
+                    h.pk,
+                    FIRST,
+                    &[&status, &user],
+                    super::PortfolioRecord {
+                        action: "status",
+                        entity: format!("status/{}", h.id),
+                        portfolio: &h.id,
+                        before: Some(json!(h.status)),
+                        after: Some(json!(status)),
+                    },
                 )?;
-            }
-            if phase == Phase::First {
+            } else if phase == Phase::First {
                 tx.execute(
-                    "UPDATE portfolios SET status = ?2, assessor = coalesce(assessor, ?3), first_marker = coalesce(first_marker, ?3) WHERE pk = ?1",
+                    &format!("UPDATE portfolios SET {FIRST} WHERE pk = ?1"),
                     params![h.pk, status, user],
                 )?;
             }

@@ -355,21 +355,27 @@ impl Workspace {
                     "INSERT INTO draw_items (draw_pk, portfolio_pk, drawn, reason) VALUES (?1, ?2, ?3, ?4)",
                     params![draw_pk, pk, pick.drawn, pick.reason],
                 )?;
-                if pick.drawn {
-                    tx.execute(
-                        "UPDATE portfolios SET status = 'sampled' WHERE pk = ?1",
-                        params![pk],
-                    )?;
-                }
-                tx.append(
-                    "sample",
-                    format!("draw/{}", pick.id),
-                    Some(&pick.id),
-                    None,
-                    Some(
+                let record = super::PortfolioRecord {
+                    action: "sample",
+                    entity: format!("draw/{}", pick.id),
+                    portfolio: &pick.id,
+                    before: None,
+                    after: Some(
                         json!({ "draw": draw_pk, "seed": seed as i64, "drawn": pick.drawn, "reason": pick.reason }),
                     ),
-                )?;
+                };
+                if pick.drawn {
+                    let sampled = Status::Sampled.as_str();
+                    super::update_portfolio(&mut tx, pk, "status = ?2", &[&sampled], record)?;
+                } else {
+                    tx.append(
+                        record.action,
+                        record.entity,
+                        Some(record.portfolio),
+                        record.before,
+                        record.after,
+                    )?;
+                }
                 super::touch(&tx, pk)?;
                 // Under a blind rubric the reason (`always:not_yet`, …) tells the first
                 // decision: the chain keeps it, the moderator who drew is not shown it.
