@@ -80,6 +80,12 @@ fn worked() -> Ws {
             "cy",
         ],
     );
+    // an assessor's links of evidence to criteria the learner did not claim it for (one made
+    // and taken away again, one kept)
+    ws.ok("bo", &["link", "P-2026-0041", "E2", "C2"]);
+    ws.ok("bo", &["link", "P-2026-0041", "E4", "C3"]);
+    ws.ok("bo", &["link", "P-2026-0041", "E4", "C3", "--remove"]);
+    ws.ok("bo", &["link", "P-2026-0041", "E5", "C3"]);
     // first marking: feedback, a comment, gates, a referral with its internal rationale
     let mut a = mark_args("mark", "P-2026-0041", &data_levels("meets"), &DATA_GATES);
     a.extend([
@@ -424,6 +430,16 @@ fn every_column_of_every_table_is_vouched_for() {
     }
     assert!(missed.is_empty(), "{}", missed.join("\n"));
     assert!(checked > 100, "only {checked} columns checked");
+    // every table of facts held a row to edit
+    for table in tables(&c) {
+        let n: i64 = c
+            .query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let facts = !matches!(table.as_str(), "ui_state");
+        assert!(n > 0 || !facts, "the worked workspace holds no {table} row");
+    }
 }
 
 #[test]

@@ -38,6 +38,8 @@ fn evidence(id: &str, claims: &[&str]) -> EvidenceItem {
         sha256: Some(format!("{:0>64}", id.len())),
         size: Some(10),
         is_text: true,
+        group: None,
+        linked: Vec::new(),
     }
 }
 

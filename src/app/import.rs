@@ -44,11 +44,20 @@ pub struct Summary {
     pub flagged: Vec<(String, String)>,
     /// Other revisions of portfolios in marking worth saying: (id, what changed).
     pub notes: Vec<(String, String)>,
+    /// Items a rule refused, with its facts (counted with `rejected`).
+    pub refusals: Vec<Refusal>,
+    /// Portfolios converted from LEAP2A exports: (id, the export, what to know of the
+    /// conversion).
+    pub converted: Vec<(String, String, Vec<String>)>,
 }
 
 impl Summary {
     pub fn portfolios(&self) -> usize {
         self.new + self.revised + self.unchanged
+    }
+    /// Items not imported.
+    pub fn rejected_count(&self) -> usize {
+        self.rejected.len() + self.refusals.len()
     }
     /// The one line the spec gives.
     pub fn line(&self) -> String {
@@ -59,7 +68,7 @@ impl Summary {
             self.new,
             self.revised,
             self.unchanged,
-            self.rejected.len()
+            self.rejected_count()
         )
     }
 }
@@ -69,6 +78,8 @@ impl Summary {
 struct Found {
     rubrics: Vec<PathBuf>,
     portfolios: Vec<PathBuf>,
+    /// LEAP2A exports (zip files, or folders holding a feed).
+    exports: Vec<PathBuf>,
     problems: Vec<Vec<String>>,
 }
 
@@ -87,6 +98,10 @@ fn walk(p: &Path, depth: usize, found: &mut Found) {
             return;
         }
     };
+    if (meta.is_file() || (depth == 0 && p.is_file())) && super::leap2a::is_export(p) {
+        found.exports.push(p.to_path_buf());
+        return;
+    }
     if meta.is_file() || (meta.file_type().is_symlink() && depth == 0 && p.is_file()) {
         if p.file_name().and_then(|n| n.to_str()) == Some("portfolio.yaml") {
             if let Some(parent) = p.parent() {
@@ -127,6 +142,10 @@ fn walk(p: &Path, depth: usize, found: &mut Found) {
         found.portfolios.push(p.to_path_buf());
         return;
     }
+    if super::leap2a::is_export(p) {
+        found.exports.push(p.to_path_buf());
+        return;
+    }
     if depth >= 4 {
         return;
     }
@@ -165,7 +184,13 @@ struct FileData {
 
 /// A portfolio folder that passed every check, ready to write.
 struct Prepared {
+    /// The manifest's name in messages.
+    here: String,
     dir: PathBuf,
+    /// What the person importing should know of it (from a conversion).
+    notes: Vec<String>,
+    /// Converted from a LEAP2A export (at `dir`).
+    export: bool,
     manifest: Manifest,
     manifest_bytes: Vec<u8>,
     rubric_pk: i64,
@@ -206,13 +231,17 @@ fn read_inside(folder: &Folder, rel: &str) -> std::result::Result<FileData, Stri
         ),
         Refused::Io(e) => format!("file `{}` cannot be read: {e}", sanitize_line(rel)),
     })?;
+    Ok(file_data(rel, data))
+}
+
+fn file_data(rel: &str, data: Vec<u8>) -> FileData {
     let is_text = is_text_name(rel) && std::str::from_utf8(&data).is_ok();
-    Ok(FileData {
+    FileData {
         sha: sha256_hex(&data),
         size: data.len() as u64,
         is_text,
         data,
-    })
+    }
 }
 
 fn prepare(
@@ -239,6 +268,49 @@ fn prepare(
                 Refused::Io(e) => format!("{name}: {e}"),
             }]
         })?;
+    prepare_manifest(
+        name,
+        dir.to_path_buf(),
+        bytes,
+        &|rel| read_inside(&folder, rel),
+        rubrics,
+    )
+}
+
+/// A LEAP2A export read, converted and checked like a portfolio folder.
+fn prepare_export(
+    path: &Path,
+    opts: &crate::domain::leap2a::Options,
+    rubrics: &HashMap<String, Vec<KnownRubric>>,
+) -> std::result::Result<Prepared, Vec<String>> {
+    if opts.rubric.is_empty() {
+        return Err(vec![format!(
+            "{}: a LEAP2A export names no rubric: give the rubric it is assessed against with --rubric ID[@VERSION]",
+            path.display()
+        )]);
+    }
+    let export = super::leap2a::read(path, opts)?;
+    let name = format!("{} (as converted)", export.name);
+    let mut p = prepare_manifest(
+        name,
+        path.to_path_buf(),
+        export.conversion.manifest.clone(),
+        &|rel| export.read(rel).map(|d| file_data(rel, d)),
+        rubrics,
+    )?;
+    p.notes = export.conversion.notes.clone();
+    p.export = true;
+    Ok(p)
+}
+
+/// Checks a manifest (`name` in messages) and reads the files it names through `read`.
+fn prepare_manifest(
+    name: String,
+    dir: PathBuf,
+    bytes: Vec<u8>,
+    read: &dyn Fn(&str) -> std::result::Result<FileData, String>,
+    rubrics: &HashMap<String, Vec<KnownRubric>>,
+) -> std::result::Result<Prepared, Vec<String>> {
     let manifest = portfolio::load(&name, &bytes).map_err(|d| {
         d.errors()
             .map(|e| crate::domain::sanitize::sanitize(&e.to_string()))
@@ -286,7 +358,7 @@ fn prepare(
         .map(|e| e.to_string())
         .collect();
     let statement = match &manifest.statement {
-        Some(s) => match read_inside(&folder, s) {
+        Some(s) => match read(s) {
             Ok(f) => Some(f),
             Err(m) => {
                 errors.push(doc_pos(manifest.statement_pos, m));
@@ -298,7 +370,7 @@ fn prepare(
     let mut files = Vec::new();
     for e in &manifest.evidence {
         match &e.file {
-            Some(f) => match read_inside(&folder, f) {
+            Some(f) => match read(f) {
                 Ok(d) => files.push(Some(d)),
                 Err(m) => {
                     errors.push(doc_pos(e.file_pos, m));
@@ -327,7 +399,10 @@ fn prepare(
         }
     }
     Ok(Prepared {
-        dir: dir.to_path_buf(),
+        here: name,
+        dir,
+        notes: Vec::new(),
+        export: false,
         manifest,
         manifest_bytes: bytes,
         rubric_pk: known.pk,
@@ -355,6 +430,17 @@ impl Workspace {
     pub fn import(
         &mut self,
         paths: &[PathBuf],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Summary> {
+        self.import_with(paths, &crate::domain::leap2a::Options::default(), progress)
+    }
+
+    /// [`Self::import`], with what a LEAP2A export does not say itself: the rubric, and if
+    /// wanted the learner's and the portfolio's ids.
+    pub fn import_with(
+        &mut self,
+        paths: &[PathBuf],
+        leap: &crate::domain::leap2a::Options,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Summary> {
         // Once people are registered, only they import (in any role).
@@ -385,12 +471,25 @@ impl Workspace {
                 Err(e) => return Err(e),
             }
         }
-        if found.portfolios.is_empty() {
+        if found.portfolios.is_empty() && found.exports.is_empty() {
+            return Ok(summary);
+        }
+        if found.exports.len() > 1 && (leap.learner_id.is_some() || leap.portfolio_id.is_some()) {
+            summary.rejected.push(vec![format!(
+                "--learner-id and --id name one learner's portfolio, and {} LEAP2A exports were given; import them one at a time",
+                found.exports.len()
+            )]);
             return Ok(summary);
         }
         let rubrics = self.known_rubrics()?;
-        let total = found.portfolios.len();
-        let dirs = &found.portfolios;
+        let items: Vec<(PathBuf, bool)> = found
+            .portfolios
+            .iter()
+            .map(|p| (p.clone(), false))
+            .chain(found.exports.iter().map(|p| (p.clone(), true)))
+            .collect();
+        let total = items.len();
+        let dirs = &items;
         let next = AtomicUsize::new(0);
         let workers = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -412,7 +511,13 @@ impl Workspace {
                         if i >= dirs.len() {
                             break;
                         }
-                        if tx.send((i, prepare(&dirs[i], rubrics))).is_err() {
+                        let (path, export) = &dirs[i];
+                        let prepared = if *export {
+                            prepare_export(path, leap, rubrics)
+                        } else {
+                            prepare(path, rubrics)
+                        };
+                        if tx.send((i, prepared)).is_err() {
                             break;
                         }
                     }
@@ -435,7 +540,15 @@ impl Workspace {
                 let mut txn = ws.store.begin(&user)?;
                 for p in batch.drain(..) {
                     let id = p.manifest.id.clone();
-                    match txn.savepoint(|t| write_portfolio(t, &p)) {
+                    let result = txn.savepoint(|t| write_portfolio(t, &p));
+                    if p.export && matches!(result, Ok(Written::New | Written::Revised { .. })) {
+                        summary.converted.push((
+                            id.clone(),
+                            p.dir.display().to_string(),
+                            p.notes.clone(),
+                        ));
+                    }
+                    match result {
                         Ok(Written::New) => summary.new += 1,
                         Ok(Written::Revised { flagged, note }) => {
                             summary.revised += 1;
@@ -447,6 +560,7 @@ impl Workspace {
                         }
                         Ok(Written::Unchanged) => summary.unchanged += 1,
                         Err(AppError::Refused(lines)) => summary.rejected.push(lines),
+                        Err(AppError::Refusal(r)) => summary.refusals.push(r),
                         Err(AppError::Store(e)) if !is_fatal(&e) => summary
                             .rejected
                             .push(vec![format!("{}: not imported: {e}", p.dir.display())]),
@@ -465,7 +579,7 @@ impl Workspace {
                             if let Some(other) = seen.get(&p.manifest.id) {
                                 summary.rejected.push(vec![format!(
                                     "{}: portfolio id `{}` is also used by {} in this import; give each portfolio its own id",
-                                    p.dir.join("portfolio.yaml").display(),
+                                    p.here,
                                     p.manifest.id,
                                     other.display()
                                 )]);
@@ -595,7 +709,7 @@ fn current_facts(tx: &Tx<'_>, pk: i64, revision: i64) -> Result<Facts> {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
         })?;
     let mut st = tx.prepare_cached(
-        "SELECT id, title, kind, file, url, date, hours, claims, note, blob_sha FROM evidence
+        "SELECT id, title, kind, file, url, date, hours, claims, note, blob_sha, group_title FROM evidence
          WHERE portfolio_pk = ?1 AND revision = ?2 ORDER BY ord",
     )?;
     let evidence = st
@@ -612,6 +726,7 @@ fn current_facts(tx: &Tx<'_>, pk: i64, revision: i64) -> Result<Facts> {
                 claims: serde_json::from_str(&claims).unwrap_or_default(),
                 note: r.get(8)?,
                 sha256: r.get(9)?,
+                group: r.get(10)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -651,6 +766,7 @@ fn new_facts(p: &Prepared) -> Facts {
                 claims: e.claims.clone(),
                 note: e.note.clone(),
                 sha256: f.as_ref().map(|f| f.sha.clone()),
+                group: e.group.clone(),
             })
             .collect(),
     }
@@ -672,7 +788,7 @@ fn write_portfolio(tx: &mut Tx<'_>, p: &Prepared) -> Result<Written> {
     {
         return Ok(Written::Unchanged);
     }
-    let here = p.dir.join("portfolio.yaml").display().to_string();
+    let here = p.here.clone();
     // What a revision changes, and whether it may.
     let mut flagged = false;
     let mut note = None;
@@ -769,8 +885,8 @@ fn write_portfolio(tx: &mut Tx<'_>, p: &Prepared) -> Result<Written> {
     let mut evidence = Vec::with_capacity(m.evidence.len());
     {
         let mut ins = tx.prepare_cached(
-            "INSERT INTO evidence (portfolio_pk, revision, ord, id, title, kind, file, url, date, hours, claims, note, blob_sha, size, is_text)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            "INSERT INTO evidence (portfolio_pk, revision, ord, id, title, kind, file, url, date, hours, claims, note, blob_sha, size, is_text, group_title)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?;
         for (i, (e, f)) in m.evidence.iter().zip(&p.files).enumerate() {
             let is_text = f.as_ref().is_some_and(|f| f.is_text);
@@ -790,13 +906,19 @@ fn write_portfolio(tx: &mut Tx<'_>, p: &Prepared) -> Result<Written> {
                 f.as_ref().map(|f| &f.sha),
                 f.as_ref().map(|f| f.size as i64),
                 is_text,
+                e.group,
             ])?;
-            evidence.push(json!({
+            let mut item = json!({
                 "id": e.id, "title": e.title, "kind": e.kind.as_str(), "file": e.file, "url": e.url,
                 "date": e.date, "hours": e.hours, "claims": e.claims, "note": e.note,
                 "sha256": f.as_ref().map(|f| &f.sha), "size": f.as_ref().map(|f| f.size),
                 "is_text": is_text,
-            }));
+            });
+            // (only where there is one: records from before groups stay as they were)
+            if let Some(g) = &e.group {
+                item["group"] = json!(g);
+            }
+            evidence.push(item);
         }
     }
     tx.append(

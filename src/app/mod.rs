@@ -7,6 +7,8 @@ pub mod bank;
 pub mod export;
 pub mod files;
 pub mod import;
+pub mod leap2a;
+pub mod links;
 pub mod mark;
 pub mod moderation;
 pub mod people;

@@ -10,6 +10,7 @@ use super::{AppError, Result, Workspace};
 use crate::domain::rubric::Rubric;
 use crate::domain::status::Status;
 use crate::store::audit::{self, Record};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 mod fuzzy;
@@ -64,6 +65,17 @@ pub struct EvidenceItem {
     pub sha256: Option<String>,
     pub size: Option<i64>,
     pub is_text: bool,
+    /// The part of the portfolio it is in (an e-portfolio page or collection).
+    pub group: Option<String>,
+    /// Criteria an assessor linked it to (claims the learner did not make).
+    pub linked: Vec<String>,
+}
+
+impl EvidenceItem {
+    /// Whether it is evidence for `criterion`: claimed by the learner or linked by an assessor.
+    pub fn shows(&self, criterion: &str) -> bool {
+        self.claims.iter().any(|c| c == criterion) || self.linked.iter().any(|c| c == criterion)
+    }
 }
 
 /// The bytes of a stored file (see [`Workspace::evidence_bytes`]): in memory, or read from the
@@ -483,8 +495,19 @@ impl Workspace {
     }
 
     pub fn evidence(&self, pk: i64, revision: i64) -> Result<Vec<EvidenceItem>> {
+        let mut links: HashMap<String, Vec<String>> = HashMap::new();
+        {
+            let mut st = self.conn().prepare_cached(
+                "SELECT evidence_id, criterion FROM evidence_links WHERE portfolio_pk = ?1 ORDER BY evidence_id, criterion",
+            )?;
+            let rows = st.query_map([pk], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;
+            for row in rows {
+                let (e, c) = row?;
+                links.entry(e).or_default().push(c);
+            }
+        }
         let mut st = self.conn().prepare_cached(
-            "SELECT id, title, kind, file, url, date, hours, claims, note, blob_sha, size, is_text
+            "SELECT id, title, kind, file, url, date, hours, claims, note, blob_sha, size, is_text, group_title
              FROM evidence WHERE portfolio_pk = ?1 AND revision = ?2 ORDER BY ord",
         )?;
         let rows = st.query_map(params![pk, revision], |r| {
@@ -502,8 +525,18 @@ impl Workspace {
                 sha256: r.get(9)?,
                 size: r.get(10)?,
                 is_text: r.get(11)?,
+                group: r.get(12)?,
+                linked: Vec::new(),
             })
         })?;
+        let rows = rows.map(|r| {
+            r.map(|mut e| {
+                if let Some(l) = links.remove(&e.id) {
+                    e.linked = l;
+                }
+                e
+            })
+        });
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -32,7 +32,19 @@ fn open_or_create(db: &Path, user: String) -> Result<Workspace, Failure> {
 
 pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
     match cmd {
-        Command::Import { paths } => import(&paths, db, user),
+        Command::Import {
+            paths,
+            rubric,
+            learner_id,
+            id,
+        } => {
+            let leap = crate::domain::leap2a::Options {
+                rubric: rubric.unwrap_or_default(),
+                learner_id,
+                portfolio_id: id,
+            };
+            import(&paths, &leap, db, user)
+        }
         Command::List {
             status,
             rubric,
@@ -46,6 +58,27 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
         Command::Moderate(args) => moderate(&mut open(db, user)?, args),
         Command::Moderation(ModerationCmd::Sample { rubric, seed }) => {
             sample(open(db, user)?, rubric, seed)
+        }
+        Command::Link {
+            id,
+            evidence,
+            criterion,
+            remove,
+        } => {
+            let mut ws = open(db, user)?;
+            let (changed, _) = ws.link(&id, &evidence, &criterion, !remove, None)?;
+            let (e, c, p) = (
+                sanitize_line(&evidence),
+                sanitize_line(&criterion),
+                sanitize_line(&id),
+            );
+            match (changed, remove) {
+                (false, false) => println!("{p}: {e} was already linked to {c}"),
+                (false, true) => println!("{p}: {e} was not linked to {c}"),
+                (true, false) => println!("{p}: linked {e} to {c}"),
+                (true, true) => println!("{p}: unlinked {e} from {c}"),
+            }
+            Ok(())
         }
         Command::Reopen { id, rationale } => {
             let mut ws = open(db, user)?;
@@ -118,13 +151,18 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
     }
 }
 
-fn import(paths: &[std::path::PathBuf], db: &Path, user: String) -> CmdResult {
+fn import(
+    paths: &[std::path::PathBuf],
+    leap: &crate::domain::leap2a::Options,
+    db: &Path,
+    user: String,
+) -> CmdResult {
     let mut ws = open_or_create(db, user)?;
     let bar = indicatif::ProgressBar::hidden();
     let on_terminal = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
     let mut shown = false;
-    let summary = ws.import(paths, &mut |done, total| {
+    let summary = ws.import_with(paths, leap, &mut |done, total| {
         if on_terminal && !shown && total > 50 && started.elapsed().as_millis() > 300 {
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
             bar.set_length(total as u64);
@@ -150,6 +188,24 @@ fn import(paths: &[std::path::PathBuf], db: &Path, user: String) -> CmdResult {
             }
         }
     }
+    for r in &summary.refusals {
+        let _ = writeln!(
+            err,
+            "error: {}",
+            sanitize(&format!("{r}{}", super::advice(r)))
+        );
+    }
+    for (id, from, notes) in &summary.converted {
+        let _ = writeln!(
+            err,
+            "note: {}: converted from the LEAP2A export {}",
+            sanitize_line(id),
+            sanitize_line(from)
+        );
+        for n in notes {
+            let _ = writeln!(err, "note: {}: {}", sanitize_line(id), sanitize_line(n));
+        }
+    }
     for (id, what) in &summary.flagged {
         let _ = writeln!(
             err,
@@ -167,10 +223,10 @@ fn import(paths: &[std::path::PathBuf], db: &Path, user: String) -> CmdResult {
         );
     }
     println!("{}", summary.line());
-    if !summary.rejected.is_empty() {
+    if summary.rejected_count() > 0 {
         return Err(Failure::msg(format!(
             "{} item(s) rejected; see the messages above",
-            summary.rejected.len()
+            summary.rejected_count()
         )));
     }
     Ok(())
@@ -340,6 +396,16 @@ fn render_detail(ws: &Workspace, d: &Detail, rubric: &crate::domain::rubric::Rub
             l(&e.date),
             l(&e.claims.join(", "))
         );
+        if !e.linked.is_empty() {
+            let _ = writeln!(
+                o,
+                "     linked by the assessor to {}",
+                l(&e.linked.join(", "))
+            );
+        }
+        if let Some(g) = &e.group {
+            let _ = writeln!(o, "     in   {}", l(g));
+        }
         if let Some(u) = &e.url {
             let _ = writeln!(o, "     url  {}", l(u));
         }

@@ -131,10 +131,20 @@ pub enum Command {
     /// Check and show rubric files
     #[command(subcommand)]
     Rubric(RubricCmd),
-    /// Load rubric files, rubric folders, portfolio folders, or folders of portfolio folders
+    /// Load rubric files, rubric folders, portfolio folders, folders of portfolio folders, or
+    /// LEAP2A exports of e-portfolio systems (a .zip, or a folder holding leap2a.xml)
     Import {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// For a LEAP2A export: the rubric it is assessed against
+        #[arg(long, value_name = "ID[@VERSION]")]
+        rubric: Option<String>,
+        /// For a LEAP2A export: the learner's id (else one derived from the feed author's email)
+        #[arg(long, value_name = "ID")]
+        learner_id: Option<String>,
+        /// For a LEAP2A export: the portfolio's id (else one derived from the learner and the rubric)
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
     },
     /// One portfolio a row
     List {
@@ -166,6 +176,18 @@ pub enum Command {
     Moderation(ModerationCmd),
     /// Blind second marking of a sampled portfolio, and its settlement
     Moderate(ModerateArgs),
+    /// Link a portfolio's evidence to a criterion the learner did not claim it for (or, with
+    /// --remove, take the link away): a claim made by the one marking it
+    Link {
+        id: String,
+        #[arg(value_name = "EVIDENCE")]
+        evidence: String,
+        #[arg(value_name = "CRITERION")]
+        criterion: String,
+        /// Remove the link instead
+        #[arg(long)]
+        remove: bool,
+    },
     /// A lead reopens a submitted decision
     Reopen {
         id: String,

@@ -46,6 +46,7 @@ struct EvidenceDoc {
     #[serde(default)]
     claims: Vec<String>,
     note: Option<String>,
+    group: Option<String>,
 }
 
 /// Dates may be written as `2025` (an integer to YAML) or `2025-05` (a string).
@@ -77,6 +78,7 @@ static EVIDENCE: Shape = Shape::Map(&[
     ("hours", &HOURS),
     ("claims", &ANY),
     ("note", &ANY),
+    ("group", &ANY),
 ]);
 static EVIDENCE_LIST: Shape = Shape::Seq(&EVIDENCE);
 static ROOT: Shape = Shape::Map(&[
@@ -157,6 +159,9 @@ pub struct Evidence {
     pub hours: Option<f64>,
     pub claims: Vec<String>,
     pub note: Option<String>,
+    /// The part of the portfolio it belongs to (an e-portfolio's page or collection), shown as a
+    /// heading over its evidence.
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -437,6 +442,9 @@ impl Checker<'_, '_> {
             if let Some(n) = &e.note {
                 self.text(&format!("{p}.note"), n, "note", false);
             }
+            if let Some(g) = &e.group {
+                self.text(&format!("{p}.group"), g, "group", true);
+            }
             evidence.push(Evidence {
                 id: e.id.clone(),
                 title: e.title.clone(),
@@ -448,6 +456,7 @@ impl Checker<'_, '_> {
                 hours: e.hours,
                 claims: e.claims.clone(),
                 note: e.note.clone(),
+                group: e.group.clone(),
             });
         }
         Manifest {

@@ -18,6 +18,8 @@ pub struct EvidenceFacts {
     pub note: Option<String>,
     /// The file's SHA-256, when it has a file.
     pub sha256: Option<String>,
+    /// The part of the portfolio it is in.
+    pub group: Option<String>,
 }
 
 /// What a revision of a portfolio holds.
@@ -100,6 +102,9 @@ impl Changes {
                     }
                     if o.note != e.note {
                         fields.push("note");
+                    }
+                    if o.group != e.group {
+                        fields.push("group");
                     }
                     if !fields.is_empty() {
                         c.changed.push((e.id.clone(), fields));
@@ -204,6 +209,7 @@ mod tests {
                     claims: vec!["C1".into()],
                     note: None,
                     sha256: Some("11".into()),
+                    group: None,
                 },
                 EvidenceFacts {
                     id: "E2".into(),
@@ -216,6 +222,7 @@ mod tests {
                     claims: vec![],
                     note: None,
                     sha256: None,
+                    group: None,
                 },
             ],
         }

@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("007_decisions_export.sql"),
     include_str!("008_open_status_index.sql"),
     include_str!("009_vouched_record.sql"),
+    include_str!("010_evidence_groups_links.sql"),
 ];
 
 /// The schema version this build writes.
@@ -127,6 +128,24 @@ pub enum StoreError {
     Sql(rusqlite::Error),
     #[error("{}", io_message(.0))]
     Io(#[from] std::io::Error),
+}
+
+/// `ALTER TABLE table ADD COLUMN column decl`, unless the table has the column already.
+fn add_column_if_missing(
+    c: &Connection,
+    table: &str,
+    column: &str,
+    decl: &str,
+) -> rusqlite::Result<()> {
+    let has: bool = c.query_row(
+        &format!("SELECT EXISTS (SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1)"),
+        [column],
+        |r| r.get(0),
+    )?;
+    if !has {
+        c.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+    }
+    Ok(())
 }
 
 fn missing_message(path: &str) -> String {
@@ -444,6 +463,9 @@ impl Store {
             }
         }
         for (i, m) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            if i + 1 == 10 {
+                add_column_if_missing(&tx, "evidence", "group_title", "TEXT")?;
+            }
             tx.execute_batch(m)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         }

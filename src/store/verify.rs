@@ -19,8 +19,9 @@
 //! | `workspace.init` | `workspace` | `{workspace_id, salt, created_at}` |
 //! | `user.add` | `user/NAME` | `{role}` (the person's first registration gives `added_by`/`added_at`) |
 //! | `rubric.import` | `rubric/ID@VERSION` | `{pk, id, version, sha256, title}` (`sha256` of the stored bytes) |
-//! | `import`, `import.revision` | `portfolio/ID` | `{pk, revision, rubric_pk, rubric, learner {id, name, email}, submitted, content_sha256, manifest_sha256, statement {file, sha256, size} or null, evidence [{id, title, kind, file, url, date, hours, claims, note, sha256, size, is_text}], evidence_changed_since_marking_began, changed}` |
+//! | `import`, `import.revision` | `portfolio/ID` | `{pk, revision, rubric_pk, rubric, learner {id, name, email}, submitted, content_sha256, manifest_sha256, statement {file, sha256, size} or null, evidence [{id, title, kind, file, url, date, hours, claims, note, sha256, size, is_text, group (if any)}], evidence_changed_since_marking_began, changed}` |
 //! | `assign` | `assign/ID` | `{assessor}` |
+//! | `link` | `link/ID/EVIDENCE/CRITERION` | `{linked: true}`, or null (unlinked): the assessor's link of evidence to a criterion |
 //! | `mark.level`, `mark.feedback` | `mark/ID/PHASE/CRITERION` | `{level, feedback}` or null (removed) |
 //! | `mark.gate` | `gate/ID/PHASE/GATE` | `{confirmed: true}` or null |
 //! | `mark.comment` | `comment/ID/PHASE` | `{comment}` or null |
@@ -211,6 +212,7 @@ const TABLES: &[TableDef] = &[
     def("settlements", &["portfolio_pk"], &[]),
     def("export_batches", &["pk"], &[]),
     def("export_items", &["batch_pk", "portfolio_pk", "format"], &[]),
+    def("evidence_links", &["portfolio_pk", "evidence_id", "criterion"], &[]),
 ];
 
 /// Tables that are not facts: the chain itself, the search index, the workbench's settings.
@@ -432,6 +434,14 @@ fn opt_text<'a>(v: Option<&'a J<'a>>, k: &str) -> Result<Option<&'a str>, String
         J::Null => Ok(None),
         J::Str(s) => Ok(Some(s)),
         _ => Err(format!("`{k}` is not a text")),
+    }
+}
+/// A text that records written before the field existed leave out.
+fn text_if_any<'a>(v: Option<&'a J<'a>>, k: &str) -> Result<Option<&'a str>, String> {
+    match v.and_then(|v| v.get(k)) {
+        None | Some(J::Null) => Ok(None),
+        Some(J::Str(s)) => Ok(Some(s)),
+        Some(_) => Err(format!("`{k}` is not a text")),
     }
 }
 fn int(v: Option<&J<'_>>, k: &str) -> Result<i64, String> {
@@ -669,6 +679,28 @@ impl Replay {
             }
             "mark.level" | "mark.feedback" | "mark.gate" | "mark.comment" | "mark.choice" => {
                 self.mark(r, &seg)?
+            }
+            "link" => {
+                let id = r.portfolio.ok_or("names no portfolio")?;
+                let e = *seg.get(2).ok_or("names no evidence")?;
+                let c = *seg.get(3).ok_or("names no criterion")?;
+                let pk = self.port(id)?.pk;
+                if a.is_some_and(|v| !v.is_null()) {
+                    self.put(
+                        "evidence_links",
+                        r.seq,
+                        &mut [
+                            ("portfolio_pk", V::Int(pk)),
+                            ("evidence_id", t(e)),
+                            ("criterion", t(c)),
+                            ("by_user", t(r.actor)),
+                            ("at", t(r.at)),
+                        ],
+                    );
+                } else {
+                    self.remove("evidence_links", &[V::Int(pk), t(e), t(c)]);
+                }
+                self.touch(id, r.seq, r.at)?;
             }
             "status" => {
                 let id = r.portfolio.ok_or("names no portfolio")?;
@@ -959,6 +991,7 @@ impl Replay {
                     ("blob_sha", ot(blob)),
                     ("size", size.map_or(V::Null, V::Int)),
                     ("is_text", V::Int(flag(e, "is_text")? as i64)),
+                    ("group_title", ot(text_if_any(e, "group")?)),
                 ],
             );
         }
@@ -1472,6 +1505,8 @@ const KNOWN_COLUMNS: &[&str] = &[
     "note",
     "blob_sha",
     "is_text",
+    "group_title",
+    "evidence_id",
     "phase",
     "marker",
     "comment",
