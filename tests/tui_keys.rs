@@ -65,6 +65,7 @@ fn assess(access: Access) -> Assess {
         lower: Lower::Evidence,
         evidence: vec![evidence("E1", &["C1"]), evidence("E2", &["C1", "C2"])],
         evidence_pos: 0,
+        all_evidence: false,
         levels_scroll: 0,
         scroll: 0,
         statement: Some("# Statement\n\nWhat I learnt.".into()),

@@ -211,6 +211,9 @@ pub struct Assess {
     pub evidence: Vec<EvidenceItem>,
     /// Evidence index shown, within the claims of the selected criterion (or all).
     pub evidence_pos: usize,
+    /// The evidence pane goes through all the portfolio's evidence, not only the selected
+    /// criterion's.
+    pub all_evidence: bool,
     /// The levels pane's own scroll (display lines).
     pub levels_scroll: u16,
     /// The coverage pane's scroll.
@@ -263,13 +266,14 @@ impl Assess {
     /// a gate is selected.
     pub fn claimed(&self) -> Vec<usize> {
         match self.selected_criterion() {
+            Some(_) if self.all_evidence => (0..self.evidence.len()).collect(),
             Some(ci) => {
                 let id = &self.rubric.criteria[ci].id;
                 let mut v: Vec<usize> = self
                     .evidence
                     .iter()
                     .enumerate()
-                    .filter(|(_, e)| e.claims.iter().any(|c| c == id))
+                    .filter(|(_, e)| e.shows(id))
                     .map(|(i, _)| i)
                     .collect();
                 // Text evidence first: its text is shown at once.
@@ -563,6 +567,10 @@ pub enum Msg {
     Submitted {
         summary: String,
     },
+    /// A link of evidence to a criterion made or taken away.
+    Linked {
+        summary: String,
+    },
     /// A change (a save, a submission, a settlement) failed: nothing of it was written.
     SaveFailed(String),
     /// A change was refused by a rule (nothing of it was written): the screen words it, with
@@ -653,6 +661,15 @@ pub enum Cmd {
     Submit {
         id: String,
         phase: Phase,
+        version: i64,
+    },
+    /// Link (`on`) or unlink evidence `evidence` of portfolio `id` to `criterion`, as last seen
+    /// at `version`.
+    Link {
+        id: String,
+        evidence: String,
+        criterion: String,
+        on: bool,
         version: i64,
     },
     /// Run `$EDITOR` on this text.

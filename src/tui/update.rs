@@ -81,6 +81,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             m.good(summary);
             vec![]
         }
+        Msg::Linked { summary } => {
+            m.good(summary);
+            vec![]
+        }
         Msg::Refused { doing, refusal } => {
             let e = assess::refused(doing, &refusal);
             if let Some(a) = &mut m.assess {

@@ -217,6 +217,36 @@ impl Runtime {
                 let _ = self.ws.save_cursor(&id, phase, cursor);
                 vec![]
             }
+            Cmd::Link {
+                id,
+                evidence,
+                criterion,
+                on,
+                version,
+            } => match self.ws.link(&id, &evidence, &criterion, on, Some(version)) {
+                Ok((changed, _)) => {
+                    let summary = match (changed, on) {
+                        (true, true) => format!("linked {evidence} to {criterion} (recorded)"),
+                        (true, false) => format!("took the link of {evidence} to {criterion} away"),
+                        (false, true) => format!("{evidence} was linked to {criterion} already"),
+                        (false, false) => format!("{evidence} was not linked to {criterion}"),
+                    };
+                    let mut out = Vec::new();
+                    if let Ok(a) = self.open(&id) {
+                        out.push(Msg::Opened(Box::new(a)));
+                    }
+                    out.push(Msg::Linked { summary });
+                    out
+                }
+                Err(AppError::Refusal(refusal)) => vec![Msg::Refused {
+                    doing: Doing::Save,
+                    refusal,
+                }],
+                Err(e) => vec![Msg::SaveFailed(format!(
+                    "not linked: {}",
+                    e.lines().join(" ")
+                ))],
+            },
             Cmd::Submit { id, phase, version } => {
                 match self.ws.submit(&id, phase, None, None, Some(version)) {
                     Ok(s) => {
@@ -646,6 +676,7 @@ impl Runtime {
             lower: Lower::Evidence,
             evidence: d.evidence,
             evidence_pos: 0,
+            all_evidence: false,
             levels_scroll: 0,
             scroll: 0,
             statement: d.statement.map(|s| sanitize_bytes(s.as_bytes())),

@@ -73,6 +73,10 @@ pub fn available(a: &Assess, act: Action) -> bool {
         Action::Redo => marking && !a.redo.is_empty(),
         Action::NextPortfolio | Action::PrevPortfolio => true,
         Action::NextEvidence | Action::PrevEvidence => a.claimed().len() > 1,
+        Action::AllEvidence => a.selected_criterion().is_some() && !a.evidence.is_empty(),
+        Action::Link => {
+            marking && a.selected_criterion().is_some() && a.shown_evidence().is_some()
+        }
         Action::OpenExternal => a
             .shown_evidence()
             .is_some_and(|i| a.evidence[i].sha256.is_some() && a.evidence[i].file.is_some()),
@@ -134,6 +138,7 @@ pub fn opened(m: &mut Model, mut a: Assess) -> Vec<Cmd> {
         a.pane = old.pane;
         a.lower = old.lower;
         a.evidence_pos = old.evidence_pos;
+        a.all_evidence = old.all_evidence;
         a.shown = old.shown;
         a.recent = old.recent;
         a.zoom = old.zoom;
@@ -755,6 +760,38 @@ fn assess_action(m: &mut Model, act: Action) -> Vec<Cmd> {
             };
             a.lower = Lower::Evidence;
             return show_current(m);
+        }
+        Action::AllEvidence => {
+            // (stay on the evidence on show, if the other list has it)
+            let shown = a.shown_evidence();
+            a.all_evidence = !a.all_evidence;
+            a.evidence_pos = shown
+                .and_then(|i| a.claimed().iter().position(|&j| j == i))
+                .unwrap_or(0);
+            a.lower = Lower::Evidence;
+            return show_current(m);
+        }
+        Action::Link => {
+            let (Some(ci), Some(ei)) = (a.selected_criterion(), a.shown_evidence()) else {
+                return vec![];
+            };
+            let criterion = a.rubric.criteria[ci].id.clone();
+            let e = &a.evidence[ei];
+            if e.claims.contains(&criterion) {
+                let msg = format!(
+                    "the learner claims {} for {criterion} already; their claims are theirs (L links evidence they did not claim)",
+                    e.id
+                );
+                m.bad(msg);
+                return vec![];
+            }
+            return vec![Cmd::Link {
+                id: a.id.clone(),
+                evidence: e.id.clone(),
+                on: !e.linked.contains(&criterion),
+                criterion,
+                version: a.version,
+            }];
         }
         Action::Statement => {
             a.lower = if a.lower == Lower::Statement {

@@ -129,14 +129,7 @@ fn meta_lines(a: &Assess, width: u16, th: Theme) -> Vec<Line<'static>> {
         let Some(e) = a.shown_evidence().map(|i| &a.evidence[i]) else {
             return vec![Line::from("")];
         };
-        let mut meta = format!("{} · {}", e.kind, e.date);
-        if let Some(n) = &e.note {
-            meta.push_str(&format!(" · note: {}", sanitize_line(n)));
-        }
-        if let Some(u) = &e.url {
-            meta.push_str(&format!(" · {}", sanitize_line(u)));
-        }
-        meta
+        evidence_meta(a, e)
     };
     let mut lines = wrap_text(&text, th.dim(), width.max(10) as usize, 2);
     if lines.len() > 3 {
@@ -146,6 +139,35 @@ fn meta_lines(a: &Assess, width: u16, th: Theme) -> Vec<Line<'static>> {
         }
     }
     lines
+}
+
+/// What the evidence on show is: its group, whose claim it is for the selected criterion, its
+/// kind and date, note and address.
+fn evidence_meta(a: &Assess, e: &crate::app::query::EvidenceItem) -> String {
+    let mut meta = String::new();
+    if let Some(g) = &e.group {
+        meta.push_str(&format!("in {} · ", sanitize_line(g)));
+    }
+    if let Some(ci) = a.selected_criterion() {
+        let c = &a.rubric.criteria[ci].id;
+        if e.claims.contains(c) {
+            if a.all_evidence {
+                meta.push_str(&format!("claimed for {c} · "));
+            }
+        } else if e.linked.contains(c) {
+            meta.push_str(&format!("linked to {c} by the assessor · "));
+        } else {
+            meta.push_str(&format!("not claimed for {c} (L links it) · "));
+        }
+    }
+    meta.push_str(&format!("{} · {}", e.kind, e.date));
+    if let Some(n) = &e.note {
+        meta.push_str(&format!(" · note: {}", sanitize_line(n)));
+    }
+    if let Some(u) = &e.url {
+        meta.push_str(&format!(" · {}", sanitize_line(u)));
+    }
+    meta
 }
 
 /// The levels pane's lines for criterion `ci` at `w` columns, and where each level begins.
@@ -472,7 +494,7 @@ pub fn evidence_pane(m: &Model, a: &Assess, f: &mut Frame, area: Rect, focused: 
         f.render_widget(block, area);
         let what = match a.selected_criterion() {
             Some(ci) => format!(
-                "The learner claims no evidence for {}. t shows the reflective statement; v the coverage of all criteria.",
+                "No evidence is claimed for {}. a shows all the portfolio's evidence (L on one links it to this criterion); t the reflective statement; v the coverage of all criteria.",
                 a.rubric.criteria[ci].id
             ),
             None => "This portfolio lists no evidence.".into(),
@@ -486,7 +508,12 @@ pub fn evidence_pane(m: &Model, a: &Assess, f: &mut Frame, area: Rect, focused: 
     let e = &a.evidence[ei];
     let pos = a.evidence_pos.min(claimed.len().saturating_sub(1)) + 1;
     let title = format!(
-        " Evidence {pos}/{} · {} {} ",
+        " {} {pos}/{} · {} {} ",
+        if a.all_evidence {
+            "All evidence"
+        } else {
+            "Evidence"
+        },
         claimed.len(),
         e.id,
         sanitize_line(&e.title),
@@ -498,13 +525,7 @@ pub fn evidence_pane(m: &Model, a: &Assess, f: &mut Frame, area: Rect, focused: 
     );
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let mut meta = format!("{} · {}", e.kind, e.date);
-    if let Some(n) = &e.note {
-        meta.push_str(&format!(" · note: {}", sanitize_line(n)));
-    }
-    if let Some(u) = &e.url {
-        meta.push_str(&format!(" · {}", sanitize_line(u)));
-    }
+    let meta = evidence_meta(a, e);
     match (&e.sha256, e.is_text) {
         (Some(_), true) => document(m, a, f, inner),
         (Some(sha), false) => {
@@ -562,17 +583,24 @@ fn coverage(m: &Model, a: &Assess, f: &mut Frame, area: Rect, focused: bool) {
     let block = pane(
         th,
         focused,
-        " Coverage: claimed evidence per criterion (v: back) ".into(),
+        " Coverage: evidence per criterion (v: back) ".into(),
     );
     let inner = block.inner(area);
     f.render_widget(block, area);
     let mut lines = Vec::new();
     for c in &a.rubric.criteria {
-        let ids: Vec<&str> = a
+        // (the assessor's links marked `+`: claims the learner did not make)
+        let ids: Vec<String> = a
             .evidence
             .iter()
-            .filter(|e| e.claims.iter().any(|x| x == &c.id))
-            .map(|e| e.id.as_str())
+            .filter(|e| e.shows(&c.id))
+            .map(|e| {
+                if e.claims.contains(&c.id) {
+                    e.id.clone()
+                } else {
+                    format!("{}+", e.id)
+                }
+            })
             .collect();
         let (mark, style) = if ids.is_empty() {
             ("✗", th.bad())
@@ -591,6 +619,33 @@ fn coverage(m: &Model, a: &Assess, f: &mut Frame, area: Rect, focused: bool) {
             inner.width as usize,
             11,
         ));
+    }
+    if a.evidence.iter().any(|e| !e.linked.is_empty()) {
+        lines.push(Line::from(Span::styled(
+            "  + linked by the assessor (L on the evidence)",
+            th.dim(),
+        )));
+    }
+    // The portfolio's own parts (an e-portfolio's pages and collections).
+    if a.evidence.iter().any(|e| e.group.is_some()) {
+        lines.push(Line::from(""));
+        let mut last: Option<&str> = None;
+        for e in &a.evidence {
+            let g = e.group.as_deref().unwrap_or("(in no group)");
+            if last != Some(g) {
+                lines.extend(wrap(
+                    vec![Span::styled(sanitize_line(g), th.title())],
+                    inner.width as usize,
+                    2,
+                ));
+                last = Some(g);
+            }
+            lines.extend(wrap(
+                vec![Span::raw(format!("  {} {}", e.id, sanitize_line(&e.title)))],
+                inner.width as usize,
+                4,
+            ));
+        }
     }
     f.render_widget(Paragraph::new(lines).scroll((a.scroll, 0)), inner);
 }
