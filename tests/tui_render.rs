@@ -476,3 +476,44 @@ fn other_dialogs_and_views() {
         insta::assert_snapshot!(format!("confirm_settle_{w}x{h}"), draw(&rt, w, h).backend());
     }
 }
+
+/// A portfolio from a Mahara LEAP2A export: no claims, so the evidence pane says how to see all
+/// the evidence; `a` shows it in its pages; `L` links the one on show to the criterion; the
+/// coverage view shows the link and the pages.
+#[test]
+fn leap2a_portfolio_links_and_groups() {
+    for (w, h) in SIZES {
+        fixed_clock();
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::open(&dir.path().join("w.db"), "ann".into()).unwrap();
+        assay::app::seed::seed(&mut ws).unwrap();
+        let export =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/leap2a/mahara");
+        let s = ws
+            .import_with(
+                &[export],
+                &assay::domain::leap2a::Options {
+                    rubric: "sustainable-home-energy".into(),
+                    ..Default::default()
+                },
+                &mut |_, _| {},
+            )
+            .unwrap();
+        assert_eq!(s.new, 1, "{s:?}");
+        let mut rt = workbench(ws, w, h);
+        keys(&mut rt, "/siobhan\n\n");
+        insta::assert_snapshot!(
+            format!("leap2a_unclaimed_{w}x{h}"),
+            draw(&rt, w, h).backend()
+        );
+        keys(&mut rt, "a");
+        insta::assert_snapshot!(format!("leap2a_all_{w}x{h}"), draw(&rt, w, h).backend());
+        keys(&mut rt, "L");
+        insta::assert_snapshot!(format!("leap2a_linked_{w}x{h}"), draw(&rt, w, h).backend());
+        keys(&mut rt, "v");
+        insta::assert_snapshot!(
+            format!("leap2a_coverage_{w}x{h}"),
+            draw(&rt, w, h).backend()
+        );
+    }
+}

@@ -74,9 +74,7 @@ pub fn available(a: &Assess, act: Action) -> bool {
         Action::NextPortfolio | Action::PrevPortfolio => true,
         Action::NextEvidence | Action::PrevEvidence => a.claimed().len() > 1,
         Action::AllEvidence => a.selected_criterion().is_some() && !a.evidence.is_empty(),
-        Action::Link => {
-            marking && a.selected_criterion().is_some() && a.shown_evidence().is_some()
-        }
+        Action::Link => marking && a.selected_criterion().is_some() && a.shown_evidence().is_some(),
         Action::OpenExternal => a
             .shown_evidence()
             .is_some_and(|i| a.evidence[i].sha256.is_some() && a.evidence[i].file.is_some()),
