@@ -3,10 +3,10 @@
 //! portfolio now links and unlinks, and each link is recorded like every change. Links are
 //! shown beside the learner's claims, never mixed with them.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde_json::json;
 
-use super::mark::{check_may_mark, check_version, head};
+use super::mark::{check_may_mark, check_version, head, marker_of};
 use super::query::Access;
 use super::{AppError, Result, Workspace};
 use crate::domain::sanitize::sanitize_line;
@@ -54,13 +54,7 @@ impl Workspace {
         let user = self.user.clone();
         let mut tx = self.store.begin(&user)?;
         let h = head(&tx, id)?;
-        let marker: Option<String> = tx
-            .query_row(
-                "SELECT marker FROM assessments WHERE portfolio_pk = ?1 AND phase = ?2",
-                params![h.pk, phase.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let marker = marker_of(&tx, h.pk, phase)?;
         check_may_mark(&tx, &user, &h, phase, marker.as_deref())?;
         check_version(&tx, &h, expected)?;
         let linked: bool = tx.query_row(

@@ -263,6 +263,17 @@ pub(crate) fn authored_first(conn: &Connection, id: &str, user: &str) -> Result<
     Ok(None)
 }
 
+/// Who began the marking `phase` of portfolio `pk`, if anyone has.
+pub(crate) fn marker_of(conn: &Connection, pk: i64, phase: Phase) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT marker FROM assessments WHERE portfolio_pk = ?1 AND phase = ?2",
+            params![pk, phase.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// Checks that `user` may mark `h` in `phase` now.
 pub(crate) fn check_may_mark(
     conn: &Connection,
@@ -484,13 +495,7 @@ impl Workspace {
                 h.id
             )));
         }
-        let marker: Option<String> = tx
-            .query_row(
-                "SELECT marker FROM assessments WHERE portfolio_pk = ?1 AND phase = ?2",
-                params![h.pk, phase.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let marker = marker_of(&tx, h.pk, phase)?;
         // (settling alone is not marking: `settle_in` checks what it needs)
         if !changes.is_empty() || submit.is_some() || settle.is_none() {
             check_may_mark(&tx, &user, &h, phase, marker.as_deref())?;

@@ -243,17 +243,16 @@ fn attribute(tag: &str, name: &str) -> Option<String> {
         }
         let start = tag.len() - after.len() + 1;
         let v = tag[start..].trim_start();
-        let (value, _) = match v.chars().next() {
+        let value = match v.chars().next() {
             Some(q @ ('"' | '\'')) => {
                 let inner = &v[1..];
-                let end = inner.find(q).unwrap_or(inner.len());
-                (&inner[..end], ())
+                &inner[..inner.find(q).unwrap_or(inner.len())]
             }
             _ => {
                 let end = v
                     .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
                     .unwrap_or(v.len());
-                (&v[..end], ())
+                &v[..end]
             }
         };
         return Some(decode_entities(value));
