@@ -281,7 +281,7 @@ pub fn read(path: &Path, opts: &leap2a::Options) -> Result<Export, Vec<String>> 
         (format!("{name}: {feed}"), feed_bytes, Files::Zip(files))
     };
     let text = std::str::from_utf8(&feed_bytes).map_err(|e| {
-        let at = leap2a_at(&feed_bytes, e.valid_up_to());
+        let at = leap2a::position(&feed_bytes, e.valid_up_to());
         one(format!(
             "{feed_name}:{at}: error: the feed is not UTF-8 text (byte {}); LEAP2A feeds are UTF-8",
             e.valid_up_to() + 1
@@ -299,17 +299,4 @@ pub fn read(path: &Path, opts: &leap2a::Options) -> Result<Export, Vec<String>> 
         conversion,
         files,
     })
-}
-
-/// Line and column of byte `pos` (for bytes that are not all UTF-8).
-fn leap2a_at(bytes: &[u8], pos: usize) -> String {
-    let before = &bytes[..pos.min(bytes.len())];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let col = pos
-        - before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1)
-        + 1;
-    format!("{line}:{col}")
 }

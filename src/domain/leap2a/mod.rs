@@ -143,20 +143,20 @@ pub struct Category {
     pub label: Option<String>,
 }
 
-/// Line and column of byte `pos` of `text`.
-fn at(text: &str, pos: usize) -> At {
-    let pos = pos.min(text.len());
-    let before = &text.as_bytes()[..pos];
+/// Line and column (in characters) of byte `pos` of `bytes`, which need not all be UTF-8.
+pub fn position(bytes: &[u8], pos: usize) -> At {
+    let before = &bytes[..pos.min(bytes.len())];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
     let start = before
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
-    let col = text
-        .get(start..pos)
-        .map_or(pos - start, |s| s.chars().count())
-        + 1;
+    let col = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
     At { line, col }
+}
+
+fn at(text: &str, pos: usize) -> At {
+    position(text.as_bytes(), pos)
 }
 
 /// Which text an element's characters go to.
