@@ -389,12 +389,16 @@ fn render_detail(ws: &Workspace, d: &Detail, rubric: &crate::domain::rubric::Rub
     for e in &d.evidence {
         let _ = writeln!(
             o,
-            "  {} {} [{}; {}; claims {}]",
+            "  {} {} [{}; {}; {}]",
             l(&e.id),
             l(&e.title),
             l(&e.kind),
             l(&e.date),
-            l(&e.claims.join(", "))
+            if e.claims.is_empty() {
+                "no claims".to_string()
+            } else {
+                format!("claims {}", l(&e.claims.join(", ")))
+            }
         );
         if !e.linked.is_empty() {
             let _ = writeln!(

@@ -192,7 +192,10 @@ pub fn to_text(html: &str) -> String {
     let mut tidy = String::with_capacity(text.len());
     let mut blank = 0;
     for l in lines {
-        if l.trim().is_empty() {
+        // (an empty heading or list item — Mahara writes an empty `h3` above every block —
+        // is a blank line)
+        let bare = l.trim().trim_start_matches('#').trim();
+        if bare.is_empty() || bare == "-" {
             blank += 1;
             continue;
         }
@@ -347,6 +350,14 @@ mod tests {
         );
         assert_eq!(t, "1 < 2 and [image: chart of sales]\n\na | b");
         assert!(!to_text("<p onclick=\"x>y\">hi</p>").contains('<'));
+    }
+
+    #[test]
+    fn empty_headings_and_list_items_are_left_out() {
+        assert_eq!(
+            to_text("<h3 class=\"title\">\n  </h3><div>Block</div><ul><li></li><li>one</li></ul>"),
+            "Block\n\n- one"
+        );
     }
 
     #[test]

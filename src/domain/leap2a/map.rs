@@ -81,6 +81,21 @@ const STATEMENT_TAGS: &[&str] = &[
     "assay:statement",
 ];
 
+/// Mahara's pages that are not the learner's work: the profile page and the dashboards.
+const NOT_WORK_PAGES: &[&str] = &["profile", "dashboard", "grouphomepage"];
+
+fn not_work_page(e: &Entry) -> bool {
+    e.view_type
+        .as_deref()
+        .is_some_and(|t| NOT_WORK_PAGES.contains(&t))
+}
+
+/// A page (a selection) whose own text is evidence: Mahara writes the text blocks of a page
+/// only into the page's content, and that content is the page as the learner composed it.
+fn page_has_text(e: &Entry) -> bool {
+    e.is("selection") && !e.content.trim().is_empty() && !not_work_page(e)
+}
+
 fn is_statement(e: &Entry) -> bool {
     e.categories.iter().any(|c| {
         let t = c.term.trim().to_lowercase();
@@ -292,6 +307,11 @@ pub fn convert(
         } else {
             format!("{path} › {title}")
         };
+        // (the page's own text first, then its parts)
+        if page_has_text(&feed.entries[s]) && group[s].is_none() {
+            group[s] = Some((here.clone(), *place));
+            *place += 1;
+        }
         for &(_, j) in &children[s] {
             if feed.entries[j].is("selection") {
                 visit(feed, children, j, &here, group, place, on_path);
@@ -359,7 +379,9 @@ pub fn convert(
     let mut order: Vec<usize> = (0..feed.entries.len())
         .filter(|&i| {
             let e = &feed.entries[i];
-            !e.is("selection") && !e.is("person") && statements.first() != Some(&i)
+            (!e.is("selection") || page_has_text(e))
+                && !e.is("person")
+                && statements.first() != Some(&i)
         })
         .collect();
     order.sort_by_key(|&i| (group[i].is_none(), group[i].as_ref().map_or(0, |g| g.1), i));
@@ -549,8 +571,19 @@ pub fn convert(
     if evidence.is_empty() {
         return err(
             top,
-            "the export holds no entry that could be evidence (only selections, the learner's profile or the statement)",
+            "the export holds no entry that could be evidence (only collections and pages without text, the learner's profile or the statement)",
         );
+    }
+    let pages_left = feed
+        .entries
+        .iter()
+        .filter(|e| e.is("selection") && not_work_page(e))
+        .count();
+    if pages_left > 0 {
+        notes.push(format!(
+            "{pages_left} Mahara page{} left out (the profile page, dashboards): they are not the learner's evidence",
+            if pages_left == 1 { "" } else { "s" }
+        ));
     }
     if people > 0 {
         notes.push(format!(

@@ -37,6 +37,12 @@ fn is_leap2(ns: &str) -> bool {
         || n == "http://wiki.cetis.ac.uk/2009-03/LEAP2A_predicates"
 }
 
+/// Mahara's namespace for its own extensions (any of the spellings it has used).
+fn is_mahara(ns: &str) -> bool {
+    let n = strip_archive(ns);
+    n.contains("wiki.mahara.org") && n.contains("LEAP_Extensions")
+}
+
 /// `https://web.archive.org/web/20100503000634/http://x` → `http://x`.
 fn strip_archive(ns: &str) -> &str {
     for p in [
@@ -117,6 +123,8 @@ pub struct Entry {
     pub categories: Vec<Category>,
     /// `leap2:date` (`point`, value): `start`, `end`, `target`.
     pub dates: Vec<(String, String)>,
+    /// Mahara's `mahara:view mahara:type` of a page: `portfolio`, `profile`, `dashboard`, …
+    pub view_type: Option<String>,
 }
 
 impl Entry {
@@ -509,6 +517,12 @@ impl Reader<'_> {
                     .unwrap_or_default();
                 if let Some(entry) = self.entry.as_mut() {
                     entry.types.push(term(&res).to_string());
+                }
+            }
+            (Some((ATOM, "entry")), false, "view") if is_mahara(ns) => {
+                let ty = self.attr(r, e, Some(is_mahara), "type", pos)?;
+                if let Some(entry) = self.entry.as_mut() {
+                    entry.view_type = ty.map(|t| t.trim().to_lowercase());
                 }
             }
             (Some((ATOM, "entry")), false, "date") if is_leap2(ns) => {

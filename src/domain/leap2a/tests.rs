@@ -144,7 +144,7 @@ fn a_feed_becomes_a_portfolio_grouped_by_its_pages() {
     // display order: the post (1) before the file (2); the profile and statement left out
     assert_eq!(ids, ["artefact30", "artefact31"]);
     assert_eq!(m.evidence[0].group.as_deref(), Some("My energy project"));
-    assert_eq!(m.evidence[0].date, "2025-10-05".replace("2025", "2026"));
+    assert_eq!(m.evidence[0].date, "2026-10-05");
     assert_eq!(m.evidence[0].file.as_deref(), Some("entries/artefact30.md"));
     assert_eq!(
         m.evidence[1].file.as_deref(),
@@ -175,6 +175,75 @@ fn a_feed_becomes_a_portfolio_grouped_by_its_pages() {
     )
     .unwrap();
     assert_eq!(again, c);
+}
+
+/// Mahara writes a page's text blocks only into the page's own content, with the page's kind
+/// in `mahara:view`: the text of a portfolio page is evidence, first in its group; the
+/// profile page and the dashboard are not the learner's evidence.
+#[test]
+fn a_mahara_page_with_text_is_evidence_and_the_profile_page_is_not() {
+    let page = |id: &str, title: &str, ty: &str, text: &str, parts: &str| {
+        format!(
+            r#"<entry><title>{title}</title><id>portfolio:{id}</id><updated>2026-11-20T09:00:00+12:00</updated>
+        <summary type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>{title} description</p></div></summary>
+        <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><div class="column-content"><h3 class="title"></h3><div class="collapse-inline">Block title</div><div class="textblock"><p>{text}</p></div></div></div></content>
+        <rdf:type rdf:resource="leap2:selection"/>{parts}
+        <category term="Webpage" scheme="categories:selection_type#"/>
+        <mahara:view mahara:layout="100" mahara:type="{ty}" mahara:ownerformat="6"><mahara:row><mahara:column/></mahara:row></mahara:view>
+    </entry>
+    "#
+        )
+    };
+    let entries = [
+        page("view17", "Profile page", "profile", "First name: Aoife", ""),
+        page(
+            "view18",
+            "Dashboard page",
+            "dashboard",
+            "Latest changes",
+            "",
+        ),
+        page(
+            "view25",
+            "Heat loss at home",
+            "portfolio",
+            "I measured the loft &amp; the walls.",
+            r#"<link rel="leap2:has_part" href="portfolio:artefact30"/>"#,
+        ),
+    ]
+    .concat();
+    let feed = MAHARA.replacen("<entry>", &format!("{entries}<entry>"), 1);
+    let f = parse(&feed).unwrap();
+    assert_eq!(f.entries[2].view_type.as_deref(), Some("portfolio"));
+    let c = convert(
+        &f,
+        &opts(),
+        &files(&["export_info/files/31-meter-readings.csv"]),
+    )
+    .unwrap();
+    let m = crate::domain::portfolio::load("m.yaml", &c.manifest).unwrap();
+    let ids: Vec<&str> = m.evidence.iter().map(|e| e.id.as_str()).collect();
+    // the page's text first, then its part; the other page's parts; no profile, no dashboard
+    assert_eq!(ids, ["view25", "artefact30", "artefact31"]);
+    assert_eq!(m.evidence[0].group.as_deref(), Some("Heat loss at home"));
+    assert_eq!(m.evidence[0].title, "Heat loss at home");
+    let text = &c
+        .written
+        .iter()
+        .find(|w| w.0 == "entries/view25.md")
+        .unwrap()
+        .1;
+    let text = String::from_utf8(text.clone()).unwrap();
+    assert!(text.contains("Heat loss at home description"), "{text}");
+    assert!(text.contains("I measured the loft & the walls."), "{text}");
+    assert!(!text.contains('<'), "{text}");
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.contains("2 Mahara pages left out")),
+        "{:?}",
+        c.notes
+    );
 }
 
 #[test]
