@@ -88,6 +88,9 @@ pub fn advice(r: &Refusal) -> String {
             released: false,
             ..
         } => format!(": `assay reopen {} --rationale TEXT`", sanitize_line(id)),
+        Refusal::Decided { released: true, .. } => {
+            " (a portfolio folder's `id:` in portfolio.yaml; a LEAP2A export's with `--id`)".into()
+        }
         _ => String::new(),
     }
 }
