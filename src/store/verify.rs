@@ -2373,7 +2373,7 @@ fn verify_in(
     let twin = twin_at(conn, head);
     let timing = std::env::var_os("ASSAY_VERIFY_TIMING").is_some();
     let t0 = std::time::Instant::now();
-    let (walked, scanned) = std::thread::scope(|s| {
+    let (walked, scanned, expected) = std::thread::scope(|s| {
         let scanner = twin.map(|c| {
             let (done, finished) = (&done, &finished);
             s.spawn(move || {
@@ -2391,6 +2391,13 @@ fn verify_in(
                 replay.rows.len()
             );
         }
+        // (what the replay expects does not wait for the tables: it is made while they are
+        // still being read)
+        replay.finish();
+        let expected = replay.expected();
+        if timing {
+            eprintln!("expected rows {:?}", t0.elapsed());
+        }
         let scanned = match scanner {
             Some(h) => {
                 while !finished.load(Ordering::Relaxed) {
@@ -2402,7 +2409,7 @@ fn verify_in(
             }
             None => scan_tables(conn, &done, None).map(Scanned::by_key),
         };
-        (walked, scanned)
+        (walked, scanned, expected)
     });
     v.records = walked?;
     let scanned = scanned?;
@@ -2410,12 +2417,10 @@ fn verify_in(
     if timing {
         eprintln!("walk and scan {:?}", t0.elapsed());
     }
-    replay.finish();
     problems.append(&mut replay.problems);
     problems.extend(scanned.problems);
     v.rows = scanned.rows.len();
     v.blobs = scanned.blobs;
-    let expected = replay.expected();
     let mut differs = compare(&expected, &scanned.rows);
     drop(expected);
     drop(scanned.rows);
