@@ -40,6 +40,8 @@ fn evidence(id: &str, claims: &[&str]) -> EvidenceItem {
         is_text: true,
         group: None,
         linked: Vec::new(),
+        text_sha: None,
+        text_note: None,
     }
 }
 

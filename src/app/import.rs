@@ -180,6 +180,15 @@ struct FileData {
     size: u64,
     is_text: bool,
     data: Vec<u8>,
+    /// A document's text (PDF, DOCX, ODT), or why it could not be taken.
+    text: Option<TextOf>,
+}
+
+/// The text taken from a document: its blob (`None`: it could not be taken) and what it is.
+struct TextOf {
+    sha: Option<String>,
+    data: Vec<u8>,
+    note: String,
 }
 
 /// A portfolio folder that passed every check, ready to write.
@@ -236,11 +245,27 @@ fn read_inside(folder: &Folder, rel: &str) -> std::result::Result<FileData, Stri
 
 fn file_data(rel: &str, data: Vec<u8>) -> FileData {
     let is_text = is_text_name(rel) && std::str::from_utf8(&data).is_ok();
+    let text = (!is_text)
+        .then(|| super::extract::document(rel, &data))
+        .flatten()
+        .map(|(doc, r)| match r {
+            Ok(e) => TextOf {
+                sha: Some(sha256_hex(e.text.as_bytes())),
+                data: e.text.into_bytes(),
+                note: e.note,
+            },
+            Err(why) => TextOf {
+                sha: None,
+                data: Vec::new(),
+                note: format!("{}: could not extract its text: {why}", doc.name()),
+            },
+        });
     FileData {
         sha: sha256_hex(&data),
         size: data.len() as u64,
         is_text,
         data,
+        text,
     }
 }
 
@@ -685,8 +710,17 @@ fn is_fatal(e: &crate::store::StoreError) -> bool {
 }
 
 fn put_blob(tx: &Tx<'_>, f: &FileData) -> rusqlite::Result<()> {
-    tx.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, size, data) VALUES (?1, ?2, ?3)")?
-        .execute(params![f.sha, f.size as i64, f.data])?;
+    let mut ins =
+        tx.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, size, data) VALUES (?1, ?2, ?3)")?;
+    ins.execute(params![f.sha, f.size as i64, f.data])?;
+    if let Some(TextOf {
+        sha: Some(sha),
+        data,
+        ..
+    }) = &f.text
+    {
+        ins.execute(params![sha, data.len() as i64, data])?;
+    }
     Ok(())
 }
 
@@ -885,11 +919,13 @@ fn write_portfolio(tx: &mut Tx<'_>, p: &Prepared) -> Result<Written> {
     let mut evidence = Vec::with_capacity(m.evidence.len());
     {
         let mut ins = tx.prepare_cached(
-            "INSERT INTO evidence (portfolio_pk, revision, ord, id, title, kind, file, url, date, hours, claims, note, blob_sha, size, is_text, group_title)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            "INSERT INTO evidence (portfolio_pk, revision, ord, id, title, kind, file, url, date, hours, claims, note, blob_sha, size, is_text, group_title, text_sha, text_note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
         )?;
         for (i, (e, f)) in m.evidence.iter().zip(&p.files).enumerate() {
             let is_text = f.as_ref().is_some_and(|f| f.is_text);
+            let text = f.as_ref().and_then(|f| f.text.as_ref());
+            let text_sha = text.and_then(|t| t.sha.as_ref());
             ins.execute(params![
                 pk,
                 revision,
@@ -907,6 +943,8 @@ fn write_portfolio(tx: &mut Tx<'_>, p: &Prepared) -> Result<Written> {
                 f.as_ref().map(|f| f.size as i64),
                 is_text,
                 e.group,
+                text_sha,
+                text.map(|t| &t.note),
             ])?;
             let mut item = json!({
                 "id": e.id, "title": e.title, "kind": e.kind.as_str(), "file": e.file, "url": e.url,
@@ -917,6 +955,14 @@ fn write_portfolio(tx: &mut Tx<'_>, p: &Prepared) -> Result<Written> {
             // (only where there is one: records from before groups stay as they were)
             if let Some(g) = &e.group {
                 item["group"] = json!(g);
+            }
+            // (a document's text: its blob, if it could be taken, and what it is)
+            if let Some(t) = text {
+                item["text_note"] = json!(t.note);
+                if let Some(sha) = &t.sha {
+                    item["text_sha256"] = json!(sha);
+                    item["text_size"] = json!(t.data.len());
+                }
             }
             evidence.push(item);
         }

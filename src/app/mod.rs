@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod bank;
 pub mod export;
+pub mod extract;
 pub mod files;
 pub mod import;
 pub mod leap2a;

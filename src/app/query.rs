@@ -69,12 +69,28 @@ pub struct EvidenceItem {
     pub group: Option<String>,
     /// Criteria an assessor linked it to (claims the learner did not make).
     pub linked: Vec<String>,
+    /// A document's text (PDF, DOCX, ODT) taken at import: its blob.
+    pub text_sha: Option<String>,
+    /// What that text is (`PDF, 3 pages`), or why it could not be taken.
+    pub text_note: Option<String>,
 }
 
 impl EvidenceItem {
     /// Whether it is evidence for `criterion`: claimed by the learner or linked by an assessor.
     pub fn shows(&self, criterion: &str) -> bool {
         self.claims.iter().any(|c| c == criterion) || self.linked.iter().any(|c| c == criterion)
+    }
+
+    /// What is read as text: the file itself when it is text, else a document's extracted
+    /// text — its blob and a name for the reader (`report.pdf` → `report.pdf.txt`).
+    pub fn readable(&self) -> Option<(&str, String)> {
+        let name = self.file.as_deref().unwrap_or(&self.id);
+        let base = name.rsplit('/').next().unwrap_or(name);
+        match (&self.sha256, self.is_text, &self.text_sha) {
+            (Some(sha), true, _) => Some((sha, base.to_string())),
+            (_, false, Some(t)) => Some((t, format!("{base}.txt"))),
+            _ => None,
+        }
     }
 }
 
@@ -507,7 +523,7 @@ impl Workspace {
             }
         }
         let mut st = self.conn().prepare_cached(
-            "SELECT id, title, kind, file, url, date, hours, claims, note, blob_sha, size, is_text, group_title
+            "SELECT id, title, kind, file, url, date, hours, claims, note, blob_sha, size, is_text, group_title, text_sha, text_note
              FROM evidence WHERE portfolio_pk = ?1 AND revision = ?2 ORDER BY ord",
         )?;
         let rows = st.query_map(params![pk, revision], |r| {
@@ -527,6 +543,8 @@ impl Workspace {
                 is_text: r.get(11)?,
                 group: r.get(12)?,
                 linked: Vec::new(),
+                text_sha: r.get(13)?,
+                text_note: r.get(14)?,
             })
         })?;
         let rows = rows.map(|r| {

@@ -425,8 +425,10 @@ fn render_detail(ws: &Workspace, d: &Detail, rubric: &crate::domain::rubric::Rub
         if let Some(n) = &e.note {
             let _ = writeln!(o, "     note\n{}", indent(n));
         }
-        if e.is_text
-            && let Some(sha) = &e.sha256
+        if let Some(n) = &e.text_note {
+            let _ = writeln!(o, "     text {}", l(n));
+        }
+        if let Some((sha, _)) = e.readable()
             && let Ok(Some(bytes)) = ws.blob(sha)
         {
             let text = crate::domain::sanitize::sanitize_bytes(&bytes);

@@ -363,6 +363,13 @@ pub enum AuditCmd {
 
 /// Runs the command line and returns the process exit status.
 pub fn main() -> i32 {
+    // (the PDF reader's child process: see app::extract)
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == crate::app::extract::PDF_COMMAND)
+    {
+        return crate::app::extract::pdf_child();
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

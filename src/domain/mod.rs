@@ -5,6 +5,7 @@ pub mod agreement;
 pub mod audit;
 pub mod decision;
 pub mod export;
+pub mod extract;
 pub mod leap2a;
 pub mod num;
 pub mod phase;

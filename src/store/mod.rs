@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("008_open_status_index.sql"),
     include_str!("009_vouched_record.sql"),
     include_str!("010_evidence_groups_links.sql"),
+    include_str!("011_evidence_text.sql"),
 ];
 
 /// The schema version this build writes.
@@ -465,6 +466,10 @@ impl Store {
         for (i, m) in MIGRATIONS.iter().enumerate().skip(found as usize) {
             if i + 1 == 10 {
                 add_column_if_missing(&tx, "evidence", "group_title", "TEXT")?;
+            }
+            if i + 1 == 11 {
+                add_column_if_missing(&tx, "evidence", "text_sha", "TEXT")?;
+                add_column_if_missing(&tx, "evidence", "text_note", "TEXT")?;
             }
             tx.execute_batch(m)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;

@@ -972,6 +972,19 @@ impl Replay {
                     ],
                 );
             }
+            // (a document's text, from schema 11)
+            let text_sha = text_if_any(e, "text_sha256")?;
+            if let Some(b) = text_sha {
+                self.put(
+                    "blobs",
+                    r.seq,
+                    &mut [
+                        ("sha256", t(b)),
+                        ("size", V::Int(int(e, "text_size")?)),
+                        ("data", V::Blob(sha(b)?)),
+                    ],
+                );
+            }
             self.put(
                 "evidence",
                 r.seq,
@@ -992,6 +1005,8 @@ impl Replay {
                     ("size", size.map_or(V::Null, V::Int)),
                     ("is_text", V::Int(flag(e, "is_text")? as i64)),
                     ("group_title", ot(text_if_any(e, "group")?)),
+                    ("text_sha", ot(text_sha)),
+                    ("text_note", ot(text_if_any(e, "text_note")?)),
                 ],
             );
         }
@@ -1506,6 +1521,8 @@ const KNOWN_COLUMNS: &[&str] = &[
     "blob_sha",
     "is_text",
     "group_title",
+    "text_sha",
+    "text_note",
     "evidence_id",
     "phase",
     "marker",

@@ -165,17 +165,9 @@ pub fn show_current(m: &mut Model) -> Vec<Cmd> {
         Lower::Statement => Some((STATEMENT.into(), "statement.md".into())),
         Lower::Coverage => None,
         Lower::Evidence => a.shown_evidence().and_then(|i| {
-            let e = &a.evidence[i];
-            match (&e.sha256, e.is_text) {
-                (Some(sha), true) => {
-                    let name = e.file.as_deref().unwrap_or(&e.id);
-                    Some((
-                        sha.clone(),
-                        name.rsplit('/').next().unwrap_or(name).to_string(),
-                    ))
-                }
-                _ => None,
-            }
+            a.evidence[i]
+                .readable()
+                .map(|(sha, name)| (sha.to_string(), name))
         }),
     };
     let Some((key, name)) = want else {

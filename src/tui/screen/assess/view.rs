@@ -161,6 +161,15 @@ fn evidence_meta(a: &Assess, e: &crate::app::query::EvidenceItem) -> String {
         }
     }
     meta.push_str(&format!("{} · {}", e.kind, e.date));
+    if !e.is_text
+        && e.text_sha.is_some()
+        && let Some(n) = &e.text_note
+    {
+        meta.push_str(&format!(
+            " · {}: the text taken from it (o opens the original)",
+            sanitize_line(n)
+        ));
+    }
     if let Some(n) = &e.note {
         meta.push_str(&format!(" · note: {}", sanitize_line(n)));
     }
@@ -526,10 +535,10 @@ pub fn evidence_pane(m: &Model, a: &Assess, f: &mut Frame, area: Rect, focused: 
     let inner = block.inner(area);
     f.render_widget(block, area);
     let meta = evidence_meta(a, e);
-    match (&e.sha256, e.is_text) {
+    match (&e.sha256, e.readable().is_some()) {
         (Some(_), true) => document(m, a, f, inner),
         (Some(sha), false) => {
-            let lines = vec![
+            let mut lines = vec![
                 Line::from(Span::styled(clip(&meta, inner.width as usize), th.dim())),
                 Line::from(format!(
                     "{} — {} file, {}",
@@ -542,11 +551,15 @@ pub fn evidence_pane(m: &Model, a: &Assess, f: &mut Frame, area: Rect, focused: 
                     human_size(e.size.unwrap_or(0))
                 )),
                 Line::from(format!("sha256 {sha}")),
-                Line::from(Span::styled(
-                    "Not text: o opens it with the system's opener (on this machine's desktop).",
-                    th.key(),
-                )),
             ];
+            // (a document whose text could not be taken says why, plainly)
+            if let Some(n) = &e.text_note {
+                lines.push(Line::from(Span::styled(sanitize_line(n), th.warn())));
+            }
+            lines.push(Line::from(Span::styled(
+                "Not text: o opens it with the system's opener (on this machine's desktop).",
+                th.key(),
+            )));
             f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         }
         (None, _) => {
