@@ -79,6 +79,8 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
 
     let mut terminal = ratatui::try_init()?;
     let _restore = Restore;
+    // (asked once the screen is ours and before any key is read: see picture_for_terminal)
+    rt.model.picker = screen::assess::picture::picker_for_terminal();
     let _ = crossterm::execute!(std::io::stdout(), event::EnableBracketedPaste);
     let size = terminal.size()?;
     rt.dispatch(Msg::Resize(size.width, size.height));

@@ -226,6 +226,10 @@ pub struct Assess {
     pub recent: Vec<Shown>,
     /// The evidence being read from the workspace (its SHA-256).
     pub loading: Option<String>,
+    /// The picture on show in the evidence pane (a photo or scan the learner sent).
+    pub picture: Option<crate::tui::screen::assess::picture::Picture>,
+    /// The picture being read and decoded (its SHA-256).
+    pub picture_loading: Option<String>,
     /// The evidence pane fills the screen.
     pub zoom: bool,
     /// The rubric grid is shown (criteria × levels); the level column under the cursor.
@@ -441,6 +445,8 @@ pub struct Model {
     pub theme: Theme,
     /// `$EDITOR` is set: long text goes to it.
     pub external_editor: bool,
+    /// How pictures are drawn in this terminal (`None`: they are not).
+    pub picker: Option<ratatui_image::picker::Picker>,
     pub quit: bool,
 }
 
@@ -463,6 +469,7 @@ impl Model {
             height: 24,
             theme,
             external_editor,
+            picker: None,
             quit: false,
         }
     }
@@ -588,6 +595,11 @@ pub enum Msg {
         key: String,
         error: String,
     },
+    /// A picture was read and decoded (or could not be).
+    PictureLoaded {
+        key: String,
+        image: Result<Arc<image::DynamicImage>, String>,
+    },
     /// Time for a bounded step of long work in the evidence view (counting, searching).
     Step,
     /// `$EDITOR` could not be used: the built-in editor takes the text instead.
@@ -685,6 +697,10 @@ pub enum Cmd {
     LoadEvidence {
         sha: String,
         name: String,
+    },
+    /// Read and decode a picture for the evidence pane.
+    LoadPicture {
+        sha: String,
     },
     /// Load the built-in samples into the (empty) workspace.
     Seed,

@@ -108,6 +108,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             assess::evidence_loaded(m, *shown);
             vec![]
         }
+        Msg::PictureLoaded { key, image } => {
+            assess::picture_loaded(m, key, image);
+            vec![]
+        }
         Msg::EvidenceFailed { key, error } => {
             if let Some(a) = &mut m.assess
                 && a.loading.as_deref() == Some(key.as_str())

@@ -278,6 +278,25 @@ impl Runtime {
                     ))],
                 }
             }
+            Cmd::LoadPicture { sha } => {
+                let key = sha.clone();
+                self.off_path(
+                    move |ws, _| {
+                        let image = match ws.blob(&sha) {
+                            Ok(Some(bytes)) => {
+                                crate::tui::screen::assess::picture::decode(&bytes).map(Arc::new)
+                            }
+                            Ok(None) => Err("it is not stored in the workspace".into()),
+                            Err(e) => Err(e.lines().join("; ")),
+                        };
+                        vec![Msg::PictureLoaded { key: sha, image }]
+                    },
+                    move |error| Msg::PictureLoaded {
+                        key,
+                        image: Err(error),
+                    },
+                )
+            }
             Cmd::LoadEvidence { sha, name } => {
                 let key = sha.clone();
                 self.off_path(
@@ -683,6 +702,8 @@ impl Runtime {
             shown: None,
             recent: Vec::new(),
             loading: None,
+            picture: None,
+            picture_loading: None,
             zoom: false,
             grid: None,
             undo: Vec::new(),

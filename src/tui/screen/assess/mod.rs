@@ -1,6 +1,7 @@
 //! The assessment screen: criteria, the selected criterion's levels (or the rubric grid), and
 //! the evidence the learner claims for it — marked criterion by criterion, every key saved.
 
+pub mod picture;
 pub mod view;
 
 use std::sync::Arc;
@@ -158,6 +159,52 @@ pub fn opened(m: &mut Model, mut a: Assess) -> Vec<Cmd> {
 /// The document that belongs on show now (the statement, or the selected evidence when it is
 /// stored text), from the recent ones or read from the workspace.
 pub fn show_current(m: &mut Model) -> Vec<Cmd> {
+    let mut cmds = show_picture(m);
+    cmds.extend(show_text(m));
+    cmds
+}
+
+/// The picture that belongs on show now (the selected evidence, when it is a photo or scan):
+/// kept if it is the one on show, else read and decoded off the render path.
+fn show_picture(m: &mut Model) -> Vec<Cmd> {
+    let drawn = m.picker.is_some();
+    let Some(a) = &mut m.assess else {
+        return vec![];
+    };
+    let want = match a.lower {
+        Lower::Evidence => a.shown_evidence().and_then(|i| {
+            let e = &a.evidence[i];
+            let name = e.file.as_deref().unwrap_or("");
+            e.sha256
+                .clone()
+                .filter(|_| drawn && picture::is_picture(name))
+        }),
+        _ => None,
+    };
+    let Some(sha) = want else {
+        return vec![];
+    };
+    if a.picture.as_ref().is_some_and(|p| p.key == sha)
+        || a.picture_loading.as_deref() == Some(sha.as_str())
+    {
+        return vec![];
+    }
+    a.picture_loading = Some(sha.clone());
+    vec![Cmd::LoadPicture { sha }]
+}
+
+/// A picture the runtime read and decoded.
+pub fn picture_loaded(m: &mut Model, key: String, image: Result<Arc<image::DynamicImage>, String>) {
+    let Some(a) = &mut m.assess else { return };
+    if a.picture_loading.as_deref() == Some(key.as_str()) {
+        a.picture_loading = None;
+    }
+    a.picture = Some(picture::Picture::new(key, image));
+    fit_evidence(m);
+}
+
+/// The text that belongs on show now.
+fn show_text(m: &mut Model) -> Vec<Cmd> {
     let Some(a) = &mut m.assess else {
         return vec![];
     };
@@ -241,6 +288,13 @@ pub fn fit_evidence(m: &mut Model) {
         && let Some(r) = area
     {
         s.view.resize(&s.doc, r.width, r.height);
+    }
+    let area = view::picture_area(m);
+    if let Some(a) = &mut m.assess
+        && let Some(p) = &mut a.picture
+        && let (Some(r), Some(picker)) = (area, &m.picker)
+    {
+        p.fit(picker, ratatui::layout::Size::new(r.width, r.height));
     }
 }
 

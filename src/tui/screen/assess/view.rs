@@ -120,6 +120,11 @@ pub fn evidence_view_area(m: &Model) -> Option<Rect> {
     })
 }
 
+/// The area a picture draws in: under the lines that say what it is, like a document.
+pub fn picture_area(m: &Model) -> Option<Rect> {
+    evidence_view_area(m)
+}
+
 /// What the document on show is (kind, date, the learner's note, a link), wrapped to at most
 /// three lines.
 fn meta_lines(a: &Assess, width: u16, th: Theme) -> Vec<Line<'static>> {
@@ -161,6 +166,12 @@ fn evidence_meta(a: &Assess, e: &crate::app::query::EvidenceItem) -> String {
         }
     }
     meta.push_str(&format!("{} · {}", e.kind, e.date));
+    if a.picture
+        .as_ref()
+        .is_some_and(|p| e.sha256.as_deref() == Some(&p.key) && p.image.is_ok())
+    {
+        meta.push_str(" · a picture (o opens the original)");
+    }
     if !e.is_text
         && e.text_sha.is_some()
         && let Some(n) = &e.text_note
@@ -535,8 +546,11 @@ pub fn evidence_pane(m: &Model, a: &Assess, f: &mut Frame, area: Rect, focused: 
     let inner = block.inner(area);
     f.render_widget(block, area);
     let meta = evidence_meta(a, e);
+    let is_picture =
+        m.picker.is_some() && super::picture::is_picture(e.file.as_deref().unwrap_or(""));
     match (&e.sha256, e.readable().is_some()) {
         (Some(_), true) => document(m, a, f, inner),
+        (Some(sha), false) if is_picture => picture(m, a, sha, f, inner),
         (Some(sha), false) => {
             let mut lines = vec![
                 Line::from(Span::styled(clip(&meta, inner.width as usize), th.dim())),
@@ -572,6 +586,39 @@ pub fn evidence_pane(m: &Model, a: &Assess, f: &mut Frame, area: Rect, focused: 
             ];
             f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         }
+    }
+}
+
+/// A picture in the pane: what it is, then the picture (or that it is being read, or why it
+/// cannot be drawn).
+fn picture(m: &Model, a: &Assess, sha: &str, f: &mut Frame, inner: Rect) {
+    let th = m.theme;
+    let meta = meta_lines(a, inner.width, th);
+    let [head, rest] =
+        Layout::vertical([Constraint::Length(meta.len() as u16), Constraint::Min(1)]).areas(inner);
+    f.render_widget(Paragraph::new(meta), head);
+    match a.picture.as_ref().filter(|p| p.key == sha) {
+        Some(p) => match &p.image {
+            Ok(_) => p.render(rest, f.buffer_mut()),
+            Err(e) => f.render_widget(
+                Paragraph::new(vec![
+                    Line::from(Span::styled(
+                        format!("The picture cannot be shown: {}", sanitize_line(e)),
+                        th.warn(),
+                    )),
+                    Line::from(Span::styled(
+                        "o opens the original with the system's opener.",
+                        th.key(),
+                    )),
+                ])
+                .wrap(Wrap { trim: false }),
+                rest,
+            ),
+        },
+        None => f.render_widget(
+            Paragraph::new(Span::styled("reading the picture…", th.dim())),
+            rest,
+        ),
     }
 }
 
