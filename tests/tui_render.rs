@@ -517,3 +517,45 @@ fn leap2a_portfolio_links_and_groups() {
         );
     }
 }
+
+/// A portfolio of the documents learners send: a PDF's text page by page, a Word document's,
+/// a picture in half-blocks, and plainly why a picture too large or a broken PDF is not shown.
+#[test]
+fn documents_and_pictures() {
+    for (w, h) in SIZES {
+        fixed_clock();
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::open(&dir.path().join("w.db"), "ann".into()).unwrap();
+        assay::app::seed::seed(&mut ws).unwrap();
+        let p = dir.path().join("P-DOC-1");
+        std::fs::create_dir_all(p.join("evidence")).unwrap();
+        let fixtures =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/documents");
+        for f in [
+            "report.pdf",
+            "log.docx",
+            "meter.png",
+            "huge.png",
+            "broken.pdf",
+        ] {
+            std::fs::copy(fixtures.join(f), p.join("evidence").join(f)).unwrap();
+        }
+        std::fs::write(
+            p.join("portfolio.yaml"),
+            "format: assay.portfolio/v1\nid: P-DOC-1\nrubric: data-literacy-practitioner\nlearner: {id: L-77, name: Dana Docherty}\nsubmitted: 2026-05-30\nevidence:\n  - {id: E1, title: Heat loss report, kind: formal, file: evidence/report.pdf, date: 2026-04, claims: [C1]}\n  - {id: E2, title: Reflective log, kind: informal, file: evidence/log.docx, date: 2026-04, claims: [C1]}\n  - {id: E3, title: Meter photo, kind: informal, file: evidence/meter.png, date: 2026-04, claims: [C1]}\n  - {id: E4, title: Roof survey, kind: informal, file: evidence/huge.png, date: 2026-04, claims: [C1]}\n  - {id: E5, title: Old certificate, kind: formal, file: evidence/broken.pdf, date: 2026-04, claims: [C1]}\n",
+        )
+        .unwrap();
+        let s = ws.import(&[p], &mut |_, _| {}).unwrap();
+        assert_eq!(s.new, 1, "{s:?}");
+        let mut rt = workbench(ws, w, h);
+        rt.model.picker = Some(ratatui_image::picker::Picker::halfblocks());
+        keys(&mut rt, "/docherty\n\n");
+        for name in ["pdf", "docx", "picture", "picture_too_large", "pdf_broken"] {
+            insta::assert_snapshot!(
+                format!("documents_{name}_{w}x{h}"),
+                draw(&rt, w, h).backend()
+            );
+            keys(&mut rt, "]");
+        }
+    }
+}
