@@ -74,6 +74,8 @@ fn assess(access: Access) -> Assess {
         shown: None,
         recent: Vec::new(),
         loading: None,
+        picture: None,
+        picture_loading: None,
         zoom: false,
         grid: None,
         undo: Vec::new(),
