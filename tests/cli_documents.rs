@@ -89,6 +89,22 @@ fn documents_are_read_and_vouched_for() {
     };
     assert_eq!(note("E1"), "PDF, 3 pages");
     assert!(note("E4").is_null(), "a picture has no text");
+    // search finds a portfolio by the words of its documents (accents and case aside, a word
+    // or the start of one), saying where
+    let found = ws.ok("lead", &["search", "LOFT insul"]);
+    assert!(found.contains("P-DOC-1"), "{found}");
+    assert!(found.contains("in E1: "), "{found}");
+    assert!(found.contains("[loft] [insulation]"), "{found}");
+    let found = ws.ok("lead", &["search", "cafe", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&found).unwrap();
+    assert_eq!(v[0]["id"], "P-DOC-1", "{found}");
+    assert_eq!(v[0]["evidence"], "E3", "{found}");
+    assert!(
+        v[0]["excerpt"].as_str().unwrap().contains("[café]'s"),
+        "{found}"
+    );
+    let none = ws.ok("lead", &["search", "zzyzx"]);
+    assert!(none.contains("no match"), "{none}");
     // the record vouches for the texts: an edit of one is found
     ws.ok("lead", &["audit", "verify"]);
     let c = rusqlite::Connection::open(&ws.db).unwrap();

@@ -557,5 +557,9 @@ fn documents_and_pictures() {
             );
             keys(&mut rt, "]");
         }
+        // `/` finds it by a word of its PDF
+        keys(&mut rt, "\u{1b}\u{1b}/insulation");
+        let shown = format!("{:?}", draw(&rt, w, h).backend());
+        assert!(shown.contains("P-DOC-1"), "{shown}");
     }
 }

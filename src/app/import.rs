@@ -27,6 +27,8 @@ use crate::store::Tx;
 
 /// Largest evidence file accepted.
 pub const MAX_EVIDENCE_BYTES: u64 = 100 * 1024 * 1024;
+/// How much of a document's text is searched by its words.
+const WORDS_BYTES: usize = 64 * 1024;
 /// Portfolios written per transaction.
 const BATCH: usize = 500;
 
@@ -916,6 +918,25 @@ fn write_portfolio(tx: &mut Tx<'_>, p: &Prepared) -> Result<Written> {
         m.statement,
         tx.at()
     ])?;
+    // The words of its documents' texts, for search (the revision's, none of an earlier one).
+    tx.prepare_cached("DELETE FROM document_words WHERE portfolio_pk = ?1")?
+        .execute([pk])?;
+    for (e, f) in m.evidence.iter().zip(&p.files) {
+        if let Some(TextOf {
+            sha: Some(_), data, ..
+        }) = f.as_ref().and_then(|f| f.text.as_ref())
+        {
+            let text = String::from_utf8_lossy(data);
+            let mut end = text.len().min(WORDS_BYTES);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            tx.prepare_cached(
+                "INSERT INTO document_words (words, portfolio_pk, evidence_id) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![&text[..end], pk, e.id])?;
+        }
+    }
     let mut evidence = Vec::with_capacity(m.evidence.len());
     {
         let mut ins = tx.prepare_cached(

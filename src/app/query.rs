@@ -616,30 +616,80 @@ impl Workspace {
             limit,
         )?;
         let mut out = Vec::new();
+        for (score, pk) in hits {
+            out.push((score, self.row_by_pk(pk as i64)?));
+        }
+        Ok(out)
+    }
+
+    /// One portfolio's row, with what blind moderation hides from this person hidden.
+    fn row_by_pk(&self, pk: i64) -> Result<Row> {
         let mut st = self.conn().prepare_cached(
             "SELECT p.pk, p.id, p.learner_id, p.learner_name, r.id, r.version, p.submitted, p.status, p.assessor,
                     p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker,
                     EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
              FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk WHERE p.pk = ?1",
         )?;
-        for (score, pk) in hits {
-            let mut row = st.query_row([pk as i64], row_of)?;
-            if self.may_be_hidden(
-                row.rubric_pk,
-                &row.status,
-                row.first_marker.as_deref(),
-                row.second_done,
-            )? && self.hidden_after_lookup(row.pk, &row.status)?
-            {
-                row.outcome = None;
-                row.grade = None;
-                row.score = None;
-                row.blind_hidden = true;
-            }
-            out.push((score, row));
+        let mut row = st.query_row([pk], row_of)?;
+        if self.may_be_hidden(
+            row.rubric_pk,
+            &row.status,
+            row.first_marker.as_deref(),
+            row.second_done,
+        )? && self.hidden_after_lookup(row.pk, &row.status)?
+        {
+            row.outcome = None;
+            row.grade = None;
+            row.score = None;
+            row.blind_hidden = true;
+        }
+        Ok(row)
+    }
+
+    /// Portfolios whose documents' texts (PDF, DOCX, ODT) hold every word of `query` (each as
+    /// a word or the start of one, accents and case aside), best first: the row, the evidence
+    /// and an excerpt with the words in `[…]`.
+    pub fn search_documents(&self, query: &str, limit: usize) -> Result<Vec<DocumentHit>> {
+        let words: Vec<String> = query
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| format!("\"{}\"*", w.replace('"', "")))
+            .collect();
+        if words.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let found: Vec<(i64, String, String)> = {
+            let mut st = self.conn().prepare_cached(
+                "SELECT portfolio_pk, evidence_id, snippet(document_words, 0, '[', ']', '…', 10)
+                 FROM document_words WHERE document_words MATCH ?1 ORDER BY rank LIMIT ?2",
+            )?;
+            st.query_map(params![words.join(" AND "), limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::new();
+        for (pk, evidence, excerpt) in found {
+            out.push(DocumentHit {
+                row: self.row_by_pk(pk)?,
+                evidence,
+                excerpt: crate::domain::sanitize::sanitize_line(
+                    &excerpt.split_whitespace().collect::<Vec<_>>().join(" "),
+                ),
+            });
         }
         Ok(out)
     }
+}
+
+/// A portfolio found by the words of a document's text.
+#[derive(Debug, Clone)]
+pub struct DocumentHit {
+    pub row: Row,
+    /// The evidence whose text holds the words.
+    pub evidence: String,
+    /// The words in their place (`[…]` around them), on one line.
+    pub excerpt: String,
 }
 
 /// The matches of one pass over texts, kept for a ranking of the best `limit` (best first,

@@ -651,6 +651,15 @@ fn record_line(h: &Record) -> String {
 
 fn search(ws: Workspace, query: &str, as_json: bool, limit: usize) -> CmdResult {
     let hits = ws.search(query, limit)?;
+    // (then the portfolios whose documents hold the words, those not found already)
+    let all_docs = ws.search_documents(query, limit)?;
+    // (a portfolio found both ways says where its documents hold the words too)
+    let doc_of = |pk: i64| all_docs.iter().find(|d| d.row.pk == pk);
+    let docs: Vec<_> = all_docs
+        .iter()
+        .filter(|d| !hits.iter().any(|(_, r)| r.pk == d.row.pk))
+        .take(limit.saturating_sub(hits.len()))
+        .collect();
     let mut out = std::io::stdout().lock();
     if as_json {
         let v: Vec<Value> = hits
@@ -658,15 +667,25 @@ fn search(ws: Workspace, query: &str, as_json: bool, limit: usize) -> CmdResult 
             .map(|(s, r)| {
                 let mut j = row_json(r);
                 j["match"] = json!(s);
+                if let Some(d) = doc_of(r.pk) {
+                    j["evidence"] = json!(d.evidence);
+                    j["excerpt"] = json!(d.excerpt);
+                }
                 j
             })
+            .chain(docs.iter().map(|d| {
+                let mut j = row_json(&d.row);
+                j["match"] = json!("document");
+                j["evidence"] = json!(d.evidence);
+                j["excerpt"] = json!(d.excerpt);
+                j
+            }))
             .collect();
         let _ = writeln!(out, "{}", json_text(&v));
         return Ok(());
     }
-    for (_, r) in &hits {
-        let _ = writeln!(
-            out,
+    let line = |r: &crate::app::query::Row| {
+        format!(
             "{:<16} {:<26} {:<30} {}",
             sanitize_line(&r.id),
             clip(&sanitize_line(&r.learner_name), 26),
@@ -675,9 +694,27 @@ fn search(ws: Workspace, query: &str, as_json: bool, limit: usize) -> CmdResult 
                 30
             ),
             sanitize_line(&r.status)
+        )
+    };
+    let place = |out: &mut std::io::StdoutLock, d: &crate::app::query::DocumentHit| {
+        let _ = writeln!(
+            out,
+            "    in {}: {}",
+            sanitize_line(&d.evidence),
+            clip(&d.excerpt, 100)
         );
+    };
+    for (_, r) in &hits {
+        let _ = writeln!(out, "{}", line(r));
+        if let Some(d) = doc_of(r.pk) {
+            place(&mut out, d);
+        }
     }
-    if hits.is_empty() {
+    for d in &docs {
+        let _ = writeln!(out, "{}", line(&d.row));
+        place(&mut out, d);
+    }
+    if hits.is_empty() && docs.is_empty() {
         let _ = writeln!(out, "no match for `{}`", sanitize_line(query));
     }
     Ok(())

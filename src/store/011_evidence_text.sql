@@ -5,5 +5,11 @@
 -- store::migrate before this runs, only where missing (see version 10). Both are recorded in the
 -- import's record, and the text's blob like every blob, so `audit verify` vouches for them.
 
--- (no statements of its own)
-SELECT 1;
+-- The words of those texts, for search (`assay search`, the workbench's `/`): derived from the
+-- texts at import, like `search`, so not a fact of the record. The first 64 KiB of each text.
+CREATE VIRTUAL TABLE IF NOT EXISTS document_words USING fts5(
+    words,
+    portfolio_pk UNINDEXED,
+    evidence_id UNINDEXED,
+    tokenize = 'unicode61 remove_diacritics 2'
+);

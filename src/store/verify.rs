@@ -216,7 +216,18 @@ const TABLES: &[TableDef] = &[
 ];
 
 /// Tables that are not facts: the chain itself, the search index, the workbench's settings.
-const NOT_FACTS: &[&str] = &["audit", "search", "ui_state"];
+const NOT_FACTS: &[&str] = &[
+    "audit",
+    "search",
+    "ui_state",
+    // (the words of documents' texts, and SQLite's own tables for that index)
+    "document_words",
+    "document_words_data",
+    "document_words_idx",
+    "document_words_content",
+    "document_words_docsize",
+    "document_words_config",
+];
 
 fn table_def(name: &str) -> Option<&'static TableDef> {
     TABLES.iter().find(|t| t.name == name)

@@ -120,6 +120,9 @@ pub struct Queue {
     pub filter_gen: u64,
     /// Rows passing the fuzzy filter (all when no filter), before status and rubric filters.
     pub matched: Option<Vec<usize>>,
+    /// Rows whose documents' texts hold the filter's words (for `filter_gen`), shown after
+    /// the fuzzy matches.
+    pub in_documents: Vec<usize>,
     pub status_filter: Option<String>,
     pub rubric_filter: Option<String>,
     pub rubrics: Vec<String>,
@@ -557,6 +560,11 @@ pub enum Msg {
     Filtered {
         generation: u64,
         matched: Vec<usize>,
+    },
+    /// The portfolios whose documents' texts hold the filter's words.
+    InDocuments {
+        generation: u64,
+        ids: Vec<String>,
     },
     /// A portfolio was opened.
     Opened(Box<Assess>),

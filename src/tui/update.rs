@@ -44,9 +44,27 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         } => {
             if generation == m.queue.filter_gen {
                 m.queue.filtering = false;
-                m.queue.matched = Some(matched);
+                m.queue.matched = Some(with_documents(matched, &m.queue.in_documents));
                 m.queue.selected = 0;
                 queue::recompute(m);
+            }
+            vec![]
+        }
+        Msg::InDocuments { generation, ids } => {
+            if generation == m.queue.filter_gen {
+                let ids: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+                m.queue.in_documents = m
+                    .queue
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| ids.contains(r.id.as_str()))
+                    .map(|(i, _)| i)
+                    .collect();
+                if let Some(matched) = m.queue.matched.take() {
+                    m.queue.matched = Some(with_documents(matched, &m.queue.in_documents));
+                    queue::recompute(m);
+                }
             }
             vec![]
         }
@@ -446,4 +464,13 @@ pub fn edit(m: &mut Model, target: EditTarget, text: String) -> Vec<Cmd> {
 /// What the editor's key did, for the dialog handler.
 pub fn editor_key(area: &mut TextArea, k: KeyEvent) -> Edit {
     area.key(k)
+}
+
+/// The fuzzy matches, then the rows found by their documents' words that are not among them.
+fn with_documents(mut matched: Vec<usize>, in_documents: &[usize]) -> Vec<usize> {
+    if !in_documents.is_empty() {
+        let have: std::collections::HashSet<usize> = matched.iter().copied().collect();
+        matched.extend(in_documents.iter().copied().filter(|i| !have.contains(i)));
+    }
+    matched
 }

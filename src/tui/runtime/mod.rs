@@ -154,16 +154,28 @@ impl Runtime {
                 Ok(m) => vec![m],
                 Err(e) => vec![Msg::Failed(e.lines().join("; "))],
             },
-            Cmd::Filter { generation, query } => match &self.filter_tx {
-                Some(tx) => {
-                    let _ = tx.send((generation, query, self.haystacks.clone()));
-                    vec![]
+            Cmd::Filter { generation, query } => {
+                // (the words of documents: an indexed lookup, a millisecond or so)
+                let ids: Vec<String> = if query.trim().chars().count() >= 3 {
+                    self.ws
+                        .search_documents(&query, 500)
+                        .map(|hits| hits.into_iter().map(|h| h.row.id).collect())
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                let mut out = vec![Msg::InDocuments { generation, ids }];
+                match &self.filter_tx {
+                    Some(tx) => {
+                        let _ = tx.send((generation, query, self.haystacks.clone()));
+                    }
+                    None => out.push(Msg::Filtered {
+                        generation,
+                        matched: filter(&query, &self.haystacks, None),
+                    }),
                 }
-                None => vec![Msg::Filtered {
-                    generation,
-                    matched: filter(&query, &self.haystacks, None),
-                }],
-            },
+                out
+            }
             Cmd::Open { id } => match self.open(&id) {
                 Ok(a) => vec![Msg::Opened(Box::new(a))],
                 Err(e) => vec![Msg::Failed(e.lines().join("; "))],
