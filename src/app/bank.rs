@@ -1,8 +1,8 @@
 //! The comment bank: saved comments for a criterion's feedback — from the rubric file (per
-//! criterion, and per level) and from the person's own feedback on that criterion in any
-//! portfolio of the rubric, the most used first. The person's own comments are derived from
-//! the marks they wrote (recorded and vouched for like every mark), so the bank adds no state of
-//! its own: writing feedback is what saves a comment.
+//! criterion, and per level), the comments the person saved ("save this as a comment": kept in
+//! `saved_comments`, recorded as `bank.save` / `bank.remove`), and the person's own feedback on
+//! that criterion in any portfolio of the rubric, the most used first (derived from the marks
+//! they wrote, recorded and vouched for like every mark).
 
 use rusqlite::params;
 
@@ -16,6 +16,8 @@ pub enum Source {
     Level(String),
     /// The rubric's comments for the criterion.
     Criterion,
+    /// A comment the person saved.
+    Saved,
     /// The person's own feedback, used this many times.
     Mine(usize),
 }
@@ -61,6 +63,18 @@ impl Workspace {
                 push(&mut out, t, Source::Criterion);
             }
         }
+        {
+            let mut st = self.conn().prepare_cached(
+                "SELECT text FROM saved_comments WHERE owner = ?1 AND rubric_pk = ?2 AND criterion = ?3
+                 ORDER BY at DESC, text",
+            )?;
+            let rows = st.query_map(params![self.user, h.rubric_pk, criterion], |r| {
+                r.get::<_, String>(0)
+            })?;
+            for r in rows {
+                push(&mut out, &r?, Source::Saved);
+            }
+        }
         let mut st = self.conn().prepare_cached(
             "SELECT m.feedback, count(*) AS n, max(m.at) AS last
                FROM marks m JOIN portfolios p ON p.pk = m.portfolio_pk
@@ -84,5 +98,62 @@ impl Workspace {
             );
         }
         Ok(out)
+    }
+
+    /// Saves `text` as a comment of the person's bank for `criterion` of portfolio `id`'s
+    /// rubric (`on` false: takes it out). Returns whether anything changed.
+    pub fn save_comment(
+        &mut self,
+        id: &str,
+        criterion: &str,
+        text: &str,
+        on: bool,
+    ) -> Result<bool> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(super::AppError::refused(
+                "there is no feedback to save as a comment: write some first",
+            ));
+        }
+        let h = head(self.conn(), id)?;
+        let rubric = self.rubric(h.rubric_pk)?;
+        if rubric.criterion(criterion).is_none() {
+            return Err(super::AppError::refused(format!(
+                "rubric {} has no criterion `{}`",
+                rubric.key(),
+                crate::domain::sanitize::sanitize_line(criterion)
+            )));
+        }
+        let user = self.user.clone();
+        let mut tx = self.store.begin(&user)?;
+        let saved: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM saved_comments WHERE owner = ?1 AND rubric_pk = ?2 AND criterion = ?3 AND text = ?4)",
+            params![user, h.rubric_pk, criterion, text],
+            |r| r.get(0),
+        )?;
+        if saved == on {
+            return Ok(false);
+        }
+        let value = serde_json::json!({ "text": text });
+        if on {
+            tx.execute(
+                "INSERT INTO saved_comments (owner, rubric_pk, criterion, text, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![user, h.rubric_pk, criterion, text, tx.at()],
+            )?;
+        } else {
+            tx.execute(
+                "DELETE FROM saved_comments WHERE owner = ?1 AND rubric_pk = ?2 AND criterion = ?3 AND text = ?4",
+                params![user, h.rubric_pk, criterion, text],
+            )?;
+        }
+        tx.append(
+            if on { "bank.save" } else { "bank.remove" },
+            format!("comment/{}/{criterion}", h.rubric_pk),
+            None,
+            (!on).then(|| value.clone()),
+            Some(value),
+        )?;
+        tx.commit()?;
+        Ok(true)
     }
 }

@@ -13,3 +13,15 @@ CREATE VIRTUAL TABLE IF NOT EXISTS document_words USING fts5(
     evidence_id UNINDEXED,
     tokenize = 'unicode61 remove_diacritics 2'
 );
+
+-- Comments an assessor saved to their comment bank ("save this as a comment"), per rubric and
+-- criterion: offered first among their own in the bank. Recorded (`bank.save`, `bank.remove`)
+-- and vouched for.
+CREATE TABLE IF NOT EXISTS saved_comments (
+    owner     TEXT NOT NULL,
+    rubric_pk INTEGER NOT NULL REFERENCES rubrics (pk),
+    criterion TEXT NOT NULL,
+    text      TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    PRIMARY KEY (owner, rubric_pk, criterion, text)
+) WITHOUT ROWID;

@@ -213,6 +213,7 @@ const TABLES: &[TableDef] = &[
     def("export_batches", &["pk"], &[]),
     def("export_items", &["batch_pk", "portfolio_pk", "format"], &[]),
     def("evidence_links", &["portfolio_pk", "evidence_id", "criterion"], &[]),
+    def("saved_comments", &["owner", "rubric_pk", "criterion", "text"], &[]),
 ];
 
 /// Tables that are not facts: the chain itself, the search index, the workbench's settings.
@@ -245,7 +246,7 @@ fn table_index(name: &str) -> usize {
 }
 
 /// The most key columns a vouched table has.
-const MAX_KEY: usize = 3;
+const MAX_KEY: usize = 4;
 
 // ---------------------------------------------------------------------------------------------
 // The replay
@@ -712,6 +713,34 @@ impl Replay {
                     self.remove("evidence_links", &[V::Int(pk), t(e), t(c)]);
                 }
                 self.touch(id, r.seq, r.at)?;
+            }
+            "bank.save" | "bank.remove" => {
+                // comment/RUBRIC_PK/CRITERION, the text in the value
+                let rubric = seg
+                    .get(1)
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .ok_or("names no rubric")?;
+                let c = *seg.get(2).ok_or("names no criterion")?;
+                // (a removal's value says what was removed)
+                let text = text(a, "text")?;
+                if r.action == "bank.save" {
+                    self.put(
+                        "saved_comments",
+                        r.seq,
+                        &mut [
+                            ("owner", t(r.actor)),
+                            ("rubric_pk", V::Int(rubric)),
+                            ("criterion", t(c)),
+                            ("text", t(text)),
+                            ("at", t(r.at)),
+                        ],
+                    );
+                } else {
+                    self.remove(
+                        "saved_comments",
+                        &[t(r.actor), V::Int(rubric), t(c), t(text)],
+                    );
+                }
             }
             "status" => {
                 let id = r.portfolio.ok_or("names no portfolio")?;
@@ -1534,6 +1563,8 @@ const KNOWN_COLUMNS: &[&str] = &[
     "group_title",
     "text_sha",
     "text_note",
+    "owner",
+    "text",
     "evidence_id",
     "phase",
     "marker",

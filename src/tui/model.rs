@@ -728,6 +728,12 @@ pub enum Cmd {
         version: i64,
         amend: Option<String>,
     },
+    /// Save a criterion's feedback as a comment of the person's bank.
+    SaveComment {
+        id: String,
+        criterion: String,
+        text: String,
+    },
     /// Read the comment bank of a criterion (with the level chosen, for its own comments).
     LoadBank {
         id: String,

@@ -429,6 +429,19 @@ impl Runtime {
                     ))],
                 }
             }
+            Cmd::SaveComment {
+                id,
+                criterion,
+                text,
+            } => match self.ws.save_comment(&id, &criterion, &text, true) {
+                Ok(true) => vec![Msg::Notice(format!(
+                    "saved to your comment bank for {criterion} (b offers it first)"
+                ))],
+                Ok(false) => vec![Msg::Notice(format!(
+                    "already in your comment bank for {criterion}"
+                ))],
+                Err(e) => vec![Msg::Failed(e.lines().join("; "))],
+            },
             Cmd::LoadBank {
                 id,
                 criterion,

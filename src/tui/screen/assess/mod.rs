@@ -69,6 +69,10 @@ pub fn available(a: &Assess, act: Action) -> bool {
         }
         Action::ToggleGate => marking && a.selected_gate().is_some(),
         Action::EditFeedback | Action::CommentBank => marking && a.selected_criterion().is_some(),
+        Action::SaveComment => a
+            .selected_criterion()
+            .and_then(|ci| a.feedback_of(&a.rubric.criteria[ci].id))
+            .is_some_and(|f| !f.trim().is_empty()),
         Action::EditComment | Action::Submit | Action::Refer => marking,
         Action::Undo => marking && !a.undo.is_empty(),
         Action::Redo => marking && !a.redo.is_empty(),
@@ -733,6 +737,20 @@ fn assess_action(m: &mut Model, act: Action) -> Vec<Cmd> {
             let cid = a.rubric.criteria[ci].id.clone();
             let text = a.feedback_of(&cid).unwrap_or_default().to_string();
             return edit(m, EditTarget::Feedback(cid), text);
+        }
+        Action::SaveComment => {
+            let Some(ci) = a.selected_criterion() else {
+                return vec![];
+            };
+            let cid = a.rubric.criteria[ci].id.clone();
+            let Some(text) = a.feedback_of(&cid).map(str::to_string) else {
+                return vec![];
+            };
+            return vec![Cmd::SaveComment {
+                id: a.id.clone(),
+                criterion: cid,
+                text,
+            }];
         }
         Action::CommentBank => {
             let Some(ci) = a.selected_criterion() else {

@@ -99,17 +99,29 @@ impl Picture {
     }
 }
 
-/// The picker for this terminal: half-blocks inside tmux or screen, or when `ASSAY_PICTURES`
-/// says `halfblocks`; `off` draws none; else the terminal is asked what it can draw (before
-/// the workbench takes the screen), half-blocks when it does not say.
+/// The picker for this terminal. Half-blocks work everywhere (also inside tmux or screen,
+/// which pass no graphics through reliably) and are the default. The terminal is asked what
+/// it can draw only where it says it draws graphics — kitty, WezTerm, iTerm2, Ghostty, Konsole —
+/// or when `ASSAY_PICTURES=auto` asks for it: a terminal that does not answer would make the
+/// workbench wait, and keys typed meanwhile would be read as its answer. `ASSAY_PICTURES`:
+/// `halfblocks`, `auto`, `off` (no pictures).
 pub fn picker_for_terminal() -> Option<Picker> {
     let setting = std::env::var("ASSAY_PICTURES").unwrap_or_default();
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
     let in_mux = std::env::var_os("TMUX").is_some()
-        || std::env::var("TERM").is_ok_and(|t| t.starts_with("screen") || t.starts_with("tmux"));
+        || var("TERM").starts_with("screen")
+        || var("TERM").starts_with("tmux");
+    let graphics = std::env::var_os("KITTY_WINDOW_ID").is_some()
+        || std::env::var_os("KONSOLE_VERSION").is_some()
+        || var("TERM").contains("kitty")
+        || var("TERM").contains("ghostty")
+        || ["iTerm.app", "WezTerm", "ghostty"].contains(&var("TERM_PROGRAM").as_str());
+    let ask = || Picker::from_query_stdio().unwrap_or_else(|_| Picker::halfblocks());
     match setting.as_str() {
         "off" => None,
         "halfblocks" => Some(Picker::halfblocks()),
-        _ if in_mux => Some(Picker::halfblocks()),
-        _ => Some(Picker::from_query_stdio().unwrap_or_else(|_| Picker::halfblocks())),
+        "auto" => Some(ask()),
+        _ if graphics && !in_mux => Some(ask()),
+        _ => Some(Picker::halfblocks()),
     }
 }

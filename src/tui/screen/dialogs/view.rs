@@ -131,6 +131,7 @@ pub fn draw(m: &Model, d: &Dialog, f: &mut Frame, area: Rect) {
                 let from = match &c.source {
                     Source::Level(l) => format!("level {}", sanitize_line(l)),
                     Source::Criterion => "rubric".to_string(),
+                    Source::Saved => "saved".to_string(),
                     Source::Mine(n) => format!("yours ×{n}"),
                 };
                 let style = if pos == *selected {
