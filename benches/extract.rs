@@ -66,7 +66,8 @@ fn bench(c: &mut Criterion) {
             || {
                 let d = tempfile::tempdir().unwrap();
                 let mut ws = Workspace::open(&d.path().join("w.db"), "lead".into()).unwrap();
-                ws.import(std::slice::from_ref(&rubric), &mut |_, _| {}).unwrap();
+                ws.import(std::slice::from_ref(&rubric), &mut |_, _| {})
+                    .unwrap();
                 (d, ws)
             },
             |(d, mut ws)| {

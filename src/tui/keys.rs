@@ -177,7 +177,7 @@ pub static TABLE: &[Binding] = &[
     b!(Assess, [C('e')], "e", A::EditFeedback, "write the selected criterion's feedback ($EDITOR, or the built-in editor)", "feedback", 2),
     b!(Assess, [C('c')], "c", A::EditComment, "write the overall comment", "comment", 3),
     b!(Assess, [C('B')], "B", A::SaveComment, "save this criterion's feedback as a comment in your comment bank (recorded; offered first next time)", "save comment", 7),
-    b!(Assess, [C('b')], "b", A::CommentBank, "the comment bank: the rubric's saved comments for the criterion (and its level), then your own feedback on it, most used first; Enter puts one into the feedback", "bank", 6),
+    b!(Assess, [C('b')], "b", A::CommentBank, "the comment bank: the rubric's comments for the criterion (and its level), then those you saved (B), then your own feedback on it, most used first; Enter puts one into the feedback", "bank", 6),
     b!(Assess, [C('S')], "S", A::Submit, "submit: shows every level, the score and the outcome first", "submit", 1),
     b!(Assess, [C('R')], "R", A::Refer, "refer, or override the rule's outcome, with a written rationale", "refer", 4),
     b!(Assess, [C('u')], "u", A::Undo, "undo the last change (before submission)", "undo", 5),
