@@ -119,3 +119,39 @@ fn documents_are_read_and_vouched_for() {
     assert_eq!(o.code, Some(1), "{o:?}");
     assert!(o.stderr.contains("blobs row"), "{}", o.stderr);
 }
+
+/// A PDF that hangs the reader is stopped after its time and one that crashes it is said so;
+/// the import goes on with the next PDF (a new reader), and nothing hangs. (The two PDFs are
+/// recognised by debug builds only, as tests' stand-ins for a parser that loops or dies.)
+#[test]
+fn a_pdf_that_hangs_or_crashes_the_reader_does_not_stop_import() {
+    let ws = Ws::new();
+    ws.ok(
+        "lead",
+        &["import".into(), rubric_file("data-literacy-practitioner")],
+    );
+    let p = ws.path("P-HANG");
+    std::fs::create_dir_all(p.join("e")).unwrap();
+    std::fs::write(p.join("e/hang.pdf"), b"%PDF-assay-test-hang\n").unwrap();
+    std::fs::write(p.join("e/crash.pdf"), b"%PDF-assay-test-crash\n").unwrap();
+    std::fs::copy(fixture("report.pdf"), p.join("e/report.pdf")).unwrap();
+    std::fs::write(
+        p.join("portfolio.yaml"),
+        "format: assay.portfolio/v1\nid: P-HANG\nrubric: data-literacy-practitioner\nlearner: {id: L-1, name: Hang Test}\nsubmitted: 2026-05-30\nevidence:\n  - {id: E1, title: Hangs, kind: formal, file: e/hang.pdf, date: 2026-04, claims: [C1]}\n  - {id: E2, title: Crashes, kind: formal, file: e/crash.pdf, date: 2026-04, claims: [C1]}\n  - {id: E3, title: Report, kind: formal, file: e/report.pdf, date: 2026-04, claims: [C1]}\n",
+    )
+    .unwrap();
+    // (a hang would be stopped by the harness's 60 s limit on the command, and fail)
+    let out = ws.ok("lead", &[std::ffi::OsStr::new("import"), p.as_os_str()]);
+    assert!(out.contains("1 new"), "{out}");
+    let show = ws.ok("lead", &["show", "P-HANG"]);
+    assert!(
+        show.contains("could not extract its text: reading it took more than 10 s"),
+        "{show}"
+    );
+    assert!(
+        show.contains("could not extract its text: the PDF reader stopped"),
+        "{show}"
+    );
+    assert!(show.contains("text PDF, 3 pages"), "{show}");
+    ws.ok("lead", &["audit", "verify"]);
+}

@@ -1,14 +1,22 @@
 //! Text extraction at import, with a budget. DOCX and ODT are read here (bounded by the zip
 //! limits of `domain::extract`); a PDF is read by a child process — the assay binary itself,
-//! started as `assay __extract-pdf` — that gets the file on its standard input, may use at
-//! most [`PDF_MEMORY`] bytes of memory and [`PDF_SECONDS`] seconds, and is killed past them: a
-//! PDF that loops, explodes or crashes the parser is "could not extract", never a hung import.
-//! (Run from a binary that is not assay — a test harness — the PDF is read on a thread with
-//! the same time limit.)
+//! started as `assay __extract-pdf` — that may use at most [`PDF_MEMORY`] bytes of memory and
+//! [`PDF_SECONDS`] seconds of CPU for each PDF, and is killed when a PDF takes longer than that
+//! by the clock: a PDF that loops, explodes or crashes the parser is "could not extract", never
+//! a hung import. Each import worker keeps its reader for the next PDF (a process per PDF
+//! made importing a thousand PDFs five seconds slower); a reader that died or was killed is
+//! started again for the next one.
+//!
+//! Between the two, a request is the PDF's length (8 bytes, little-endian) and its bytes; the
+//! answer is one byte (0: the pages, as JSON; 1: why not, as text), the length of what follows
+//! and that. (Run from a binary that is not assay — a test harness — the PDF is read on a
+//! thread with the same time limit.)
 
+use std::cell::RefCell;
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
 
 use crate::domain::extract::{self, Doc, Extracted};
 
@@ -18,6 +26,8 @@ pub const PDF_SECONDS: u64 = 10;
 pub const PDF_MEMORY: u64 = 2 << 30;
 /// The hidden command the child runs.
 pub const PDF_COMMAND: &str = "__extract-pdf";
+/// The largest answer read from the reader.
+const MAX_ANSWER: u64 = (extract::MAX_TEXT_BYTES as u64) * 4;
 
 /// The text of `name` if it is a document assay reads: `None` for any other file; an error
 /// says plainly why the text could not be taken (the original stays as it is).
@@ -37,38 +47,72 @@ pub fn document(name: &str, bytes: &[u8]) -> Option<(Doc, Result<Extracted, Stri
     Some((doc, r))
 }
 
-/// The child's side: a PDF on standard input, its pages as JSON on standard output; exit 0,
-/// or 1 with the reason on standard error.
+/// The child's side: requests on standard input, answers on standard output, until standard
+/// input ends.
 pub fn pdf_child() -> i32 {
-    let mut bytes = Vec::new();
-    if std::io::stdin()
-        .take(crate::app::import::MAX_EVIDENCE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .is_err()
-    {
-        eprintln!("the PDF could not be read");
-        return 1;
-    }
-    // (a panic in the parser is the parent's "could not extract"; its message stays short)
+    // (a panic in the parser is an answer; its message stays short)
     std::panic::set_hook(Box::new(|_| {}));
-    match std::panic::catch_unwind(|| extract::pdf_pages(&bytes)) {
-        Ok(Ok(pages)) => {
-            let out = serde_json::to_vec(&pages).unwrap_or_default();
-            let mut o = std::io::stdout().lock();
-            if o.write_all(&out).and_then(|_| o.flush()).is_err() {
-                return 1;
+    let mut input = std::io::stdin().lock();
+    let mut output = std::io::stdout().lock();
+    loop {
+        let mut len = [0u8; 8];
+        if input.read_exact(&mut len).is_err() {
+            return 0;
+        }
+        let len = u64::from_le_bytes(len);
+        if len > crate::app::import::MAX_EVIDENCE_BYTES {
+            return 1;
+        }
+        let mut bytes = vec![0u8; len as usize];
+        if input.read_exact(&mut bytes).is_err() {
+            return 1;
+        }
+        cpu_budget();
+        // (debug builds only: PDFs that hang or crash the reader on purpose, for the tests of
+        // what import does then)
+        if cfg!(debug_assertions) {
+            if bytes.starts_with(b"%PDF-assay-test-hang") {
+                loop {
+                    std::thread::sleep(Duration::from_secs(1));
+                }
             }
-            0
+            if bytes.starts_with(b"%PDF-assay-test-crash") {
+                std::process::abort();
+            }
         }
-        Ok(Err(e)) => {
-            eprintln!("{e}");
-            1
+        let (status, body) = match std::panic::catch_unwind(|| extract::pdf_pages(&bytes)) {
+            Ok(Ok(pages)) => (0u8, serde_json::to_vec(&pages).unwrap_or_default()),
+            Ok(Err(e)) => (1, e.into_bytes()),
+            Err(_) => (
+                1,
+                b"the PDF reader failed on this file (it is malformed or uses what it does not know)"
+                    .to_vec(),
+            ),
+        };
+        let sent = output
+            .write_all(&[status])
+            .and_then(|_| output.write_all(&(body.len() as u64).to_le_bytes()))
+            .and_then(|_| output.write_all(&body))
+            .and_then(|_| output.flush());
+        if sent.is_err() {
+            return 1;
         }
-        Err(_) => {
-            eprintln!(
-                "the PDF reader failed on this file (it is malformed or uses what it does not know)"
-            );
-            1
+    }
+}
+
+/// Lets the reader use [`PDF_SECONDS`] (and one) more seconds of CPU from now: the kernel stops
+/// a PDF that spins past them even if the parent were gone.
+fn cpu_budget() {
+    // SAFETY: getrusage and setrlimit only read and write the structures given.
+    unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut u) == 0 {
+            let used = (u.ru_utime.tv_sec + u.ru_stime.tv_sec) as u64 + 1;
+            let l = libc::rlimit {
+                rlim_cur: (used + PDF_SECONDS + 1) as libc::rlim_t,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            libc::setrlimit(libc::RLIMIT_CPU, &l);
         }
     }
 }
@@ -79,7 +123,18 @@ fn is_assay(exe: &std::path::Path) -> bool {
 
 fn pdf(bytes: &[u8]) -> Result<Vec<String>, String> {
     match std::env::current_exe() {
-        Ok(exe) if is_assay(&exe) => pdf_in_child(&exe, bytes),
+        Ok(exe) if is_assay(&exe) => READER.with(|r| {
+            let mut r = r.borrow_mut();
+            let result = match r.as_mut() {
+                Some(reader) => reader.read(bytes),
+                None => Reader::start(&exe).and_then(|reader| r.insert(reader).read(bytes)),
+            };
+            // (a reader that failed, died or was killed is not asked again)
+            if r.as_ref().is_some_and(|reader| reader.broken) {
+                *r = None;
+            }
+            result
+        }),
         _ => pdf_on_thread(bytes),
     }
 }
@@ -96,83 +151,119 @@ fn pdf_on_thread(bytes: &[u8]) -> Result<Vec<String>, String> {
         .unwrap_or_else(|_| Err(format!("reading it took more than {PDF_SECONDS} s")))
 }
 
-fn pdf_in_child(exe: &std::path::Path, bytes: &[u8]) -> Result<Vec<String>, String> {
-    use std::os::unix::process::CommandExt;
-    let mut cmd = Command::new(exe);
-    cmd.arg(PDF_COMMAND)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_clear();
-    // SAFETY: between fork and exec only async-signal-safe calls (setrlimit) are made.
-    unsafe {
-        cmd.pre_exec(|| {
-            let lim = |r, n: u64| {
-                let l = libc::rlimit {
-                    rlim_cur: n as libc::rlim_t,
-                    rlim_max: n as libc::rlim_t,
-                };
-                libc::setrlimit(r, &l);
-            };
-            lim(libc::RLIMIT_AS, PDF_MEMORY);
-            lim(libc::RLIMIT_CPU, PDF_SECONDS + 1);
-            lim(libc::RLIMIT_CORE, 0);
-            Ok(())
-        });
+thread_local! {
+    /// This thread's PDF reader, kept for its next PDF.
+    static READER: RefCell<Option<Reader>> = const { RefCell::new(None) };
+}
+
+/// A running PDF reader: its input, and its answers as a thread reads them.
+struct Reader {
+    child: Child,
+    input: ChildStdin,
+    answers: Receiver<Result<(u8, Vec<u8>), String>>,
+    broken: bool,
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("the PDF reader could not be started: {e}"))?;
-    // Feed it and read it on threads, so that neither pipe can fill and stall the other.
-    let mut stdin = child.stdin.take().expect("piped");
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let input = bytes.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let limit = (extract::MAX_TEXT_BYTES as u64) * 4;
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = (&mut stdout).take(limit + 1).read_to_end(&mut out);
-        out
-    });
-    let errs = std::thread::spawn(move || {
-        let mut e = String::new();
-        let _ = (&mut stderr).take(4096).read_to_string(&mut e);
-        e
-    });
-    let start = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break Some(s),
-            Ok(None) if start.elapsed() > Duration::from_secs(PDF_SECONDS) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(_) => break None,
+}
+
+impl Reader {
+    fn start(exe: &std::path::Path) -> Result<Reader, String> {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = Command::new(exe);
+        cmd.arg(PDF_COMMAND)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .env_clear();
+        // SAFETY: between fork and exec only async-signal-safe calls (setrlimit) are made.
+        unsafe {
+            cmd.pre_exec(|| {
+                let lim = |r, n: u64| {
+                    let l = libc::rlimit {
+                        rlim_cur: n as libc::rlim_t,
+                        rlim_max: n as libc::rlim_t,
+                    };
+                    libc::setrlimit(r, &l);
+                };
+                lim(libc::RLIMIT_AS, PDF_MEMORY);
+                lim(libc::RLIMIT_CORE, 0);
+                Ok(())
+            });
         }
-    };
-    let _ = feeder.join();
-    let out = reader.join().unwrap_or_default();
-    let err = errs.join().unwrap_or_default();
-    match status {
-        None => Err(format!("reading it took more than {PDF_SECONDS} s")),
-        Some(s) if s.success() => {
-            if out.len() as u64 > limit {
-                return Err("its text is larger than assay keeps".into());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("the PDF reader could not be started: {e}"))?;
+        let input = child.stdin.take().expect("piped");
+        let mut output = child.stdout.take().expect("piped");
+        let (tx, answers) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            loop {
+                let mut head = [0u8; 9];
+                if output.read_exact(&mut head).is_err() {
+                    let _ = tx.send(Err(
+                        "the PDF reader stopped on this file (it ran out of its memory or time budget, or the file is malformed)".into(),
+                    ));
+                    return;
+                }
+                let len = u64::from_le_bytes(head[1..].try_into().expect("8 bytes"));
+                if len > MAX_ANSWER {
+                    let _ = tx.send(Err("its text is larger than assay keeps".into()));
+                    return;
+                }
+                let mut body = vec![0u8; len as usize];
+                if output.read_exact(&mut body).is_err() {
+                    let _ = tx.send(Err("the PDF reader's answer was cut off".into()));
+                    return;
+                }
+                if tx.send(Ok((head[0], body))).is_err() {
+                    return;
+                }
             }
-            serde_json::from_slice(&out).map_err(|_| "the PDF reader's answer was cut off".into())
+        });
+        Ok(Reader {
+            child,
+            input,
+            answers,
+            broken: false,
+        })
+    }
+
+    fn read(&mut self, bytes: &[u8]) -> Result<Vec<String>, String> {
+        // (the reader reads the whole request before it answers: no deadlock on the pipes)
+        let sent = self
+            .input
+            .write_all(&(bytes.len() as u64).to_le_bytes())
+            .and_then(|_| self.input.write_all(bytes))
+            .and_then(|_| self.input.flush());
+        if sent.is_err() {
+            self.broken = true;
+            return Err("the PDF reader stopped before it was given the file".into());
         }
-        Some(_) => {
-            let e = crate::domain::sanitize::sanitize_line(err.trim());
-            Err(if e.is_empty() {
-                "the PDF reader stopped on this file (it ran out of its memory or time budget, or the file is malformed)".into()
-            } else {
-                e
-            })
+        match self.answers.recv_timeout(Duration::from_secs(PDF_SECONDS)) {
+            Ok(Ok((0, body))) => serde_json::from_slice(&body).map_err(|_| {
+                self.broken = true;
+                "the PDF reader's answer could not be read".to_string()
+            }),
+            Ok(Ok((_, why))) => Err(crate::domain::sanitize::sanitize_line(
+                String::from_utf8_lossy(&why).trim(),
+            )),
+            Ok(Err(e)) => {
+                self.broken = true;
+                Err(e)
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                self.broken = true;
+                Err(format!("reading it took more than {PDF_SECONDS} s"))
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                self.broken = true;
+                Err("the PDF reader stopped on this file".into())
+            }
         }
     }
 }
