@@ -603,6 +603,8 @@ pub enum Msg {
         key: String,
         error: String,
     },
+    /// An action done, said on the message line (a comment saved to the bank).
+    Done(String),
     /// A picture was read and decoded (or could not be).
     PictureLoaded {
         key: String,

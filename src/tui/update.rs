@@ -158,6 +158,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             });
             vec![]
         }
+        Msg::Done(n) => {
+            m.good(n);
+            vec![]
+        }
         Msg::Notice(n) => {
             m.dialog = Some(Dialog::Notice(n));
             vec![]

@@ -434,10 +434,10 @@ impl Runtime {
                 criterion,
                 text,
             } => match self.ws.save_comment(&id, &criterion, &text, true) {
-                Ok(true) => vec![Msg::Notice(format!(
-                    "saved to your comment bank for {criterion} (b offers it first)"
+                Ok(true) => vec![Msg::Done(format!(
+                    "saved to your comment bank for {criterion}: b offers it first among yours"
                 ))],
-                Ok(false) => vec![Msg::Notice(format!(
+                Ok(false) => vec![Msg::Done(format!(
                     "already in your comment bank for {criterion}"
                 ))],
                 Err(e) => vec![Msg::Failed(e.lines().join("; "))],
