@@ -348,20 +348,27 @@ impl Workspace {
         let rows = st.query_map(params![filter.status, rubric_id], row_of)?;
         let mut out: Vec<Row> = rows.collect::<rusqlite::Result<_>>()?;
         for r in &mut out {
-            if self.may_be_hidden(
-                r.rubric_pk,
-                &r.status,
-                r.first_marker.as_deref(),
-                r.second_done,
-            )? && self.hidden_after_lookup(r.pk, &r.status)?
-            {
-                r.outcome = None;
-                r.grade = None;
-                r.score = None;
-                r.blind_hidden = true;
-            }
+            self.hide_blind(r)?;
         }
         Ok(out)
+    }
+
+    /// Hides from this person what blind moderation keeps from them in a row: the outcome,
+    /// grade and score.
+    fn hide_blind(&self, r: &mut Row) -> Result<()> {
+        if self.may_be_hidden(
+            r.rubric_pk,
+            &r.status,
+            r.first_marker.as_deref(),
+            r.second_done,
+        )? && self.hidden_after_lookup(r.pk, &r.status)?
+        {
+            r.outcome = None;
+            r.grade = None;
+            r.score = None;
+            r.blind_hidden = true;
+        }
+        Ok(())
     }
 
     /// Counts of portfolios per status.
@@ -631,18 +638,7 @@ impl Workspace {
              FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk WHERE p.pk = ?1",
         )?;
         let mut row = st.query_row([pk], row_of)?;
-        if self.may_be_hidden(
-            row.rubric_pk,
-            &row.status,
-            row.first_marker.as_deref(),
-            row.second_done,
-        )? && self.hidden_after_lookup(row.pk, &row.status)?
-        {
-            row.outcome = None;
-            row.grade = None;
-            row.score = None;
-            row.blind_hidden = true;
-        }
+        self.hide_blind(&mut row)?;
         Ok(row)
     }
 
