@@ -346,6 +346,14 @@ fn hostile_archives_are_refused_whole() {
             "holds no LEAP2A feed",
         ),
         (
+            "truncated",
+            vec![
+                Entry::File("leap2a.xml", &feed[..feed.len() - 20]),
+                Entry::File("files/standby.txt", standby),
+            ],
+            "the feed is cut off",
+        ),
+        (
             "twofeeds",
             vec![
                 Entry::File("a/leap2a.xml", &feed),
@@ -367,6 +375,35 @@ fn hostile_archives_are_refused_whole() {
         assert_eq!(ws.count("SELECT count(*) FROM portfolios"), 0, "{name}");
         assert_eq!(ws.count("SELECT count(*) FROM blobs"), 0, "{name}");
     }
+    // an entry twice under one name (the zip writer makes two names, then one is renamed in
+    // place): which copy is read would be the reader's choice
+    let path = ws.path("twice.zip");
+    write_zip(
+        &path,
+        &[
+            Entry::File("leap2a.xml", &feed),
+            Entry::File("files/standby.txt", standby),
+            Entry::File("files/standbY.txt", b"forged"),
+        ],
+    );
+    let bytes = std::fs::read(&path).unwrap();
+    let mut renamed = Vec::with_capacity(bytes.len());
+    let (from, to) = (b"files/standbY.txt", b"files/standby.txt");
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(from) {
+            renamed.extend_from_slice(to);
+            i += from.len();
+        } else {
+            renamed.push(bytes[i]);
+            i += 1;
+        }
+    }
+    std::fs::write(&path, renamed).unwrap();
+    let o = import_export(&ws, &path);
+    assert_clean_refusal(&o);
+    assert!(o.stderr.contains("twice"), "{o:?}");
+    assert_eq!(ws.count("SELECT count(*) FROM portfolios"), 0);
     // not a zip at all
     let path = ws.path("junk.zip");
     std::fs::write(&path, b"PK\x03\x04 this is not an archive").unwrap();

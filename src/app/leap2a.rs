@@ -116,6 +116,17 @@ fn bad_name(name: &str) -> Option<&'static str> {
     None
 }
 
+/// The number of entries a zip archive's end-of-central-directory record says it holds
+/// (`None` when it cannot be read or is a ZIP64 archive's placeholder).
+fn directory_count(bytes: &[u8]) -> Option<usize> {
+    let tail_from = bytes.len().saturating_sub(22 + 65_535);
+    let tail = &bytes[tail_from..];
+    let at = memchr::memmem::rfind(tail, b"PK\x05\x06")?;
+    let rec = tail.get(at..at + 22)?;
+    let total = u16::from_le_bytes([rec[10], rec[11]]);
+    (total != 0xFFFF).then_some(total as usize)
+}
+
 /// Unpacks a zip archive into memory, refusing it whole at its first bad entry.
 fn unzip(name: &str, bytes: &[u8]) -> Result<HashMap<String, Vec<u8>>, String> {
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes))
@@ -123,6 +134,16 @@ fn unzip(name: &str, bytes: &[u8]) -> Result<HashMap<String, Vec<u8>>, String> {
     if z.len() > MAX_ENTRIES {
         return Err(format!(
             "{name}: the archive holds {} entries; at most {MAX_ENTRIES} are read",
+            z.len()
+        ));
+    }
+    // (the zip reader keeps one entry of each name: the directory's own count says whether
+    // the archive held two of one name, which would make what is imported depend on the reader)
+    if let Some(n) = directory_count(bytes)
+        && n != z.len()
+    {
+        return Err(format!(
+            "{name}: the archive lists {n} entries but only {} different names: an entry is in it twice; the archive is refused",
             z.len()
         ));
     }

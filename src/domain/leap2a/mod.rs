@@ -229,10 +229,28 @@ pub fn parse(text: &str) -> Result<Feed, Error> {
         buf: String::new(),
         in_author: false,
     };
+    // (XML allows no NUL anywhere: a feed holding one is damaged)
+    if let Some(p) = memchr::memchr(0, text.as_bytes()) {
+        return fail(
+            text,
+            p,
+            "malformed XML: a NUL character, which XML does not allow (the file is damaged)",
+        );
+    }
     let mut saw_root = false;
     loop {
         let pos = r.buffer_position() as usize;
         let (ns, ev) = match r.read_resolved_event() {
+            Ok((ResolveResult::Unknown(prefix), Event::Start(_))) => {
+                return fail(
+                    text,
+                    pos,
+                    format!(
+                        "malformed XML: the prefix `{}` is not bound to a namespace",
+                        crate::domain::sanitize::sanitize_line(&prefix)
+                    ),
+                );
+            }
             Ok((ns, ev)) => (ns_text(&ns), ev),
             Err(e) => {
                 let p = r.error_position() as usize;
@@ -303,13 +321,36 @@ pub fn parse(text: &str) -> Result<Feed, Error> {
             }
             Event::Text(t) => {
                 let s = t.xml_content(quick_xml::XmlVersion::Implicit1_0);
+                if me.stack.is_empty() && !s.trim().is_empty() {
+                    return fail(
+                        text,
+                        pos,
+                        if saw_root {
+                            "malformed XML: text after the feed's end"
+                        } else {
+                            "malformed XML: text before the feed begins"
+                        },
+                    );
+                }
                 me.chars(&s, pos)?;
             }
             Event::CData(t) => {
                 let s = t.xml_content(quick_xml::XmlVersion::Implicit1_0);
                 me.chars(&s, pos)?;
             }
-            Event::Eof => break,
+            Event::Eof => {
+                if let Some((_, open)) = me.stack.last() {
+                    return fail(
+                        text,
+                        text.len(),
+                        format!(
+                            "malformed XML: the feed is cut off — it ends before `</{}>` (export it again)",
+                            crate::domain::sanitize::sanitize_line(open)
+                        ),
+                    );
+                }
+                break;
+            }
             _ => {}
         }
     }

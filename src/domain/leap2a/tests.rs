@@ -316,6 +316,17 @@ fn dtds_entities_and_malformed_xml_are_refused_at_their_place() {
     let esc = MAHARA.replace("Insulating the loft", "Insulating\u{1b}[2J the loft");
     let e = parse(&esc).unwrap_err();
     assert!(e.message.contains("control characters"), "{e}");
+    // a feed cut off, with text after its end, an unbound prefix, a NUL: damaged, refused
+    let cut = &MAHARA[..MAHARA.len() - 20];
+    let e = parse(cut).unwrap_err();
+    assert!(e.message.contains("cut off"), "{e}");
+    let e = parse(&format!("{MAHARA}garbage text")).unwrap_err();
+    assert!(e.message.contains("after the feed's end"), "{e}");
+    let e = parse(&MAHARA.replacen("<entry>", "<foo:bar/><entry>", 1)).unwrap_err();
+    assert!(e.message.contains("prefix `foo`"), "{e}");
+    let e = parse(&MAHARA.replacen("the loft", "the\0loft", 1)).unwrap_err();
+    assert!(e.message.contains("NUL"), "{e}");
+    assert!(e.at.line > 1, "{e}");
 }
 
 #[test]
