@@ -370,6 +370,21 @@ pub fn main() -> i32 {
     {
         return crate::app::extract::pdf_child();
     }
+    // A reader that stops reading (`assay show ID | head -1`) ends the output, as for every
+    // Unix tool: quietly, with the status of a broken pipe, not a panic.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let p = info.payload();
+        let msg = p
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| p.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default_hook(info)
+    }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
