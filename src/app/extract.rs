@@ -32,7 +32,22 @@ const MAX_ANSWER: u64 = (extract::MAX_TEXT_BYTES as u64) * 4;
 /// The text of `name` if it is a document assay reads: `None` for any other file; an error
 /// says plainly why the text could not be taken (the original stays as it is).
 pub fn document(name: &str, bytes: &[u8]) -> Option<(Doc, Result<Extracted, String>)> {
-    let doc = Doc::of(name, bytes)?;
+    let Some(doc) = Doc::of(name, bytes) else {
+        // (named as a document, but not one: said, so that the assessor knows why no text)
+        return Doc::named(name).map(|d| {
+            (
+                d,
+                Err(if bytes.is_empty() {
+                    "the file is empty".to_string()
+                } else {
+                    format!(
+                        "its bytes are not those of a {} (another kind of file, renamed?)",
+                        d.name()
+                    )
+                }),
+            )
+        });
+    };
     let r = match doc {
         Doc::Docx => extract::docx_text(bytes),
         Doc::Odt => extract::odt_text(bytes),

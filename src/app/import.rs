@@ -926,7 +926,9 @@ fn write_portfolio(tx: &mut Tx<'_>, p: &Prepared) -> Result<Written> {
             sha: Some(_), data, ..
         }) = f.as_ref().and_then(|f| f.text.as_ref())
         {
-            let text = String::from_utf8_lossy(data);
+            // (the lines assay writes — a PDF's page lines, "no text on this page" — are not
+            // the learner's words)
+            let text = crate::domain::extract::learners_words(&String::from_utf8_lossy(data));
             let mut end = text.len().min(WORDS_BYTES);
             while !text.is_char_boundary(end) {
                 end -= 1;

@@ -659,13 +659,22 @@ impl Workspace {
                 "SELECT portfolio_pk, evidence_id, snippet(document_words, 0, '[', ']', '…', 10)
                  FROM document_words WHERE document_words MATCH ?1 ORDER BY rank LIMIT ?2",
             )?;
-            st.query_map(params![words.join(" AND "), limit as i64], |r| {
+            // (a portfolio's documents may hold the words several times: more rows than wanted)
+            let rows = limit.saturating_mul(4).min(4000) as i64;
+            st.query_map(params![words.join(" AND "), rows], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?
             .collect::<rusqlite::Result<_>>()?
         };
-        let mut out = Vec::new();
+        let mut out: Vec<DocumentHit> = Vec::new();
         for (pk, evidence, excerpt) in found {
+            // (a portfolio once, with its best document)
+            if out.iter().any(|h| h.row.pk == pk) {
+                continue;
+            }
+            if out.len() == limit {
+                break;
+            }
             out.push(DocumentHit {
                 row: self.row_by_pk(pk)?,
                 evidence,

@@ -164,8 +164,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Fuzzy search over portfolio ids, learners, rubrics and evidence titles
+    /// Fuzzy search over portfolio ids, learners, rubrics and evidence titles, then the words
+    /// of documents
     Search {
+        #[arg(allow_hyphen_values = true)]
         query: String,
         #[arg(long)]
         json: bool,

@@ -45,6 +45,15 @@ impl Doc {
         None
     }
 
+    /// The kind a file's name claims, whatever its bytes.
+    pub fn named(name: &str) -> Option<Doc> {
+        let lower = name.to_ascii_lowercase();
+        [(".pdf", Doc::Pdf), (".docx", Doc::Docx), (".odt", Doc::Odt)]
+            .into_iter()
+            .find(|(e, _)| lower.ends_with(e))
+            .map(|(_, d)| d)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Doc::Pdf => "PDF",
@@ -78,7 +87,8 @@ pub fn pdf_text(pages: &[String]) -> Extracted {
         text.push_str(&format!("── page {} of {n} ──\n\n", i + 1));
         let body = tidy(p);
         if body.is_empty() {
-            text.push_str("(no text on this page: a scan or a picture?)\n");
+            text.push_str(NO_TEXT);
+            text.push('\n');
         } else {
             text.push_str(&body);
             text.push('\n');
@@ -94,6 +104,18 @@ pub fn pdf_text(pages: &[String]) -> Extracted {
     }
     capped(text, note)
 }
+
+/// The learner's own words of an extracted text: without the lines assay writes into it (a
+/// PDF's page lines and what it says of a page without text), for the search index.
+pub fn learners_words(text: &str) -> String {
+    text.lines()
+        .filter(|l| !(l.starts_with("── page ") && l.ends_with(" ──")) && *l != NO_TEXT)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What a PDF's page without text says.
+const NO_TEXT: &str = "(no text on this page: a scan or a picture?)";
 
 /// Lines trimmed at their ends, runs of blank lines made one, no blank start or end.
 fn tidy(s: &str) -> String {
@@ -408,6 +430,12 @@ mod tests {
         // malformed XML
         let e = docx_text(&zipped(&[("word/document.xml", "<w:p><w:t>x</w:p>")])).unwrap_err();
         assert!(e.contains("not well-formed"), "{e}");
+    }
+
+    #[test]
+    fn the_search_words_are_the_learners_only() {
+        let e = pdf_text(&["Armadillo notes".into(), "".into()]);
+        assert_eq!(learners_words(&e.text).split_whitespace().collect::<Vec<_>>(), ["Armadillo", "notes"]);
     }
 
     #[test]
