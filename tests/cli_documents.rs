@@ -100,11 +100,23 @@ fn documents_are_read_and_vouched_for() {
     assert_eq!(v[0]["id"], "P-DOC-1", "{found}");
     assert_eq!(v[0]["evidence"], "E3", "{found}");
     assert!(
-        v[0]["excerpt"].as_str().unwrap().contains("[café]'s"),
+        v[0]["excerpt"].as_str().unwrap().contains("[café's]"),
         "{found}"
     );
     let none = ws.ok("lead", &["search", "zzyzx"]);
     assert!(none.contains("no match"), "{none}");
+    // the index only proposes: words planted in it behind assay's back are never shown as the
+    // learner's (the excerpt is made from the text the record vouches for)
+    let c = rusqlite::Connection::open(&ws.db).unwrap();
+    c.execute(
+        "INSERT INTO document_words (words, portfolio_pk, evidence_id)
+         SELECT 'planted okapi secret', pk, 'E1' FROM portfolios WHERE id = 'P-DOC-1'",
+        [],
+    )
+    .unwrap();
+    drop(c);
+    let planted = ws.ok("lead", &["search", "okapi"]);
+    assert!(planted.contains("no match"), "{planted}");
     // the record vouches for the texts: an edit of one is found
     ws.ok("lead", &["audit", "verify"]);
     let c = rusqlite::Connection::open(&ws.db).unwrap();

@@ -654,10 +654,15 @@ impl Workspace {
         if words.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        let found: Vec<(i64, String, String)> = {
+        // The index proposes; the text the record vouches for (its blob) decides and is quoted.
+        let found: Vec<(i64, String, Option<Vec<u8>>)> = {
             let mut st = self.conn().prepare_cached(
-                "SELECT portfolio_pk, evidence_id, snippet(document_words, 0, '[', ']', '…', 10)
-                 FROM document_words WHERE document_words MATCH ?1 ORDER BY rank LIMIT ?2",
+                "SELECT w.portfolio_pk, w.evidence_id,
+                        (SELECT substr(b.data, 1, 65536) FROM portfolios p
+                           JOIN evidence e ON e.portfolio_pk = p.pk AND e.revision = p.revision
+                           JOIN blobs b ON b.sha256 = e.text_sha
+                          WHERE p.pk = w.portfolio_pk AND e.id = w.evidence_id)
+                 FROM document_words w WHERE document_words MATCH ?1 ORDER BY rank LIMIT ?2",
             )?;
             // (a portfolio's documents may hold the words several times: more rows than wanted)
             let rows = limit.saturating_mul(4).min(4000) as i64;
@@ -667,7 +672,7 @@ impl Workspace {
             .collect::<rusqlite::Result<_>>()?
         };
         let mut out: Vec<DocumentHit> = Vec::new();
-        for (pk, evidence, excerpt) in found {
+        for (pk, evidence, text) in found {
             // (a portfolio once, with its best document)
             if out.iter().any(|h| h.row.pk == pk) {
                 continue;
@@ -675,12 +680,16 @@ impl Workspace {
             if out.len() == limit {
                 break;
             }
+            let Some(excerpt) = text.and_then(|t| {
+                let t = crate::domain::extract::learners_words(&String::from_utf8_lossy(&t));
+                crate::domain::extract::excerpt(&t, query)
+            }) else {
+                continue;
+            };
             out.push(DocumentHit {
                 row: self.row_by_pk(pk)?,
                 evidence,
-                excerpt: crate::domain::sanitize::sanitize_line(
-                    &excerpt.split_whitespace().collect::<Vec<_>>().join(" "),
-                ),
+                excerpt: crate::domain::sanitize::sanitize_line(&excerpt),
             });
         }
         Ok(out)

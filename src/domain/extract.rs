@@ -114,6 +114,68 @@ pub fn learners_words(text: &str) -> String {
         .join("\n")
 }
 
+/// Where `text` holds every word of `query` (each as a word or the start of one, case and
+/// accents aside): an excerpt around the first, the words in `[…]`; `None` if one is missing.
+/// The search index only proposes; this, on the text the record vouches for, decides and
+/// quotes — so a word planted in the index behind assay's back is never shown as the learner's.
+pub fn excerpt(text: &str, query: &str) -> Option<String> {
+    let fold = |s: &str| deunicode::deunicode(s).to_lowercase();
+    let wanted: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(fold)
+        .collect();
+    if wanted.is_empty() {
+        return None;
+    }
+    let tokens: Vec<&str> = text
+        .split(|c: char| c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let hit = |t: &str| {
+        let parts: Vec<String> = t
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|p| !p.is_empty())
+            .map(fold)
+            .collect();
+        wanted
+            .iter()
+            .any(|w| parts.iter().any(|p| p.starts_with(w.as_str())))
+    };
+    let all = wanted.iter().all(|w| {
+        tokens.iter().any(|t| {
+            t.split(|c: char| !c.is_alphanumeric())
+                .any(|p| !p.is_empty() && fold(p).starts_with(w.as_str()))
+        })
+    });
+    if !all {
+        return None;
+    }
+    let first = tokens.iter().position(|t| hit(t))?;
+    let from = first.saturating_sub(5);
+    let to = (first + 8).min(tokens.len());
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    for (i, t) in tokens[from..to].iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if hit(t) {
+            out.push('[');
+            out.push_str(t);
+            out.push(']');
+        } else {
+            out.push_str(t);
+        }
+    }
+    if to < tokens.len() {
+        out.push('…');
+    }
+    Some(out)
+}
+
 /// What a PDF's page without text says.
 const NO_TEXT: &str = "(no text on this page: a scan or a picture?)";
 
@@ -433,9 +495,29 @@ mod tests {
     }
 
     #[test]
+    fn an_excerpt_needs_every_word_and_marks_them() {
+        let t = "We measured the loft insulation before and after. The Café's books.";
+        assert_eq!(
+            excerpt(t, "LOFT insul").as_deref(),
+            Some("We measured the [loft] [insulation] before and after. The Café's books.")
+        );
+        assert_eq!(
+            excerpt(t, "cafe").as_deref(),
+            Some("…insulation before and after. The [Café's] books.")
+        );
+        assert_eq!(excerpt(t, "loft okapi"), None);
+        assert_eq!(excerpt(t, "  "), None);
+    }
+
+    #[test]
     fn the_search_words_are_the_learners_only() {
         let e = pdf_text(&["Armadillo notes".into(), "".into()]);
-        assert_eq!(learners_words(&e.text).split_whitespace().collect::<Vec<_>>(), ["Armadillo", "notes"]);
+        assert_eq!(
+            learners_words(&e.text)
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["Armadillo", "notes"]
+        );
     }
 
     #[test]
