@@ -404,6 +404,23 @@ fn hostile_archives_are_refused_whole() {
     assert_clean_refusal(&o);
     assert!(o.stderr.contains("twice"), "{o:?}");
     assert_eq!(ws.count("SELECT count(*) FROM portfolios"), 0);
+    // a folder export whose file or feed is a symbolic link: named as what it is, at the
+    // export (never at a line of the manifest assay converted it to, which nobody sees)
+    let dir = ws.path("linked");
+    copy_dir(&fixture("moodle"), &dir);
+    std::fs::remove_file(dir.join("files/standby.txt")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", dir.join("files/standby.txt")).unwrap();
+    let o = import_export(&ws, &dir);
+    assert_clean_refusal(&o);
+    assert!(o.stderr.contains("symbolic link"), "{o:?}");
+    assert!(!o.stderr.contains("as converted"), "{o:?}");
+    let feed = dir.join("leap2a.xml");
+    std::fs::rename(&feed, dir.join("real.xml")).unwrap();
+    std::os::unix::fs::symlink("real.xml", &feed).unwrap();
+    let o = import_export(&ws, &dir);
+    assert_clean_refusal(&o);
+    assert!(o.stderr.contains("leap2a.xml is a symbolic link"), "{o:?}");
+    assert_eq!(ws.count("SELECT count(*) FROM portfolios"), 0);
     // not a zip at all
     let path = ws.path("junk.zip");
     std::fs::write(&path, b"PK\x03\x04 this is not an archive").unwrap();

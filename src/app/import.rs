@@ -319,12 +319,28 @@ fn prepare_export(
     let export = super::leap2a::read(path, opts)?;
     let name = format!("{} (as converted)", export.name);
     let mut p = prepare_manifest(
-        name,
+        name.clone(),
         path.to_path_buf(),
         export.conversion.manifest.clone(),
         &|rel| export.read(rel).map(|d| file_data(rel, d)),
         rubrics,
-    )?;
+    )
+    .map_err(|errors| {
+        // (a line and column of the converted manifest, which nobody sees, say nothing: the
+        // export and the file are named instead)
+        errors
+            .into_iter()
+            .map(|e| match e.strip_prefix(&format!("{name}:")) {
+                Some(rest) => {
+                    let rest = rest
+                        .trim_start_matches(|c: char| c.is_ascii_digit() || c == ':')
+                        .trim_start();
+                    format!("{}: {rest}", export.name)
+                }
+                None => e,
+            })
+            .collect::<Vec<_>>()
+    })?;
     p.notes = export.conversion.notes.clone();
     p.export = true;
     Ok(p)

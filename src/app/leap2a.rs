@@ -262,7 +262,23 @@ pub fn read(path: &Path, opts: &leap2a::Options) -> Result<Export, Vec<String>> 
         let feed = FEED_NAMES
             .iter()
             .find(|n| folder.kind(n) == super::files::Kind::File)
-            .ok_or_else(|| one(format!("{name}: the folder holds no LEAP2A feed")))?;
+            .ok_or_else(|| {
+                // (a feed that is there but is no regular file says what it is)
+                let what = FEED_NAMES.iter().find_map(|n| match folder.kind(n) {
+                    super::files::Kind::Symlink => Some(format!(
+                        "{n} is a symbolic link; put the feed itself in the folder"
+                    )),
+                    super::files::Kind::Dir => Some(format!("{n} is a folder, not the feed")),
+                    super::files::Kind::Special(w) => Some(format!("{n} is {w}, not the feed")),
+                    _ => None,
+                });
+                one(format!(
+                    "{name}: {}",
+                    what.unwrap_or_else(|| {
+                        "the folder holds no LEAP2A feed (leap2a.xml, leap2.xml or leap.xml)".into()
+                    })
+                ))
+            })?;
         let bytes = folder.read(feed, MAX_FEED_BYTES).map_err(|r| {
             one(format!(
                 "{}: cannot be read as the feed: {}",
