@@ -170,16 +170,13 @@ fn evidence_meta(a: &Assess, e: &crate::app::query::EvidenceItem) -> String {
         .as_ref()
         .is_some_and(|p| e.sha256.as_deref() == Some(&p.key) && p.image.is_ok())
     {
-        meta.push_str(" · a picture (o opens the original)");
+        meta.push_str(" · a picture (o: the original)");
     }
     if !e.is_text
         && e.text_sha.is_some()
         && let Some(n) = &e.text_note
     {
-        meta.push_str(&format!(
-            " · {}: the text taken from it (o opens the original)",
-            sanitize_line(n)
-        ));
+        meta.push_str(&format!(" · {}, its text (o: the original)", sanitize_line(n)));
     }
     if let Some(n) = &e.note {
         meta.push_str(&format!(" · note: {}", sanitize_line(n)));

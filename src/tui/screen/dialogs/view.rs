@@ -150,7 +150,13 @@ pub fn draw(m: &Model, d: &Dialog, f: &mut Frame, area: Rect) {
                     inner_w,
                     15,
                 );
-                l.truncate(3);
+                // (a long comment shows its first three lines, and says it goes on)
+                if l.len() > 3 {
+                    l.truncate(3);
+                    if let Some(last) = l.last_mut() {
+                        last.spans.push(Span::styled("…", th.dim()));
+                    }
+                }
                 lines.extend(l);
                 if lines.len() > h {
                     break;
