@@ -176,7 +176,10 @@ fn evidence_meta(a: &Assess, e: &crate::app::query::EvidenceItem) -> String {
         && e.text_sha.is_some()
         && let Some(n) = &e.text_note
     {
-        meta.push_str(&format!(" · {}, its text (o: the original)", sanitize_line(n)));
+        meta.push_str(&format!(
+            " · {}, its text (o: the original)",
+            sanitize_line(n)
+        ));
     }
     if let Some(n) = &e.note {
         meta.push_str(&format!(" · note: {}", sanitize_line(n)));
