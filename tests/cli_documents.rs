@@ -109,14 +109,26 @@ fn documents_are_read_and_vouched_for() {
     // learner's (the excerpt is made from the text the record vouches for)
     let c = rusqlite::Connection::open(&ws.db).unwrap();
     c.execute(
-        "INSERT INTO document_words (words, portfolio_pk, evidence_id)
-         SELECT 'planted okapi secret', pk, 'E1' FROM portfolios WHERE id = 'P-DOC-1'",
+        "INSERT INTO document_words (word, portfolio_pk, evidence_id)
+         SELECT 'okapi', pk, 'E1' FROM portfolios WHERE id = 'P-DOC-1'",
         [],
     )
     .unwrap();
     drop(c);
     let planted = ws.ok("lead", &["search", "okapi"]);
     assert!(planted.contains("no match"), "{planted}");
+    // and verify finds the planted word: the index is rebuilt from the vouched texts
+    let o = ws.run("lead", &["audit", "verify"]);
+    assert_eq!(o.code, Some(1), "{o:?}");
+    assert!(
+        o.stderr.contains("document_words row (word `okapi`"),
+        "{}",
+        o.stderr
+    );
+    let c = rusqlite::Connection::open(&ws.db).unwrap();
+    c.execute("DELETE FROM document_words WHERE word = 'okapi'", [])
+        .unwrap();
+    drop(c);
     // the record vouches for the texts: an edit of one is found
     ws.ok("lead", &["audit", "verify"]);
     let c = rusqlite::Connection::open(&ws.db).unwrap();

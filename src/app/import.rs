@@ -27,8 +27,6 @@ use crate::store::Tx;
 
 /// Largest evidence file accepted.
 pub const MAX_EVIDENCE_BYTES: u64 = 100 * 1024 * 1024;
-/// How much of a document's text is searched by its words.
-const WORDS_BYTES: usize = 64 * 1024;
 /// Portfolios written per transaction.
 const BATCH: usize = 500;
 
@@ -944,15 +942,12 @@ fn write_portfolio(tx: &mut Tx<'_>, p: &Prepared) -> Result<Written> {
         {
             // (the lines assay writes — a PDF's page lines, "no text on this page" — are not
             // the learner's words)
-            let text = crate::domain::extract::learners_words(&String::from_utf8_lossy(data));
-            let mut end = text.len().min(WORDS_BYTES);
-            while !text.is_char_boundary(end) {
-                end -= 1;
+            let mut ins = tx.prepare_cached(
+                "INSERT OR IGNORE INTO document_words (word, portfolio_pk, evidence_id) VALUES (?1, ?2, ?3)",
+            )?;
+            for w in crate::domain::extract::search_words(&String::from_utf8_lossy(data)) {
+                ins.execute(params![w, pk, e.id])?;
             }
-            tx.prepare_cached(
-                "INSERT INTO document_words (words, portfolio_pk, evidence_id) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![&text[..end], pk, e.id])?;
         }
     }
     let mut evidence = Vec::with_capacity(m.evidence.len());

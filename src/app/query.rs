@@ -646,31 +646,58 @@ impl Workspace {
     /// a word or the start of one, accents and case aside), best first: the row, the evidence
     /// and an excerpt with the words in `[…]`.
     pub fn search_documents(&self, query: &str, limit: usize) -> Result<Vec<DocumentHit>> {
-        let words: Vec<String> = query
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(|w| format!("\"{}\"*", w.replace('"', "")))
-            .collect();
+        let mut words: Vec<String> = crate::domain::extract::folded_words(query).collect();
+        words.sort_unstable();
+        words.dedup();
         if words.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        // The index proposes; the text the record vouches for (its blob) decides and is quoted.
-        let found: Vec<(i64, String, Option<Vec<u8>>)> = {
+        // The documents holding every word (as a word or the start of one): a range of the
+        // index's key for each, the longest word first (the fewest documents), then the others'
+        // documents kept.
+        words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let mut docs: Option<Vec<(i64, String)>> = None;
+        {
             let mut st = self.conn().prepare_cached(
-                "SELECT w.portfolio_pk, w.evidence_id,
-                        (SELECT substr(b.data, 1, 65536) FROM portfolios p
-                           JOIN evidence e ON e.portfolio_pk = p.pk AND e.revision = p.revision
-                           JOIN blobs b ON b.sha256 = e.text_sha
-                          WHERE p.pk = w.portfolio_pk AND e.id = w.evidence_id)
-                 FROM document_words w WHERE document_words MATCH ?1 ORDER BY rank LIMIT ?2",
+                "SELECT DISTINCT portfolio_pk, evidence_id FROM document_words
+                  WHERE word >= ?1 AND word < ?1 || char(127) ORDER BY portfolio_pk, evidence_id",
             )?;
-            // (a portfolio's documents may hold the words several times: more rows than wanted)
-            let rows = limit.saturating_mul(4).min(4000) as i64;
-            st.query_map(params![words.join(" AND "), rows], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?
-        };
+            for w in &words {
+                let found: Vec<(i64, String)> = st
+                    .query_map([w], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                docs = Some(match docs {
+                    None => found,
+                    Some(before) => {
+                        let now: std::collections::HashSet<&(i64, String)> = found.iter().collect();
+                        before.into_iter().filter(|d| now.contains(d)).collect()
+                    }
+                });
+                if docs.as_ref().is_some_and(Vec::is_empty) {
+                    break;
+                }
+            }
+        }
+        // The index proposes; the text the record vouches for (its blob) decides and is quoted.
+        let mut text_of = self.conn().prepare_cached(
+            "SELECT substr(b.data, 1, 65536) FROM portfolios p
+               JOIN evidence e ON e.portfolio_pk = p.pk AND e.revision = p.revision
+               JOIN blobs b ON b.sha256 = e.text_sha
+              WHERE p.pk = ?1 AND e.id = ?2",
+        )?;
+        let mut found: Vec<(i64, String, Option<Vec<u8>>)> = Vec::new();
+        for (pk, evidence) in docs.unwrap_or_default() {
+            if found.iter().any(|(p, _, _)| *p == pk) {
+                continue;
+            }
+            if found.len() >= limit.saturating_mul(2) {
+                break;
+            }
+            let text: Option<Vec<u8>> = text_of
+                .query_row(params![pk, evidence], |r| r.get(0))
+                .optional()?;
+            found.push((pk, evidence, text));
+        }
         let mut out: Vec<DocumentHit> = Vec::new();
         for (pk, evidence, text) in found {
             // (a portfolio once, with its best document)

@@ -176,6 +176,41 @@ pub fn excerpt(text: &str, query: &str) -> Option<String> {
     Some(out)
 }
 
+/// Most bytes of a document's text whose words are indexed for search.
+pub const WORDS_BYTES: usize = 64 * 1024;
+
+/// Longest word indexed (a longer run of letters is no word a person searches for).
+const MAX_WORD: usize = 64;
+
+/// A text's words as search folds them: lower-case ASCII (`Café's` → `cafe`, `s`), split at
+/// everything that is not a letter or digit.
+pub fn folded_words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .flat_map(|w| {
+            let f = deunicode::deunicode(w).to_lowercase();
+            f.split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|p| !p.is_empty() && p.len() <= MAX_WORD)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+}
+
+/// The distinct words a document's text gives the search index, sorted: the learner's words
+/// (not assay's page lines) of its first [`WORDS_BYTES`], folded.
+pub fn search_words(text: &str) -> Vec<String> {
+    let mut t = learners_words(text);
+    let mut end = t.len().min(WORDS_BYTES);
+    while !t.is_char_boundary(end) {
+        end -= 1;
+    }
+    t.truncate(end);
+    let mut words: Vec<String> = folded_words(&t).collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
 /// What a PDF's page without text says.
 const NO_TEXT: &str = "(no text on this page: a scan or a picture?)";
 
@@ -507,6 +542,14 @@ mod tests {
         );
         assert_eq!(excerpt(t, "loft okapi"), None);
         assert_eq!(excerpt(t, "  "), None);
+    }
+
+    #[test]
+    fn search_words_are_folded_distinct_and_sorted() {
+        assert_eq!(
+            search_words("Café's café, CAFE 2.1 kW — Łódź"),
+            ["1", "2", "cafe", "kw", "lodz", "s"]
+        );
     }
 
     #[test]

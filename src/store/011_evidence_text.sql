@@ -5,14 +5,17 @@
 -- store::migrate before this runs, only where missing (see version 10). Both are recorded in the
 -- import's record, and the text's blob like every blob, so `audit verify` vouches for them.
 
--- The words of those texts, for search (`assay search`, the workbench's `/`): derived from the
--- texts at import, like `search`, so not a fact of the record. The first 64 KiB of each text.
-CREATE VIRTUAL TABLE IF NOT EXISTS document_words USING fts5(
-    words,
-    portfolio_pk UNINDEXED,
-    evidence_id UNINDEXED,
-    tokenize = 'unicode61 remove_diacritics 2'
-);
+-- The words of those texts, for search (`assay search`, the workbench's `/`): each distinct word
+-- of a current revision's document text (its first 64 KiB), folded to lower-case ASCII, once per
+-- document. Derived from the vouched texts and rebuilt by `audit verify`, which reports any row
+-- that differs. A prefix of a word is a range of the key.
+CREATE TABLE IF NOT EXISTS document_words (
+    word         TEXT NOT NULL,
+    portfolio_pk INTEGER NOT NULL REFERENCES portfolios (pk),
+    evidence_id  TEXT NOT NULL,
+    PRIMARY KEY (word, portfolio_pk, evidence_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS document_words_of ON document_words (portfolio_pk, evidence_id);
 
 -- Comments an assessor saved to their comment bank ("save this as a comment"), per rubric and
 -- criterion: offered first among their own in the bank. Recorded (`bank.save`, `bank.remove`)

@@ -221,13 +221,8 @@ const NOT_FACTS: &[&str] = &[
     "audit",
     "search",
     "ui_state",
-    // (the words of documents' texts, and SQLite's own tables for that index)
+    // (checked on its own: see document_words_problems)
     "document_words",
-    "document_words_data",
-    "document_words_idx",
-    "document_words_content",
-    "document_words_docsize",
-    "document_words_config",
 ];
 
 fn table_def(name: &str) -> Option<&'static TableDef> {
@@ -2289,6 +2284,98 @@ fn row_name(replay: &Replay, table: &str, image: &Image) -> String {
     format!("{table} row {}", parts.join(", "))
 }
 
+/// The documents' word index is derived from the texts the record vouches for: its rows must be
+/// exactly the distinct words of each current revision's document text (`search_words`), no
+/// more, no fewer. Any other row, and any missing one, is reported with its columns.
+fn document_words_problems(conn: &Connection) -> rusqlite::Result<Vec<Problem>> {
+    let mut out = Vec::new();
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'document_words')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        out.push(Problem {
+            seq: None,
+            message: "table document_words is missing from the workspace".into(),
+        });
+        return Ok(out);
+    }
+    let problem = |m: String| Problem {
+        seq: None,
+        message: m,
+    };
+    let l = |s: &str| crate::domain::sanitize::sanitize_line(s);
+    // What the texts give.
+    let mut want: HashSet<(String, i64, String)> = HashSet::new();
+    {
+        let mut st = conn.prepare(
+            "SELECT e.portfolio_pk, e.id, b.data
+               FROM portfolios p
+               JOIN evidence e ON e.portfolio_pk = p.pk AND e.revision = p.revision
+               JOIN blobs b ON b.sha256 = e.text_sha
+              WHERE e.text_sha IS NOT NULL",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let pk: i64 = r.get(0)?;
+            let id: String = r.get(1)?;
+            let text = match r.get_ref(2)? {
+                ValueRef::Blob(b) | ValueRef::Text(b) => String::from_utf8_lossy(b).into_owned(),
+                _ => String::new(),
+            };
+            for w in crate::domain::extract::search_words(&text) {
+                want.insert((w, pk, id.clone()));
+            }
+        }
+    }
+    // What the index holds.
+    let mut st = conn.prepare("SELECT word, portfolio_pk, evidence_id FROM document_words")?;
+    let mut rows = st.query([])?;
+    let show = |v: ValueRef<'_>| match v {
+        ValueRef::Text(t) => format!("`{}`", l(&String::from_utf8_lossy(t))),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Null => "NULL".into(),
+        ValueRef::Real(f) => f.to_string(),
+        ValueRef::Blob(b) => format!("{} bytes", b.len()),
+    };
+    while let Some(r) = rows.next()? {
+        let (w, pk, id) = (r.get_ref(0)?, r.get_ref(1)?, r.get_ref(2)?);
+        let key = match (w, pk, id) {
+            (ValueRef::Text(w), ValueRef::Integer(pk), ValueRef::Text(id)) => Some((
+                String::from_utf8_lossy(w).into_owned(),
+                pk,
+                String::from_utf8_lossy(id).into_owned(),
+            )),
+            _ => None,
+        };
+        if !key.as_ref().is_some_and(|k| want.remove(k)) {
+            out.push(problem(format!(
+                "document_words row (word {}, portfolio_pk {}, evidence_id {}) is not a word of that document's text as the record holds it (changed behind assay's back)",
+                show(w),
+                show(pk),
+                show(id)
+            )));
+        }
+    }
+    let mut missing: Vec<_> = want.into_iter().collect();
+    missing.sort();
+    for (w, pk, id) in missing.iter().take(50) {
+        out.push(problem(format!(
+            "document_words row (word `{}`, portfolio_pk {pk}, evidence_id `{}`) is missing: a word of that document's text was removed from the index behind assay's back",
+            l(w),
+            l(id)
+        )));
+    }
+    if missing.len() > 50 {
+        out.push(problem(format!(
+            "document_words: {} more rows are missing",
+            missing.len() - 50
+        )));
+    }
+    Ok(out)
+}
+
 /// The CPU time of the calling thread (for `ASSAY_VERIFY_TIMING`).
 fn thread_cpu() -> std::time::Duration {
     #[cfg(target_os = "linux")]
@@ -2436,7 +2523,13 @@ fn verify_in(
         let scanner = twin.map(|c| {
             let (done, finished) = (&done, &finished);
             s.spawn(move || {
-                let r = scan_tables(&c, done, None).map(Scanned::by_key);
+                // (the documents' word index is checked at the same snapshot, on this core too)
+                let r = scan_tables(&c, done, None)
+                    .map(Scanned::by_key)
+                    .and_then(|mut sc| {
+                        sc.problems.extend(document_words_problems(&c)?);
+                        Ok(sc)
+                    });
                 finished.store(true, Ordering::Relaxed);
                 r
             })
@@ -2466,7 +2559,12 @@ fn verify_in(
                 h.join()
                     .unwrap_or_else(|_| Err(rusqlite::Error::InvalidQuery))
             }
-            None => scan_tables(conn, &done, None).map(Scanned::by_key),
+            None => scan_tables(conn, &done, None)
+                .map(Scanned::by_key)
+                .and_then(|mut sc| {
+                    sc.problems.extend(document_words_problems(conn)?);
+                    Ok(sc)
+                }),
         };
         (walked, scanned, expected)
     });
