@@ -119,55 +119,38 @@ pub fn learners_words(text: &str) -> String {
 /// The search index only proposes; this, on the text the record vouches for, decides and
 /// quotes — so a word planted in the index behind assay's back is never shown as the learner's.
 pub fn excerpt(text: &str, query: &str) -> Option<String> {
-    let fold = |s: &str| deunicode::deunicode(s).to_lowercase();
-    let wanted: Vec<String> = query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(fold)
-        .collect();
+    // (words folded as the index folds them: `folded_words`)
+    let wanted: Vec<String> = folded_words(query).collect();
     if wanted.is_empty() {
         return None;
     }
-    let tokens: Vec<&str> = text
-        .split(|c: char| c.is_whitespace())
-        .filter(|t| !t.is_empty())
-        .collect();
-    let hit = |t: &str| {
-        let parts: Vec<String> = t
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|p| !p.is_empty())
-            .map(fold)
-            .collect();
-        wanted
-            .iter()
-            .any(|w| parts.iter().any(|p| p.starts_with(w.as_str())))
-    };
-    let all = wanted.iter().all(|w| {
-        tokens.iter().any(|t| {
-            t.split(|c: char| !c.is_alphanumeric())
-                .any(|p| !p.is_empty() && fold(p).starts_with(w.as_str()))
-        })
-    });
-    if !all {
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    let folded: Vec<Vec<String>> = tokens.iter().map(|t| folded_words(t).collect()).collect();
+    let holds = |i: usize, w: &str| folded[i].iter().any(|p| p.starts_with(w));
+    let hit = |i: usize| wanted.iter().any(|w| holds(i, w));
+    if !wanted
+        .iter()
+        .all(|w| (0..tokens.len()).any(|i| holds(i, w)))
+    {
         return None;
     }
-    let first = tokens.iter().position(|t| hit(t))?;
+    let first = (0..tokens.len()).position(hit)?;
     let from = first.saturating_sub(5);
     let to = (first + 8).min(tokens.len());
     let mut out = String::new();
     if from > 0 {
         out.push('…');
     }
-    for (i, t) in tokens[from..to].iter().enumerate() {
-        if i > 0 {
+    for i in from..to {
+        if i > from {
             out.push(' ');
         }
-        if hit(t) {
+        if hit(i) {
             out.push('[');
-            out.push_str(t);
+            out.push_str(tokens[i]);
             out.push(']');
         } else {
-            out.push_str(t);
+            out.push_str(tokens[i]);
         }
     }
     if to < tokens.len() {
@@ -200,11 +183,7 @@ pub fn folded_words(text: &str) -> impl Iterator<Item = String> + '_ {
 /// (not assay's page lines) of its first [`WORDS_BYTES`], folded.
 pub fn search_words(text: &str) -> Vec<String> {
     let mut t = learners_words(text);
-    let mut end = t.len().min(WORDS_BYTES);
-    while !t.is_char_boundary(end) {
-        end -= 1;
-    }
-    t.truncate(end);
+    t.truncate(t.floor_char_boundary(WORDS_BYTES));
     let mut words: Vec<String> = folded_words(&t).collect();
     words.sort_unstable();
     words.dedup();
@@ -234,11 +213,7 @@ fn tidy(s: &str) -> String {
 
 fn capped(mut text: String, mut note: String) -> Extracted {
     if text.len() > MAX_TEXT_BYTES {
-        let mut end = MAX_TEXT_BYTES;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
+        text.truncate(text.floor_char_boundary(MAX_TEXT_BYTES));
         text.push_str("\n\n(the text goes on: only its first 16 MiB are kept)\n");
         note.push_str(", text cut at 16 MiB");
     }
