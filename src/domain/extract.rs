@@ -141,16 +141,16 @@ pub fn excerpt(text: &str, query: &str) -> Option<String> {
     if from > 0 {
         out.push('…');
     }
-    for i in from..to {
+    for (i, t) in tokens.iter().enumerate().take(to).skip(from) {
         if i > from {
             out.push(' ');
         }
         if hit(i) {
             out.push('[');
-            out.push_str(tokens[i]);
+            out.push_str(t);
             out.push(']');
         } else {
-            out.push_str(tokens[i]);
+            out.push_str(t);
         }
     }
     if to < tokens.len() {
