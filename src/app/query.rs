@@ -642,71 +642,84 @@ impl Workspace {
         Ok(row)
     }
 
-    /// Portfolios whose documents' texts (PDF, DOCX, ODT) hold every word of `query` (each as
-    /// a word or the start of one, accents and case aside), best first: the row, the evidence
-    /// and an excerpt with the words in `[…]`.
-    pub fn search_documents(&self, query: &str, limit: usize) -> Result<Vec<DocumentHit>> {
+    /// The documents (portfolio pk, evidence id) the word index says hold every word of
+    /// `query` (each as a word or the start of one, accents and case aside), in portfolio
+    /// order: a range of the index's key for each word, the longest word first (the fewest
+    /// documents), then the others' documents kept.
+    fn documents_with_words(&self, query: &str) -> Result<Vec<(i64, String)>> {
         let mut words: Vec<String> = crate::domain::extract::folded_words(query).collect();
         words.sort_unstable();
         words.dedup();
-        if words.is_empty() || limit == 0 {
-            return Ok(Vec::new());
-        }
-        // The documents holding every word (as a word or the start of one): a range of the
-        // index's key for each, the longest word first (the fewest documents), then the others'
-        // documents kept.
         words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let mut st = self.conn().prepare_cached(
+            "SELECT DISTINCT portfolio_pk, evidence_id FROM document_words
+              WHERE word >= ?1 AND word < ?1 || char(127) ORDER BY portfolio_pk, evidence_id",
+        )?;
         let mut docs: Option<Vec<(i64, String)>> = None;
-        {
-            let mut st = self.conn().prepare_cached(
-                "SELECT DISTINCT portfolio_pk, evidence_id FROM document_words
-                  WHERE word >= ?1 AND word < ?1 || char(127) ORDER BY portfolio_pk, evidence_id",
-            )?;
-            for w in &words {
-                let found: Vec<(i64, String)> = st
-                    .query_map([w], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<rusqlite::Result<_>>()?;
-                docs = Some(match docs {
-                    None => found,
-                    Some(before) => {
-                        let now: std::collections::HashSet<&(i64, String)> = found.iter().collect();
-                        before.into_iter().filter(|d| now.contains(d)).collect()
-                    }
-                });
-                if docs.as_ref().is_some_and(Vec::is_empty) {
-                    break;
+        for w in &words {
+            let found: Vec<(i64, String)> = st
+                .query_map([w], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            docs = Some(match docs {
+                None => found,
+                Some(before) => {
+                    let now: std::collections::HashSet<&(i64, String)> = found.iter().collect();
+                    before.into_iter().filter(|d| now.contains(d)).collect()
                 }
+            });
+            if docs.as_ref().is_some_and(Vec::is_empty) {
+                break;
             }
         }
-        // The index proposes; the text the record vouches for (its blob) decides and is quoted.
+        Ok(docs.unwrap_or_default())
+    }
+
+    /// The ids of the portfolios (at most `limit`) whose documents the word index says hold
+    /// every word of `query`, for the workbench's filter: the index only (which `audit verify`
+    /// rebuilds from the vouched texts), no text read, so that a key stays cheap.
+    pub fn portfolios_with_words(&self, query: &str, limit: usize) -> Result<Vec<String>> {
+        let mut pks: Vec<i64> = self
+            .documents_with_words(query)?
+            .into_iter()
+            .map(|(pk, _)| pk)
+            .collect();
+        pks.dedup();
+        pks.truncate(limit);
+        let mut st = self
+            .conn()
+            .prepare_cached("SELECT id FROM portfolios WHERE pk = ?1")?;
+        let mut out = Vec::with_capacity(pks.len());
+        for pk in pks {
+            out.push(st.query_row([pk], |r| r.get(0))?);
+        }
+        Ok(out)
+    }
+
+    /// Portfolios whose documents' texts (PDF, DOCX, ODT) hold every word of `query`, in
+    /// portfolio order: the row, the evidence and an excerpt with the words in `[…]`. The index
+    /// proposes; the text the record vouches for (its blob) decides and is quoted.
+    pub fn search_documents(&self, query: &str, limit: usize) -> Result<Vec<DocumentHit>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         let mut text_of = self.conn().prepare_cached(
             "SELECT substr(b.data, 1, 65536) FROM portfolios p
                JOIN evidence e ON e.portfolio_pk = p.pk AND e.revision = p.revision
                JOIN blobs b ON b.sha256 = e.text_sha
               WHERE p.pk = ?1 AND e.id = ?2",
         )?;
-        let mut found: Vec<(i64, String, Option<Vec<u8>>)> = Vec::new();
-        for (pk, evidence) in docs.unwrap_or_default() {
-            if found.iter().any(|(p, _, _)| *p == pk) {
-                continue;
-            }
-            if found.len() >= limit.saturating_mul(2) {
-                break;
-            }
-            let text: Option<Vec<u8>> = text_of
-                .query_row(params![pk, evidence], |r| r.get(0))
-                .optional()?;
-            found.push((pk, evidence, text));
-        }
         let mut out: Vec<DocumentHit> = Vec::new();
-        for (pk, evidence, text) in found {
-            // (a portfolio once, with its best document)
+        for (pk, evidence) in self.documents_with_words(query)? {
+            // (a portfolio once, with its first document that holds the words)
             if out.iter().any(|h| h.row.pk == pk) {
                 continue;
             }
             if out.len() == limit {
                 break;
             }
+            let text: Option<Vec<u8>> = text_of
+                .query_row(params![pk, evidence], |r| r.get(0))
+                .optional()?;
             let Some(excerpt) = text.and_then(|t| {
                 let t = crate::domain::extract::learners_words(&String::from_utf8_lossy(&t));
                 crate::domain::extract::excerpt(&t, query)

@@ -158,8 +158,7 @@ impl Runtime {
                 // (the words of documents: an indexed lookup, a millisecond or so)
                 let ids: Vec<String> = if query.trim().chars().count() >= 3 {
                     self.ws
-                        .search_documents(&query, 500)
-                        .map(|hits| hits.into_iter().map(|h| h.row.id).collect())
+                        .portfolios_with_words(&query, 500)
                         .unwrap_or_default()
                 } else {
                     Vec::new()
