@@ -286,6 +286,7 @@ pub fn evidence_loaded(m: &mut Model, shown: Shown) {
 
 /// Gives the evidence view its pane's size (the same geometry the view draws).
 pub fn fit_evidence(m: &mut Model) {
+    // (a document and a picture draw in the same place: under the lines that say what it is)
     let area = view::evidence_view_area(m);
     if let Some(a) = &mut m.assess
         && let Some(s) = &mut a.shown
@@ -293,7 +294,6 @@ pub fn fit_evidence(m: &mut Model) {
     {
         s.view.resize(&s.doc, r.width, r.height);
     }
-    let area = view::picture_area(m);
     if let Some(a) = &mut m.assess
         && let Some(p) = &mut a.picture
         && let (Some(r), Some(picker)) = (area, &m.picker)

@@ -101,7 +101,8 @@ pub fn levels_inner_width(m: &Model) -> u16 {
     levels_inner(m).map_or(40, |r| r.width.max(10))
 }
 
-/// The area the evidence view draws in (its text and status row), when a document is on show.
+/// The area the evidence view draws in (its text and status row, or a picture), when a
+/// document or picture is on show.
 pub fn evidence_view_area(m: &Model) -> Option<Rect> {
     let a = m.assess.as_ref().filter(|_| m.screen == Screen::Assess)?;
     let body = areas(m).body;
@@ -118,11 +119,6 @@ pub fn evidence_view_area(m: &Model) -> Option<Rect> {
         height: i.height.saturating_sub(h),
         ..i
     })
-}
-
-/// The area a picture draws in: under the lines that say what it is, like a document.
-pub fn picture_area(m: &Model) -> Option<Rect> {
-    evidence_view_area(m)
 }
 
 /// What the document on show is (kind, date, the learner's note, a link), wrapped to at most
