@@ -3,6 +3,7 @@
 
 pub mod agreement;
 pub mod audit;
+pub mod credential;
 pub mod decision;
 pub mod export;
 pub mod extract;
