@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
+mod common;
+
 use assay::app::Workspace;
-use assay::app::mark::{Change, Phase};
 use serde_json::Value;
 
 fn assay(db: &Path, user: &str, args: &[&str]) -> std::process::Output {
@@ -50,65 +51,10 @@ fn released(dir: &Path) -> std::path::PathBuf {
     assay::app::seed::seed(&mut ann).unwrap();
     let s = ann.import(&[evil], &mut |_, _| {}).unwrap();
     assert!(s.rejected.is_empty(), "{:?}", s.rejected);
-    let ids = ["P-2026-0050", "P-2026-0051", "P-2026-0052", "P-FORMULA"];
-    let levels = [
-        [
-            "well-achieved",
-            "well-achieved",
-            "well-achieved",
-            "well-achieved",
-        ],
-        ["achieved", "achieved", "achieved", "achieved"],
-        ["not-yet", "achieved", "not-yet", "not-yet"],
-        ["achieved", "well-achieved", "achieved", "achieved"],
-    ];
-    let crits = ["energy-use", "measures", "action", "sharing"];
-    for (id, lv) in ids.iter().zip(levels) {
-        for (c, l) in crits.iter().zip(lv) {
-            ann.save(
-                id,
-                Phase::First,
-                &Change::Level(c.to_string(), Some(l.into())),
-                None,
-            )
-            .unwrap();
-        }
-        ann.save(
-            id,
-            Phase::First,
-            &Change::Feedback("measures".into(), Some("=cmd|' /C calc'!A0".into())),
-            None,
-        )
-        .unwrap();
-        for g in ["identity", "authenticity", "currency", "safety"] {
-            ann.save(id, Phase::First, &Change::Gate(g.into(), true), None)
-                .unwrap();
-        }
-        ann.submit(id, Phase::First, None, None, None).unwrap();
-    }
-    let mut mo = Workspace::open(&db, "mo".into()).unwrap();
-    let draw = mo.draw_sample(None, Some(11)).unwrap();
-    for (_, p) in draw.picks.iter().filter(|(_, p)| p.drawn) {
-        let i = ids.iter().position(|x| *x == p.id).unwrap();
-        for (c, l) in crits.iter().zip(levels[i]) {
-            mo.save(
-                &p.id,
-                Phase::Second,
-                &Change::Level(c.to_string(), Some(l.into())),
-                None,
-            )
-            .unwrap();
-        }
-        for g in ["identity", "authenticity", "currency", "safety"] {
-            mo.save(&p.id, Phase::Second, &Change::Gate(g.into(), true), None)
-                .unwrap();
-        }
-        mo.submit(&p.id, Phase::Second, None, None, None).unwrap();
-        mo.settle(&p.id, assay::app::moderation::Settle::Confirm, None, None)
-            .unwrap();
-    }
-    let r = mo.release(None).unwrap();
-    assert_eq!(r.released.len(), 4, "{:?}", r.waiting);
+    common::decide_and_release(
+        &db,
+        &["P-2026-0050", "P-2026-0051", "P-2026-0052", "P-FORMULA"],
+    );
     db
 }
 

@@ -235,6 +235,16 @@ fn worked() -> Ws {
         a.push(target.into_os_string());
         ws.ok("mo", &a);
     }
+    // a released credential revoked by the lead
+    ws.ok(
+        "ann",
+        &[
+            "revoke",
+            "P-2026-0041",
+            "--reason",
+            "The learner withdrew consent.",
+        ],
+    );
     let ok = ws.ok("ann", &["audit", "verify"]);
     assert!(ok.contains("audit chain ok"), "{ok}");
     // every table the record has holds rows

@@ -23,6 +23,7 @@ use crate::domain::export::{
 use crate::domain::role::Role;
 use crate::domain::rubric::Rubric;
 
+mod bulk;
 mod csv_file;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +33,14 @@ pub enum Format {
     Csv,
     Jsonl,
     Feedback,
+    /// OB 3.0 with a Data Integrity proof (`--format obv3 --sign`).
+    Obv3Signed,
+    /// OB 3.0 as VC-JWTs.
+    Obv3Jwt,
+    /// Credly's bulk issue CSV.
+    Credly,
+    /// Canvas Credentials' bulk award CSV.
+    Canvas,
 }
 
 impl Format {
@@ -49,15 +58,26 @@ impl Format {
             Format::Csv => "csv",
             Format::Jsonl => "jsonl",
             Format::Feedback => "feedback",
+            Format::Obv3Signed => "obv3-signed",
+            Format::Obv3Jwt => "obv3-jwt",
+            Format::Credly => "credly",
+            Format::Canvas => "canvas-credentials",
         }
     }
     /// Whether the format takes only awarded decisions (credentials).
     pub fn awarded_only(self) -> bool {
-        matches!(self, Format::Obv3 | Format::Elm)
+        !matches!(self, Format::Csv | Format::Jsonl | Format::Feedback)
     }
     /// Whether `--out` names a folder (one file per decision) rather than one file.
     pub fn is_folder(self) -> bool {
-        matches!(self, Format::Obv3 | Format::Elm | Format::Feedback)
+        matches!(
+            self,
+            Format::Obv3 | Format::Elm | Format::Feedback | Format::Obv3Signed | Format::Obv3Jwt
+        )
+    }
+    /// Whether the format's credentials are signed with the issuer's keys.
+    pub fn is_signed(self) -> bool {
+        matches!(self, Format::Obv3Signed | Format::Obv3Jwt)
     }
 }
 
@@ -519,16 +539,45 @@ impl Workspace {
         if selected.is_empty() {
             return Ok(Exported::default());
         }
+        // Keys and the platforms' ids are checked before anything is written.
+        let mut signer = super::credentials::Signer::new();
+        if format.is_signed() || matches!(format, Format::Credly | Format::Canvas) {
+            for pk in selection.rubrics(self.conn())? {
+                let r = self.rubric(pk)?;
+                if format.is_signed() {
+                    let issuer = signer.issuer_for(&r)?;
+                    if format == Format::Obv3Jwt {
+                        super::credentials::may_sign_jwts(&issuer)?;
+                    }
+                }
+            }
+        }
+        if matches!(format, Format::Credly | Format::Canvas) {
+            replace_file()?;
+            let files = self.export_bulk(format, out, &selected, progress)?;
+            let batch = match self.record_batch(format, out, &selected) {
+                Ok(b) => b,
+                Err(e) => {
+                    remove_all(&files);
+                    return Err(e);
+                }
+            };
+            return Ok(Exported {
+                batch,
+                count: selected.len(),
+                files,
+            });
+        }
         replace_file()?;
         // Files already there: a special file or a link is refused before anything is written;
         // a regular file is replaced only with `force`, or when it holds exactly what would be
         // written (the files an interrupted run of the same export left).
         let mut existing = std::collections::HashSet::new();
         if format.is_folder() {
-            let ext = if format == Format::Feedback {
-                "md"
-            } else {
-                "json"
+            let ext = match format {
+                Format::Feedback => "md",
+                Format::Obv3Jwt => "jwt",
+                _ => "json",
             };
             for s in &selected {
                 let file = out.join(format!("{}.{ext}", s.id));
@@ -556,6 +605,55 @@ impl Workspace {
         let mut files = Vec::new();
         let written_now: Vec<PathBuf>;
         match format {
+            Format::Obv3Signed | Format::Obv3Jwt => {
+                std::fs::create_dir_all(out).map_err(|e| {
+                    AppError::refused(format!("cannot create the folder {}: {e}", out.display()))
+                })?;
+                let mut kept = Vec::new();
+                let ld = signer.ld.clone();
+                files = write_files(|send| {
+                    // Credentials are made here (they read the workspace) and signed in chunks on
+                    // every core.
+                    const CHUNK: usize = 256;
+                    let mut done = 0;
+                    for chunk in selected.chunks(CHUNK) {
+                        let mut prepared = Vec::with_capacity(chunk.len());
+                        for s in chunk {
+                            let (rec, _, r) = self.export_record(s.pk)?;
+                            let issuer = signer.issuer_for(&r)?;
+                            prepared.push((
+                                s.id.clone(),
+                                super::credentials::prepare(&issuer, &r, &rec),
+                                issuer,
+                            ));
+                        }
+                        let signed = sign_all(&ld, format, prepared)?;
+                        for (id, bytes) in signed {
+                            let ext = if format == Format::Obv3Jwt {
+                                "jwt"
+                            } else {
+                                "json"
+                            };
+                            let path = out.join(format!("{id}.{ext}"));
+                            if replaces(&path, &bytes)? {
+                                if !send(path, bytes) {
+                                    return Ok(());
+                                }
+                            } else {
+                                kept.push(path);
+                            }
+                            done += 1;
+                            progress(done, total);
+                        }
+                    }
+                    Ok(())
+                })?;
+                written_now = files.clone();
+                files.extend(kept);
+            }
+            Format::Credly | Format::Canvas => {
+                unreachable!("a bulk file is written by export_bulk")
+            }
             Format::Obv3 | Format::Elm | Format::Feedback => {
                 std::fs::create_dir_all(out).map_err(|e| {
                     AppError::refused(format!("cannot create the folder {}: {e}", out.display()))
@@ -827,6 +925,54 @@ fn record_batch_in(
         params![pks, seq, tx.at()],
     )?;
     Ok(batch)
+}
+
+/// Signs `prepared` credentials (id, credential, issuer) on every core, in order.
+fn sign_all(
+    ld: &crate::domain::credential::ld::Canonicalizer,
+    format: Format,
+    prepared: Vec<(
+        String,
+        Value,
+        Arc<crate::domain::credential::issuer::Issuer>,
+    )>,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let sign_one = |(id, cred, issuer): &(
+        String,
+        Value,
+        Arc<crate::domain::credential::issuer::Issuer>,
+    )|
+     -> Result<(String, Vec<u8>)> {
+        let bytes = if format == Format::Obv3Jwt {
+            let mut t = super::credentials::sign_jwt(issuer, cred)?.into_bytes();
+            t.push(b'\n');
+            t
+        } else {
+            pretty(&super::credentials::sign_data_integrity(ld, issuer, cred)?)
+        };
+        Ok((id.clone(), bytes))
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(prepared.len().max(1));
+    if threads <= 1 {
+        return prepared.iter().map(sign_one).collect();
+    }
+    let per = prepared.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = prepared
+            .chunks(per)
+            .map(|part| scope.spawn(move || part.iter().map(sign_one).collect::<Result<Vec<_>>>()))
+            .collect();
+        let mut out = Vec::with_capacity(prepared.len());
+        for h in handles {
+            out.extend(
+                h.join()
+                    .map_err(|_| AppError::refused("a signing thread failed"))??,
+            );
+        }
+        Ok(out)
+    })
 }
 
 fn pretty(v: &Value) -> Vec<u8> {

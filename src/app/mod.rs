@@ -4,10 +4,12 @@
 
 pub mod audit;
 pub mod bank;
+pub mod credentials;
 pub mod export;
 pub mod extract;
 pub mod files;
 pub mod import;
+pub mod issuer;
 pub mod leap2a;
 pub mod links;
 pub mod mark;

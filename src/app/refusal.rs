@@ -166,10 +166,16 @@ impl fmt::Display for Refusal {
                 needed,
                 registered_as: Some(r),
             } => {
-                let need: Vec<&str> = needed.iter().map(|r| r.as_str()).collect();
+                // (a lead may do everything: said once)
+                let mut need: Vec<&str> = needed
+                    .iter()
+                    .filter(|r| **r != crate::domain::role::Role::Lead)
+                    .map(|r| r.as_str())
+                    .collect();
+                need.push("lead");
                 write!(
                     f,
-                    "`{}` is registered as {r}; to {doing} one must be {} or lead",
+                    "`{}` is registered as {r}; to {doing} one must be {}",
                     sanitize_line(who),
                     need.join(" or ")
                 )

@@ -97,7 +97,13 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
             rubric,
             all,
             force,
-        } => export(open(db, user)?, format, &out, rubric, all, force),
+            sign,
+        } => export(open(db, user)?, format, &out, rubric, all, force, sign),
+        Command::Revoke { id, reason } => {
+            super::credential_cmd::revoke(open(db, user)?, &id, &reason)
+        }
+        Command::Verify { files, keys } => super::credential_cmd::verify(&files, keys.as_deref()),
+        Command::Issuer(cmd) => super::credential_cmd::issuer(cmd, db, user),
         Command::User(UserCmd::Add { name, role }) => {
             let mut ws = open_or_create(db, user)?;
             let role = match role {
@@ -1102,8 +1108,19 @@ fn export(
     rubric: Option<String>,
     all: bool,
     force: bool,
+    sign: bool,
 ) -> CmdResult {
+    use crate::app::export::Format as F;
+    if sign && format != ExportFormat::Obv3 {
+        return Err(Failure::msg(
+            "--sign signs Open Badges credentials: use it with --format obv3 (--format obv3-jwt is always signed)",
+        ));
+    }
     let f = match format {
+        ExportFormat::Obv3 if sign => F::Obv3Signed,
+        ExportFormat::Obv3Jwt => F::Obv3Jwt,
+        ExportFormat::Credly => F::Credly,
+        ExportFormat::CanvasCredentials => F::Canvas,
         ExportFormat::Obv3 => crate::app::export::Format::Obv3,
         ExportFormat::Elm => crate::app::export::Format::Elm,
         ExportFormat::Csv => crate::app::export::Format::Csv,

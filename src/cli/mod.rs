@@ -2,6 +2,7 @@
 //! prints. No business rule lives here.
 
 mod commands;
+mod credential_cmd;
 mod rubric_cmd;
 
 use std::io::Write;
@@ -225,7 +226,29 @@ pub enum Command {
         /// Replace files that exist already at --out
         #[arg(long)]
         force: bool,
+        /// Sign the credentials (--format obv3) with the issuer's key: a Data Integrity proof
+        #[arg(long)]
+        sign: bool,
     },
+    /// Revoke a released credential (a lead): its bit is set in the status list `assay issuer publish` writes
+    Revoke {
+        /// The credential's id (urn:uuid:…) or its portfolio's id
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Check signed credentials offline: signature, issuer key, schema, dates, status
+    Verify {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// A folder of published documents: issuer profiles, did.json, jwks.json, status lists
+        #[arg(long, value_name = "DIR")]
+        keys: Option<PathBuf>,
+    },
+    /// The awarding body's signing keys and what it publishes
+    #[command(subcommand)]
+    Issuer(IssuerCmd),
     /// People and roles
     #[command(subcommand)]
     User(UserCmd),
@@ -307,10 +330,49 @@ pub enum OutcomeArg {
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum ExportFormat {
     Obv3,
+    #[value(name = "obv3-jwt")]
+    Obv3Jwt,
     Elm,
     Csv,
     Jsonl,
     Feedback,
+    Credly,
+    #[value(name = "canvas-credentials")]
+    CanvasCredentials,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IssuerCmd {
+    /// Make the awarding body's signing keys (Ed25519 and P-256), kept outside the workspace
+    Init {
+        /// The key's name (rubrics name it in credential.signing.key)
+        #[arg(value_name = "NAME", default_value = "default")]
+        key: String,
+        /// The issuer's id: an https URL where its profile is served, did:web:HOST[:PATH], or did:key
+        #[arg(long, value_name = "ID")]
+        id: String,
+        /// The awarding body's name, for its profile
+        #[arg(long, value_name = "TEXT")]
+        name: Option<String>,
+        /// Its web site, for its profile
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// Where its status lists are served (default: ID/status, or the did:web's site/status)
+        #[arg(long = "status-url", value_name = "URL")]
+        status_url: Option<String>,
+    },
+    /// Print the public keys and where they are published
+    Show {
+        #[arg(value_name = "NAME", default_value = "default")]
+        key: String,
+    },
+    /// Write what the awarding body serves: its profile or did.json, its JWKS, and the workspace's status lists
+    Publish {
+        #[arg(value_name = "NAME", default_value = "default")]
+        key: String,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]

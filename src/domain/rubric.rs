@@ -49,6 +49,15 @@ struct CredentialDoc {
     stackability: Option<String>,
     #[serde(default)]
     tags: Vec<String>,
+    signing: Option<SigningDoc>,
+    credly_template: Option<String>,
+    canvas_badge_class: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SigningDoc {
+    issuer: Option<String>,
+    key: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,7 +174,11 @@ static CREDENTIAL: Shape = Shape::Map(&[
     ("identity_verification", &ANY),
     ("stackability", &ANY),
     ("tags", &ANY),
+    ("signing", &SIGNING),
+    ("credly_template", &ANY),
+    ("canvas_badge_class", &ANY),
 ]);
+static SIGNING: Shape = Shape::Map(&[("issuer", &ANY), ("key", &ANY)]);
 static GRADE: Shape = Shape::Map(&[("name", &ANY), ("min", &DECIMAL)]);
 static GRADES: Shape = Shape::Seq(&GRADE);
 static DECISION: Shape = Shape::Map(&[("pass_mark", &DECIMAL), ("grades", &GRADES)]);
@@ -251,6 +264,30 @@ pub struct Credential {
     pub identity_verification: Option<String>,
     pub stackability: Option<String>,
     pub tags: Vec<String>,
+    /// Who signs its credentials, and with which key (`credential.signing`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing: Option<Signing>,
+    /// Credly's badge template id, for `--format credly`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credly_template: Option<String>,
+    /// Canvas Credentials' badge class id, for `--format canvas-credentials`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canvas_badge_class: Option<String>,
+}
+
+/// `credential.signing`: the issuer id signed credentials name and the issuer key that signs
+/// them (a name given to `assay issuer init`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Signing {
+    pub issuer: Option<String>,
+    pub key: String,
+}
+
+impl Credential {
+    /// The issuer key's name (`default` unless the rubric names one).
+    pub fn key_name(&self) -> &str {
+        self.signing.as_ref().map_or("default", |s| s.key.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -819,6 +856,33 @@ impl Validator<'_, '_> {
         for (i, t) in c.tags.iter().enumerate() {
             self.text(&format!("{p}.tags[{i}]"), t, "tag");
         }
+        let signing = c.signing.as_ref().map(|sg| {
+            if let Some(id) = &sg.issuer
+                && let Err(e) = crate::domain::credential::issuer::id_kind(id)
+            {
+                self.err(
+                    &format!("{p}.signing.issuer"),
+                    crate::domain::sanitize::sanitize_line(&e),
+                );
+            }
+            let key = sg.key.clone().unwrap_or_else(|| "default".into());
+            if let Err(e) = key_name_problem(&key) {
+                self.err(&format!("{p}.signing.key"), e);
+            }
+            Signing {
+                issuer: sg.issuer.clone(),
+                key,
+            }
+        });
+        for (name, v) in [
+            ("credly_template", &c.credly_template),
+            ("canvas_badge_class", &c.canvas_badge_class),
+        ] {
+            if let Some(v) = v {
+                self.nonempty(&format!("{p}.{name}"), v, name);
+                self.text(&format!("{p}.{name}"), v, name);
+            }
+        }
         Some(Credential {
             awarding_body: AwardingBody {
                 name: c.awarding_body.name.clone(),
@@ -839,6 +903,9 @@ impl Validator<'_, '_> {
             identity_verification: c.identity_verification.clone(),
             stackability: c.stackability.clone(),
             tags: c.tags.clone(),
+            signing,
+            credly_template: c.credly_template.clone(),
+            canvas_badge_class: c.canvas_badge_class.clone(),
         })
     }
 
@@ -1079,3 +1146,21 @@ impl Validator<'_, '_> {
 
 #[cfg(test)]
 mod tests;
+
+/// Why `name` cannot name an issuer key (a file name: letters, digits, `-`, `_`, `.`).
+pub fn key_name_problem(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "the issuer key name `{}` must be 1 to 64 letters, digits, `-`, `_` or `.`, not starting with `.`",
+            crate::domain::sanitize::sanitize_line(name)
+        ))
+    }
+}

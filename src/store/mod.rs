@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("009_vouched_record.sql"),
     include_str!("010_evidence_groups_links.sql"),
     include_str!("011_evidence_text.sql"),
+    include_str!("012_revocations.sql"),
 ];
 
 /// The schema version this build writes.

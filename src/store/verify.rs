@@ -214,6 +214,7 @@ const TABLES: &[TableDef] = &[
     def("export_items", &["batch_pk", "portfolio_pk", "format"], &[]),
     def("evidence_links", &["portfolio_pk", "evidence_id", "criterion"], &[]),
     def("saved_comments", &["owner", "rubric_pk", "criterion", "text"], &[]),
+    def("revocations", &["decision_pk"], &[]),
 ];
 
 /// Tables that are not facts: the chain itself, the search index, the workbench's settings.
@@ -736,6 +737,24 @@ impl Replay {
                         &[t(r.actor), V::Int(rubric), t(c), t(text)],
                     );
                 }
+            }
+            "credential.revoke" => {
+                // credential/DECISION_PK, the credential's id and the reason in the value
+                let pk = seg
+                    .get(1)
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .ok_or("names no decision")?;
+                self.put(
+                    "revocations",
+                    r.seq,
+                    &mut [
+                        ("decision_pk", V::Int(pk)),
+                        ("credential_id", t(text(a, "credential")?)),
+                        ("reason", t(text(a, "reason")?)),
+                        ("by_user", t(r.actor)),
+                        ("at", t(r.at)),
+                    ],
+                );
             }
             "status" => {
                 let id = r.portfolio.ok_or("names no portfolio")?;

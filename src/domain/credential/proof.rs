@@ -66,7 +66,8 @@ pub fn signing_input(
     Ok(out)
 }
 
-/// `doc` with a proof by `key`, named `verification_method`, made at `created`.
+/// `doc` with a proof by `key`, named `verification_method`, made at `created`: `proof` is one
+/// object, as in the Data Integrity specification's examples (see [`sign_as_list`]).
 pub fn sign(
     ld: &Canonicalizer,
     doc: &Value,
@@ -89,6 +90,22 @@ pub fn sign(
         m.insert("proof".into(), Value::Object(proof));
     }
     Ok(unsecured)
+}
+
+/// [`sign`], the proof in a list of one: the Open Badges 3.0 JSON Schema requires `proof` to
+/// be an array; to JSON-LD the two are the same.
+pub fn sign_as_list(
+    ld: &Canonicalizer,
+    doc: &Value,
+    key: &SigningKey,
+    verification_method: &str,
+    created: &str,
+) -> Result<Value, LdError> {
+    let mut signed = sign(ld, doc, key, verification_method, created)?;
+    if let Some(p) = signed.get_mut("proof") {
+        *p = Value::Array(vec![p.take()]);
+    }
+    Ok(signed)
 }
 
 /// The proof of `doc` (the first `eddsa-rdfc-2022` one when there are several) and its

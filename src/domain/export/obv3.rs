@@ -85,8 +85,7 @@ pub fn credential(rubric: &Rubric, rec: &ExportRecord) -> Value {
         Outcome::Awarded,
         "only awarded decisions become Open Badges credentials"
     );
-    let [ws, portfolio, decision] = common::decision_parts(rec);
-    let id = urn(&["obv3", "credential", &ws, &portfolio, &decision]);
+    let id = credential_id(rec);
     let issuer = profile(rubric);
     let when = common::timestamp(&rec.released_at);
     let description = common::summary_or_title(rubric);
@@ -129,6 +128,23 @@ pub fn credential(rubric: &Rubric, rec: &ExportRecord) -> Value {
         cred.insert("evidence".into(), Value::Array(evidence));
     }
     Value::Object(cred)
+}
+
+/// The credential's id: a v5 `urn:uuid` of the workspace, portfolio and decision ids.
+pub fn credential_id(rec: &ExportRecord) -> String {
+    let [ws, portfolio, decision] = common::decision_parts(rec);
+    credential_id_of(&ws, &portfolio, decision.parse().unwrap_or_default())
+}
+
+/// [`credential_id`] from its parts.
+pub fn credential_id_of(workspace: &str, portfolio: &str, decision: i64) -> String {
+    urn(&[
+        "obv3",
+        "credential",
+        workspace,
+        portfolio,
+        &decision.to_string(),
+    ])
 }
 
 /// The awarding body as an OB `Profile`.

@@ -15,6 +15,10 @@ pub fn about(f: Format) -> &'static str {
         Format::Csv => "one CSV row per decision, for student records",
         Format::Jsonl => "one complete JSON record per line",
         Format::Feedback => "one Markdown letter per learner",
+        Format::Obv3Signed => "Open Badges 3.0 credentials signed with the issuer's key",
+        Format::Obv3Jwt => "Open Badges 3.0 credentials as signed VC-JWTs",
+        Format::Credly => "Credly's bulk issue CSV",
+        Format::Canvas => "Canvas Credentials' bulk award CSV",
     }
 }
 
