@@ -102,14 +102,20 @@ fn main() {
                 "verified {} in {ms:.1} ms ({:.3} ms/credential, {threads} thread(s)){}",
                 creds.len() - bad,
                 ms / creds.len().max(1) as f64,
-                if bad > 0 { format!("; {bad} FAILED") } else { String::new() }
+                if bad > 0 {
+                    format!("; {bad} FAILED")
+                } else {
+                    String::new()
+                }
             );
             if bad > 0 {
                 std::process::exit(1);
             }
         }
         _ => {
-            eprintln!("usage: sign --seed HEX32 --vm URL --created TIME IN OUT | verify --public-key-multibase Z IN");
+            eprintln!(
+                "usage: sign --seed HEX32 --vm URL --created TIME IN OUT | verify --public-key-multibase Z IN"
+            );
             std::process::exit(2);
         }
     }
