@@ -246,11 +246,7 @@ pub fn publish(ws: Option<&Workspace>, issuer: &Issuer, out: &Path) -> Result<Pu
     let ld = Canonicalizer::new();
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut files: Vec<(PathBuf, String, Vec<u8>)> = Vec::new();
-    let pretty = |v: &Value| {
-        let mut b = serde_json::to_vec_pretty(v).expect("JSON");
-        b.push(b'\n');
-        b
-    };
+    let pretty = super::export::pretty;
     let kind = issuer.kind().map_err(AppError::refused)?;
     match kind {
         IdKind::Https => files.push((

@@ -539,19 +539,6 @@ impl Workspace {
         if selected.is_empty() {
             return Ok(Exported::default());
         }
-        // Keys and the platforms' ids are checked before anything is written.
-        let mut signer = super::credentials::Signer::new();
-        if format.is_signed() || matches!(format, Format::Credly | Format::Canvas) {
-            for pk in selection.rubrics(self.conn())? {
-                let r = self.rubric(pk)?;
-                if format.is_signed() {
-                    let issuer = signer.issuer_for(&r)?;
-                    if format == Format::Obv3Jwt {
-                        super::credentials::may_sign_jwts(&issuer)?;
-                    }
-                }
-            }
-        }
         if matches!(format, Format::Credly | Format::Canvas) {
             replace_file()?;
             let files = self.export_bulk(format, out, &selected, progress)?;
@@ -606,6 +593,14 @@ impl Workspace {
         let written_now: Vec<PathBuf>;
         match format {
             Format::Obv3Signed | Format::Obv3Jwt => {
+                // Every rubric's key is loaded and checked before anything is written.
+                let mut signer = super::credentials::Signer::new();
+                for pk in selection.rubrics(self.conn())? {
+                    let issuer = signer.issuer_for(&*self.rubric(pk)?)?;
+                    if format == Format::Obv3Jwt {
+                        super::credentials::may_sign_jwts(&issuer)?;
+                    }
+                }
                 std::fs::create_dir_all(out).map_err(|e| {
                     AppError::refused(format!("cannot create the folder {}: {e}", out.display()))
                 })?;
@@ -975,7 +970,7 @@ fn sign_all(
     })
 }
 
-fn pretty(v: &Value) -> Vec<u8> {
+pub(super) fn pretty(v: &Value) -> Vec<u8> {
     let mut b = serde_json::to_vec_pretty(v).unwrap_or_default();
     b.push(b'\n');
     b

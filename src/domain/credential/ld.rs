@@ -158,7 +158,7 @@ impl Canonicalizer {
             ExpandOptions::default().unordered(),
             (),
         ))
-        .map_err(|e| self.explain(e.to_string()))?;
+        .map_err(|e| LdError::Invalid(e.to_string()))?;
         let mut expanded = expanded;
         let mut generator = rdf_types::generator::Blank::new();
         expanded.relabel_and_canonicalize_with(&mut vocabulary, &mut generator);
@@ -201,10 +201,6 @@ impl Canonicalizer {
 
     fn has(&self, url: &str) -> bool {
         CONTEXTS.iter().any(|c| c.url == url)
-    }
-
-    fn explain(&self, e: String) -> LdError {
-        LdError::Invalid(e)
     }
 
     /// The processed context of `lead` (in order), processed once.

@@ -189,11 +189,16 @@ fn check(
     ob: bool,
 ) -> Result<Verified, String> {
     let text = text.trim();
+    // (a JWT's header and payload, read once)
+    let mut token = None;
     let (cred, form) = if text.starts_with('{') {
         let cred: Value = serde_json::from_str(text).map_err(|e| format!("it is not JSON: {e}"))?;
         (cred, Form::DataIntegrity)
     } else if text.split('.').count() == 3 && !text.contains(char::is_whitespace) {
-        (jwt::parse(text)?.payload, Form::Jwt)
+        let t = jwt::parse(text)?;
+        let payload = t.payload.clone();
+        token = Some(t);
+        (payload, Form::Jwt)
     } else {
         return Err("it is neither a JSON credential nor a compact JWT".into());
     };
@@ -222,7 +227,7 @@ fn check(
             }
         }
         Form::Jwt => {
-            let u = jwt::parse(text)?;
+            let u = token.ok_or("it is not a JWT")?;
             let jwk = match (&u.kid, &u.jwk) {
                 (Some(kid), _) => {
                     if let Some(k) = keys.jwks.get(kid) {
