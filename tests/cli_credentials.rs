@@ -112,18 +112,6 @@ fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
     v
 }
 
-fn ob_validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/schemas/ob_v3p0_achievementcredential.schema.json"
-    )))
-    .unwrap();
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap()
-}
-
 const SIGNED: &str = "  signing:\n    issuer: did:web:learn.example.org\n    key: energy\n  credly_template: 7d5c1f0e-2a4b-4c6d-9e8f-0a1b2c3d4e5f\n  canvas_badge_class: 65f803ac53ae0b2639ac0eba\n";
 
 #[test]
@@ -196,7 +184,7 @@ fn signed_credentials_verify_and_tampering_or_revocation_is_caught() {
     );
     let creds = files(&signed, "json");
     assert_eq!(creds.len(), 2, "two awarded decisions");
-    let v = ob_validator();
+    let v = common::ob_validator();
     for f in &creds {
         let c = json(f);
         let errors: Vec<String> = v.iter_errors(&c).map(|e| e.to_string()).collect();

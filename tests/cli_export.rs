@@ -58,18 +58,6 @@ fn released(dir: &Path) -> std::path::PathBuf {
     db
 }
 
-fn ob_validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/schemas/ob_v3p0_achievementcredential.schema.json"
-    )))
-    .unwrap();
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap()
-}
-
 #[test]
 fn every_format_writes_released_decisions_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -83,7 +71,7 @@ fn every_format_writes_released_decisions_once() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v = ob_validator();
+    let v = common::ob_validator();
     let mut files: Vec<_> = std::fs::read_dir(&ob)
         .unwrap()
         .map(|e| e.unwrap().path())

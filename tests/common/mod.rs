@@ -73,3 +73,16 @@ pub fn decide_and_release(db: &Path, ids: &[&str]) {
     let r = mo.release(None).unwrap();
     assert_eq!(r.released.len(), ids.len(), "{:?}", r.waiting);
 }
+
+/// The official Open Badges 3.0 schema, with formats checked.
+pub fn ob_validator() -> jsonschema::Validator {
+    let schema: serde_json::Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/schemas/ob_v3p0_achievementcredential.schema.json"
+    )))
+    .unwrap();
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap()
+}
