@@ -2,6 +2,9 @@
 //! portfolio folders into a new workspace, and exporting 10,000 released decisions to CSV and
 //! to Open Badges 3.0 (`ASSAY_BENCH_N` changes the 10,000).
 //!
+//! `save_mark_signed_agent` saves the same mark as a person with a registered SSH key, each
+//! record signed through a real `ssh-agent` (skipped when OpenSSH is not installed).
+//!
 //! `cargo bench --bench store`
 
 use std::hint::black_box;
@@ -20,6 +23,87 @@ fn save_mark(c: &mut Criterion) {
     let id = workload::portfolio_id(7);
     let mut high = false;
     c.bench_function("save_mark_committed", |b| {
+        b.iter(|| {
+            high = !high;
+            let level = if high { "proficient" } else { "competent" };
+            let change = Change::Level("digital-tools".into(), Some(level.into()));
+            ws.save(black_box(&id), Phase::First, &change, None)
+                .expect("saved")
+        })
+    });
+}
+
+/// An ssh-agent of its own, holding a new Ed25519 key, stopped when dropped.
+struct Agent {
+    dir: tempfile::TempDir,
+    pid: String,
+}
+
+impl Agent {
+    fn start() -> Option<Agent> {
+        use std::process::Command;
+        let dir = tempfile::tempdir().ok()?;
+        let key = dir.path().join("id");
+        let made = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&key)
+            .status()
+            .ok()?;
+        let sock = dir.path().join("agent.sock");
+        let out = Command::new("ssh-agent")
+            .arg("-a")
+            .arg(&sock)
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let pid = text
+            .split("SSH_AGENT_PID=")
+            .nth(1)?
+            .split(';')
+            .next()?
+            .to_string();
+        let added = Command::new("ssh-add")
+            .arg("-q")
+            .arg(&key)
+            .env("SSH_AUTH_SOCK", &sock)
+            .status()
+            .ok()?;
+        (made.success() && added.success()).then_some(Agent { dir, pid })
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill").arg(&self.pid).status();
+    }
+}
+
+fn save_mark_signed(c: &mut Criterion) {
+    let Some(agent) = Agent::start() else {
+        eprintln!("save_mark_signed_agent skipped: ssh-keygen, ssh-agent and ssh-add are needed");
+        return;
+    };
+    let built = workload::build(200, workload::Profile::New, true);
+    let line = std::fs::read_to_string(agent.dir.path().join("id.pub")).expect("the public key");
+    let key = assay::domain::sshsig::parse_public_key(&line).expect("a key");
+    let mut lead = Workspace::open(&built.db, "lead".into()).expect("workspace");
+    if lead.role().expect("role").is_none() {
+        lead.add_user("lead", assay::domain::role::Role::Lead, None)
+            .expect("lead registered");
+    }
+    lead.add_user(
+        "assessor01",
+        assay::domain::role::Role::Assessor,
+        Some(&key),
+    )
+    .expect("key registered");
+    drop(lead);
+    // SAFETY: set before any thread of this benchmark reads the environment.
+    unsafe { std::env::set_var("SSH_AUTH_SOCK", agent.dir.path().join("agent.sock")) };
+    let mut ws = Workspace::open(&built.db, "assessor01".into()).expect("workspace");
+    let id = workload::portfolio_id(7);
+    let mut high = false;
+    c.bench_function("save_mark_signed_agent", |b| {
         b.iter(|| {
             high = !high;
             let level = if high { "proficient" } else { "competent" };
@@ -91,5 +175,5 @@ fn export(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, save_mark, import, export);
+criterion_group!(benches, save_mark, save_mark_signed, import, export);
 criterion_main!(benches);

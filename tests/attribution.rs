@@ -166,14 +166,14 @@ fn run(f: &Flow, dir: &Path) -> Result<(), TestCaseError> {
     let mut ws = Workspace::open(&db, "lee".into()).unwrap();
     let rubric = assay::app::seed::seed(&mut ws).unwrap();
     prop_assert!(rubric.rejected.is_empty());
-    ws.add_user("lee", Role::Lead).unwrap();
+    ws.add_user("lee", Role::Lead, None).unwrap();
     for (who, role) in [
         ("ann", Role::Assessor),
         ("bo", Role::Assessor),
         ("mo", Role::Moderator),
         ("mia", Role::Moderator),
     ] {
-        ws.add_user(who, role).unwrap();
+        ws.add_user(who, role, None).unwrap();
     }
     ws.assign(&[ID.to_string()], "ann").unwrap();
     // the rest of the rubric's portfolios, decided, so that the draw has a pool to choose from

@@ -219,12 +219,12 @@ fn moderated(w: u16, h: u16) -> (tempfile::TempDir, Runtime) {
         mo.submit("P-2026-0042", Phase::Second, None, None, None)
             .unwrap();
         // people registered from here on: the roles decide who may do what
-        ann.add_user("lead", assay::app::people::Role::Lead)
+        ann.add_user("lead", assay::app::people::Role::Lead, None)
             .unwrap();
         let mut lead = Workspace::open(&db, "lead".into()).unwrap();
-        lead.add_user("ann", assay::app::people::Role::Assessor)
+        lead.add_user("ann", assay::app::people::Role::Assessor, None)
             .unwrap();
-        lead.add_user("mo", assay::app::people::Role::Moderator)
+        lead.add_user("mo", assay::app::people::Role::Moderator, None)
             .unwrap();
     }
     let mut rt = workbench(Workspace::open(&db, "mo".into()).unwrap(), w, h);

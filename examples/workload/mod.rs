@@ -936,12 +936,12 @@ fn levels_for(i: usize, second: bool) -> Vec<(&'static str, &'static str)> {
 /// moderators.
 pub fn register_people(ws: &mut Workspace) -> AnyResult<()> {
     as_user(ws, "lead");
-    ws.add_user("lead", Role::Lead)?;
+    ws.add_user("lead", Role::Lead, None)?;
     for i in 0..ASSESSORS {
-        ws.add_user(&assessor(i), Role::Assessor)?;
+        ws.add_user(&assessor(i), Role::Assessor, None)?;
     }
     for i in 0..MODERATORS {
-        ws.add_user(&moderator(i), Role::Moderator)?;
+        ws.add_user(&moderator(i), Role::Moderator, None)?;
     }
     Ok(())
 }

@@ -2,7 +2,11 @@
 //! finds, where the chain stands, and which portfolios changed since a point of it (for the
 //! workbench, which re-reads only those).
 
-use super::{Result, Workspace};
+use std::path::Path;
+
+use super::{AppError, Result, Workspace};
+use crate::domain::sanitize::sanitize_line;
+use crate::domain::sshsig;
 
 /// One record of the chain, as [`Workspace::history`] gives it.
 pub use crate::domain::audit::Record;
@@ -23,7 +27,137 @@ pub struct Changes {
     pub head: i64,
 }
 
+/// One record as its author signed it (see [`Workspace::signed_record`]).
+#[derive(Debug, Clone)]
+pub struct SignedRecord {
+    pub seq: i64,
+    pub actor: String,
+    /// The exact bytes hashed and signed: the record's JSON array.
+    pub text: Vec<u8>,
+    pub hash: String,
+    /// The armored SSHSIG, when it was signed.
+    pub sig: Option<String>,
+    /// The key its author had registered when it was written.
+    pub key: Option<ssh_key::PublicKey>,
+}
+
 impl Workspace {
+    /// Record `seq` as its author signed it, for checking on its own (`ssh-keygen -Y verify`).
+    /// The text is exact, never masked, so only a lead or the record's own author gets it.
+    pub fn signed_record(&self, seq: i64) -> Result<SignedRecord> {
+        use rusqlite::OptionalExtension;
+        type Row = (
+            (String, String, String, String),
+            (Option<String>, Option<String>, Option<String>),
+            (String, String, Option<String>),
+        );
+        let row: Option<Row> = self
+            .conn()
+            .query_row(
+                "SELECT at, actor, action, entity, portfolio, before, after, prev, hash, sig
+                   FROM audit WHERE seq = ?1",
+                [seq],
+                |r| {
+                    Ok((
+                        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?),
+                        (r.get(4)?, r.get(5)?, r.get(6)?),
+                        (r.get(7)?, r.get(8)?, r.get(9)?),
+                    ))
+                },
+            )
+            .optional()?;
+        let Some(((at, actor, action, entity), (portfolio, before, after), (prev, hash, sig))) =
+            row
+        else {
+            return Err(AppError::NotFound(format!(
+                "the audit chain has no record {seq} (its newest is {})",
+                self.audit_head()?
+            )));
+        };
+        let lead =
+            !self.anyone_registered()? || self.role()? == Some(crate::domain::role::Role::Lead);
+        if !lead && (actor != self.user || action == "workspace.init") {
+            return Err(AppError::Denied(format!(
+                "record {seq} is by {}: only a lead or its author takes a record out whole",
+                sanitize_line(&actor)
+            )));
+        }
+        let mut text = Vec::new();
+        crate::store::audit::hash_bytes(
+            &mut text,
+            seq,
+            &at,
+            &actor,
+            &action,
+            &entity,
+            portfolio.as_deref(),
+            before.as_deref(),
+            after.as_deref(),
+            &prev,
+        );
+        // The author's key then: the last registration before it that set or removed one.
+        let mut key = None;
+        let mut st = self.conn().prepare(
+            "SELECT after FROM audit WHERE entity = ?1 AND seq < ?2
+               AND action IN ('user.add', 'user.key') ORDER BY seq DESC",
+        )?;
+        let mut rows = st.query(rusqlite::params![format!("user/{actor}"), seq])?;
+        while let Some(r) = rows.next()? {
+            let after: Option<String> = r.get(0)?;
+            let v: serde_json::Value = after
+                .and_then(|a| serde_json::from_str(&a).ok())
+                .unwrap_or_default();
+            if let Some(k) = v.get("key") {
+                key = k.as_str().and_then(|k| sshsig::parse_public_key(k).ok());
+                break;
+            }
+        }
+        Ok(SignedRecord {
+            seq,
+            actor,
+            text,
+            hash,
+            sig,
+            key,
+        })
+    }
+
+    /// Writes record `seq` into the folder `out` (made if missing) for checking with
+    /// `ssh-keygen -Y verify`: `record-SEQ.json` (its exact text: its SHA-256 is its hash),
+    /// `record-SEQ.json.sig` (its signature) and `allowed_signers` (its author and key then).
+    /// Returns the record and the name of its text file.
+    pub fn write_signed_record(&self, seq: i64, out: &Path) -> Result<(SignedRecord, String)> {
+        let r = self.signed_record(seq)?;
+        let (Some(sig), Some(key)) = (&r.sig, &r.key) else {
+            return Err(AppError::refused(format!(
+                "record {seq} is not signed: its author, {}, had no registered key when it was written",
+                sanitize_line(&r.actor)
+            )));
+        };
+        super::files::check_output(out, "the record", false, true, &|p| {
+            self.store.is_workspace_file(p)
+        })?;
+        std::fs::create_dir_all(out)?;
+        let name = format!("record-{seq}.json");
+        let signers = format!(
+            "{} namespaces=\"{}\" {}\n",
+            r.actor,
+            sshsig::NAMESPACE,
+            sshsig::key_line(key)
+        );
+        let files: [(String, &[u8]); 3] = [
+            (name.clone(), &r.text),
+            (format!("{name}.sig"), sig.as_bytes()),
+            ("allowed_signers".to_string(), signers.as_bytes()),
+        ];
+        for (f, bytes) in files {
+            let path = out.join(f);
+            super::files::check_file_in_folder(&path, true)?;
+            std::fs::write(&path, bytes)?;
+        }
+        Ok((r, name))
+    }
+
     /// The number of the chain's newest record (0 for none).
     pub fn audit_head(&self) -> Result<i64> {
         Ok(crate::store::audit::head(self.conn())?)
@@ -54,7 +188,7 @@ impl Workspace {
                         return Ok(None);
                     }
                 }
-                ("user.add" | "rubric.import", None) => {}
+                ("user.add" | "user.key" | "rubric.import", None) => {}
                 (_, None) => return Ok(None),
             }
         }
@@ -85,8 +219,8 @@ mod tests {
                 head
             })
         );
-        ws.add_user("ann", Role::Lead).unwrap();
-        ws.add_user("bob", Role::Assessor).unwrap();
+        ws.add_user("ann", Role::Lead, None).unwrap();
+        ws.add_user("bob", Role::Assessor, None).unwrap();
         let ids: Vec<String> = ws
             .list(&Default::default())
             .unwrap()

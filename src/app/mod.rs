@@ -18,6 +18,7 @@ pub mod people;
 pub mod query;
 pub mod refusal;
 pub mod seed;
+pub mod signing;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -220,6 +221,21 @@ impl Workspace {
     pub(crate) fn with_store(mut store: Store, user: String) -> Result<Workspace> {
         if !store.read_only {
             ensure_identity(&mut store, &user)?;
+        }
+        // Nobody acts as a person with a registered key without it (reading included: what a
+        // person may see is theirs too).
+        if let Some(key) = people::key_of(&store.conn, &user)? {
+            match signing::signer_for(&key) {
+                Ok(s) => store.set_signer(&user, s),
+                Err(no) => {
+                    return Err(refusal::Refusal::KeyRequired {
+                        who: user,
+                        fingerprint: crate::domain::sshsig::fingerprint(&key),
+                        tried: no.tried,
+                    }
+                    .into());
+                }
+            }
         }
         Ok(Workspace {
             store,

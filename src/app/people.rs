@@ -8,6 +8,7 @@ use super::refusal::Refusal;
 use super::{AppError, PortfolioRecord, Result, Workspace};
 use crate::domain::rubric::valid_id;
 use crate::domain::sanitize::sanitize_line;
+use crate::domain::sshsig;
 use crate::domain::status::Status;
 
 /// At home in `domain`; re-exported here for callers that name it beside the people service.
@@ -20,6 +21,24 @@ pub(crate) fn role_of(conn: &Connection, user: &str) -> Result<Option<Role>> {
         .query_row([user], |r| r.get(0))
         .optional()?;
     Ok(r.and_then(|s| Role::parse(&s)))
+}
+
+/// The SSH key `user` has registered, if any.
+pub(crate) fn key_of(conn: &Connection, user: &str) -> Result<Option<ssh_key::PublicKey>> {
+    let k: Option<String> = conn
+        .prepare_cached("SELECT ssh_key FROM users WHERE name = ?1")?
+        .query_row([user], |r| r.get(0))
+        .optional()?
+        .flatten();
+    k.map(|k| {
+        sshsig::parse_public_key(&k).map_err(|why| {
+            AppError::refused(format!(
+                "the key registered for `{}` cannot be used ({why}); a lead can set another with `assay user key`",
+                sanitize_line(user)
+            ))
+        })
+    })
+    .transpose()
 }
 
 pub(crate) fn anyone_registered(conn: &Connection) -> Result<bool> {
@@ -74,8 +93,14 @@ impl Workspace {
         require(self.conn(), &self.user, roles, doing)
     }
 
-    /// Registers a person. The first may be anyone; after that only a lead registers people.
-    pub fn add_user(&mut self, name: &str, role: Role) -> Result<()> {
+    /// Registers a person (with the SSH key their records are to be signed with, if given).
+    /// The first may be anyone; after that only a lead registers people.
+    pub fn add_user(
+        &mut self,
+        name: &str,
+        role: Role,
+        key: Option<&ssh_key::PublicKey>,
+    ) -> Result<()> {
         if !valid_id(name) {
             return Err(AppError::refused(format!(
                 "`{}` is not a usable name: use letters, digits, `.`, `_` and `-` (at most 64)",
@@ -88,28 +113,118 @@ impl Workspace {
                 sanitize_line(&self.user)
             )));
         }
+        let signer = self.own_key_signer(name, key)?;
+        let line = key.map(sshsig::key_line);
         let user = self.user.clone();
         let mut tx = self.store.begin(&user)?;
-        let before: Option<String> = tx
-            .query_row("SELECT role FROM users WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
+        let before: Option<(String, Option<String>)> = tx
+            .query_row(
+                "SELECT role, ssh_key FROM users WHERE name = ?1",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         tx.execute(
-            "INSERT INTO users (name, role, added_by, added_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (name) DO UPDATE SET role = excluded.role",
-            params![name, role.as_str(), user, tx.at()],
+            "INSERT INTO users (name, role, added_by, added_at, ssh_key) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (name) DO UPDATE SET role = excluded.role,
+                 ssh_key = coalesce(excluded.ssh_key, users.ssh_key)",
+            params![name, role.as_str(), user, tx.at(), line],
         )?;
+        let before = before.map(|(r, k)| match (&line, k) {
+            (Some(_), k) => json!({ "role": r, "key": k }),
+            (None, _) => json!({ "role": r }),
+        });
+        let after = match &line {
+            Some(k) => json!({ "role": role.as_str(), "key": k }),
+            None => json!({ "role": role.as_str() }),
+        };
         tx.append(
             "user.add",
             format!("user/{name}"),
             None,
-            before.map(|r| json!({ "role": r })),
-            Some(json!({ "role": role.as_str() })),
+            before,
+            Some(after),
         )?;
         tx.commit()?;
+        if let Some(s) = signer {
+            self.store.set_signer(name, s);
+        }
         self.lead_cache.set(None);
         Ok(())
+    }
+
+    /// The signer for `key` when it is set for the person working (they prove it is theirs by
+    /// signing with it, and sign with it from then on); `None` for anyone else's key.
+    fn own_key_signer(
+        &self,
+        name: &str,
+        key: Option<&ssh_key::PublicKey>,
+    ) -> Result<Option<Box<dyn super::signing::RecordSigner>>> {
+        match key {
+            Some(k) if name == self.user => super::signing::signer_for(k).map(Some).map_err(|no| {
+                Refusal::KeyNotHeld {
+                    fingerprint: sshsig::fingerprint(k),
+                    tried: no.tried,
+                }
+                .into()
+            }),
+            _ => Ok(None),
+        }
+    }
+
+    /// Sets (or, with `None`, removes) the SSH key a person's records are signed with. A lead
+    /// sets anyone's; anyone may set their own (holding it: see [`Workspace::own_key_signer`]).
+    /// Recorded as `user.key`.
+    pub fn set_key(&mut self, name: &str, key: Option<&ssh_key::PublicKey>) -> Result<()> {
+        if name != self.user && !self.anyone_registered()? {
+            return Err(AppError::refused(format!(
+                "`{}` is not registered; register them first (`assay user add {} --role … --key FILE`)",
+                sanitize_line(name),
+                sanitize_line(name)
+            )));
+        }
+        if name != self.user && self.role()? != Some(Role::Lead) {
+            return Err(AppError::Denied(format!(
+                "only a lead sets another person's key; `{}` is not a lead",
+                sanitize_line(&self.user)
+            )));
+        }
+        let Some(_) = role_of(self.conn(), name)? else {
+            return Err(AppError::refused(format!(
+                "`{}` is not registered; register them first (`assay user add {} --role … --key FILE`)",
+                sanitize_line(name),
+                sanitize_line(name)
+            )));
+        };
+        let signer = self.own_key_signer(name, key)?;
+        let line = key.map(sshsig::key_line);
+        let user = self.user.clone();
+        let mut tx = self.store.begin(&user)?;
+        let before: Option<String> =
+            tx.query_row("SELECT ssh_key FROM users WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })?;
+        tx.execute(
+            "UPDATE users SET ssh_key = ?2 WHERE name = ?1",
+            params![name, line],
+        )?;
+        tx.append(
+            "user.key",
+            format!("user/{name}"),
+            None,
+            Some(json!({ "key": before })),
+            Some(json!({ "key": line })),
+        )?;
+        tx.commit()?;
+        if let Some(s) = signer {
+            self.store.set_signer(name, s);
+        }
+        Ok(())
+    }
+
+    /// The SSH key registered for `name`, if any.
+    pub fn key_of(&self, name: &str) -> Result<Option<ssh_key::PublicKey>> {
+        key_of(self.conn(), name)
     }
 
     pub fn users(&self) -> Result<Vec<(String, String)>> {

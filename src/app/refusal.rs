@@ -92,6 +92,18 @@ pub enum Refusal {
         changed: String,
         released: bool,
     },
+    /// `who` has a registered SSH key and no signer holds it: nobody acts as them without it.
+    KeyRequired {
+        who: String,
+        fingerprint: String,
+        /// Where a key was looked for, and why each would not do.
+        tried: Vec<String>,
+    },
+    /// A key set for oneself that no signer holds (one proves a key is one's own by signing).
+    KeyNotHeld {
+        fingerprint: String,
+        tried: Vec<String>,
+    },
 }
 
 /// Which separation-of-duties rule refused.
@@ -108,6 +120,21 @@ impl std::error::Error for Refusal {}
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Refusal::KeyRequired {
+                who,
+                fingerprint,
+                tried,
+            } => write!(
+                f,
+                "`{}` has a registered SSH key ({fingerprint}): acting as them needs its private key, and none was found ({})",
+                sanitize_line(who),
+                sanitize_line(&tried.join("; "))
+            ),
+            Refusal::KeyNotHeld { fingerprint, tried } => write!(
+                f,
+                "the key {fingerprint} is to sign your own records, so it must be at hand to sign with, and it is not ({})",
+                sanitize_line(&tried.join("; "))
+            ),
             Refusal::NoSuchLevel {
                 criterion,
                 given,

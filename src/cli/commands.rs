@@ -104,15 +104,44 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
         }
         Command::Verify { files, keys } => super::credential_cmd::verify(&files, keys.as_deref()),
         Command::Issuer(cmd) => super::credential_cmd::issuer(cmd, db, user),
-        Command::User(UserCmd::Add { name, role }) => {
+        Command::User(UserCmd::Add { name, role, key }) => {
+            let key = key.as_deref().map(read_public_key).transpose()?;
             let mut ws = open_or_create(db, user)?;
             let role = match role {
                 RoleArg::Assessor => Role::Assessor,
                 RoleArg::Moderator => Role::Moderator,
                 RoleArg::Lead => Role::Lead,
             };
-            ws.add_user(&name, role)?;
-            println!("registered {} as {}", sanitize_line(&name), role.as_str());
+            ws.add_user(&name, role, key.as_ref())?;
+            match &key {
+                Some(k) => println!(
+                    "registered {} as {}, their records signed with {}",
+                    sanitize_line(&name),
+                    role.as_str(),
+                    crate::domain::sshsig::fingerprint(k)
+                ),
+                None => println!("registered {} as {}", sanitize_line(&name), role.as_str()),
+            }
+            Ok(())
+        }
+        Command::User(UserCmd::Key { name, file, remove }) => {
+            let key = match (&file, remove) {
+                (Some(f), false) => Some(read_public_key(f)?),
+                _ => None,
+            };
+            let mut ws = open(db, user)?;
+            ws.set_key(&name, key.as_ref())?;
+            match &key {
+                Some(k) => println!(
+                    "{}'s records are signed with {} from now on",
+                    sanitize_line(&name),
+                    crate::domain::sshsig::fingerprint(k)
+                ),
+                None => println!(
+                    "{} has no key now: their records are no longer signed",
+                    sanitize_line(&name)
+                ),
+            }
             Ok(())
         }
         Command::User(UserCmd::List) => {
@@ -122,13 +151,21 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
                 println!("nobody is registered: anyone may act in any role");
             }
             for (n, r) in users {
-                println!("{:<24} {r}", sanitize_line(&n));
+                match ws.key_of(&n)? {
+                    Some(k) => println!(
+                        "{:<24} {r:<10} {}",
+                        sanitize_line(&n),
+                        crate::domain::sshsig::fingerprint(&k)
+                    ),
+                    None => println!("{:<24} {r}", sanitize_line(&n)),
+                }
             }
             Ok(())
         }
         Command::Assign(a) => assign(open(db, user)?, a),
         Command::Audit(AuditCmd::Verify) => audit_verify(open(db, user)?),
         Command::Audit(AuditCmd::Log { id }) => audit_log(open(db, user)?, id),
+        Command::Audit(AuditCmd::Sig { seq, out }) => audit_sig(open(db, user)?, seq, &out),
         Command::Backup { file, force } => {
             let ws = open(db, user)?;
             ws.backup(&file, force)?;
@@ -1087,6 +1124,30 @@ fn audit_verify(ws: Workspace) -> CmdResult {
         "the record does not match its audit chain: {n} problem(s); the workspace was changed behind assay's back"
     ));
     Err(Failure(lines))
+}
+
+/// Reads a person's SSH public key from a file named on the command line.
+fn read_public_key(path: &Path) -> Result<ssh_key::PublicKey, Failure> {
+    let bytes = crate::app::files::read_regular(path, 64 * 1024)
+        .map_err(|e| Failure::msg(format!("{}: {e}", path.display())))?;
+    let text = String::from_utf8_lossy(&bytes);
+    crate::domain::sshsig::parse_public_key(&text)
+        .map_err(|e| Failure::msg(format!("{}:1:1: error: {e}", path.display())))
+}
+
+/// `assay audit sig SEQ --out DIR`: the record's exact text, its signature and an
+/// `allowed_signers` file naming its author's key, for `ssh-keygen -Y verify`.
+fn audit_sig(ws: Workspace, seq: i64, out: &Path) -> CmdResult {
+    let (r, name) = ws.write_signed_record(seq, out)?;
+    let d = out.display();
+    println!("wrote {d}/{name}, {d}/{name}.sig and {d}/allowed_signers; check with:");
+    println!(
+        "  ssh-keygen -Y verify -f {d}/allowed_signers -I {} -n {} -s {d}/{name}.sig < {d}/{name}",
+        sanitize_line(&r.actor),
+        crate::domain::sshsig::NAMESPACE
+    );
+    println!("  sha256sum {d}/{name}   # {}", r.hash);
+    Ok(())
 }
 
 fn audit_log(ws: Workspace, id: Option<String>) -> CmdResult {

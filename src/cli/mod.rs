@@ -55,6 +55,9 @@ pub fn advice(r: &Refusal) -> String {
             None => String::new(),
         },
         Refusal::RationaleMissing { .. } => ": add --rationale TEXT".into(),
+        Refusal::KeyRequired { .. } | Refusal::KeyNotHeld { .. } => {
+            ": add the private key to your ssh-agent (`ssh-add ~/.ssh/id_ed25519`), or set ASSAY_KEY to the private key file".into()
+        }
         Refusal::NoSecondMarks { id } => {
             format!(" with `assay moderate {id} --level C=LEVEL … --submit`")
         }
@@ -393,8 +396,25 @@ pub enum UserCmd {
         name: String,
         #[arg(long, value_enum)]
         role: RoleArg,
+        /// Their SSH public key (a `.pub` file): every record they author is signed with it
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
     },
-    /// List registered people
+    /// Register the SSH public key a person's records are signed with (or remove it)
+    Key {
+        name: String,
+        /// The public key file (`~/.ssh/id_ed25519.pub`)
+        #[arg(
+            value_name = "FILE",
+            required_unless_present = "remove",
+            conflicts_with = "remove"
+        )]
+        file: Option<PathBuf>,
+        /// Remove their key: their records are no longer signed
+        #[arg(long)]
+        remove: bool,
+    },
+    /// List registered people (and their keys' fingerprints)
     List,
 }
 
@@ -423,6 +443,13 @@ pub enum AuditCmd {
     Verify,
     /// The history, oldest first
     Log { id: Option<String> },
+    /// Write one record, its signature and its author's key, to check with `ssh-keygen -Y verify`
+    Sig {
+        seq: i64,
+        /// The folder to write them to (made if missing)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 /// Runs the command line and returns the process exit status.

@@ -17,5 +17,6 @@ pub mod rubric;
 pub mod sampling;
 pub mod sanitize;
 pub mod search;
+pub mod sshsig;
 pub mod status;
 pub mod yaml;

@@ -185,24 +185,53 @@ pub fn head(conn: &Connection) -> rusqlite::Result<i64> {
 }
 
 /// Writes a record (inside the caller's transaction: see `store::Tx::append`, the one way
-/// records are appended) and returns its hash.
-pub fn insert(conn: &Connection, e: &Entry<'_>) -> rusqlite::Result<String> {
+/// records are appended) and returns its hash. With a `signer`, the record's text (the bytes
+/// its hash is taken over) is signed and the signature stored beside it.
+pub fn insert(
+    conn: &Connection,
+    e: &Entry<'_>,
+    signer: Option<&dyn super::RecordSigner>,
+) -> super::Result<String> {
     let before = e.before.map(Value::to_string);
     let after = e.after.map(Value::to_string);
-    let hash = hash_of(
-        e.seq,
-        e.at,
-        e.actor,
-        e.action,
-        e.entity,
-        e.portfolio,
-        before.as_deref(),
-        after.as_deref(),
-        e.prev,
-    );
+    let (hash, sig) = match signer {
+        None => (
+            hash_of(
+                e.seq,
+                e.at,
+                e.actor,
+                e.action,
+                e.entity,
+                e.portfolio,
+                before.as_deref(),
+                after.as_deref(),
+                e.prev,
+            ),
+            None,
+        ),
+        Some(s) => {
+            let mut text = Vec::new();
+            let h = hash_bytes(
+                &mut text,
+                e.seq,
+                e.at,
+                e.actor,
+                e.action,
+                e.entity,
+                e.portfolio,
+                before.as_deref(),
+                after.as_deref(),
+                e.prev,
+            );
+            (
+                hex::encode(h),
+                Some(s.sign(&text).map_err(super::StoreError::Sign)?),
+            )
+        }
+    };
     conn.prepare_cached(
-        "INSERT INTO audit (seq, at, actor, action, entity, portfolio, before, after, prev, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO audit (seq, at, actor, action, entity, portfolio, before, after, prev, hash, sig)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         e.seq,
@@ -214,7 +243,8 @@ pub fn insert(conn: &Connection, e: &Entry<'_>) -> rusqlite::Result<String> {
         before,
         after,
         e.prev,
-        hash
+        hash,
+        sig
     ])?;
     Ok(hash)
 }

@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("010_evidence_groups_links.sql"),
     include_str!("011_evidence_text.sql"),
     include_str!("012_revocations.sql"),
+    include_str!("013_signed_records.sql"),
 ];
 
 /// The schema version this build writes.
@@ -126,6 +127,12 @@ pub enum StoreError {
         "disk full: the workspace could not be written (no space left where {path} is); nothing was saved; free some space and try again"
     )]
     Full { path: String },
+    #[error(
+        "`{actor}` has a registered SSH key, so every change they make is signed with it, and this assay holds no signer for it; nothing was saved"
+    )]
+    Unsigned { actor: String },
+    #[error("the record could not be signed: {0}; nothing was saved")]
+    Sign(String),
     #[error("workspace database: {0}")]
     Sql(rusqlite::Error),
     #[error("{}", io_message(.0))]
@@ -248,12 +255,22 @@ pub fn is_busy(e: &rusqlite::Error) -> bool {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Signs the records of the person whose SSH key it holds (an agent or a key file: see
+/// `app::signing`): the armored SSHSIG, namespace [`crate::domain::sshsig::NAMESPACE`], of a
+/// record's text (the bytes its hash is taken over).
+pub trait RecordSigner: Send + Sync {
+    fn sign(&self, msg: &[u8]) -> std::result::Result<String, String>;
+}
+
 /// An open workspace database.
 pub struct Store {
     pub conn: Connection,
     pub created: bool,
     /// Opened for reading only (the location cannot be written).
     pub read_only: bool,
+    /// Who signs, and with what: the records of a person with a registered key are appended
+    /// only when this signs for them.
+    signer: Option<(String, Box<dyn RecordSigner>)>,
 }
 
 impl Store {
@@ -294,6 +311,7 @@ impl Store {
             conn,
             created: true,
             read_only: false,
+            signer: None,
         };
         if let Err(e) = store.configure(path) {
             // (a workspace that could not be made leaves nothing behind)
@@ -344,6 +362,7 @@ impl Store {
                 conn,
                 created: false,
                 read_only: false,
+                signer: None,
             };
             store.configure(path)?;
             return Ok(store);
@@ -372,6 +391,7 @@ impl Store {
             conn,
             created: false,
             read_only: true,
+            signer: None,
         };
         store.configure_read_only(path)?;
         Ok(store)
@@ -384,6 +404,7 @@ impl Store {
             conn,
             created: true,
             read_only: false,
+            signer: None,
         };
         store.configure(Path::new(":memory:"))?;
         Ok(store)
@@ -472,6 +493,10 @@ impl Store {
                 add_column_if_missing(&tx, "evidence", "text_sha", "TEXT")?;
                 add_column_if_missing(&tx, "evidence", "text_note", "TEXT")?;
             }
+            if i + 1 == 13 {
+                add_column_if_missing(&tx, "users", "ssh_key", "TEXT")?;
+                add_column_if_missing(&tx, "audit", "sig", "TEXT")?;
+            }
             tx.execute_batch(m)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         }
@@ -497,8 +522,27 @@ impl Store {
     /// of the audit chain, so that its records follow it, and the time of the change (the
     /// clock's, never before the head's: see [`clock`]). Every row the change writes carries
     /// [`Tx::at`]; its records are appended with [`Tx::append`] and commit with it or not at all.
+    ///
+    /// A person with a registered SSH key acts only through the signer given for them
+    /// ([`Store::set_signer`]): each of their records is signed as it is appended.
     pub fn begin(&mut self, actor: &str) -> Result<Tx<'_>> {
-        let inner = self.write()?;
+        let inner = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let keyed: bool = inner
+            .prepare_cached("SELECT ssh_key IS NOT NULL FROM users WHERE name = ?1")?
+            .query_row([actor], |r| r.get(0))
+            .optional()?
+            .unwrap_or(false);
+        let signer = match &self.signer {
+            Some((who, s)) if who == actor => Some(&**s),
+            _ if keyed => {
+                return Err(StoreError::Unsigned {
+                    actor: actor.to_string(),
+                });
+            }
+            _ => None,
+        };
         let head: Option<(i64, String, String)> = inner
             .prepare_cached("SELECT seq, hash, at FROM audit ORDER BY seq DESC LIMIT 1")?
             .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -508,6 +552,7 @@ impl Store {
             None => (0, audit::GENESIS.to_string(), None),
         };
         Ok(Tx {
+            signer,
             at: clock::after(previous.as_deref()),
             actor: actor.to_string(),
             seq,
@@ -515,6 +560,12 @@ impl Store {
             depth: 0,
             inner,
         })
+    }
+
+    /// From now on the records of `actor` are signed by `signer` (which the caller has seen
+    /// sign for their registered key).
+    pub fn set_signer(&mut self, actor: &str, signer: Box<dyn RecordSigner>) {
+        self.signer = Some((actor.to_string(), signer));
     }
 
     /// Whether `p` names the live database or one of its files (`-wal`, `-shm`, `-journal`),
@@ -572,6 +623,7 @@ impl Store {
 /// through a connection; its audit records are appended with [`Tx::append`].
 pub struct Tx<'c> {
     inner: Transaction<'c>,
+    signer: Option<&'c dyn RecordSigner>,
     at: String,
     actor: String,
     /// The newest record's sequence number and hash (the head, or what this change appended).
@@ -626,6 +678,7 @@ impl Tx<'_> {
                 after: after.as_ref(),
                 prev: &self.hash,
             },
+            self.signer,
         )?;
         self.seq = seq;
         self.hash = hash;

@@ -360,8 +360,8 @@ struct Replay {
     ports: Vec<Port>,
     by_id: ByText<usize>,
     by_pk: HashMap<i64, usize, foldhash::fast::RandomState>,
-    /// user → (role, added_by, added_at)
-    users: ByText<(String, String, String)>,
+    /// user → (role, added_by, added_at, ssh_key)
+    users: ByText<(String, String, String, Option<String>)>,
     /// Keys whose full rows are kept (the second pass), and those rows with the record that
     /// wrote each column.
     keep: Option<HashSet<u128>>,
@@ -540,6 +540,24 @@ impl Replay {
         });
     }
 
+    /// Puts the row of a person as the replay knows them.
+    fn put_user(&mut self, name: &str, seq: i64) {
+        let Some((role, by, at, key)) = self.users.get(name).cloned() else {
+            return;
+        };
+        self.put(
+            "users",
+            seq,
+            &mut [
+                ("name", t(name)),
+                ("role", t(&role)),
+                ("added_by", t(&by)),
+                ("added_at", t(&at)),
+                ("ssh_key", ot(key.as_deref())),
+            ],
+        );
+    }
+
     fn remove(&mut self, table: &'static str, key: &[V<'_>]) {
         let k = key_digest(table, key, &mut self.buf);
         self.rows.push(Write {
@@ -635,22 +653,25 @@ impl Replay {
             "user.add" => {
                 let name = seg.get(1).ok_or("has no person in its entity")?;
                 let role = text(a, "role")?.to_string();
+                let key = text_if_any(a, "key")?;
+                let entry = self.users.entry(name.to_string()).or_insert_with(|| {
+                    (String::new(), r.actor.to_string(), r.at.to_string(), None)
+                });
+                entry.0 = role;
+                if let Some(k) = key {
+                    entry.3 = Some(k.to_string());
+                }
+                self.put_user(name, r.seq);
+            }
+            "user.key" => {
+                let name = seg.get(1).ok_or("has no person in its entity")?;
+                let key = opt_text(a, "key")?.map(str::to_string);
                 let entry = self
                     .users
-                    .entry(name.to_string())
-                    .or_insert_with(|| (String::new(), r.actor.to_string(), r.at.to_string()));
-                entry.0 = role;
-                let (role, by, at) = entry.clone();
-                self.put(
-                    "users",
-                    r.seq,
-                    &mut [
-                        ("name", t(name)),
-                        ("role", t(&role)),
-                        ("added_by", t(&by)),
-                        ("added_at", t(&at)),
-                    ],
-                );
+                    .get_mut(*name)
+                    .ok_or("sets the key of a person who is not registered")?;
+                entry.3 = key;
+                self.put_user(name, r.seq);
             }
             "rubric.import" => {
                 let digest = sha(text(a, "sha256")?)?;
@@ -1397,8 +1418,15 @@ impl Replay {
                             txt("role").unwrap_or_default(),
                             txt("added_by").unwrap_or_default(),
                             txt("added_at").unwrap_or_default(),
+                            txt("ssh_key"),
                         ),
                     );
+                    // (a baseline made before people had keys (schema 13) lists none)
+                    let name = txt("name").unwrap_or_default();
+                    if !cols.contains(&"ssh_key") {
+                        self.put_user(&name, r.seq);
+                        continue;
+                    }
                 }
                 _ => {}
             }
@@ -1535,6 +1563,7 @@ const KNOWN_COLUMNS: &[&str] = &[
     "role",
     "added_by",
     "added_at",
+    "ssh_key",
     "pk",
     "id",
     "version",
@@ -1677,7 +1706,12 @@ pub(crate) fn append_baseline(conn: &Connection) -> rusqlite::Result<usize> {
                     after: Some(&after),
                     prev: &prev,
                 },
-            )?;
+                None,
+            )
+            .map_err(|e| match e {
+                super::StoreError::Sql(e) => e,
+                e => rusqlite::Error::UserFunctionError(Box::new(e)),
+            })?;
             written += 1;
             Ok(())
         };
@@ -1765,7 +1799,9 @@ struct HashBatch {
 struct ToHash {
     n: usize,
     seq: i64,
-    texts: [(u32, u32); 9],
+    texts: [(u32, u32); 10],
+    /// The key its author had registered: its signature (the tenth text) is checked with it.
+    key: Option<std::sync::Arc<ssh_key::PublicKey>>,
 }
 
 /// A batch is sent when it holds this many records or bytes.
@@ -1773,15 +1809,26 @@ const BATCH_RECORDS: usize = 2048;
 const BATCH_BYTES: usize = 1 << 20;
 
 impl HashBatch {
-    fn push(&mut self, n: usize, seq: i64, texts: [Option<&str>; 9]) {
-        let mut at = [(0u32, u32::MAX); 9];
+    fn push(
+        &mut self,
+        n: usize,
+        seq: i64,
+        texts: [Option<&str>; 10],
+        key: Option<std::sync::Arc<ssh_key::PublicKey>>,
+    ) {
+        let mut at = [(0u32, u32::MAX); 10];
         for (slot, t) in at.iter_mut().zip(texts) {
             if let Some(t) = t {
                 *slot = (self.bytes.len() as u32, t.len() as u32);
                 self.bytes.extend_from_slice(t.as_bytes());
             }
         }
-        self.records.push(ToHash { n, seq, texts: at });
+        self.records.push(ToHash {
+            n,
+            seq,
+            texts: at,
+            key,
+        });
     }
 
     fn full(&self) -> bool {
@@ -1809,8 +1856,25 @@ fn check_hashes(
             let h = hash_texts(&mut buf, r.seq, &texts);
             let mut hex_of = [0u8; 64];
             hex::encode_to_slice(h, &mut hex_of).expect("32 bytes are 64 digits");
+            let text = |i: usize| String::from_utf8_lossy(t(i).unwrap_or_default());
+            if let (Some(key), Some(sig)) = (&r.key, t(9)) {
+                let sig = std::str::from_utf8(sig).unwrap_or_default();
+                if let Err(why) = crate::domain::sshsig::check(key, &buf, sig) {
+                    altered.push((
+                        r.n,
+                        Problem {
+                            seq: Some(r.seq),
+                            message: format!(
+                                "({} {}) claims {} as its author, but {why}",
+                                text(2),
+                                text(3),
+                                crate::domain::sanitize::sanitize_line(&text(1))
+                            ),
+                        },
+                    ));
+                }
+            }
             if hex_of[..] != *t(8).unwrap_or_default() {
-                let text = |i: usize| String::from_utf8_lossy(t(i).unwrap_or_default());
                 altered.push((
                     r.n,
                     Problem {
@@ -1851,8 +1915,10 @@ fn walk_records(
     // (a workspace has about one and a half writes of rows a record)
     replay.rows.reserve((total as usize).saturating_mul(2));
     let mut st = conn.prepare(
-        "SELECT seq, at, actor, action, entity, portfolio, before, after, prev, hash FROM audit ORDER BY seq",
+        "SELECT seq, at, actor, action, entity, portfolio, before, after, prev, hash, sig FROM audit ORDER BY seq",
     )?;
+    // Each person's registered key as the chain has it so far: their records are signed.
+    let mut keys: HashMap<String, std::sync::Arc<ssh_key::PublicKey>> = HashMap::new();
     let mut rows = st.query([])?;
     let mut prev_hash = GENESIS.to_string();
     let mut prev_at: Option<chrono::DateTime<chrono::Utc>> = None;
@@ -1903,6 +1969,21 @@ fn walk_records(
         let after = text_of(7)?;
         let prev = text_of(8)?.unwrap_or_default();
         let hash = text_of(9)?.unwrap_or_default();
+        let sig = text_of(10)?;
+        let key = keys.get(&*actor).cloned();
+        if check && key.is_some() && sig.is_none() {
+            problems.push((
+                n,
+                2,
+                Problem {
+                    seq: Some(seq),
+                    message: format!(
+                        "({action} {entity}) claims {} as its author, who has a registered key, but it is unsigned",
+                        crate::domain::sanitize::sanitize_line(&actor)
+                    ),
+                },
+            ));
+        }
         if let Some((to_check, returned)) = &hashing {
             batch.push(
                 n,
@@ -1917,7 +1998,9 @@ fn walk_records(
                     after.as_deref(),
                     Some(&prev),
                     Some(&hash),
+                    sig.as_deref(),
                 ],
+                key,
             );
             if batch.full() {
                 let next = returned.try_recv().unwrap_or_default();
@@ -1926,7 +2009,7 @@ fn walk_records(
             }
         }
         if check && let Some(i) = not_text.get() {
-            const NAMES: [&str; 10] = [
+            const NAMES: [&str; 11] = [
                 "seq",
                 "at",
                 "actor",
@@ -1937,6 +2020,7 @@ fn walk_records(
                 "after",
                 "prev",
                 "hash",
+                "sig",
             ];
             problems.push((
                 n,
@@ -2027,6 +2111,40 @@ fn walk_records(
         };
         // The first baseline record (walked in order of `seq`): the records before it were
         // checked as links only; what the replay made of them is dropped.
+        if matches!(&*action, "user.add" | "user.key")
+            && let Some(name) = entity.strip_prefix("user/")
+        {
+            let key = match after_v
+                .as_ref()
+                .and_then(|a| a.get("key"))
+                .and_then(|k| k.as_str())
+            {
+                None => None,
+                Some(k) => match crate::domain::sshsig::parse_public_key(k) {
+                    Ok(k) => Some(k),
+                    Err(why) => {
+                        problems.push((
+                            n,
+                            4,
+                            Problem {
+                                seq: Some(seq),
+                                message: format!("registers a key that cannot be used: {why}"),
+                            },
+                        ));
+                        None
+                    }
+                },
+            };
+            match key {
+                Some(k) => {
+                    keys.insert(name.to_string(), std::sync::Arc::new(k));
+                }
+                None if action == "user.key" => {
+                    keys.remove(name);
+                }
+                None => {}
+            }
+        }
         if action == "baseline" && replay.baseline_at.is_none() {
             replay.restart_at(seq);
         }

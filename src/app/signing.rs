@@ -1,0 +1,289 @@
+//! Where a person's audit records are signed: their SSH agent (`SSH_AUTH_SOCK`) or a private
+//! key file named by `ASSAY_KEY`. The store asks a [`RecordSigner`] for the SSHSIG of each
+//! record's text as it appends it (see `store::Tx::append`); nothing here keeps a secret beyond
+//! the open workspace, and an agent's keys never leave the agent.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use ssh_key::encoding::{Decode, Encode};
+use ssh_key::public::KeyData;
+use ssh_key::{Algorithm, PrivateKey, PublicKey, Signature, SshSig};
+
+use crate::domain::sshsig::{self, HASH, NAMESPACE};
+pub use crate::store::RecordSigner;
+
+/// Why no signer holds a person's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoKey {
+    /// What was tried and what was wrong, one phrase each.
+    pub tried: Vec<String>,
+}
+
+/// The signer that holds `key`: the file `ASSAY_KEY` names when it is set (it must be that
+/// key), else the agent at `SSH_AUTH_SOCK` when it holds it. It has signed a challenge and the
+/// signature was checked against `key` before it is returned.
+pub fn signer_for(key: &PublicKey) -> Result<Box<dyn RecordSigner>, NoKey> {
+    let mut tried = Vec::new();
+    if let Some(file) = std::env::var_os("ASSAY_KEY").filter(|v| !v.is_empty()) {
+        match FileSigner::load(Path::new(&file), key) {
+            Ok(s) => return proven(Box::new(s), key, &mut tried),
+            Err(why) => tried.push(format!("ASSAY_KEY={}: {why}", Path::new(&file).display())),
+        }
+    } else {
+        tried.push("ASSAY_KEY is not set".into());
+    }
+    match std::env::var_os("SSH_AUTH_SOCK").filter(|v| !v.is_empty()) {
+        None => tried.push("SSH_AUTH_SOCK is not set (no ssh-agent)".into()),
+        Some(sock) => match AgentSigner::connect(PathBuf::from(&sock), key) {
+            Ok(s) => return proven(Box::new(s), key, &mut tried),
+            Err(why) => tried.push(format!(
+                "the ssh-agent at {}: {why}",
+                Path::new(&sock).display()
+            )),
+        },
+    }
+    Err(NoKey { tried })
+}
+
+/// `signer` once it has signed a challenge that `key` verifies.
+fn proven(
+    signer: Box<dyn RecordSigner>,
+    key: &PublicKey,
+    tried: &mut Vec<String>,
+) -> Result<Box<dyn RecordSigner>, NoKey> {
+    let challenge = format!("assay challenge {}", uuid::Uuid::new_v4());
+    let ok = signer
+        .sign(challenge.as_bytes())
+        .and_then(|sig| sshsig::check(key, challenge.as_bytes(), &sig));
+    match ok {
+        Ok(()) => Ok(signer),
+        Err(why) => {
+            tried.push(format!("its signature did not verify: {why}"));
+            Err(NoKey {
+                tried: std::mem::take(tried),
+            })
+        }
+    }
+}
+
+/// A private key read from a file (OpenSSH format, unencrypted: an encrypted key belongs in
+/// the agent, `ssh-add`, which asks for its passphrase once).
+pub struct FileSigner {
+    key: PrivateKey,
+}
+
+impl FileSigner {
+    pub fn load(path: &Path, want: &PublicKey) -> Result<FileSigner, String> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path)
+                .map_err(|e| e.to_string())?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                return Err(format!(
+                    "the private key file can be read by others (mode {:o}); `chmod 600` it, as ssh requires",
+                    mode & 0o777
+                ));
+            }
+        }
+        let text = crate::app::files::read_regular(path, 64 * 1024).map_err(|e| e.to_string())?;
+        let text = String::from_utf8(text).map_err(|_| "not an OpenSSH private key".to_string())?;
+        let key = PrivateKey::from_openssh(text.trim_start())
+            .map_err(|e| format!("not an OpenSSH private key ({e})"))?;
+        if key.is_encrypted() {
+            return Err(
+                "the key is protected by a passphrase: add it to your ssh-agent (`ssh-add FILE`) and unset ASSAY_KEY"
+                    .into(),
+            );
+        }
+        if key.public_key().key_data() != want.key_data() {
+            return Err(format!(
+                "it holds the key {}, not the registered one ({})",
+                sshsig::fingerprint(key.public_key()),
+                sshsig::fingerprint(want)
+            ));
+        }
+        if matches!(key.algorithm(), Algorithm::Rsa { .. }) {
+            return Err(
+                "RSA keys sign through the ssh-agent only (`ssh-add FILE`, then unset ASSAY_KEY)"
+                    .into(),
+            );
+        }
+        Ok(FileSigner { key })
+    }
+}
+
+impl RecordSigner for FileSigner {
+    fn sign(&self, msg: &[u8]) -> Result<String, String> {
+        let sig = self
+            .key
+            .sign(NAMESPACE, HASH, msg)
+            .map_err(|e| format!("signing failed: {e}"))?;
+        sshsig::armor(&sig)
+    }
+}
+
+/// The ssh-agent protocol's messages (draft-miller-ssh-agent).
+const AGENT_FAILURE: u8 = 5;
+const REQUEST_IDENTITIES: u8 = 11;
+const IDENTITIES_ANSWER: u8 = 12;
+const SIGN_REQUEST: u8 = 13;
+const SIGN_RESPONSE: u8 = 14;
+/// Sign-request flag: an RSA signature with SHA-512 (`rsa-sha2-512`), as `ssh-keygen -Y` makes.
+const RSA_SHA2_512: u32 = 4;
+/// The longest answer read from an agent.
+const MAX_ANSWER: usize = 256 * 1024;
+
+/// A key held by an ssh-agent, signed with over its socket.
+pub struct AgentSigner {
+    path: PathBuf,
+    key: KeyData,
+    blob: Vec<u8>,
+    conn: Mutex<Option<UnixStream>>,
+}
+
+impl AgentSigner {
+    /// Connects to the agent at `path` and finds `want` among its keys.
+    pub fn connect(path: PathBuf, want: &PublicKey) -> Result<AgentSigner, String> {
+        let mut conn = open_agent(&path)?;
+        let answer = request(&mut conn, &[REQUEST_IDENTITIES])?;
+        let mut r = answer.as_slice();
+        if take_u8(&mut r)? != IDENTITIES_ANSWER {
+            return Err("it did not list its keys".into());
+        }
+        let n = take_u32(&mut r)?;
+        let blob = want.key_data().encode_vec().map_err(|e| e.to_string())?;
+        let mut held = false;
+        for _ in 0..n {
+            let k = take_string(&mut r)?;
+            let _comment = take_string(&mut r)?;
+            held |= k == blob;
+        }
+        if !held {
+            return Err(format!(
+                "it does not hold the registered key ({}); add it with `ssh-add`",
+                sshsig::fingerprint(want)
+            ));
+        }
+        Ok(AgentSigner {
+            path,
+            key: want.key_data().clone(),
+            blob,
+            conn: Mutex::new(Some(conn)),
+        })
+    }
+
+    fn sign_once(&self, conn: &mut UnixStream, data: &[u8]) -> Result<Signature, String> {
+        let mut msg = vec![SIGN_REQUEST];
+        put_string(&mut msg, &self.blob);
+        put_string(&mut msg, data);
+        let flags = if matches!(self.key.algorithm(), Algorithm::Rsa { .. }) {
+            RSA_SHA2_512
+        } else {
+            0
+        };
+        msg.extend_from_slice(&flags.to_be_bytes());
+        let answer = request(conn, &msg)?;
+        let mut r = answer.as_slice();
+        match take_u8(&mut r)? {
+            SIGN_RESPONSE => {
+                let blob = take_string(&mut r)?;
+                Signature::decode(&mut &blob[..]).map_err(|e| format!("a bad signature: {e}"))
+            }
+            AGENT_FAILURE => Err("the agent refused to sign (a locked agent, or a key that asks for confirmation and was denied)".into()),
+            other => Err(format!("an unexpected answer ({other})")),
+        }
+    }
+}
+
+impl RecordSigner for AgentSigner {
+    fn sign(&self, msg: &[u8]) -> Result<String, String> {
+        let data = SshSig::signed_data(NAMESPACE, HASH, msg).map_err(|e| e.to_string())?;
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        // One reconnection: an agent restarted since (its keys re-added) keeps working.
+        let mut last = String::new();
+        for _ in 0..2 {
+            if conn.is_none() {
+                *conn = Some(open_agent(&self.path)?);
+            }
+            let c = conn.as_mut().expect("connected above");
+            match self.sign_once(c, &data) {
+                Ok(sig) => {
+                    let sig = SshSig::new(self.key.clone(), NAMESPACE, HASH, sig)
+                        .map_err(|e| e.to_string())?;
+                    return sshsig::armor(&sig);
+                }
+                Err(e) => {
+                    last = e;
+                    *conn = None;
+                }
+            }
+        }
+        Err(format!("the ssh-agent at {}: {last}", self.path.display()))
+    }
+}
+
+fn open_agent(path: &Path) -> Result<UnixStream, String> {
+    let c = UnixStream::connect(path).map_err(|e| format!("cannot connect ({e})"))?;
+    // (an agent that asks a person to confirm may take a while; one that hangs is given up on)
+    let wait = Some(Duration::from_secs(60));
+    c.set_read_timeout(wait).map_err(|e| e.to_string())?;
+    c.set_write_timeout(wait).map_err(|e| e.to_string())?;
+    Ok(c)
+}
+
+/// Sends one message and reads the answer (both framed by a 4-byte length).
+fn request(conn: &mut UnixStream, msg: &[u8]) -> Result<Vec<u8>, String> {
+    let mut framed = Vec::with_capacity(msg.len() + 4);
+    framed.extend_from_slice(&(msg.len() as u32).to_be_bytes());
+    framed.extend_from_slice(msg);
+    conn.write_all(&framed)
+        .map_err(|e| format!("cannot write to it ({e})"))?;
+    let mut len = [0u8; 4];
+    conn.read_exact(&mut len)
+        .map_err(|e| format!("no answer ({e})"))?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len == 0 || len > MAX_ANSWER {
+        return Err(format!("an answer of {len} bytes"));
+    }
+    let mut answer = vec![0u8; len];
+    conn.read_exact(&mut answer)
+        .map_err(|e| format!("a short answer ({e})"))?;
+    Ok(answer)
+}
+
+fn take_u8(r: &mut &[u8]) -> Result<u8, String> {
+    let (&b, rest) = r.split_first().ok_or("a short answer")?;
+    *r = rest;
+    Ok(b)
+}
+
+fn take_u32(r: &mut &[u8]) -> Result<u32, String> {
+    if r.len() < 4 {
+        return Err("a short answer".into());
+    }
+    let (n, rest) = r.split_at(4);
+    *r = rest;
+    Ok(u32::from_be_bytes(n.try_into().expect("4 bytes")))
+}
+
+fn take_string(r: &mut &[u8]) -> Result<Vec<u8>, String> {
+    let n = take_u32(r)? as usize;
+    if r.len() < n {
+        return Err("a short answer".into());
+    }
+    let (s, rest) = r.split_at(n);
+    *r = rest;
+    Ok(s.to_vec())
+}
+
+fn put_string(out: &mut Vec<u8>, s: &[u8]) {
+    out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+    out.extend_from_slice(s);
+}
