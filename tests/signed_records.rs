@@ -135,7 +135,12 @@ fn a_keyed_person_acts_only_with_their_key_and_every_record_of_theirs_is_signed(
 
     // Without her key nobody acts as ann, reading included; another key will not do.
     let mark = ["mark", ID, "--level", "energy-use=achieved"];
-    for args in [&mark[..], &["list"][..], &["audit", "log"][..]] {
+    for args in [
+        &mark[..],
+        &["list"][..],
+        &["audit", "log"][..],
+        &["audit", "verify"][..],
+    ] {
         let e = env.fails("ann", args, &[]);
         assert!(e.contains("registered SSH key"), "{e}");
         assert!(e.contains("ssh-add"), "says what to do: {e}");

@@ -163,7 +163,9 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
             Ok(())
         }
         Command::Assign(a) => assign(open(db, user)?, a),
-        Command::Audit(AuditCmd::Verify) => audit_verify(open(db, user)?),
+        Command::Audit(AuditCmd::Verify) => {
+            audit_verify(Workspace::open_to_verify(db, user).map_err(Failure::from)?)
+        }
         Command::Audit(AuditCmd::Log { id }) => audit_log(open(db, user)?, id),
         Command::Audit(AuditCmd::Sig { seq, out }) => audit_sig(open(db, user)?, seq, &out),
         Command::Backup { file, force } => {

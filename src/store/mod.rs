@@ -534,8 +534,9 @@ impl Store {
             .query_row([actor], |r| r.get(0))
             .optional()?
             .unwrap_or(false);
+        // (only a keyed person's records are signed: verify expects no signature on others')
         let signer = match &self.signer {
-            Some((who, s)) if who == actor => Some(&**s),
+            Some((who, s)) if keyed && who == actor => Some(&**s),
             _ if keyed => {
                 return Err(StoreError::Unsigned {
                     actor: actor.to_string(),

@@ -1971,6 +1971,19 @@ fn walk_records(
         let hash = text_of(9)?.unwrap_or_default();
         let sig = text_of(10)?;
         let key = keys.get(&*actor).cloned();
+        if check && key.is_none() && sig.is_some() {
+            problems.push((
+                n,
+                2,
+                Problem {
+                    seq: Some(seq),
+                    message: format!(
+                        "({action} {entity}) carries a signature, but its author {} had no registered key then: assay signs only the records of people with keys",
+                        crate::domain::sanitize::sanitize_line(&actor)
+                    ),
+                },
+            ));
+        }
         if check && key.is_some() && sig.is_none() {
             problems.push((
                 n,
