@@ -267,6 +267,20 @@ fn a_keyed_person_acts_only_with_their_key_and_every_record_of_theirs_is_signed(
         &[("ASSAY_KEY", &ann_key)],
     );
     assert!(e.contains("only a lead"), "{e}");
+    // One key is one person's; a file of two keys is refused.
+    env.ok("lead", &["user", "add", "cy", "--role", "assessor"], &[]);
+    let e = env.fails(
+        "lead",
+        &["user", "key", "cy", ann_pub.to_str().unwrap()],
+        &[],
+    );
+    assert!(e.contains("registered for `ann` already"), "{e}");
+    let two = env.path("two.pub");
+    let both =
+        std::fs::read_to_string(&ann_pub).unwrap() + &std::fs::read_to_string(&other_pub).unwrap();
+    std::fs::write(&two, both).unwrap();
+    let e = env.fails("lead", &["user", "key", "cy", two.to_str().unwrap()], &[]);
+    assert!(e.contains("more than one"), "{e}");
     // A private key is never taken for a public one.
     let e = env.fails(
         "lead",

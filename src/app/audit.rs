@@ -150,10 +150,12 @@ impl Workspace {
             (format!("{name}.sig"), sig.as_bytes()),
             ("allowed_signers".to_string(), signers.as_bytes()),
         ];
+        // (every file checked before any is written: a refusal leaves nothing half written)
+        for (f, _) in &files {
+            super::files::check_file_in_folder(&out.join(f), true)?;
+        }
         for (f, bytes) in files {
-            let path = out.join(f);
-            super::files::check_file_in_folder(&path, true)?;
-            std::fs::write(&path, bytes)?;
+            std::fs::write(out.join(f), bytes)?;
         }
         Ok((r, name))
     }

@@ -113,6 +113,7 @@ impl Workspace {
                 sanitize_line(&self.user)
             )));
         }
+        self.check_key_unshared(name, key)?;
         let signer = self.own_key_signer(name, key)?;
         let line = key.map(sshsig::key_line);
         let user = self.user.clone();
@@ -172,6 +173,29 @@ impl Workspace {
         }
     }
 
+    /// Refuses `key` for `name` when someone else has it: whoever holds it could act as both.
+    fn check_key_unshared(&self, name: &str, key: Option<&ssh_key::PublicKey>) -> Result<()> {
+        let Some(line) = key.map(sshsig::key_line) else {
+            return Ok(());
+        };
+        let other: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT name FROM users WHERE ssh_key = ?1 AND name <> ?2 LIMIT 1",
+                params![line, name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match other {
+            Some(o) => Err(AppError::refused(format!(
+                "that key is registered for `{}` already; one key is one person's (whoever holds it could act as both): give `{}` their own",
+                sanitize_line(&o),
+                sanitize_line(name)
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Sets (or, with `None`, removes) the SSH key a person's records are signed with. A lead
     /// sets anyone's; anyone may set their own (holding it: see [`Workspace::own_key_signer`]).
     /// Recorded as `user.key`.
@@ -196,8 +220,18 @@ impl Workspace {
                 sanitize_line(name)
             )));
         };
-        let signer = self.own_key_signer(name, key)?;
+        self.check_key_unshared(name, key)?;
         let line = key.map(sshsig::key_line);
+        if key_of(self.conn(), name)
+            .ok()
+            .flatten()
+            .map(|k| sshsig::key_line(&k))
+            == line
+        {
+            // (nothing changes: nothing is recorded)
+            return Ok(());
+        }
+        let signer = self.own_key_signer(name, key)?;
         let user = self.user.clone();
         let mut tx = self.store.begin(&user)?;
         let before: Option<String> =

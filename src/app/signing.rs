@@ -94,6 +94,12 @@ impl FileSigner {
         }
         let text = crate::app::files::read_regular(path, 64 * 1024).map_err(|e| e.to_string())?;
         let text = String::from_utf8(text).map_err(|_| "not an OpenSSH private key".to_string())?;
+        if text.trim_start().starts_with("ssh-") || text.trim_start().starts_with("ecdsa-") {
+            return Err(
+                "that is a public key; ASSAY_KEY names the private key file (without `.pub`)"
+                    .into(),
+            );
+        }
         let key = PrivateKey::from_openssh(text.trim_start())
             .map_err(|e| format!("not an OpenSSH private key ({e})"))?;
         if key.is_encrypted() {
@@ -137,6 +143,8 @@ const SIGN_REQUEST: u8 = 13;
 const SIGN_RESPONSE: u8 = 14;
 /// Sign-request flag: an RSA signature with SHA-512 (`rsa-sha2-512`), as `ssh-keygen -Y` makes.
 const RSA_SHA2_512: u32 = 4;
+/// How long an agent is given to answer.
+pub const AGENT_WAIT: Duration = Duration::from_secs(15);
 /// The longest answer read from an agent.
 const MAX_ANSWER: usize = 256 * 1024;
 
@@ -217,7 +225,17 @@ impl RecordSigner for AgentSigner {
                 Ok(sig) => {
                     let sig = SshSig::new(self.key.clone(), NAMESPACE, HASH, sig)
                         .map_err(|e| e.to_string())?;
-                    return sshsig::armor(&sig);
+                    // (an agent that signs with another key, or signs something else, is
+                    // caught here, before the record commits)
+                    let armored = sshsig::armor(&sig)?;
+                    let key = PublicKey::new(self.key.clone(), "");
+                    sshsig::check(&key, msg, &armored).map_err(|why| {
+                        format!(
+                            "the ssh-agent at {} gave a signature that does not verify ({why})",
+                            self.path.display()
+                        )
+                    })?;
+                    return Ok(armored);
                 }
                 Err(e) => {
                     last = e;
@@ -231,8 +249,10 @@ impl RecordSigner for AgentSigner {
 
 fn open_agent(path: &Path) -> Result<UnixStream, String> {
     let c = UnixStream::connect(path).map_err(|e| format!("cannot connect ({e})"))?;
-    // (an agent that asks a person to confirm may take a while; one that hangs is given up on)
-    let wait = Some(Duration::from_secs(60));
+    // (an agent that asks a person to confirm, or a hardware key waiting for a touch, may take
+    // a few seconds; one that hangs is given up on, the change not saved, so that the write
+    // lock it holds meanwhile is not held for long)
+    let wait = Some(AGENT_WAIT);
     c.set_read_timeout(wait).map_err(|e| e.to_string())?;
     c.set_write_timeout(wait).map_err(|e| e.to_string())?;
     Ok(c)
@@ -246,8 +266,19 @@ fn request(conn: &mut UnixStream, msg: &[u8]) -> Result<Vec<u8>, String> {
     conn.write_all(&framed)
         .map_err(|e| format!("cannot write to it ({e})"))?;
     let mut len = [0u8; 4];
-    conn.read_exact(&mut len)
-        .map_err(|e| format!("no answer ({e})"))?;
+    conn.read_exact(&mut len).map_err(|e| {
+        if matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ) {
+            format!(
+                "no answer within {} s (a key waiting for a touch or a confirmation?)",
+                AGENT_WAIT.as_secs()
+            )
+        } else {
+            format!("no answer ({e})")
+        }
+    })?;
     let len = u32::from_be_bytes(len) as usize;
     if len == 0 || len > MAX_ANSWER {
         return Err(format!("an answer of {len} bytes"));

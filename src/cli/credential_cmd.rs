@@ -58,7 +58,10 @@ pub fn issuer(cmd: IssuerCmd, db: &Path, user: String) -> CmdResult {
             let (i, _) = issuer::load(&key)?;
             let ws = match Workspace::open_existing(db, user) {
                 Ok(ws) => Some(ws),
-                Err(AppError::Refusal(_)) => None,
+                Err(AppError::Refusal(
+                    crate::app::refusal::Refusal::NoWorkspace { .. }
+                    | crate::app::refusal::Refusal::NotAWorkspace { .. },
+                )) => None,
                 Err(e) => return Err(e.into()),
             };
             let published = credentials::publish(ws.as_ref(), &i, &out)?;

@@ -45,11 +45,19 @@ fn usable(key: &PublicKey) -> Result<(), String> {
 /// Reads a public key in OpenSSH's one-line form (`ssh-ed25519 AAAA… comment`, as in a `.pub`
 /// file or `authorized_keys`); the comment is dropped. Anything else is refused with what to give.
 pub fn parse_public_key(text: &str) -> Result<PublicKey, String> {
-    let line = text
+    let mut lines = text
         .lines()
         .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    let line = lines
+        .next()
         .ok_or("it holds no key: give the public key file (`~/.ssh/id_ed25519.pub`)")?;
+    if line.starts_with("-----BEGIN PUBLIC KEY") || line.starts_with("---- BEGIN SSH2 PUBLIC KEY") {
+        return Err(
+            "that is a public key in PEM or RFC 4716 form: give it in OpenSSH's one-line form (the `.pub` file ssh-keygen writes; `ssh-keygen -i -m PKCS8 -f FILE` converts)"
+                .into(),
+        );
+    }
     if line.starts_with("-----BEGIN") {
         return Err(
             "that is a private key: give its public half (the `.pub` file beside it); a private key never goes into the workspace"
@@ -59,6 +67,9 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, String> {
     let key = PublicKey::from_openssh(line)
         .map_err(|e| format!("it is not an OpenSSH public key line (`ssh-ed25519 AAAA…`): {e}"))?;
     usable(&key)?;
+    if lines.next().is_some() {
+        return Err("it holds more than one line: give one person's one public key".into());
+    }
     Ok(PublicKey::new(key.key_data().clone(), ""))
 }
 
