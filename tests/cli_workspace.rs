@@ -1157,3 +1157,32 @@ fn a_wrong_command_line_exits_2() {
     }
     assert!(!ws.db.exists(), "a wrong command line created the database");
 }
+
+/// A PostgreSQL URI is not taken for a file path: it is refused as not supported, and nothing is
+/// made (no folder, no file named after it).
+#[test]
+fn a_postgresql_uri_is_refused_not_taken_for_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for uri in ["postgres://localhost/assay", "postgresql:///assay"] {
+        for args in [&["list"][..], &["user", "add", "x", "--role", "lead"][..]] {
+            let o = assert_cmd::Command::cargo_bin("assay")
+                .unwrap()
+                .current_dir(dir.path())
+                .args(["--db", uri])
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(1), "{o:?}");
+            let e = String::from_utf8_lossy(&o.stderr);
+            assert!(
+                e.contains("PostgreSQL workspace") && e.contains("not supported"),
+                "{e}"
+            );
+        }
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing made"
+    );
+}

@@ -19,6 +19,17 @@ struct Session {
 
 impl Session {
     fn start(db: &std::path::Path, cols: u16, rows: u16) -> Session {
+        Self::start_with(db, cols, rows, &[])
+    }
+
+    /// As [`Session::start`], with `env` set for the workbench (and `SSH_AUTH_SOCK`, `ASSAY_KEY`
+    /// unset unless given).
+    fn start_with(
+        db: &std::path::Path,
+        cols: u16,
+        rows: u16,
+        env: &[(&str, &std::path::Path)],
+    ) -> Session {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -34,6 +45,11 @@ impl Session {
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("EDITOR");
         cmd.env_remove("VISUAL");
+        cmd.env_remove("SSH_AUTH_SOCK");
+        cmd.env_remove("ASSAY_KEY");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pty.slave.spawn_command(cmd).expect("assay starts");
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().unwrap();
@@ -350,4 +366,90 @@ fn end_reaches_the_last_line_and_refusals_are_shown_whole() {
             && t.lines().filter(|l| l.contains("cannot submit")).count() == 1
     });
     s.send("q");
+}
+
+/// An assessor with a registered SSH key: without the key the workbench does not open as her
+/// (it says why); with it (`ASSAY_KEY`), a level chosen by key is shown saved and its record is
+/// signed, and the chain verifies.
+#[test]
+fn a_keyed_assessor_marks_with_her_key_and_her_records_are_signed() {
+    use ssh_key::{LineEnding, PrivateKey};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut s = Session::start(&db, 80, 24);
+    s.wait_for("seeded with the built-in samples");
+    s.send("x");
+    s.wait_for("P-2026-0041");
+    s.send("q");
+    let t = Instant::now();
+    while s.child.try_wait().unwrap().is_none() && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let key = PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[9; 32]));
+    let private = dir.path().join("ann");
+    std::fs::write(&private, key.to_openssh(LineEnding::LF).unwrap().as_bytes()).unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let public = dir.path().join("ann.pub");
+    std::fs::write(&public, key.public_key().to_openssh().unwrap()).unwrap();
+    let cli = |args: &[&str], with_key: bool| {
+        let mut c = assert_cmd::Command::cargo_bin("assay").unwrap();
+        c.env_remove("SSH_AUTH_SOCK").env_remove("ASSAY_KEY");
+        if with_key {
+            c.env("ASSAY_KEY", &private);
+        }
+        c.arg("--db")
+            .arg(&db)
+            .args(["--as", "ann"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = cli(
+        &[
+            "user",
+            "add",
+            "ann",
+            "--role",
+            "lead",
+            "--key",
+            public.to_str().unwrap(),
+        ],
+        true,
+    );
+    assert!(o.status.success(), "{o:?}");
+
+    // without the key: refused, saying why, before any screen
+    let mut s = Session::start(&db, 80, 24);
+    s.wait_for("registered SSH key");
+    let t = Instant::now();
+    while s.child.try_wait().unwrap().is_none() && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(s.child.try_wait().unwrap().is_some(), "it ends");
+
+    // with it: marking works, and what is shown saved is signed
+    let mut s = Session::start_with(&db, 80, 24, &[("ASSAY_KEY", private.as_path())]);
+    s.wait_for("P-2026-0041");
+    s.send("/0051");
+    s.wait_for("match");
+    s.send("\r\r");
+    s.wait_for("P-2026-0051 · Marta");
+    s.send("2j");
+    s.wait_for("✓ saved");
+    s.kill9();
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let (marks, signed): (i64, i64) = c
+        .query_row(
+            "SELECT count(*), count(sig) FROM audit WHERE actor = 'ann' AND action LIKE 'mark.%'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(
+        marks >= 1 && signed == marks,
+        "{marks} marks, {signed} signed"
+    );
+    let o = cli(&["audit", "verify"], true);
+    assert!(o.status.success(), "{o:?}");
 }

@@ -170,6 +170,7 @@ pub struct Workspace {
 impl Workspace {
     /// Opens the workspace at `path`, making a new one there if there is none.
     pub fn open(path: &Path, user: String) -> Result<Workspace> {
+        refuse_server(path)?;
         let store = Store::open(path)?;
         let created = store.created;
         Self::with_store(store, user).inspect_err(|_| {
@@ -184,6 +185,7 @@ impl Workspace {
     /// one (import, user add, the workbench). A location that cannot be written is opened for
     /// reading.
     pub fn open_existing(path: &Path, user: String) -> Result<Workspace> {
+        refuse_server(path)?;
         let store = Store::open_existing(path)?;
         Self::with_store(store, user)
     }
@@ -193,6 +195,7 @@ impl Workspace {
     /// nobody can prove to be them, so nothing can be changed as them, and verify names the
     /// edit. A usable key is asked for as always.
     pub fn open_to_verify(path: &Path, user: String) -> Result<Workspace> {
+        refuse_server(path)?;
         let store = Store::open_existing(path)?;
         Self::with_store_checked(store, user, true)
     }
@@ -433,6 +436,19 @@ pub(crate) fn update_portfolio(
         record.before,
         record.after,
     )?)
+}
+
+/// Refuses a PostgreSQL connection URI given as the workspace: this build keeps workspaces in
+/// local files only (rather than taking `postgres://host/db` for a file path and saying that
+/// its folder does not exist).
+fn refuse_server(path: &Path) -> Result<()> {
+    let p = path.to_string_lossy();
+    if p.starts_with("postgres://") || p.starts_with("postgresql://") {
+        return Err(AppError::refused(
+            "a PostgreSQL workspace (postgres://…) is not supported by this build of assay: give --db the path of a local workspace file",
+        ));
+    }
+    Ok(())
 }
 
 /// Gives a new workspace its id and salt (used for stable export ids and hashed learner ids),
