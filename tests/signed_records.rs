@@ -191,6 +191,10 @@ fn a_keyed_person_acts_only_with_their_key_and_every_record_of_theirs_is_signed(
     );
     let ok = env.ok("lead", &["audit", "verify"], &[]);
     assert!(ok.contains("audit chain ok"), "{ok}");
+    let log = env.ok("lead", &["audit", "log"], &[]);
+    let signed_lines: Vec<&str> = log.lines().filter(|l| l.ends_with("[signed]")).collect();
+    assert_eq!(signed_lines.len(), ann_records.len(), "{log}");
+    assert!(signed_lines.iter().all(|l| l.contains(" ann ")), "{log}");
 
     // Behind assay's back: an unsigned record, a signature moved from another record, a
     // record altered under its signature, and a key removed — each is found.

@@ -683,14 +683,15 @@ fn record_line(h: &Record) -> String {
         (_, Some(v)) => v.to_string(),
     };
     format!(
-        "#{:<5} {} {:<12} {:<16} {} {} → {}",
+        "#{:<5} {} {:<12} {:<16} {} {} → {}{}",
         h.seq,
         h.at,
         sanitize_line(&h.actor),
         h.action,
         sanitize_line(&h.entity),
         sanitize_line(&v(&h.before)),
-        sanitize_line(&v(&h.after))
+        sanitize_line(&v(&h.after)),
+        if h.signed { "  [signed]" } else { "" }
     )
 }
 

@@ -17,6 +17,8 @@ pub struct Record {
     pub after: Option<Value>,
     pub prev: String,
     pub hash: String,
+    /// Its author signed it (with the SSH key they had registered: see `sshsig`).
+    pub signed: bool,
 }
 
 /// A problem `verify` found.

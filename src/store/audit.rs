@@ -260,12 +260,12 @@ pub fn log(conn: &Connection, portfolio: Option<&str>) -> rusqlite::Result<Vec<R
     // the whole chain.
     let mut st = match portfolio {
         Some(_) => conn.prepare_cached(
-            "SELECT seq, at, actor, action, entity, portfolio, before, after, prev, hash FROM audit
-             WHERE portfolio = ?1 ORDER BY seq",
+            "SELECT seq, at, actor, action, entity, portfolio, before, after, prev, hash, sig IS NOT NULL
+             FROM audit WHERE portfolio = ?1 ORDER BY seq",
         )?,
         None => conn.prepare_cached(
-            "SELECT seq, at, actor, action, entity, portfolio, before, after, prev, hash FROM audit
-             WHERE ?1 IS NULL ORDER BY seq",
+            "SELECT seq, at, actor, action, entity, portfolio, before, after, prev, hash, sig IS NOT NULL
+             FROM audit WHERE ?1 IS NULL ORDER BY seq",
         )?,
     };
     let rows = st.query_map(params![portfolio], |r| {
@@ -280,6 +280,7 @@ pub fn log(conn: &Connection, portfolio: Option<&str>) -> rusqlite::Result<Vec<R
             after: parse_json(r.get(7)?),
             prev: r.get(8)?,
             hash: r.get(9)?,
+            signed: r.get(10)?,
         })
     })?;
     rows.collect()
