@@ -20,9 +20,14 @@ mod workload;
 fn save_mark(c: &mut Criterion) {
     let built = workload::build(200, workload::Profile::New, true);
     let mut ws = Workspace::open(&built.db, "assessor01".into()).expect("workspace");
+    bench_saves(c, "save_mark_committed", &mut ws);
+}
+
+/// Saves one level of portfolio 7, alternating between two, as `ws`'s person.
+fn bench_saves(c: &mut Criterion, name: &str, ws: &mut Workspace) {
     let id = workload::portfolio_id(7);
     let mut high = false;
-    c.bench_function("save_mark_committed", |b| {
+    c.bench_function(name, |b| {
         b.iter(|| {
             high = !high;
             let level = if high { "proficient" } else { "competent" };
@@ -101,17 +106,7 @@ fn save_mark_signed(c: &mut Criterion) {
     // SAFETY: set before any thread of this benchmark reads the environment.
     unsafe { std::env::set_var("SSH_AUTH_SOCK", agent.dir.path().join("agent.sock")) };
     let mut ws = Workspace::open(&built.db, "assessor01".into()).expect("workspace");
-    let id = workload::portfolio_id(7);
-    let mut high = false;
-    c.bench_function("save_mark_signed_agent", |b| {
-        b.iter(|| {
-            high = !high;
-            let level = if high { "proficient" } else { "competent" };
-            let change = Change::Level("digital-tools".into(), Some(level.into()));
-            ws.save(black_box(&id), Phase::First, &change, None)
-                .expect("saved")
-        })
-    });
+    bench_saves(c, "save_mark_signed_agent", &mut ws);
 }
 
 fn import(c: &mut Criterion) {

@@ -128,6 +128,14 @@ impl Session {
         std::thread::sleep(Duration::from_millis(25));
     }
 
+    /// Waits up to 10 s for the workbench to end.
+    fn wait_exit(&mut self) {
+        let t = Instant::now();
+        while self.child.try_wait().unwrap().is_none() && t.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn kill9(&mut self) {
         let pid = self.child.process_id().expect("pid");
         let ok = std::process::Command::new("kill")
@@ -214,10 +222,7 @@ fn mark_from_keys_survive_kill_and_submit() {
     s.send("y");
     s.wait_for("submitted P-2026-0051");
     s.send("q");
-    let t = Instant::now();
-    while s.child.try_wait().unwrap().is_none() && t.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    s.wait_exit();
     assert!(s.child.try_wait().unwrap().is_some(), "q quits");
 
     // (as ann, who marked it: the rubric is blind, so before moderation nobody else sees it)
@@ -382,10 +387,7 @@ fn a_keyed_assessor_marks_with_her_key_and_her_records_are_signed() {
     s.send("x");
     s.wait_for("P-2026-0041");
     s.send("q");
-    let t = Instant::now();
-    while s.child.try_wait().unwrap().is_none() && t.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    s.wait_exit();
     let key = PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[9; 32]));
     let private = dir.path().join("ann");
     std::fs::write(&private, key.to_openssh(LineEnding::LF).unwrap().as_bytes()).unwrap();
@@ -422,10 +424,7 @@ fn a_keyed_assessor_marks_with_her_key_and_her_records_are_signed() {
     // without the key: refused, saying why, before any screen
     let mut s = Session::start(&db, 80, 24);
     s.wait_for("registered SSH key");
-    let t = Instant::now();
-    while s.child.try_wait().unwrap().is_none() && t.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    s.wait_exit();
     assert!(s.child.try_wait().unwrap().is_some(), "it ends");
 
     // with it: marking works, and what is shown saved is signed

@@ -194,41 +194,23 @@ pub fn insert(
 ) -> super::Result<String> {
     let before = e.before.map(Value::to_string);
     let after = e.after.map(Value::to_string);
-    let (hash, sig) = match signer {
-        None => (
-            hash_of(
-                e.seq,
-                e.at,
-                e.actor,
-                e.action,
-                e.entity,
-                e.portfolio,
-                before.as_deref(),
-                after.as_deref(),
-                e.prev,
-            ),
-            None,
-        ),
-        Some(s) => {
-            let mut text = Vec::new();
-            let h = hash_bytes(
-                &mut text,
-                e.seq,
-                e.at,
-                e.actor,
-                e.action,
-                e.entity,
-                e.portfolio,
-                before.as_deref(),
-                after.as_deref(),
-                e.prev,
-            );
-            (
-                hex::encode(h),
-                Some(s.sign(&text).map_err(super::StoreError::Sign)?),
-            )
-        }
-    };
+    let mut text = Vec::new();
+    let hash = hex::encode(hash_bytes(
+        &mut text,
+        e.seq,
+        e.at,
+        e.actor,
+        e.action,
+        e.entity,
+        e.portfolio,
+        before.as_deref(),
+        after.as_deref(),
+        e.prev,
+    ));
+    let sig = signer
+        .map(|s| s.sign(&text))
+        .transpose()
+        .map_err(super::StoreError::Sign)?;
     conn.prepare_cached(
         "INSERT INTO audit (seq, at, actor, action, entity, portfolio, before, after, prev, hash, sig)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
