@@ -126,7 +126,7 @@ impl fmt::Display for Refusal {
                 tried,
             } => write!(
                 f,
-                "`{}` has a registered SSH key ({fingerprint}): acting as them needs its private key, and none was found ({})",
+                "`{}` has a registered SSH key ({fingerprint}): acting as them needs its private key, and none could be used ({})",
                 sanitize_line(who),
                 sanitize_line(&tried.join("; "))
             ),

@@ -56,13 +56,15 @@ fn proven(
     tried: &mut Vec<String>,
 ) -> Result<Box<dyn RecordSigner>, NoKey> {
     let challenge = format!("assay challenge {}", uuid::Uuid::new_v4());
-    let ok = signer
-        .sign(challenge.as_bytes())
-        .and_then(|sig| sshsig::check(key, challenge.as_bytes(), &sig));
+    let ok = match signer.sign(challenge.as_bytes()) {
+        Err(why) => Err(format!("it could not sign a challenge: {why}")),
+        Ok(sig) => sshsig::check(key, challenge.as_bytes(), &sig)
+            .map_err(|why| format!("its signature of a challenge did not verify: {why}")),
+    };
     match ok {
         Ok(()) => Ok(signer),
         Err(why) => {
-            tried.push(format!("its signature did not verify: {why}"));
+            tried.push(why);
             Err(NoKey {
                 tried: std::mem::take(tried),
             })
@@ -238,8 +240,14 @@ impl RecordSigner for AgentSigner {
                     return Ok(armored);
                 }
                 Err(e) => {
+                    // (an agent that did not answer in time is not asked again: the write
+                    // lock is held meanwhile)
+                    let timed_out = e.starts_with("no answer within");
                     last = e;
                     *conn = None;
+                    if timed_out {
+                        break;
+                    }
                 }
             }
         }

@@ -52,9 +52,11 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, String> {
     let line = lines
         .next()
         .ok_or("it holds no key: give the public key file (`~/.ssh/id_ed25519.pub`)")?;
-    if line.starts_with("-----BEGIN PUBLIC KEY") || line.starts_with("---- BEGIN SSH2 PUBLIC KEY") {
+    if line.starts_with("---- BEGIN SSH2 PUBLIC KEY")
+        || (line.starts_with("-----BEGIN") && line.contains("PUBLIC KEY"))
+    {
         return Err(
-            "that is a public key in PEM or RFC 4716 form: give it in OpenSSH's one-line form (the `.pub` file ssh-keygen writes; `ssh-keygen -i -m PKCS8 -f FILE` converts)"
+            "that is a public key in PEM or RFC 4716 form: give it in OpenSSH's one-line form (the `.pub` file ssh-keygen writes; `ssh-keygen -i -f FILE` converts RFC 4716, `ssh-keygen -i -m PKCS8 -f FILE` or `-m PEM` a PEM key)"
                 .into(),
         );
     }
@@ -136,6 +138,14 @@ mod tests {
                 .contains("private key")
         );
         assert!(parse_public_key("ssh-ed25519 notbase64").is_err());
+        for pem in [
+            "-----BEGIN PUBLIC KEY-----",
+            "-----BEGIN RSA PUBLIC KEY-----",
+            "---- BEGIN SSH2 PUBLIC KEY ----",
+        ] {
+            let e = parse_public_key(&format!("{pem}\nAAAA\n")).unwrap_err();
+            assert!(e.contains("PEM or RFC 4716"), "{pem}: {e}");
+        }
     }
 
     #[test]
