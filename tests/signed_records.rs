@@ -271,6 +271,19 @@ fn a_keyed_person_acts_only_with_their_key_and_every_record_of_theirs_is_signed(
         &[("ASSAY_KEY", &ann_key)],
     );
     assert!(e.contains("only a lead"), "{e}");
+    // The same key again changes nothing and records nothing.
+    let count = |c: &rusqlite::Connection| -> i64 {
+        c.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = count(&c);
+    let said = env.ok(
+        "lead",
+        &["user", "key", "ann", ann_pub.to_str().unwrap()],
+        &[],
+    );
+    assert!(said.contains("nothing changed"), "{said}");
+    assert_eq!(count(&c), before);
     // One key is one person's; a file of two keys is refused.
     env.ok("lead", &["user", "add", "cy", "--role", "assessor"], &[]);
     let e = env.fails(

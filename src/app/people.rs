@@ -198,8 +198,9 @@ impl Workspace {
 
     /// Sets (or, with `None`, removes) the SSH key a person's records are signed with. A lead
     /// sets anyone's; anyone may set their own (holding it: see [`Workspace::own_key_signer`]).
-    /// Recorded as `user.key`.
-    pub fn set_key(&mut self, name: &str, key: Option<&ssh_key::PublicKey>) -> Result<()> {
+    /// Recorded as `user.key`. Returns whether anything changed (the same key again records
+    /// nothing).
+    pub fn set_key(&mut self, name: &str, key: Option<&ssh_key::PublicKey>) -> Result<bool> {
         if name != self.user && !self.anyone_registered()? {
             return Err(AppError::refused(format!(
                 "`{}` is not registered; register them first (`assay user add {} --role … --key FILE`)",
@@ -229,7 +230,7 @@ impl Workspace {
             == line
         {
             // (nothing changes: nothing is recorded)
-            return Ok(());
+            return Ok(false);
         }
         let signer = self.own_key_signer(name, key)?;
         let user = self.user.clone();
@@ -253,7 +254,7 @@ impl Workspace {
         if let Some(s) = signer {
             self.store.set_signer(name, s);
         }
-        Ok(())
+        Ok(true)
     }
 
     /// The SSH key registered for `name`, if any.

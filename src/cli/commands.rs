@@ -130,8 +130,16 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
                 _ => None,
             };
             let mut ws = open(db, user)?;
-            ws.set_key(&name, key.as_ref())?;
+            let changed = ws.set_key(&name, key.as_ref())?;
             match &key {
+                Some(k) if !changed => println!(
+                    "{}'s records are signed with {} already: nothing changed",
+                    sanitize_line(&name),
+                    crate::domain::sshsig::fingerprint(k)
+                ),
+                None if !changed => {
+                    println!("{} has no key: nothing changed", sanitize_line(&name))
+                }
                 Some(k) => println!(
                     "{}'s records are signed with {} from now on",
                     sanitize_line(&name),
