@@ -218,6 +218,24 @@ fn a_keyed_person_acts_only_with_their_key_and_every_record_of_theirs_is_signed(
         "{e}"
     );
     let e = env.tampered(
+        "t5.db",
+        &format!("UPDATE audit SET sig = CAST(sig AS BLOB) WHERE seq = {first}"),
+    );
+    assert!(e.contains(&format!("record {first}")), "{e}");
+    let o = assert_cmd::Command::cargo_bin("assay")
+        .unwrap()
+        .arg("--db")
+        .arg(env.path("t5.db"))
+        .args(["--as", "lead", "audit", "sig", &first.to_string(), "--out"])
+        .arg(env.path("out5"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.code() == Some(1) && said.contains("changed behind assay's back"),
+        "{o:?}"
+    );
+    let e = env.tampered(
         "t3.db",
         "UPDATE users SET ssh_key = NULL WHERE name = 'ann'",
     );

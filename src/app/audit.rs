@@ -65,7 +65,16 @@ impl Workspace {
                     ))
                 },
             )
-            .optional()?;
+            .optional()
+            .map_err(|e| match e {
+                // (assay writes every column of a record as text)
+                rusqlite::Error::InvalidColumnType(..) | rusqlite::Error::FromSqlConversionFailure(..) => {
+                    AppError::refused(format!(
+                        "record {seq} was changed behind assay's back (a column of it is not text); `assay audit verify` names it"
+                    ))
+                }
+                e => e.into(),
+            })?;
         let Some(((at, actor, action, entity), (portfolio, before, after), (prev, hash, sig))) =
             row
         else {
