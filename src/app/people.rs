@@ -201,12 +201,15 @@ impl Workspace {
     /// Recorded as `user.key`. Returns whether anything changed (the same key again records
     /// nothing).
     pub fn set_key(&mut self, name: &str, key: Option<&ssh_key::PublicKey>) -> Result<bool> {
-        if name != self.user && !self.anyone_registered()? {
-            return Err(AppError::refused(format!(
+        let unregistered = || {
+            AppError::refused(format!(
                 "`{}` is not registered; register them first (`assay user add {} --role … --key FILE`)",
                 sanitize_line(name),
                 sanitize_line(name)
-            )));
+            ))
+        };
+        if name != self.user && !self.anyone_registered()? {
+            return Err(unregistered());
         }
         if name != self.user && self.role()? != Some(Role::Lead) {
             return Err(AppError::Denied(format!(
@@ -214,13 +217,9 @@ impl Workspace {
                 sanitize_line(&self.user)
             )));
         }
-        let Some(_) = role_of(self.conn(), name)? else {
-            return Err(AppError::refused(format!(
-                "`{}` is not registered; register them first (`assay user add {} --role … --key FILE`)",
-                sanitize_line(name),
-                sanitize_line(name)
-            )));
-        };
+        if role_of(self.conn(), name)?.is_none() {
+            return Err(unregistered());
+        }
         self.check_key_unshared(name, key)?;
         let line = key.map(sshsig::key_line);
         if key_of(self.conn(), name)

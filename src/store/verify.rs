@@ -1971,29 +1971,24 @@ fn walk_records(
         let hash = text_of(9)?.unwrap_or_default();
         let sig = text_of(10)?;
         let key = keys.get(&*actor).cloned();
-        if check && key.is_none() && sig.is_some() {
+        // (whether a signature is there at all; the signature itself is checked with the hash)
+        let who = crate::domain::sanitize::sanitize_line(&actor);
+        let misplaced = match (&key, &sig) {
+            (None, Some(_)) => Some(format!(
+                "({action} {entity}) carries a signature, but its author {who} had no registered key then: assay signs only the records of people with keys"
+            )),
+            (Some(_), None) => Some(format!(
+                "({action} {entity}) claims {who} as its author, who has a registered key, but it is unsigned"
+            )),
+            _ => None,
+        };
+        if check && let Some(message) = misplaced {
             problems.push((
                 n,
                 2,
                 Problem {
                     seq: Some(seq),
-                    message: format!(
-                        "({action} {entity}) carries a signature, but its author {} had no registered key then: assay signs only the records of people with keys",
-                        crate::domain::sanitize::sanitize_line(&actor)
-                    ),
-                },
-            ));
-        }
-        if check && key.is_some() && sig.is_none() {
-            problems.push((
-                n,
-                2,
-                Problem {
-                    seq: Some(seq),
-                    message: format!(
-                        "({action} {entity}) claims {} as its author, who has a registered key, but it is unsigned",
-                        crate::domain::sanitize::sanitize_line(&actor)
-                    ),
+                    message,
                 },
             ));
         }
@@ -2122,8 +2117,6 @@ fn walk_records(
                 }
             },
         };
-        // The first baseline record (walked in order of `seq`): the records before it were
-        // checked as links only; what the replay made of them is dropped.
         if matches!(&*action, "user.add" | "user.key")
             && let Some(name) = entity.strip_prefix("user/")
         {
@@ -2158,6 +2151,8 @@ fn walk_records(
                 None => {}
             }
         }
+        // The first baseline record (walked in order of `seq`): the records before it were
+        // checked as links only; what the replay made of them is dropped.
         if action == "baseline" && replay.baseline_at.is_none() {
             replay.restart_at(seq);
         }
