@@ -10,7 +10,6 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use ssh_key::encoding::{Decode, Encode};
-use ssh_key::public::KeyData;
 use ssh_key::{Algorithm, PrivateKey, PublicKey, Signature, SshSig};
 
 use crate::domain::sshsig::{self, HASH, NAMESPACE};
@@ -153,7 +152,8 @@ const MAX_ANSWER: usize = 256 * 1024;
 /// A key held by an ssh-agent, signed with over its socket.
 pub struct AgentSigner {
     path: PathBuf,
-    key: KeyData,
+    key: PublicKey,
+    /// The key as the agent names it (its wire encoding).
     blob: Vec<u8>,
     conn: Mutex<Option<UnixStream>>,
 }
@@ -173,7 +173,7 @@ impl AgentSigner {
         for _ in 0..n {
             let k = take_string(&mut r)?;
             let _comment = take_string(&mut r)?;
-            held |= k == blob;
+            held |= k == blob.as_slice();
         }
         if !held {
             return Err(format!(
@@ -183,13 +183,13 @@ impl AgentSigner {
         }
         Ok(AgentSigner {
             path,
-            key: want.key_data().clone(),
+            key: want.clone(),
             blob,
             conn: Mutex::new(Some(conn)),
         })
     }
 
-    fn sign_once(&self, conn: &mut UnixStream, data: &[u8]) -> Result<Signature, String> {
+    fn sign_once(&self, conn: &mut UnixStream, data: &[u8]) -> Result<Signature, AgentError> {
         let mut msg = vec![SIGN_REQUEST];
         put_string(&mut msg, &self.blob);
         put_string(&mut msg, data);
@@ -203,11 +203,13 @@ impl AgentSigner {
         let mut r = answer.as_slice();
         match take_u8(&mut r)? {
             SIGN_RESPONSE => {
-                let blob = take_string(&mut r)?;
-                Signature::decode(&mut &blob[..]).map_err(|e| format!("a bad signature: {e}"))
+                let mut blob = take_string(&mut r)?;
+                Ok(Signature::decode(&mut blob).map_err(|e| format!("a bad signature: {e}"))?)
             }
-            AGENT_FAILURE => Err("the agent refused to sign (a locked agent, or a key that asks for confirmation and was denied)".into()),
-            other => Err(format!("an unexpected answer ({other})")),
+            AGENT_FAILURE => Err(AgentError::from(
+                "the agent refused to sign (a locked agent, or a key that asks for confirmation and was denied)",
+            )),
+            other => Err(AgentError::from(format!("an unexpected answer ({other})"))),
         }
     }
 }
@@ -225,13 +227,12 @@ impl RecordSigner for AgentSigner {
             let c = conn.as_mut().expect("connected above");
             match self.sign_once(c, &data) {
                 Ok(sig) => {
-                    let sig = SshSig::new(self.key.clone(), NAMESPACE, HASH, sig)
+                    let sig = SshSig::new(self.key.key_data().clone(), NAMESPACE, HASH, sig)
                         .map_err(|e| e.to_string())?;
                     // (an agent that signs with another key, or signs something else, is
                     // caught here, before the record commits)
                     let armored = sshsig::armor(&sig)?;
-                    let key = PublicKey::new(self.key.clone(), "");
-                    sshsig::check(&key, msg, &armored).map_err(|why| {
+                    sshsig::check(&self.key, msg, &armored).map_err(|why| {
                         format!(
                             "the ssh-agent at {} gave a signature that does not verify ({why})",
                             self.path.display()
@@ -240,12 +241,11 @@ impl RecordSigner for AgentSigner {
                     return Ok(armored);
                 }
                 Err(e) => {
+                    last = e.why;
+                    *conn = None;
                     // (an agent that did not answer in time is not asked again: the write
                     // lock is held meanwhile)
-                    let timed_out = e.starts_with("no answer within");
-                    last = e;
-                    *conn = None;
-                    if timed_out {
+                    if e.timed_out {
                         break;
                     }
                 }
@@ -266,8 +266,35 @@ fn open_agent(path: &Path) -> Result<UnixStream, String> {
     Ok(c)
 }
 
+/// What went wrong talking to an agent, and whether it was that it did not answer in time.
+struct AgentError {
+    why: String,
+    timed_out: bool,
+}
+
+impl From<String> for AgentError {
+    fn from(why: String) -> Self {
+        AgentError {
+            why,
+            timed_out: false,
+        }
+    }
+}
+
+impl From<&str> for AgentError {
+    fn from(why: &str) -> Self {
+        AgentError::from(why.to_string())
+    }
+}
+
+impl From<AgentError> for String {
+    fn from(e: AgentError) -> String {
+        e.why
+    }
+}
+
 /// Sends one message and reads the answer (both framed by a 4-byte length).
-fn request(conn: &mut UnixStream, msg: &[u8]) -> Result<Vec<u8>, String> {
+fn request(conn: &mut UnixStream, msg: &[u8]) -> Result<Vec<u8>, AgentError> {
     let mut framed = Vec::with_capacity(msg.len() + 4);
     framed.extend_from_slice(&(msg.len() as u32).to_be_bytes());
     framed.extend_from_slice(msg);
@@ -279,17 +306,20 @@ fn request(conn: &mut UnixStream, msg: &[u8]) -> Result<Vec<u8>, String> {
             e.kind(),
             std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
         ) {
-            format!(
-                "no answer within {} s (a key waiting for a touch or a confirmation?)",
-                AGENT_WAIT.as_secs()
-            )
+            AgentError {
+                why: format!(
+                    "no answer within {} s (a key waiting for a touch or a confirmation?)",
+                    AGENT_WAIT.as_secs()
+                ),
+                timed_out: true,
+            }
         } else {
-            format!("no answer ({e})")
+            AgentError::from(format!("no answer ({e})"))
         }
     })?;
     let len = u32::from_be_bytes(len) as usize;
     if len == 0 || len > MAX_ANSWER {
-        return Err(format!("an answer of {len} bytes"));
+        return Err(format!("an answer of {len} bytes").into());
     }
     let mut answer = vec![0u8; len];
     conn.read_exact(&mut answer)
@@ -312,14 +342,14 @@ fn take_u32(r: &mut &[u8]) -> Result<u32, String> {
     Ok(u32::from_be_bytes(n.try_into().expect("4 bytes")))
 }
 
-fn take_string(r: &mut &[u8]) -> Result<Vec<u8>, String> {
+fn take_string<'a>(r: &mut &'a [u8]) -> Result<&'a [u8], String> {
     let n = take_u32(r)? as usize;
     if r.len() < n {
         return Err("a short answer".into());
     }
     let (s, rest) = r.split_at(n);
     *r = rest;
-    Ok(s.to_vec())
+    Ok(s)
 }
 
 fn put_string(out: &mut Vec<u8>, s: &[u8]) {
