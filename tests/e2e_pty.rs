@@ -128,6 +128,24 @@ impl Session {
         std::thread::sleep(Duration::from_millis(25));
     }
 
+    /// The first start on an empty workspace at 80×24: seeded with the samples, their notice
+    /// dismissed, the queue shown.
+    fn seeded(db: &std::path::Path) -> Session {
+        let mut s = Session::start(db, 80, 24);
+        s.wait_for("seeded with the built-in samples");
+        s.send("x");
+        s.wait_for("P-2026-0041");
+        s
+    }
+
+    /// Finds P-2026-0051 with the fuzzy filter and opens it.
+    fn open_0051(&mut self) {
+        self.send("/0051");
+        self.wait_for("match");
+        self.send("\r\r");
+        self.wait_for("P-2026-0051 · Marta");
+    }
+
     /// Waits up to 10 s for the workbench to end.
     fn wait_exit(&mut self) {
         let t = Instant::now();
@@ -191,15 +209,8 @@ fn one_evidence_portfolio(
 fn mark_from_keys_survive_kill_and_submit() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w.db");
-    let mut s = Session::start(&db, 80, 24);
-    s.wait_for("seeded with the built-in samples");
-    s.send("x");
-    s.wait_for("P-2026-0041");
-    // find the portfolio with the fuzzy filter and open it
-    s.send("/0051");
-    s.wait_for("match");
-    s.send("\r\r");
-    s.wait_for("P-2026-0051 · Marta");
+    let mut s = Session::seeded(&db);
+    s.open_0051();
     s.send("2j2j");
     s.wait_until("two criteria saved", |t| {
         t.lines().filter(|l| l.contains("2/3")).count() == 2 && t.contains("✓ saved")
@@ -382,10 +393,7 @@ fn a_keyed_assessor_marks_with_her_key_and_her_records_are_signed() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("w.db");
-    let mut s = Session::start(&db, 80, 24);
-    s.wait_for("seeded with the built-in samples");
-    s.send("x");
-    s.wait_for("P-2026-0041");
+    let mut s = Session::seeded(&db);
     s.send("q");
     s.wait_exit();
     let key = PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[9; 32]));
@@ -430,10 +438,7 @@ fn a_keyed_assessor_marks_with_her_key_and_her_records_are_signed() {
     // with it: marking works, and what is shown saved is signed
     let mut s = Session::start_with(&db, 80, 24, &[("ASSAY_KEY", private.as_path())]);
     s.wait_for("P-2026-0041");
-    s.send("/0051");
-    s.wait_for("match");
-    s.send("\r\r");
-    s.wait_for("P-2026-0051 · Marta");
+    s.open_0051();
     s.send("2j");
     s.wait_for("✓ saved");
     s.kill9();
