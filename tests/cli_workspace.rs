@@ -1158,12 +1158,16 @@ fn a_wrong_command_line_exits_2() {
     assert!(!ws.db.exists(), "a wrong command line created the database");
 }
 
-/// A PostgreSQL URI is not taken for a file path: it is refused as not supported, and nothing is
-/// made (no folder, no file named after it).
+/// A PostgreSQL URI is not taken for a file path: with no server there, the command fails saying
+/// it cannot connect to which database as whom, and nothing is made (no folder, no file named
+/// after it).
 #[test]
-fn a_postgresql_uri_is_refused_not_taken_for_a_file() {
+fn a_postgresql_uri_is_a_server_not_a_file() {
     let dir = tempfile::tempdir().unwrap();
-    for uri in ["postgres://localhost/assay", "postgresql:///assay"] {
+    for uri in [
+        "postgres://nobody@127.0.0.1:1/assay?sslmode=disable",
+        "postgresql://nobody@/assay?host=/nonexistent-socket-folder",
+    ] {
         for args in [&["list"][..], &["user", "add", "x", "--role", "lead"][..]] {
             let o = assert_cmd::Command::cargo_bin("assay")
                 .unwrap()
@@ -1175,7 +1179,8 @@ fn a_postgresql_uri_is_refused_not_taken_for_a_file() {
             assert_eq!(o.status.code(), Some(1), "{o:?}");
             let e = String::from_utf8_lossy(&o.stderr);
             assert!(
-                e.contains("PostgreSQL workspace") && e.contains("not supported"),
+                e.contains("cannot connect to the workspace database assay")
+                    && e.contains("as nobody"),
                 "{e}"
             );
         }

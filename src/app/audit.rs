@@ -45,7 +45,7 @@ impl Workspace {
     /// Record `seq` as its author signed it, for checking on its own (`ssh-keygen -Y verify`).
     /// The text is exact, never masked, so only a lead or the record's own author gets it.
     pub fn signed_record(&self, seq: i64) -> Result<SignedRecord> {
-        use rusqlite::OptionalExtension;
+        use crate::store::db::OptionalExtension;
         type Row = (
             (String, String, String, String),
             (Option<String>, Option<String>, Option<String>),
@@ -68,7 +68,7 @@ impl Workspace {
             .optional()
             .map_err(|e| match e {
                 // (assay writes every column of a record as text)
-                rusqlite::Error::InvalidColumnType(..) | rusqlite::Error::FromSqlConversionFailure(..) => {
+                crate::store::db::Error::Type { .. } => {
                     AppError::refused(format!(
                         "record {seq} was changed behind assay's back (a column of it is not text); `assay audit verify` names it"
                     ))
@@ -110,7 +110,7 @@ impl Workspace {
             "SELECT after FROM audit WHERE entity = ?1 AND seq < ?2
                AND action IN ('user.add', 'user.key') ORDER BY seq DESC",
         )?;
-        let mut rows = st.query(rusqlite::params![format!("user/{actor}"), seq])?;
+        let mut rows = st.query(crate::store::db::params![format!("user/{actor}"), seq])?;
         while let Some(r) = rows.next()? {
             let after: Option<String> = r.get(0)?;
             let v: serde_json::Value = after

@@ -4,7 +4,7 @@
 //! that criterion in any portfolio of the rubric, the most used first (derived from the marks
 //! they wrote, recorded and vouched for like every mark).
 
-use rusqlite::params;
+use crate::store::db::params;
 
 use super::mark::head;
 use super::{Result, Workspace};

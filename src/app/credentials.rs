@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rusqlite::{OptionalExtension, params};
+use crate::store::db::{OptionalExtension, params};
 use serde_json::{Value, json};
 
 use super::{AppError, Result, Workspace};
@@ -145,8 +145,8 @@ impl Workspace {
                 "SELECT p.pk, p.id, d.pk FROM portfolios p JOIN decisions d ON d.portfolio_pk = p.pk AND d.phase = 'first'
                  WHERE p.status IN ('released', 'exported') ORDER BY p.pk",
             )?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<crate::store::db::Result<_>>()?;
         let found = released
             .iter()
             .find(|(_, id, d)| id == what || obv3::credential_id_of(&ws, id, *d) == what);
@@ -210,12 +210,12 @@ impl Workspace {
         let ws = self.meta("workspace_id")?.unwrap_or_default();
         let max: Option<i64> = self
             .conn()
-            .query_row("SELECT max(pk) FROM decisions", [], |r| r.get(0))?;
+            .query_row("SELECT max(pk) FROM decisions", (), |r| r.get(0))?;
         let revoked: Vec<i64> = self
             .conn()
             .prepare("SELECT decision_pk FROM revocations ORDER BY decision_pk")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .query_map((), |r| r.get(0))?
+            .collect::<crate::store::db::Result<_>>()?;
         let lists = (max.unwrap_or(0).max(0) as u64) / status::LIST_BITS + 1;
         let mut out = Vec::new();
         for n in 0..lists {

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rusqlite::{OptionalExtension, params};
+use crate::store::db::{OptionalExtension, params};
 use serde_json::{Value, json};
 
 use super::mark::{self, Phase};
@@ -208,24 +208,20 @@ struct Selection {
     awarded: bool,
 }
 
-/// The condition of a [`Selection`] on the portfolio `p`, with its parameters named.
+/// The condition of a [`Selection`] on the portfolio `p`, its parameters ?1 to ?4 those of
+/// [`Selection::params`].
 const SELECTED: &str = "p.status IN ('released', 'exported')
-    AND (:rubric IS NULL OR p.rubric_pk IN (SELECT pk FROM rubrics WHERE id = :rubric))
-    AND (:all OR NOT EXISTS (SELECT 1 FROM export_items e WHERE e.portfolio_pk = p.pk AND e.format = :format))
-    AND (NOT :awarded OR p.outcome = 'awarded')";
+    AND (CAST(?1 AS TEXT) IS NULL OR p.rubric_pk IN (SELECT pk FROM rubrics WHERE id = CAST(?1 AS TEXT)))
+    AND (CAST(?2 AS BOOLEAN) OR NOT EXISTS (SELECT 1 FROM export_items e WHERE e.portfolio_pk = p.pk AND e.format = ?3))
+    AND (NOT CAST(?4 AS BOOLEAN) OR p.outcome = 'awarded')";
 
 impl Selection {
-    fn params(&self) -> [(&str, &dyn rusqlite::ToSql); 4] {
-        [
-            (":rubric", &self.rubric_id),
-            (":all", &self.all),
-            (":format", &self.name),
-            (":awarded", &self.awarded),
-        ]
+    fn params(&self) -> [&dyn crate::store::db::ToSql; 4] {
+        [&self.rubric_id, &self.all, &self.name, &self.awarded]
     }
 
     /// The selected decisions, by id.
-    fn rows(&self, conn: &rusqlite::Connection) -> Result<Vec<Selected>> {
+    fn rows(&self, conn: &crate::store::db::Connection) -> Result<Vec<Selected>> {
         // One pass over the table (the status index would visit the rows out of order); sorted
         // by id here.
         let mut st = conn.prepare_cached(&format!(
@@ -238,13 +234,13 @@ impl Selection {
                 outcome: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
             })
         })?;
-        let mut selected: Vec<Selected> = rows.collect::<rusqlite::Result<_>>()?;
+        let mut selected: Vec<Selected> = rows.collect::<crate::store::db::Result<_>>()?;
         selected.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         Ok(selected)
     }
 
     /// How many decisions are selected.
-    fn count(&self, conn: &rusqlite::Connection) -> Result<usize> {
+    fn count(&self, conn: &crate::store::db::Connection) -> Result<usize> {
         let mut st = conn.prepare_cached(&format!(
             "SELECT count(*) FROM portfolios p NOT INDEXED WHERE {SELECTED}"
         ))?;
@@ -253,14 +249,14 @@ impl Selection {
 
     /// The rubrics (row keys, in order) of the selected decisions; none when nothing is
     /// selected. Stops at the first decision of each rubric.
-    fn rubrics(&self, conn: &rusqlite::Connection) -> Result<Vec<i64>> {
+    fn rubrics(&self, conn: &crate::store::db::Connection) -> Result<Vec<i64>> {
         let mut st = conn.prepare_cached(&format!(
             "SELECT r.pk FROM rubrics r
              WHERE EXISTS (SELECT 1 FROM portfolios p WHERE p.rubric_pk = r.pk AND {SELECTED})
              ORDER BY r.pk"
         ))?;
         let rows = st.query_map(&self.params()[..], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::store::db::Result<_>>()?)
     }
 }
 
@@ -510,8 +506,8 @@ impl Workspace {
             .conn()
             .prepare("SELECT key FROM ui_state WHERE key LIKE 'export.pending:%'")
             .and_then(|mut st| {
-                st.query_map([], |r| r.get::<_, String>(0))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
+                st.query_map((), |r| r.get::<_, String>(0))?
+                    .collect::<crate::store::db::Result<Vec<_>>>()
             })
             .unwrap_or_default();
         for key in pending {
@@ -760,7 +756,7 @@ impl Workspace {
         // Whether there is anything (and of which rubrics), and the last change seen (the head
         // of the audit chain), from one snapshot.
         let (seen, used) = {
-            let _snapshot = self.conn().unchecked_transaction()?;
+            let _snapshot = self.conn().snapshot()?;
             (head(self.conn())?, selection.rubrics(self.conn())?)
         };
         if used.is_empty() {
@@ -887,18 +883,35 @@ fn record_batch_in(
         params![format.as_str(), tx.actor(), tx.at(), selected.len() as i64, target],
         |r| r.get(0),
     )?;
-    // Set-based: the row keys go to SQLite as one array.
-    let pks: std::rc::Rc<Vec<rusqlite::types::Value>> = std::rc::Rc::new(
-        selected
-            .iter()
-            .map(|s| rusqlite::types::Value::Integer(s.pk))
-            .collect(),
-    );
-    tx.execute(
-        "INSERT INTO export_items (batch_pk, portfolio_pk, format)
-         SELECT ?1, value, ?2 FROM rarray(?3) ORDER BY value",
-        params![batch, format.as_str(), pks],
-    )?;
+    // Set-based on SQLite: the row keys go to it as one array.
+    let array: Option<std::rc::Rc<Vec<rusqlite::types::Value>>> = tx.sqlite().map(|_| {
+        std::rc::Rc::new(
+            selected
+                .iter()
+                .map(|s| rusqlite::types::Value::Integer(s.pk))
+                .collect(),
+        )
+    });
+    let mut pks: Vec<i64> = selected.iter().map(|s| s.pk).collect();
+    pks.sort_unstable();
+    match (tx.sqlite(), &array) {
+        (Some(c), Some(a)) => {
+            c.execute(
+                "INSERT INTO export_items (batch_pk, portfolio_pk, format)
+                 SELECT ?1, value, ?2 FROM rarray(?3) ORDER BY value",
+                rusqlite::params![batch, format.as_str(), a],
+            )
+            .map_err(crate::store::StoreError::from)?;
+        }
+        _ => {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO export_items (batch_pk, portfolio_pk, format) VALUES (?1, ?2, ?3)",
+            )?;
+            for pk in &pks {
+                st.execute(params![batch, pk, format.as_str()])?;
+            }
+        }
+    }
     let ids: Vec<&str> = selected.iter().map(|s| s.id.as_str()).collect();
     let outcomes: HashMap<&str, usize> = selected.iter().fold(HashMap::new(), |mut m, s| {
         *m.entry(s.outcome.as_str()).or_default() += 1;
@@ -914,11 +927,25 @@ fn record_batch_in(
             "count": selected.len(), "outcomes": outcomes, "portfolios": ids,
         })),
     )?;
-    tx.execute(
-        "UPDATE portfolios SET status = 'exported', version = ?2, updated_at = ?3
-         WHERE status = 'released' AND pk IN rarray(?1)",
-        params![pks, seq, tx.at()],
-    )?;
+    match (tx.sqlite(), &array) {
+        (Some(c), Some(a)) => {
+            c.execute(
+                "UPDATE portfolios SET status = 'exported', version = ?2, updated_at = ?3
+                 WHERE status = 'released' AND pk IN rarray(?1)",
+                rusqlite::params![a, seq, tx.at()],
+            )
+            .map_err(crate::store::StoreError::from)?;
+        }
+        _ => {
+            let mut st = tx.prepare_cached(
+                "UPDATE portfolios SET status = 'exported', version = ?2, updated_at = ?3
+                 WHERE status = 'released' AND pk = ?1",
+            )?;
+            for pk in &pks {
+                st.execute(params![pk, seq, tx.at()])?;
+            }
+        }
+    }
     Ok(batch)
 }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rusqlite::{OptionalExtension, params};
+use crate::store::db::{OptionalExtension, params};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -650,8 +650,8 @@ impl Workspace {
             let mut st = self
                 .conn()
                 .prepare("SELECT pk, id, version FROM rubrics ORDER BY pk")?;
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<_>>()?
+            st.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<crate::store::db::Result<_>>()?
         };
         let mut out: HashMap<String, Vec<KnownRubric>> = HashMap::new();
         for (pk, id, version) in rows {
@@ -725,7 +725,7 @@ fn is_fatal(e: &crate::store::StoreError) -> bool {
     !matches!(e, crate::store::StoreError::Sql(_))
 }
 
-fn put_blob(tx: &Tx<'_>, f: &FileData) -> rusqlite::Result<()> {
+fn put_blob(tx: &Tx<'_>, f: &FileData) -> crate::store::db::Result<()> {
     let mut ins =
         tx.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, size, data) VALUES (?1, ?2, ?3)")?;
     ins.execute(params![f.sha, f.size as i64, f.data])?;
@@ -779,7 +779,7 @@ fn current_facts(tx: &Tx<'_>, pk: i64, revision: i64) -> Result<Facts> {
                 group: r.get(10)?,
             })
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::db::Result<_>>()?;
     Ok(Facts {
         learner_id,
         learner_name,

@@ -3,7 +3,7 @@
 //! portfolio now links and unlinks, and each link is recorded like every change. Links are
 //! shown beside the learner's claims, never mixed with them.
 
-use rusqlite::params;
+use crate::store::db::params;
 use serde_json::json;
 
 use super::mark::{check_may_mark, check_version, head, marker_of};

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rusqlite::{OptionalExtension, params};
+use crate::store::db::{OptionalExtension, params};
 
 use crate::domain::rubric::{self, Rubric};
 use crate::store::{Store, StoreError};
@@ -68,6 +68,12 @@ impl From<StoreError> for AppError {
 
 impl From<rusqlite::Error> for AppError {
     fn from(e: rusqlite::Error) -> Self {
+        AppError::Store(e.into())
+    }
+}
+
+impl From<crate::store::db::Error> for AppError {
+    fn from(e: crate::store::db::Error) -> Self {
         AppError::Store(e.into())
     }
 }
@@ -170,7 +176,9 @@ pub struct Workspace {
 impl Workspace {
     /// Opens the workspace at `path`, making a new one there if there is none.
     pub fn open(path: &Path, user: String) -> Result<Workspace> {
-        refuse_server(path)?;
+        if let Some(uri) = server_uri(path) {
+            return Self::with_store(Store::open_server(uri)?, user);
+        }
         let store = Store::open(path)?;
         let created = store.created;
         Self::with_store(store, user).inspect_err(|_| {
@@ -185,7 +193,9 @@ impl Workspace {
     /// one (import, user add, the workbench). A location that cannot be written is opened for
     /// reading.
     pub fn open_existing(path: &Path, user: String) -> Result<Workspace> {
-        refuse_server(path)?;
+        if let Some(uri) = server_uri(path) {
+            return Self::with_store(Store::open_server(uri)?, user);
+        }
         let store = Store::open_existing(path)?;
         Self::with_store(store, user)
     }
@@ -195,7 +205,9 @@ impl Workspace {
     /// nobody can prove to be them, so nothing can be changed as them, and verify names the
     /// edit. A usable key is asked for as always.
     pub fn open_to_verify(path: &Path, user: String) -> Result<Workspace> {
-        refuse_server(path)?;
+        if let Some(uri) = server_uri(path) {
+            return Self::with_store_checked(Store::open_server(uri)?, user, true);
+        }
         let store = Store::open_existing(path)?;
         Self::with_store_checked(store, user, true)
     }
@@ -235,6 +247,11 @@ impl Workspace {
     }
 
     fn with_store_checked(mut store: Store, user: String, verifying: bool) -> Result<Workspace> {
+        let user = if store.conn.is_pg() {
+            server_person(&store, user)?
+        } else {
+            user
+        };
         if !store.read_only {
             ensure_identity(&mut store, &user)?;
         }
@@ -265,7 +282,7 @@ impl Workspace {
         })
     }
 
-    pub(crate) fn conn(&self) -> &rusqlite::Connection {
+    pub(crate) fn conn(&self) -> &crate::store::db::Connection {
         &self.store.conn
     }
 
@@ -344,8 +361,8 @@ impl Workspace {
     pub fn all_rubrics(&self) -> Result<HashMap<i64, Arc<Rubric>>> {
         let pks: Vec<i64> = {
             let mut st = self.conn().prepare_cached("SELECT pk FROM rubrics")?;
-            st.query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?
+            st.query_map((), |r| r.get(0))?
+                .collect::<crate::store::db::Result<_>>()?
         };
         pks.into_iter()
             .map(|pk| Ok((pk, self.rubric(pk)?)))
@@ -421,10 +438,10 @@ pub(crate) fn update_portfolio(
     tx: &mut crate::store::Tx<'_>,
     pk: i64,
     set: &str,
-    params: &[&dyn rusqlite::ToSql],
+    params: &[&dyn crate::store::db::ToSql],
     record: PortfolioRecord<'_>,
 ) -> Result<i64> {
-    let mut bind: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(params.len() + 1);
+    let mut bind: Vec<&dyn crate::store::db::ToSql> = Vec::with_capacity(params.len() + 1);
     bind.push(&pk);
     bind.extend_from_slice(params);
     tx.prepare_cached(&format!("UPDATE portfolios SET {set} WHERE pk = ?1"))?
@@ -438,17 +455,27 @@ pub(crate) fn update_portfolio(
     )?)
 }
 
-/// Refuses a PostgreSQL connection URI given as the workspace: this build keeps workspaces in
-/// local files only (rather than taking `postgres://host/db` for a file path and saying that
-/// its folder does not exist).
-fn refuse_server(path: &Path) -> Result<()> {
-    let p = path.to_string_lossy();
-    if p.starts_with("postgres://") || p.starts_with("postgresql://") {
-        return Err(AppError::refused(
-            "a PostgreSQL workspace (postgres://…) is not supported by this build of assay: give --db the path of a local workspace file",
-        ));
+/// The server URI a `--db` value is, if it is one.
+fn server_uri(path: &Path) -> Option<&str> {
+    path.to_str().filter(|p| crate::store::server::is_uri(p))
+}
+
+/// On a server the person is the database login (`session_user`): naming anyone else (with
+/// `--as` or `ASSAY_USER`) is refused; the operating system's login name, the default when
+/// nobody is named, gives way to it.
+fn server_person(store: &Store, named: String) -> Result<String> {
+    let login: String = store
+        .conn
+        .query_row("SELECT CAST(session_user AS TEXT)", (), |r| r.get(0))?;
+    if named == login || (named == resolve_user(None) && !user_named()) {
+        return Ok(login);
     }
-    Ok(())
+    Err(refusal::Refusal::NotTheLogin { named, login }.into())
+}
+
+/// Whether a person was named in `ASSAY_USER`.
+fn user_named() -> bool {
+    std::env::var("ASSAY_USER").is_ok_and(|v| !v.trim().is_empty())
 }
 
 /// Gives a new workspace its id and salt (used for stable export ids and hashed learner ids),
@@ -458,7 +485,7 @@ fn ensure_identity(store: &mut Store, user: &str) -> Result<()> {
         .conn
         .query_row(
             "SELECT value FROM meta WHERE key = 'workspace_id'",
-            [],
+            (),
             |r| r.get(0),
         )
         .optional()?;

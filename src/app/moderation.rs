@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{OptionalExtension, params};
+use crate::store::db::{OptionalExtension, params};
 use serde::Serialize;
 use serde_json::json;
 
@@ -208,7 +208,10 @@ type Planned = (i64, String, String, Option<Wait>);
 
 /// Each decided portfolio (of one rubric, or all) with why it may not be released yet (`None`:
 /// it may): the one statement of the release rule, for the release and its preview.
-fn release_plan(conn: &rusqlite::Connection, rubric_id: Option<&str>) -> Result<Vec<Planned>> {
+fn release_plan(
+    conn: &crate::store::db::Connection,
+    rubric_id: Option<&str>,
+) -> Result<Vec<Planned>> {
     let rows: Vec<(i64, String, String, Option<bool>, bool)> = {
         let mut st = conn.prepare(
             "SELECT p.pk, p.id, p.status, i.drawn,
@@ -221,7 +224,7 @@ fn release_plan(conn: &rusqlite::Connection, rubric_id: Option<&str>) -> Result<
         st.query_map(params![rubric_id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
-        .collect::<rusqlite::Result<_>>()?
+        .collect::<crate::store::db::Result<_>>()?
     };
     Ok(rows
         .into_iter()
@@ -595,7 +598,7 @@ impl Workspace {
             let mut st = conn
                 .prepare("SELECT pk FROM rubrics WHERE (?1 IS NULL OR id = ?1) ORDER BY id, pk")?;
             st.query_map(params![rubric_id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?
+                .collect::<crate::store::db::Result<_>>()?
         };
         for rpk in rubric_pks {
             let rubric = self.rubric(rpk)?;
@@ -620,14 +623,14 @@ impl Workspace {
                         r.get(6)?,
                     ))
                 })?
-                .collect::<rusqlite::Result<_>>()?
+                .collect::<crate::store::db::Result<_>>()?
             };
             let marked: Vec<(String, i64)> = {
                 let mut st = conn.prepare(
                     "SELECT by_user, count(*) FROM decisions WHERE phase = 'first' AND rubric_pk = ?1 GROUP BY by_user ORDER BY by_user",
                 )?;
                 st.query_map([rpk], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<rusqlite::Result<_>>()?
+                    .collect::<crate::store::db::Result<_>>()?
             };
             if pairs.is_empty() && marked.is_empty() {
                 continue;

@@ -1,7 +1,7 @@
 //! People and their roles. While nobody is registered, anyone may act in any role (a one-person
 //! workspace). Once someone is, only registered people act, in their roles; a lead may do all.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::db::{Connection, OptionalExtension, params};
 use serde_json::json;
 
 use super::refusal::Refusal;
@@ -44,7 +44,7 @@ pub(crate) fn key_of(conn: &Connection, user: &str) -> Result<Option<ssh_key::Pu
 pub(crate) fn anyone_registered(conn: &Connection) -> Result<bool> {
     Ok(conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM users)")?
-        .query_row([], |r| r.get(0))?)
+        .query_row((), |r| r.get(0))?)
 }
 
 /// Whether `user` may act in `role` (open workspace, the role itself, or lead).
@@ -265,8 +265,8 @@ impl Workspace {
         let mut st = self
             .conn()
             .prepare("SELECT name, role FROM users ORDER BY name")?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = st.query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<crate::store::db::Result<_>>()?)
     }
 
     /// Allocates portfolios to an assessor, all or none. Refuses portfolios already submitted.
@@ -348,7 +348,7 @@ impl Workspace {
                  ORDER BY p.id",
             )?;
             st.query_map([&rid_text], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?
+                .collect::<crate::store::db::Result<_>>()?
         };
         let mut shares: Vec<(String, Vec<String>)> =
             among.iter().map(|a| (a.clone(), Vec::new())).collect();

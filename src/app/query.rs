@@ -2,7 +2,7 @@
 //! while a blind rubric's portfolio is drawn and its second marks are not submitted, nobody but
 //! its first marker sees the first marks, feedback or decision.
 
-use rusqlite::{OptionalExtension, params};
+use crate::store::db::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::mark::{self, DecisionRec, Phase, Sheet, head};
@@ -346,7 +346,7 @@ impl Workspace {
              ORDER BY p.id",
         )?;
         let rows = st.query_map(params![filter.status, rubric_id], row_of)?;
-        let mut out: Vec<Row> = rows.collect::<rusqlite::Result<_>>()?;
+        let mut out: Vec<Row> = rows.collect::<crate::store::db::Result<_>>()?;
         for r in &mut out {
             self.hide_blind(r)?;
         }
@@ -376,8 +376,8 @@ impl Workspace {
         let mut st = self
             .conn()
             .prepare_cached("SELECT status, count(*) FROM portfolios GROUP BY status")?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let mut v: Vec<(String, i64)> = rows.collect::<rusqlite::Result<_>>()?;
+        let rows = st.query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let mut v: Vec<(String, i64)> = rows.collect::<crate::store::db::Result<_>>()?;
         v.sort_by_key(|(s, _)| Status::order_of(s));
         Ok(v)
     }
@@ -482,7 +482,7 @@ impl Workspace {
                 .query_map([id], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
                 })?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::store::db::Result<_>>()?;
             let mut set = std::collections::HashSet::new();
             for (pk, pid, rpk, status, fm) in rows {
                 if self.hides_first(rpk, &status, fm.as_deref(), pk)? {
@@ -562,7 +562,7 @@ impl Workspace {
                 e
             })
         });
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::store::db::Result<_>>()?)
     }
 
     /// The stored bytes of a blob (evidence file or statement).
@@ -579,7 +579,7 @@ impl Workspace {
     pub fn is_empty(&self) -> Result<bool> {
         Ok(self.conn().query_row(
             "SELECT NOT EXISTS (SELECT 1 FROM rubrics) AND NOT EXISTS (SELECT 1 FROM portfolios)",
-            [],
+            (),
             |r| r.get(0),
         )?)
     }
@@ -659,7 +659,7 @@ impl Workspace {
         for w in &words {
             let found: Vec<(i64, String)> = st
                 .query_map([w], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::store::db::Result<_>>()?;
             docs = Some(match docs {
                 None => found,
                 Some(before) => {
@@ -854,8 +854,11 @@ pub fn fuzzy_rank<T: Sync>(
 
 /// Runs `f` with `conn`'s page cache kept small, then gives the cache its size back: for a
 /// pass that reads each page once, where a large cache would only cost memory.
-fn with_small_cache<T>(conn: &rusqlite::Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+fn with_small_cache<T>(
+    conn: &crate::store::db::Connection,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let cache: i64 = conn.query_row("PRAGMA cache_size", (), |r| r.get(0))?;
     conn.execute_batch("PRAGMA cache_size = -2048")?;
     let result = f();
     conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
@@ -864,10 +867,11 @@ fn with_small_cache<T>(conn: &rusqlite::Connection, f: impl FnOnce() -> Result<T
 
 /// A connection of its own to the workspace file at `path`, read only, waiting for writers as
 /// the store does.
-fn open_read_only(path: &std::path::Path) -> Option<rusqlite::Connection> {
-    let c = rusqlite::Connection::open_with_flags(
+fn open_read_only(path: &std::path::Path) -> Option<crate::store::db::Connection> {
+    let c = crate::store::db::Connection::open_with_flags(
         path,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        crate::store::db::OpenFlags::SQLITE_OPEN_READ_ONLY
+            | crate::store::db::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .ok()?;
     c.busy_timeout(crate::store::busy_timeout()).ok()?;
@@ -876,7 +880,9 @@ fn open_read_only(path: &std::path::Path) -> Option<rusqlite::Connection> {
 
 /// A second connection to the workspace file of `conn`, read only, with a small page cache:
 /// for reading half of a table on another core. `None` for a database in memory.
-pub(crate) fn read_only_twin(conn: &rusqlite::Connection) -> Option<rusqlite::Connection> {
+pub(crate) fn read_only_twin(
+    conn: &crate::store::db::Connection,
+) -> Option<crate::store::db::Connection> {
     let c = open_read_only(std::path::Path::new(conn.path().filter(|p| !p.is_empty())?))?;
     c.execute_batch("PRAGMA cache_size = -2048").ok()?;
     Some(c)
@@ -887,8 +893,8 @@ pub(crate) fn read_only_twin(conn: &rusqlite::Connection) -> Option<rusqlite::Co
 /// on both, one half of the row keys each, on two cores, and never holds them all.
 pub struct SearchTexts {
     db: std::path::PathBuf,
-    first: rusqlite::Connection,
-    second: rusqlite::Connection,
+    first: crate::store::db::Connection,
+    second: crate::store::db::Connection,
 }
 
 impl SearchTexts {
@@ -926,8 +932,8 @@ impl SearchTexts {
 /// each (lower first); returns (score, key) of the best `limit`, best first. The same ranking
 /// as [`fuzzy_rank`] over the texts in memory, in a fraction of the memory.
 pub(crate) fn rank_search(
-    first: &rusqlite::Connection,
-    second: Option<&mut rusqlite::Connection>,
+    first: &crate::store::db::Connection,
+    second: Option<&mut crate::store::db::Connection>,
     query: &str,
     pick: impl Fn(i64) -> Option<u64> + Sync,
     limit: usize,
@@ -937,26 +943,27 @@ pub(crate) fn rank_search(
     };
     let query = crate::domain::search::fold_query(query);
     let query = query.as_str();
-    let scan = |conn: &rusqlite::Connection, from: i64, to: i64| -> Result<Vec<(i64, u64)>> {
-        let mut m = fuzzy::Matcher::new(query);
-        let mut ranking = Ranking::new(limit);
-        with_small_cache(conn, || -> Result<()> {
-            let mut st = conn.prepare_cached(
-                "SELECT portfolio_pk, text FROM search
+    let scan =
+        |conn: &crate::store::db::Connection, from: i64, to: i64| -> Result<Vec<(i64, u64)>> {
+            let mut m = fuzzy::Matcher::new(query);
+            let mut ranking = Ranking::new(limit);
+            with_small_cache(conn, || -> Result<()> {
+                let mut st = conn.prepare_cached(
+                    "SELECT portfolio_pk, text FROM search
                  WHERE portfolio_pk >= ?1 AND portfolio_pk <= ?2 ORDER BY portfolio_pk",
-            )?;
-            let mut rows = st.query([from, to])?;
-            while let Some(r) = rows.next()? {
-                let pk: i64 = r.get(0)?;
-                if let Some(key) = pick(pk) {
-                    let text = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-                    ranking.offer(&mut m, text, key);
+                )?;
+                let mut rows = st.query([from, to])?;
+                while let Some(r) = rows.next()? {
+                    let pk: i64 = r.get(0)?;
+                    if let Some(key) = pick(pk) {
+                        let text = r.get_ref(1)?.as_str()?;
+                        ranking.offer(&mut m, text, key);
+                    }
                 }
-            }
-            Ok(())
-        })?;
-        Ok(ranking.hits)
-    };
+                Ok(())
+            })?;
+            Ok(ranking.hits)
+        };
     let all = match second {
         Some(other) if hi > lo => {
             let mid = lo + (hi - lo) / 2;
@@ -1006,7 +1013,7 @@ fn mask_blind(history: &mut Vec<Record>, applies: impl Fn(&Record) -> bool) {
     }
 }
 
-fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+fn row_of(r: &crate::store::db::Row<'_>) -> crate::store::db::Result<Row> {
     Ok(Row {
         pk: r.get(0)?,
         id: r.get(1)?,
@@ -1054,7 +1061,7 @@ impl Workspace {
     fn queue_rows(
         &self,
         filter: &str,
-        bind: &[&dyn rusqlite::ToSql],
+        bind: &[&dyn crate::store::db::ToSql],
         full_pass: bool,
         mut f: impl FnMut(&Row),
     ) -> Result<()> {
@@ -1062,8 +1069,8 @@ impl Workspace {
         let rubrics: std::collections::HashMap<i64, (String, String, bool)> = {
             let mut st = conn.prepare_cached("SELECT pk, id, version FROM rubrics")?;
             let rows: Vec<(i64, String, String)> = st
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<_>>()?;
+                .query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<crate::store::db::Result<_>>()?;
             let mut m = std::collections::HashMap::new();
             for (pk, id, version) in rows {
                 let blind = self.rubric(pk)?.moderation.blind;
@@ -1075,8 +1082,8 @@ impl Workspace {
         // sorted for a binary search (no hashing a row).
         let mut second: Vec<i64> = conn
             .prepare_cached("SELECT portfolio_pk FROM decisions WHERE phase = 'second'")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .query_map((), |r| r.get(0))?
+            .collect::<crate::store::db::Result<_>>()?;
         second.sort_unstable();
         // A full pass reads each page once: a large page cache would only cost memory.
         if full_pass {
@@ -1091,7 +1098,7 @@ impl Workspace {
     fn queue_rows_with(
         &self,
         filter: &str,
-        bind: &[&dyn rusqlite::ToSql],
+        bind: &[&dyn crate::store::db::ToSql],
         second: Vec<i64>,
         rubrics: std::collections::HashMap<i64, (String, String, bool)>,
         f: &mut impl FnMut(&Row),
@@ -1120,12 +1127,18 @@ impl Workspace {
             blind_hidden: false,
             second_done: false,
         };
-        fn text(to: &mut String, v: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<()> {
+        fn text(
+            to: &mut String,
+            v: crate::store::db::ValueRef<'_>,
+        ) -> crate::store::db::Result<()> {
             to.clear();
             to.push_str(v.as_str()?);
             Ok(())
         }
-        fn opt(to: &mut Option<String>, v: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<()> {
+        fn opt(
+            to: &mut Option<String>,
+            v: crate::store::db::ValueRef<'_>,
+        ) -> crate::store::db::Result<()> {
             match v.as_str_or_null()? {
                 None => *to = None,
                 Some(t) => match to {
@@ -1199,9 +1212,9 @@ impl Workspace {
         with_small_cache(conn, || {
             let mut st =
                 conn.prepare_cached("SELECT portfolio_pk, text FROM search ORDER BY portfolio_pk")?;
-            let mut rows = st.query([])?;
+            let mut rows = st.query(())?;
             while let Some(r) = rows.next()? {
-                let text = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+                let text = r.get_ref(1)?.as_str()?;
                 f(r.get(0)?, text);
             }
             Ok(())
@@ -1245,7 +1258,7 @@ mod tests {
             texts.push((pk, t.join(" ")));
         }
         {
-            let c = rusqlite::Connection::open(&path).unwrap();
+            let c = crate::store::db::Connection::open(&path).unwrap();
             c.execute_batch(
                 "CREATE TABLE search (portfolio_pk INTEGER PRIMARY KEY, text TEXT NOT NULL)",
             )
@@ -1253,13 +1266,13 @@ mod tests {
             for (pk, t) in &texts {
                 c.execute(
                     "INSERT INTO search VALUES (?1, ?2)",
-                    rusqlite::params![pk, t],
+                    crate::store::db::params![pk, t],
                 )
                 .unwrap();
             }
         }
-        let first = rusqlite::Connection::open(&path).unwrap();
-        let mut second = rusqlite::Connection::open(&path).unwrap();
+        let first = crate::store::db::Connection::open(&path).unwrap();
+        let mut second = crate::store::db::Connection::open(&path).unwrap();
         for q in ["kovacevic", "ko", "k", "zo", "vic anna", "nothing"] {
             let mut m = fuzzy::Matcher::new(q);
             let mut full: Vec<(i64, u64)> = texts

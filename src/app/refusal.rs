@@ -100,6 +100,8 @@ pub enum Refusal {
         tried: Vec<String>,
     },
     /// A key set for oneself that no signer holds (one proves a key is one's own by signing).
+    /// On a server workspace, someone other than the database login was named.
+    NotTheLogin { named: String, login: String },
     KeyNotHeld {
         fingerprint: String,
         tried: Vec<String>,
@@ -129,6 +131,10 @@ impl fmt::Display for Refusal {
                 "`{}` has a registered SSH key ({fingerprint}): acting as them needs its private key, and none could be used ({})",
                 sanitize_line(who),
                 sanitize_line(&tried.join("; "))
+            ),
+            Refusal::NotTheLogin { named, login } => write!(
+                f,
+                "on a server workspace you are the database login you connected as ({login}), not {named}: connect as {named} (the user of the URI, or PGUSER) to work as them"
             ),
             Refusal::KeyNotHeld { fingerprint, tried } => write!(
                 f,

@@ -4,7 +4,7 @@
 //! the chain last recorded for them, so an edit made behind assay's back — to the history or to
 //! the current state — is found and named.
 
-use rusqlite::{Connection, params};
+use crate::store::db::{Connection, params};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -180,8 +180,8 @@ pub struct Entry<'a> {
 
 /// The sequence number of the newest record (0 for none): every change appends one, so two
 /// reads that see the same head saw the same workspace.
-pub fn head(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))
+pub fn head(conn: &Connection) -> crate::store::db::Result<i64> {
+    conn.query_row("SELECT coalesce(max(seq), 0) FROM audit", (), |r| r.get(0))
 }
 
 /// Writes a record (inside the caller's transaction: see `store::Tx::append`, the one way
@@ -236,7 +236,7 @@ fn parse_json(s: Option<String>) -> Option<Value> {
 }
 
 /// Records, oldest first; only those of one portfolio when `portfolio` is given.
-pub fn log(conn: &Connection, portfolio: Option<&str>) -> rusqlite::Result<Vec<Record>> {
+pub fn log(conn: &Connection, portfolio: Option<&str>) -> crate::store::db::Result<Vec<Record>> {
     // Two statements rather than `?1 IS NULL OR portfolio = ?1`, which SQLite cannot answer
     // from the `audit_portfolio` index: one portfolio's history is then found without reading
     // the whole chain.

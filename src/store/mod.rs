@@ -4,15 +4,17 @@
 pub mod audit;
 pub mod blob;
 pub mod clock;
+pub mod db;
+pub mod server;
 pub mod verify;
 
 use std::ops::Deref;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{
-    Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
-};
+use rusqlite::ErrorCode;
+
+use crate::store::db::{Connection, OpenFlags, OptionalExtension, Transaction};
 use serde_json::Value;
 
 /// Migrations, in order. The database's `PRAGMA user_version` is the number applied.
@@ -42,10 +44,10 @@ pub fn key_range(
     conn: &Connection,
     table: &str,
     column: &str,
-) -> rusqlite::Result<Option<(i64, i64)>> {
+) -> crate::store::db::Result<Option<(i64, i64)>> {
     let (lo, hi): (Option<i64>, Option<i64>) = conn.query_row(
         &format!("SELECT (SELECT min({column}) FROM {table}), (SELECT max({column}) FROM {table})"),
-        [],
+        (),
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     Ok(lo.zip(hi))
@@ -54,7 +56,7 @@ pub fn key_range(
 /// The application's functions that migrations call: `assay_search_text(portfolio id, learner
 /// id, learner name, rubric key, JSON array of evidence titles)` is
 /// [`crate::domain::search::search_text`].
-fn register_functions(c: &Connection) -> rusqlite::Result<()> {
+fn register_functions(c: &rusqlite::Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
     c.create_scalar_function(
         "assay_search_text",
@@ -107,10 +109,7 @@ pub enum StoreError {
     )]
     Busy,
     #[error("cannot open the workspace {path}: {source}")]
-    Open {
-        path: String,
-        source: rusqlite::Error,
-    },
+    Open { path: String, source: db::Error },
     #[error(
         "{path} is not an assay workspace database (it has no assay schema and holds other tables)"
     )]
@@ -133,8 +132,11 @@ pub enum StoreError {
     Unsigned { actor: String },
     #[error("the record could not be signed: {0}; nothing was saved")]
     Sign(String),
+    /// A server workspace that cannot be reached or used, said in full.
+    #[error("{0}")]
+    Server(String),
     #[error("workspace database: {0}")]
-    Sql(rusqlite::Error),
+    Sql(db::Error),
     #[error("{}", io_message(.0))]
     Io(#[from] std::io::Error),
 }
@@ -145,7 +147,7 @@ fn add_column_if_missing(
     table: &str,
     column: &str,
     decl: &str,
-) -> rusqlite::Result<()> {
+) -> crate::store::db::Result<()> {
     let has: bool = c.query_row(
         &format!("SELECT EXISTS (SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1)"),
         [column],
@@ -182,6 +184,36 @@ fn io_message(e: &std::io::Error) -> String {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
+        db::Error::from(e).into()
+    }
+}
+
+impl From<db::Error> for StoreError {
+    fn from(e: db::Error) -> Self {
+        if let Some(code) = e.pg_code() {
+            use postgres::error::SqlState;
+            if *code == SqlState::LOCK_NOT_AVAILABLE {
+                return StoreError::Busy;
+            }
+            if *code == SqlState::READ_ONLY_SQL_TRANSACTION {
+                return StoreError::ReadOnly {
+                    path: current_path(),
+                };
+            }
+            if *code == SqlState::DISK_FULL {
+                return StoreError::Full {
+                    path: current_path(),
+                };
+            }
+        }
+        if let db::Error::Pg(p) = &e
+            && p.is_closed()
+        {
+            return StoreError::Server(format!(
+                "the connection to {} was lost; nothing more was saved",
+                current_path()
+            ));
+        }
         if is_busy(&e) {
             StoreError::Busy
         } else {
@@ -246,7 +278,7 @@ fn current_path() -> String {
     })
 }
 
-pub fn is_busy(e: &rusqlite::Error) -> bool {
+pub fn is_busy(e: &db::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
         Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked)
@@ -271,9 +303,96 @@ pub struct Store {
     /// Who signs, and with what: the records of a person with a registered key are appended
     /// only when this signs for them.
     signer: Option<(String, Box<dyn RecordSigner>)>,
+    /// Where a server workspace is, for the connections of other threads.
+    pub server: Option<server::Server>,
 }
 
 impl Store {
+    /// Connects to the workspace on a PostgreSQL server (`postgres://…`), making its schema in
+    /// an empty database.
+    pub fn open_server(uri: &str) -> Result<Store> {
+        let srv = server::parse(uri)?;
+        let client = server::connect(&srv, busy_timeout())?;
+        let conn = Connection::Pg(Box::new(std::cell::RefCell::new(db::pg::PgConn::new(
+            client,
+        ))));
+        CURRENT.with(|c| *c.borrow_mut() = srv.shown.clone());
+        let mut store = Store {
+            conn,
+            created: false,
+            read_only: false,
+            signer: None,
+            server: Some(srv),
+        };
+        store.migrate_server()?;
+        Ok(store)
+    }
+
+    /// Another connection to the same server workspace (for a thread of its own).
+    pub fn reconnect(&self) -> Result<Store> {
+        let Some(srv) = &self.server else {
+            return Err(StoreError::Server("not a server workspace".into()));
+        };
+        let client = server::connect(srv, busy_timeout())?;
+        Ok(Store {
+            conn: Connection::Pg(Box::new(std::cell::RefCell::new(db::pg::PgConn::new(
+                client,
+            )))),
+            created: false,
+            read_only: false,
+            signer: None,
+            server: Some(srv.clone()),
+        })
+    }
+
+    fn migrate_server(&mut self) -> Result<()> {
+        let shown = self
+            .server
+            .as_ref()
+            .map(|s| s.shown.clone())
+            .unwrap_or_default();
+        let tx = self.conn.transaction()?;
+        let has: bool =
+            tx.query_row("SELECT to_regclass('assay_schema') IS NOT NULL", (), |r| {
+                r.get(0)
+            })?;
+        if !has {
+            let tables: i64 = tx.query_row(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()",
+                (),
+                |r| r.get(0),
+            )?;
+            if tables > 0 {
+                return Err(StoreError::Foreign { path: shown });
+            }
+            tx.execute_batch(include_str!("pg_schema.sql"))?;
+            tx.execute(
+                "INSERT INTO assay_schema (version) VALUES (?1)",
+                [SCHEMA_VERSION],
+            )?;
+            tx.commit()?;
+            self.created = true;
+            return Ok(());
+        }
+        let found: i64 = tx.query_row("SELECT max(version) FROM assay_schema", (), |r| {
+            r.get::<_, Option<i64>>(0).map(|v| v.unwrap_or(0))
+        })?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: shown,
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if found < SCHEMA_VERSION {
+            return Err(StoreError::Server(format!(
+                "{shown}: the workspace's schema is version {found}, which this assay cannot bring up to {SCHEMA_VERSION}"
+            )));
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Opens (creating if needed, mode 0600) and migrates the workspace at `path`.
     pub fn open(path: &Path) -> Result<Store> {
         // (an empty file, left by a creation that was interrupted, is made a workspace)
@@ -312,6 +431,7 @@ impl Store {
             created: true,
             read_only: false,
             signer: None,
+            server: None,
         };
         if let Err(e) = store.configure(path) {
             // (a workspace that could not be made leaves nothing behind)
@@ -363,6 +483,7 @@ impl Store {
                 created: false,
                 read_only: false,
                 signer: None,
+                server: None,
             };
             store.configure(path)?;
             return Ok(store);
@@ -392,6 +513,7 @@ impl Store {
             created: false,
             read_only: true,
             signer: None,
+            server: None,
         };
         store.configure_read_only(path)?;
         Ok(store)
@@ -405,6 +527,7 @@ impl Store {
             created: true,
             read_only: false,
             signer: None,
+            server: None,
         };
         store.configure(Path::new(":memory:"))?;
         Ok(store)
@@ -412,7 +535,7 @@ impl Store {
 
     fn configure(&mut self, path: &Path) -> Result<()> {
         CURRENT.with(|c| *c.borrow_mut() = path.display().to_string());
-        let c = &self.conn;
+        let c = self.conn.sqlite().expect("a local workspace");
         c.busy_timeout(busy_timeout())?;
         // A new workspace gets 16 KiB pages: the queue, search and export read whole tables,
         // a quarter of the reads of the default 4 KiB (the size is fixed once the file is
@@ -422,7 +545,7 @@ impl Store {
         }
         // WAL survives kill -9 and lets readers work while one process writes; synchronous=FULL
         // makes each commit durable on power loss too.
-        let _: String = c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        let _: String = c.query_row("PRAGMA journal_mode = WAL", (), |r| r.get(0))?;
         c.execute_batch(
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32000;",
         )?;
@@ -435,14 +558,14 @@ impl Store {
 
     /// The settings of a read-only connection: no migration (one that is needed is refused).
     fn configure_read_only(&self, path: &Path) -> Result<()> {
-        let c = &self.conn;
+        let c = self.conn.sqlite().expect("a local workspace");
         c.execute_batch(
             "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32000;",
         )?;
         c.set_prepared_statement_cache_capacity(64);
         register_functions(c)?;
         rusqlite::vtab::array::load_module(c)?;
-        let found: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let found: i64 = c.query_row("PRAGMA user_version", (), |r| r.get(0))?;
         if found > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
                 path: path.display().to_string(),
@@ -461,7 +584,7 @@ impl Store {
     fn migrate(&mut self, path: &Path) -> Result<()> {
         let found: i64 = self
             .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            .query_row("PRAGMA user_version", (), |r| r.get(0))?;
         if found > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
                 path: path.display().to_string(),
@@ -476,7 +599,7 @@ impl Store {
         if found == 0 {
             let tables: i64 = tx.query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-                [],
+                (),
                 |r| r.get(0),
             )?;
             if tables > 0 {
@@ -498,7 +621,7 @@ impl Store {
                 add_column_if_missing(&tx, "audit", "sig", "TEXT")?;
             }
             tx.execute_batch(m)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
         }
         // A workspace whose records were written before the chain vouched for everything
         // (schema 9) gets a baseline of what it holds.
@@ -513,9 +636,7 @@ impl Store {
     /// instead of deadlocking; waits up to [`BUSY_TIMEOUT`]. For changes outside the record
     /// (migrations); every change a person makes goes through [`Store::begin`].
     pub fn write(&mut self) -> Result<Transaction<'_>> {
-        Ok(self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+        Ok(self.conn.transaction()?)
     }
 
     /// Starts one person's change: a write transaction (as [`Store::write`]) that knows the head
@@ -526,9 +647,7 @@ impl Store {
     /// A person with a registered SSH key acts only through the signer given for them
     /// ([`Store::set_signer`]): each of their records is signed as it is appended.
     pub fn begin(&mut self, actor: &str) -> Result<Tx<'_>> {
-        let inner = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let inner = self.conn.transaction()?;
         let keyed: bool = inner
             .prepare_cached("SELECT ssh_key IS NOT NULL FROM users WHERE name = ?1")?
             .query_row([actor], |r| r.get(0))
@@ -546,7 +665,7 @@ impl Store {
         };
         let head: Option<(i64, String, String)> = inner
             .prepare_cached("SELECT seq, hash, at FROM audit ORDER BY seq DESC LIMIT 1")?
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         let (seq, hash, previous) = match head {
             Some((s, h, a)) => (s, h, Some(a)),
@@ -611,9 +730,14 @@ impl Store {
             std::fs::remove_file(dest)?;
         }
         create_private(dest)?;
-        let mut out = Connection::open(dest)?;
+        let Some(live) = self.conn.sqlite() else {
+            return Err(StoreError::Io(std::io::Error::other(
+                "a workspace on a server is backed up with `assay copy`",
+            )));
+        };
+        let mut out = rusqlite::Connection::open(dest)?;
         {
-            let b = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
+            let b = rusqlite::backup::Backup::new(live, &mut out)?;
             b.run_to_completion(256, Duration::from_millis(5), None)?;
         }
         Ok(())
@@ -764,17 +888,17 @@ mod tests {
         assert!(s.created);
         let mode: String = s
             .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .query_row("PRAGMA journal_mode", (), |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
         let fk: i64 = s
             .conn
-            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .query_row("PRAGMA foreign_keys", (), |r| r.get(0))
             .unwrap();
         assert_eq!(fk, 1);
         let page: i64 = s
             .conn
-            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .query_row("PRAGMA page_size", (), |r| r.get(0))
             .unwrap();
         assert_eq!(page, 16384);
         drop(s);
@@ -796,24 +920,24 @@ mod tests {
             // a workspace as version 1 left it
             let c = Connection::open(&p).unwrap();
             c.execute_batch(MIGRATIONS[0]).unwrap();
-            c.pragma_update(None, "user_version", 1).unwrap();
+            c.execute_batch("PRAGMA user_version = 1").unwrap();
             c.execute(
                 "INSERT INTO meta (key, value) VALUES ('kept', 'yes'), ('workspace_id', 'w')",
-                [],
+                (),
             )
             .unwrap();
         }
         let s = Store::open(&p).unwrap();
         let v: i64 = s
             .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .query_row("PRAGMA user_version", (), |r| r.get(0))
             .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
         // A remembered setting of the workbench moved to `ui_state` (schema 9); the workspace's
         // identity stayed in `meta`.
         let kept: String = s
             .conn
-            .query_row("SELECT value FROM ui_state WHERE key = 'kept'", [], |r| {
+            .query_row("SELECT value FROM ui_state WHERE key = 'kept'", (), |r| {
                 r.get(0)
             })
             .unwrap();
@@ -822,7 +946,7 @@ mod tests {
             .conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'workspace_id'",
-                [],
+                (),
                 |r| r.get(0),
             )
             .unwrap();
@@ -831,7 +955,7 @@ mod tests {
             .conn
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'decisions_rubric'",
-                [],
+                (),
                 |r| r.get(0),
             )
             .unwrap();
@@ -856,7 +980,7 @@ mod tests {
             .conn
             .query_row(
                 "SELECT count(*) FROM portfolios INDEXED BY portfolios_open WHERE status = 'submitted' OR status = 'new'",
-                [],
+                (),
                 |r| r.get(0),
             )
             .unwrap();
@@ -865,18 +989,18 @@ mod tests {
             .conn
             .query_row(
                 "EXPLAIN QUERY PLAN SELECT pk FROM portfolios WHERE status = 'sampled'",
-                [],
+                (),
                 |r| r.get(3),
             )
             .unwrap();
         assert!(plan.contains("portfolios_open"), "{plan}");
         // Moving a decision from released to exported leaves the index as it was.
         s.conn
-            .execute("UPDATE portfolios SET status = 'exported' WHERE pk = 2", [])
+            .execute("UPDATE portfolios SET status = 'exported' WHERE pk = 2", ())
             .unwrap();
         let check: String = s
             .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .query_row("PRAGMA integrity_check", (), |r| r.get(0))
             .unwrap();
         assert_eq!(check, "ok");
     }
@@ -887,7 +1011,7 @@ mod tests {
         let p = dir.path().join("w.db");
         drop(Store::open(&p).unwrap());
         let c = Connection::open(&p).unwrap();
-        c.pragma_update(None, "user_version", 99).unwrap();
+        c.execute_batch("PRAGMA user_version = 99").unwrap();
         drop(c);
         let e = Store::open(&p).err().unwrap().to_string();
         assert!(e.contains("newer assay"), "{e}");

@@ -42,8 +42,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::Connection;
-use rusqlite::types::ValueRef;
+use crate::store::db::Connection;
+use crate::store::db::ValueRef;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -1647,12 +1647,12 @@ const BASELINE_ROWS: usize = 2000;
 /// From them on, the chain vouches for everything; the records before are still checked as
 /// links of the chain. A blob is vouched for by its hash (its bytes must match it), and a
 /// rubric's bytes by the hash it was stored with. Returns the records written.
-pub(crate) fn append_baseline(conn: &Connection) -> rusqlite::Result<usize> {
-    use rusqlite::OptionalExtension;
+pub(crate) fn append_baseline(conn: &Connection) -> crate::store::db::Result<usize> {
+    use crate::store::db::OptionalExtension;
     let head: Option<(i64, String, String)> = conn
         .query_row(
             "SELECT seq, hash, at FROM audit ORDER BY seq DESC LIMIT 1",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
@@ -1664,7 +1664,7 @@ pub(crate) fn append_baseline(conn: &Connection) -> rusqlite::Result<usize> {
     // schema version must not let assay vouch for rows changed behind its back.
     let vouched: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM audit WHERE action = 'workspace.init' OR action = 'baseline')",
-        [],
+        (),
         |r| r.get(0),
     )?;
     if vouched {
@@ -1679,10 +1679,10 @@ pub(crate) fn append_baseline(conn: &Connection) -> rusqlite::Result<usize> {
             .collect();
         let list: Vec<String> = cols.iter().map(|c| format!("\"{c}\"")).collect();
         let mut st = conn.prepare(&format!("SELECT {} FROM \"{}\"", list.join(", "), def.name))?;
-        let mut rows = st.query([])?;
+        let mut rows = st.query(())?;
         let mut chunk: Vec<Value> = Vec::new();
         let mut n = 0usize;
-        let mut flush = |chunk: &mut Vec<Value>, n: &mut usize| -> rusqlite::Result<()> {
+        let mut flush = |chunk: &mut Vec<Value>, n: &mut usize| -> crate::store::db::Result<()> {
             if chunk.is_empty() {
                 return Ok(());
             }
@@ -1710,7 +1710,7 @@ pub(crate) fn append_baseline(conn: &Connection) -> rusqlite::Result<usize> {
             )
             .map_err(|e| match e {
                 super::StoreError::Sql(e) => e,
-                e => rusqlite::Error::UserFunctionError(Box::new(e)),
+                e => crate::store::db::Error::Other(e.to_string()),
             })?;
             written += 1;
             Ok(())
@@ -1754,7 +1754,7 @@ fn walk(
     check: bool,
     problems: &mut Vec<Problem>,
     progress: &mut dyn FnMut(Stage, u64, u64),
-) -> rusqlite::Result<usize> {
+) -> crate::store::db::Result<usize> {
     let mut found: Vec<(usize, u8, Problem)> = Vec::new();
     let walked = if check {
         std::thread::scope(|s| {
@@ -1774,7 +1774,9 @@ fn walk(
                     found.extend(altered.into_iter().map(|(n, p)| (n, 2, p)));
                     walked
                 }
-                Err(_) => walked.and(Err(rusqlite::Error::InvalidQuery)),
+                Err(_) => walked.and(Err(crate::store::db::Error::Other(
+                    "the checker thread failed".into(),
+                ))),
             }
         })
     } else {
@@ -1907,11 +1909,11 @@ fn walk_records(
     )>,
     problems: &mut Vec<(usize, u8, Problem)>,
     progress: &mut dyn FnMut(Stage, u64, u64),
-) -> rusqlite::Result<usize> {
+) -> crate::store::db::Result<usize> {
     let check = hashing.is_some();
     let mut batch = HashBatch::default();
 
-    let total: i64 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?;
+    let total: i64 = conn.query_row("SELECT count(*) FROM audit", (), |r| r.get(0))?;
     // (a workspace has about one and a half writes of rows a record)
     replay.rows.reserve((total as usize).saturating_mul(2));
     let mut st = conn.prepare(
@@ -1919,7 +1921,7 @@ fn walk_records(
     )?;
     // Each person's registered key as the chain has it so far: their records are signed.
     let mut keys: HashMap<String, std::sync::Arc<ssh_key::PublicKey>> = HashMap::new();
-    let mut rows = st.query([])?;
+    let mut rows = st.query(())?;
     let mut prev_hash = GENESIS.to_string();
     let mut prev_at: Option<chrono::DateTime<chrono::Utc>> = None;
     let mut expect_seq = 1i64;
@@ -1936,7 +1938,7 @@ fn walk_records(
         // UTF-8, which would read as the same U+FFFD, or a value of another type with the same
         // text — is reported, whatever its hash says)
         let not_text = std::cell::Cell::new(None::<usize>);
-        let text_of = |i: usize| -> rusqlite::Result<Option<std::borrow::Cow<'_, str>>> {
+        let text_of = |i: usize| -> crate::store::db::Result<Option<std::borrow::Cow<'_, str>>> {
             Ok(match r.get_ref(i)? {
                 ValueRef::Null => None,
                 ValueRef::Text(t) => Some(match std::str::from_utf8(t) {
@@ -2188,9 +2190,9 @@ struct Differs {
     present: bool,
 }
 
-fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+fn columns(conn: &Connection, table: &str) -> crate::store::db::Result<Vec<String>> {
     let mut st = conn.prepare(&format!("PRAGMA table_info(\"{table}\")"))?;
-    let names = st.query_map([], |r| r.get::<_, String>(1))?;
+    let names = st.query_map((), |r| r.get::<_, String>(1))?;
     names.collect()
 }
 
@@ -2224,7 +2226,7 @@ impl Scanned {
 fn table_columns(
     conn: &Connection,
     def: &TableDef,
-) -> rusqlite::Result<Option<(Vec<String>, Vec<usize>)>> {
+) -> crate::store::db::Result<Option<(Vec<String>, Vec<usize>)>> {
     let cols: Vec<String> = columns(conn, def.name)?
         .into_iter()
         .filter(|c| !def.skip.contains(&c.as_str()))
@@ -2247,7 +2249,7 @@ fn scan_tables(
     conn: &Connection,
     done: &std::sync::atomic::AtomicU64,
     keep: Option<(&HashSet<u128>, &mut KeptRow<'_>)>,
-) -> rusqlite::Result<Scanned> {
+) -> crate::store::db::Result<Scanned> {
     use std::sync::atomic::Ordering;
     let mut out = Scanned {
         rows: Vec::new(),
@@ -2258,8 +2260,8 @@ fn scan_tables(
         let mut st = conn.prepare(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
         )?;
-        st.query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
+        st.query_map((), |r| r.get(0))?
+            .collect::<crate::store::db::Result<_>>()?
     };
     for t in &tables {
         if table_def(t).is_none() && !NOT_FACTS.contains(&t.as_str()) {
@@ -2298,7 +2300,7 @@ fn scan_tables(
         order.sort_by(|&a, &b| cols[a].cmp(&cols[b]));
         let list: Vec<String> = cols.iter().map(|c| format!("\"{c}\"")).collect();
         let mut st = conn.prepare(&format!("SELECT {} FROM \"{}\"", list.join(", "), def.name))?;
-        let mut rows = st.query([])?;
+        let mut rows = st.query(())?;
         while let Some(r) = rows.next()? {
             let mut vals: Vec<V<'_>> = Vec::with_capacity(cols.len());
             for i in 0..cols.len() {
@@ -2432,11 +2434,11 @@ fn row_name(replay: &Replay, table: &str, image: &Image) -> String {
 /// The documents' word index is derived from the texts the record vouches for: its rows must be
 /// exactly the distinct words of each current revision's document text (`search_words`), no
 /// more, no fewer. Any other row, and any missing one, is reported with its columns.
-fn document_words_problems(conn: &Connection) -> rusqlite::Result<Vec<Problem>> {
+fn document_words_problems(conn: &Connection) -> crate::store::db::Result<Vec<Problem>> {
     let mut out = Vec::new();
     let exists: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'document_words')",
-        [],
+        (),
         |r| r.get(0),
     )?;
     if !exists {
@@ -2461,7 +2463,7 @@ fn document_words_problems(conn: &Connection) -> rusqlite::Result<Vec<Problem>> 
                JOIN blobs b ON b.sha256 = e.text_sha
               WHERE e.text_sha IS NOT NULL",
         )?;
-        let mut rows = st.query([])?;
+        let mut rows = st.query(())?;
         while let Some(r) = rows.next()? {
             let pk: i64 = r.get(0)?;
             let id: String = r.get(1)?;
@@ -2476,7 +2478,7 @@ fn document_words_problems(conn: &Connection) -> rusqlite::Result<Vec<Problem>> 
     }
     // What the index holds.
     let mut st = conn.prepare("SELECT word, portfolio_pk, evidence_id FROM document_words")?;
-    let mut rows = st.query([])?;
+    let mut rows = st.query(())?;
     let show = |v: ValueRef<'_>| match v {
         ValueRef::Text(t) => format!("`{}`", l(&String::from_utf8_lossy(t))),
         ValueRef::Integer(i) => i.to_string(),
@@ -2539,18 +2541,18 @@ fn thread_cpu() -> std::time::Duration {
 /// The schema itself: every table, index, view and trigger of the workspace must be one assay's
 /// migrations make, with the same definition (a trigger or a view added behind assay's back can
 /// rewrite or hide what is read and written).
-fn schema_problems(conn: &Connection) -> rusqlite::Result<Vec<Problem>> {
+fn schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Problem>> {
     type Object = (String, String, Option<String>);
-    let read = |c: &Connection| -> rusqlite::Result<Vec<Object>> {
+    let read = |c: &Connection| -> crate::store::db::Result<Vec<Object>> {
         let mut st = c.prepare(
             "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
         )?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = st.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect()
     };
     let reference = super::Store::memory().map_err(|e| match e {
         super::StoreError::Sql(e) => e,
-        other => rusqlite::Error::InvalidParameterName(other.to_string()),
+        other => crate::store::db::Error::Other(other.to_string()),
     })?;
     let want = read(&reference.conn)?;
     let have = read(conn)?;
@@ -2598,7 +2600,8 @@ fn twin_at(conn: &Connection, head: i64) -> Option<Connection> {
     for _ in 0..3 {
         let c = Connection::open_with_flags(
             path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            crate::store::db::OpenFlags::SQLITE_OPEN_READ_ONLY
+                | crate::store::db::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .ok()?;
         c.busy_timeout(super::busy_timeout()).ok()?;
@@ -2621,14 +2624,14 @@ const VERIFY_MMAP: i64 = 1 << 40;
 pub fn verify(
     conn: &Connection,
     progress: &mut dyn FnMut(Stage, u64, u64),
-) -> rusqlite::Result<Verification> {
+) -> crate::store::db::Result<Verification> {
     let mut v = Verification::default();
     // The whole file is read once: mapped, its pages are not copied into the page cache (SQLite
     // caps the map at its own limit; the rest is read as usual). Put back as it was after.
     // (a database in memory has no map: nothing to set)
     let mmap: Option<i64> = {
-        use rusqlite::OptionalExtension;
-        conn.query_row("PRAGMA mmap_size", [], |r| r.get(0))
+        use crate::store::db::OptionalExtension;
+        conn.query_row("PRAGMA mmap_size", (), |r| r.get(0))
             .optional()?
     };
     if mmap.is_some() {
@@ -2652,7 +2655,7 @@ fn verify_in(
     conn: &Connection,
     v: &mut Verification,
     progress: &mut dyn FnMut(Stage, u64, u64),
-) -> rusqlite::Result<()> {
+) -> crate::store::db::Result<()> {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     let head = super::audit::head(conn)?;
     let mut replay = Replay::default();
@@ -2701,8 +2704,11 @@ fn verify_in(
                     progress(Stage::Tables, done.load(Ordering::Relaxed), 0);
                     std::thread::sleep(std::time::Duration::from_millis(50));
                 }
-                h.join()
-                    .unwrap_or_else(|_| Err(rusqlite::Error::InvalidQuery))
+                h.join().unwrap_or_else(|_| {
+                    Err(crate::store::db::Error::Other(
+                        "the scanning thread failed".into(),
+                    ))
+                })
             }
             None => scan_tables(conn, &done, None)
                 .map(Scanned::by_key)
@@ -2897,7 +2903,7 @@ mod tests {
             .conn
             .execute(
                 "UPDATE audit SET hash = ?1 WHERE seq = ?2",
-                rusqlite::params!["0".repeat(64), forged_hash],
+                crate::store::db::params!["0".repeat(64), forged_hash],
             )
             .unwrap();
         store

@@ -11,8 +11,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rusqlite::Connection;
-use rusqlite::types::ValueRef;
+use crate::store::db::Connection;
+use crate::store::db::ValueRef;
 
 use super::{SELECTED, Selection, write_atomic};
 use crate::app::{AppError, Result};
@@ -49,14 +49,14 @@ fn csv_safe(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 }
 
 /// The text (or nothing) of a column, as bytes.
-fn text<'r>(v: ValueRef<'r>) -> rusqlite::Result<&'r [u8]> {
+fn text<'r>(v: ValueRef<'r>) -> crate::store::db::Result<&'r [u8]> {
     Ok(v.as_bytes_or_null()?.unwrap_or_default())
 }
 
 /// Rows of one query in order of their first column (a portfolio's row key), consumed
 /// alongside the portfolios: `read` copies what is needed of a row into `T`, reusing it.
 struct Merged<'s, T, F> {
-    rows: rusqlite::Rows<'s>,
+    rows: crate::store::db::Rows<'s>,
     read: F,
     /// The key of the row in `held`, when one is held.
     key: Option<i64>,
@@ -67,9 +67,9 @@ struct Merged<'s, T, F> {
 impl<'s, T, F> Merged<'s, T, F>
 where
     T: Default,
-    F: FnMut(&rusqlite::Row<'_>, &mut T) -> rusqlite::Result<()>,
+    F: FnMut(&crate::store::db::Row<'_>, &mut T) -> crate::store::db::Result<()>,
 {
-    fn new(rows: rusqlite::Rows<'s>, read: F) -> Self {
+    fn new(rows: crate::store::db::Rows<'s>, read: F) -> Self {
         Merged {
             rows,
             read,
@@ -81,7 +81,7 @@ where
 
     /// Calls `each` with every row of portfolio `pk`, passing over the rows before it (of
     /// portfolios not written).
-    fn take(&mut self, pk: i64, mut each: impl FnMut(&T)) -> rusqlite::Result<()> {
+    fn take(&mut self, pk: i64, mut each: impl FnMut(&T)) -> crate::store::db::Result<()> {
         loop {
             if self.key.is_none() {
                 if self.ended {
@@ -89,7 +89,7 @@ where
                 }
                 match self.rows.next()? {
                     Some(r) => {
-                        (self.read)(r, &mut self.held)?;
+                        (self.read)(&r, &mut self.held)?;
                         self.key = Some(r.get(0)?);
                     }
                     None => {
@@ -200,20 +200,20 @@ pub(super) fn write(
         "SELECT portfolio_pk, phase = 'second', criterion, level FROM marks INDEXED BY marks_levels
          ORDER BY portfolio_pk",
     )?;
-    let mut decisions = Merged::new(decisions.query([])?, |r, d: &mut Decision| {
+    let mut decisions = Merged::new(decisions.query(())?, |r, d: &mut Decision| {
         d.second = r.get(1)?;
         set(&mut d.by, text(r.get_ref(2)?)?);
         set(&mut d.at, text(r.get_ref(3)?)?);
         Ok(())
     });
-    let mut settlements = Merged::new(settlements.query([])?, |r, s: &mut Settlement| {
+    let mut settlements = Merged::new(settlements.query(())?, |r, s: &mut Settlement| {
         s.amended = r.get(1)?;
         set(&mut s.by, text(r.get_ref(2)?)?);
         set(&mut s.at, text(r.get_ref(3)?)?);
         set(&mut s.rationale, text(r.get_ref(4)?)?);
         Ok(())
     });
-    let mut marks = Merged::new(marks.query([])?, |r, m: &mut Mark| {
+    let mut marks = Merged::new(marks.query(())?, |r, m: &mut Mark| {
         m.second = r.get(1)?;
         let criterion = text(r.get_ref(2)?)?;
         m.column = column_of
