@@ -1,7 +1,7 @@
 //! Generates a benchmark workload:
 //!
 //! ```sh
-//! cargo run --release --example generate -- N DIR [--profile mixed|released|new] [--files-only]
+//! cargo run --release --example generate -- N DIR [--profile mixed|released|new] [--files-only] [--db WORKSPACE (a file or a postgres:// URI; default DIR/assay.db)]
 //! ```
 //!
 //! writes `DIR/rubrics/workplace-digital-skills.yaml`, `N` portfolio folders under
@@ -29,7 +29,7 @@ use assay::app::Workspace;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo run --release --example generate -- N DIR [--profile mixed|released|new] [--files-only]"
+        "usage: cargo run --release --example generate -- N DIR [--profile mixed|released|new] [--files-only] [--db WORKSPACE (a file or a postgres:// URI; default DIR/assay.db)]"
     );
     ExitCode::from(2)
 }
@@ -39,6 +39,7 @@ fn main() -> ExitCode {
     let mut pos = Vec::new();
     let mut profile = workload::Profile::Mixed;
     let mut files_only = false;
+    let mut target: Option<String> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -47,6 +48,10 @@ fn main() -> ExitCode {
                 None => return usage(),
             },
             "--files-only" => files_only = true,
+            "--db" => match it.next() {
+                Some(t) => target = Some(t.clone()),
+                None => return usage(),
+            },
             _ => pos.push(a.clone()),
         }
     }
@@ -57,7 +62,7 @@ fn main() -> ExitCode {
         return usage();
     };
     let dir = PathBuf::from(dir);
-    match run(n, &dir, profile, files_only) {
+    match run(n, &dir, profile, files_only, target) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -71,8 +76,11 @@ fn run(
     dir: &std::path::Path,
     profile: workload::Profile,
     files_only: bool,
+    target: Option<String>,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let db = dir.join("assay.db");
+    let db = target
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir.join("assay.db"));
     if !files_only && db.exists() {
         return Err(format!(
             "{} exists already; remove it (and its -wal and -shm files) first",

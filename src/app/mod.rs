@@ -226,6 +226,9 @@ impl Workspace {
     /// from now on this connection commits without waiting for the disk (`PRAGMA synchronous =
     /// OFF`), so a crash may lose its last commits. Never for a workspace in use.
     pub fn skip_fsync(&self) -> Result<()> {
+        if self.conn().is_pg() {
+            return Ok(self.conn().execute_batch("SET synchronous_commit = off")?);
+        }
         Ok(self.conn().execute_batch("PRAGMA synchronous = OFF")?)
     }
 
@@ -234,6 +237,12 @@ impl Workspace {
     /// statistics up to date (`PRAGMA optimize`): for a workspace built in bulk, before it is
     /// measured or handed on.
     pub fn checkpoint(&self, optimize: bool) -> Result<()> {
+        if self.conn().is_pg() {
+            if optimize {
+                self.conn().execute_batch("ANALYZE")?;
+            }
+            return Ok(());
+        }
         self.conn()
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
         if optimize {
@@ -378,7 +387,7 @@ impl Workspace {
         Ok(self
             .conn()
             .prepare_cached(
-                "SELECT pk FROM rubrics WHERE id = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY pk DESC LIMIT 1",
+                "SELECT pk FROM rubrics WHERE id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR version = CAST(?2 AS TEXT)) ORDER BY pk DESC LIMIT 1",
             )?
             .query_row(params![id, version], |r| r.get(0))
             .optional()?)

@@ -218,7 +218,7 @@ fn release_plan(
                     EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
              FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk
              LEFT JOIN draw_items i ON i.portfolio_pk = p.pk
-             WHERE (p.status = 'submitted' OR p.status = 'sampled' OR p.status = 'moderated') AND (?1 IS NULL OR r.id = ?1)
+             WHERE (p.status = 'submitted' OR p.status = 'sampled' OR p.status = 'moderated') AND (CAST(?1 AS TEXT) IS NULL OR r.id = CAST(?1 AS TEXT))
              ORDER BY p.id",
         )?;
         st.query_map(params![rubric_id], |r| {
@@ -304,7 +304,7 @@ impl Workspace {
                  FROM portfolios p JOIN decisions d ON d.portfolio_pk = p.pk AND d.phase = 'first'
                  JOIN rubrics r ON r.pk = p.rubric_pk
                  WHERE p.status = 'submitted' AND NOT EXISTS (SELECT 1 FROM draw_items i WHERE i.portfolio_pk = p.pk)
-                   AND (?1 IS NULL OR r.id = ?1)
+                   AND (CAST(?1 AS TEXT) IS NULL OR r.id = CAST(?1 AS TEXT))
                  ORDER BY p.id",
             )?;
             let rows = st.query_map(params![rubric_id], |r| {
@@ -596,7 +596,7 @@ impl Workspace {
         let mut out = Vec::new();
         let rubric_pks: Vec<i64> = {
             let mut st = conn
-                .prepare("SELECT pk FROM rubrics WHERE (?1 IS NULL OR id = ?1) ORDER BY id, pk")?;
+                .prepare("SELECT pk FROM rubrics WHERE (CAST(?1 AS TEXT) IS NULL OR id = CAST(?1 AS TEXT)) ORDER BY id, pk")?;
             st.query_map(params![rubric_id], |r| r.get(0))?
                 .collect::<crate::store::db::Result<_>>()?
         };

@@ -342,7 +342,7 @@ impl Workspace {
                     p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker,
                     EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
              FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk
-             WHERE (?1 IS NULL OR p.status = ?1) AND (?2 IS NULL OR r.id = ?2)
+             WHERE (CAST(?1 AS TEXT) IS NULL OR p.status = CAST(?1 AS TEXT)) AND (CAST(?2 AS TEXT) IS NULL OR r.id = CAST(?2 AS TEXT))
              ORDER BY p.id",
         )?;
         let rows = st.query_map(params![filter.status, rubric_id], row_of)?;
@@ -476,7 +476,7 @@ impl Workspace {
         hide_salt(&mut log);
         let hidden: std::collections::HashSet<String> = {
             let mut st = self.conn().prepare(
-                "SELECT pk, id, rubric_pk, status, first_marker FROM portfolios WHERE (status = 'in_progress' OR status = 'submitted' OR status = 'sampled') AND (?1 IS NULL OR id = ?1)",
+                "SELECT pk, id, rubric_pk, status, first_marker FROM portfolios WHERE (status = 'in_progress' OR status = 'submitted' OR status = 'sampled') AND (CAST(?1 AS TEXT) IS NULL OR id = CAST(?1 AS TEXT))",
             )?;
             let rows: Vec<(i64, String, i64, String, Option<String>)> = st
                 .query_map([id], |r| {
@@ -653,12 +653,14 @@ impl Workspace {
         words.sort_by_key(|w| std::cmp::Reverse(w.len()));
         let mut st = self.conn().prepare_cached(
             "SELECT DISTINCT portfolio_pk, evidence_id FROM document_words
-              WHERE word >= ?1 AND word < ?1 || char(127) ORDER BY portfolio_pk, evidence_id",
+              WHERE word >= ?1 AND word < ?2 ORDER BY portfolio_pk, evidence_id",
         )?;
         let mut docs: Option<Vec<(i64, String)>> = None;
         for w in &words {
             let found: Vec<(i64, String)> = st
-                .query_map([w], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .query_map([w.clone(), format!("{w}\u{7f}")], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
                 .collect::<crate::store::db::Result<_>>()?;
             docs = Some(match docs {
                 None => found,
@@ -858,6 +860,9 @@ fn with_small_cache<T>(
     conn: &crate::store::db::Connection,
     f: impl FnOnce() -> Result<T>,
 ) -> Result<T> {
+    if conn.is_pg() {
+        return f();
+    }
     let cache: i64 = conn.query_row("PRAGMA cache_size", (), |r| r.get(0))?;
     conn.execute_batch("PRAGMA cache_size = -2048")?;
     let result = f();

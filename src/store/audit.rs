@@ -247,7 +247,7 @@ pub fn log(conn: &Connection, portfolio: Option<&str>) -> crate::store::db::Resu
         )?,
         None => conn.prepare_cached(
             "SELECT seq, at, actor, action, entity, portfolio, before, after, prev, hash, sig IS NOT NULL
-             FROM audit WHERE ?1 IS NULL ORDER BY seq",
+             FROM audit WHERE CAST(?1 AS TEXT) IS NULL ORDER BY seq",
         )?,
     };
     let rows = st.query_map(params![portfolio], |r| {

@@ -929,6 +929,13 @@ pub mod pg {
         if out.contains(" NOT INDEXED") {
             out = out.replace(" NOT INDEXED", "");
         }
+        while let Some(i) = out.find(" INDEXED BY ") {
+            let rest = &out[i + 12..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            out.replace_range(i..i + 12 + end, "");
+        }
         let trimmed = out.trim_start();
         if trimmed.len() >= 16 && trimmed[..16].eq_ignore_ascii_case("INSERT OR IGNORE") {
             let rest = &trimmed[16..];
@@ -1107,6 +1114,10 @@ pub mod pg {
             assert_eq!(
                 rewrite("INSERT OR IGNORE INTO t (a) VALUES (?1)"),
                 "INSERT INTO t (a) VALUES ($1) ON CONFLICT DO NOTHING "
+            );
+            assert_eq!(
+                rewrite("SELECT a FROM t INDEXED BY t_a ORDER BY a"),
+                "SELECT a FROM t ORDER BY a"
             );
         }
 

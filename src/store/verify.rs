@@ -224,7 +224,21 @@ const NOT_FACTS: &[&str] = &[
     "ui_state",
     // (checked on its own: see document_words_problems)
     "document_words",
+    // (a server workspace's schema version)
+    "assay_schema",
 ];
+
+/// The tables of the workspace, by name: SQLite's catalogue, or the current schema's on a
+/// server.
+fn table_names(conn: &Connection) -> crate::store::db::Result<Vec<String>> {
+    let sql = if conn.is_pg() {
+        "SELECT CAST(tablename AS TEXT) FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    };
+    let mut st = conn.prepare(sql)?;
+    st.query_map((), |r| r.get(0))?.collect()
+}
 
 fn table_def(name: &str) -> Option<&'static TableDef> {
     TABLES.iter().find(|t| t.name == name)
@@ -2191,6 +2205,13 @@ struct Differs {
 }
 
 fn columns(conn: &Connection, table: &str) -> crate::store::db::Result<Vec<String>> {
+    if conn.is_pg() {
+        let mut st = conn.prepare(
+            "SELECT CAST(column_name AS TEXT) FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = ?1 ORDER BY ordinal_position",
+        )?;
+        return st.query_map([table], |r| r.get(0))?.collect();
+    }
     let mut st = conn.prepare(&format!("PRAGMA table_info(\"{table}\")"))?;
     let names = st.query_map((), |r| r.get::<_, String>(1))?;
     names.collect()
@@ -2256,13 +2277,7 @@ fn scan_tables(
         problems: Vec::new(),
         blobs: 0,
     };
-    let tables: Vec<String> = {
-        let mut st = conn.prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-        )?;
-        st.query_map((), |r| r.get(0))?
-            .collect::<crate::store::db::Result<_>>()?
-    };
+    let tables: Vec<String> = table_names(conn)?;
     for t in &tables {
         if table_def(t).is_none() && !NOT_FACTS.contains(&t.as_str()) {
             out.problems.push(Problem {
@@ -2436,11 +2451,7 @@ fn row_name(replay: &Replay, table: &str, image: &Image) -> String {
 /// more, no fewer. Any other row, and any missing one, is reported with its columns.
 fn document_words_problems(conn: &Connection) -> crate::store::db::Result<Vec<Problem>> {
     let mut out = Vec::new();
-    let exists: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'document_words')",
-        (),
-        |r| r.get(0),
-    )?;
+    let exists = table_names(conn)?.iter().any(|t| t == "document_words");
     if !exists {
         out.push(Problem {
             seq: None,
@@ -2542,6 +2553,9 @@ fn thread_cpu() -> std::time::Duration {
 /// migrations make, with the same definition (a trigger or a view added behind assay's back can
 /// rewrite or hide what is read and written).
 fn schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Problem>> {
+    if conn.is_pg() {
+        return server_schema_problems(conn);
+    }
     type Object = (String, String, Option<String>);
     let read = |c: &Connection| -> crate::store::db::Result<Vec<Object>> {
         let mut st = c.prepare(
@@ -2592,6 +2606,81 @@ fn schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Problem>> 
     Ok(out)
 }
 
+/// On a server: assay makes no trigger, rule, view or function, so any in the workspace's schema
+/// was added behind its back (each can rewrite or hide what is read and written); its indexes
+/// are those of its schema.
+fn server_schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Problem>> {
+    let mut out = Vec::new();
+    let mut st = conn.prepare(
+        "SELECT 'trigger', CAST(t.tgname AS TEXT), CAST(c.relname AS TEXT) FROM pg_trigger t
+           JOIN pg_class c ON c.oid = t.tgrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE NOT t.tgisinternal AND n.nspname = current_schema()
+         UNION ALL
+         SELECT 'rule', CAST(rulename AS TEXT), CAST(tablename AS TEXT) FROM pg_rules
+          WHERE schemaname = current_schema()
+         UNION ALL
+         SELECT 'view', CAST(viewname AS TEXT), '' FROM pg_views WHERE schemaname = current_schema()
+         UNION ALL
+         SELECT 'function', CAST(p.proname AS TEXT), '' FROM pg_proc p
+           JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()
+         ORDER BY 1, 2",
+    )?;
+    let found: Vec<(String, String, String)> = st
+        .query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<crate::store::db::Result<_>>()?;
+    for (kind, name, on) in found {
+        let on = if on.is_empty() {
+            String::new()
+        } else {
+            format!(" on {}", crate::domain::sanitize::sanitize_line(&on))
+        };
+        out.push(Problem {
+            seq: None,
+            message: format!(
+                "the schema holds {kind} {}{on} that assay does not make (added behind assay's back)",
+                crate::domain::sanitize::sanitize_line(&name)
+            ),
+        });
+    }
+    let want: HashSet<&str> = include_str!("pg_schema.sql")
+        .lines()
+        .filter_map(|l| l.strip_prefix("CREATE INDEX "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let mut st = conn.prepare(
+        "SELECT CAST(i.indexname AS TEXT) FROM pg_indexes i
+          WHERE i.schemaname = current_schema()
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+          ORDER BY 1",
+    )?;
+    let have: Vec<String> = st
+        .query_map((), |r| r.get(0))?
+        .collect::<crate::store::db::Result<_>>()?;
+    for n in &have {
+        if !want.contains(n.as_str()) {
+            out.push(Problem {
+                seq: None,
+                message: format!(
+                    "the schema holds index {} that assay does not make (added behind assay's back)",
+                    crate::domain::sanitize::sanitize_line(n)
+                ),
+            });
+        }
+    }
+    for n in want {
+        if !have.iter().any(|h| h == n) {
+            out.push(Problem {
+                seq: None,
+                message: format!(
+                    "index {n} is missing from the workspace (dropped behind assay's back)"
+                ),
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// A second, read-only connection to the workspace file of `conn` whose snapshot is the one
 /// `conn` reads (the same head of the chain); `None` for a database in memory, or when the
 /// workspace keeps changing.
@@ -2629,16 +2718,23 @@ pub fn verify(
     // The whole file is read once: mapped, its pages are not copied into the page cache (SQLite
     // caps the map at its own limit; the rest is read as usual). Put back as it was after.
     // (a database in memory has no map: nothing to set)
-    let mmap: Option<i64> = {
-        use crate::store::db::OptionalExtension;
-        conn.query_row("PRAGMA mmap_size", (), |r| r.get(0))
-            .optional()?
+    let mmap: Option<i64> = match conn.is_pg() {
+        true => None,
+        false => {
+            use crate::store::db::OptionalExtension;
+            conn.query_row("PRAGMA mmap_size", (), |r| r.get(0))
+                .optional()?
+        }
     };
     if mmap.is_some() {
         conn.execute_batch(&format!("PRAGMA mmap_size = {VERIFY_MMAP}"))?;
     }
     // One snapshot for the whole check: a change committed meanwhile is not half seen.
-    let r = conn.execute_batch("BEGIN DEFERRED").and_then(|()| {
+    let begin = match conn.is_pg() {
+        true => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        false => "BEGIN DEFERRED",
+    };
+    let r = conn.execute_batch(begin).and_then(|()| {
         let r = verify_in(conn, &mut v, progress);
         let _ = conn.execute_batch("COMMIT");
         r
