@@ -333,6 +333,59 @@ impl Workspace {
         Ok(crate::store::verify::verify(self.conn(), progress)?)
     }
 
+    /// Copies the whole workspace to `to` (a new or empty file, or an empty database on a
+    /// server), a lead's work: the source's chain is verified first, the copy's after.
+    /// `progress` is told rows copied and the total.
+    pub fn copy_to(&self, to: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Copied> {
+        if !people::is_registered_lead(self.conn(), &self.user)? {
+            return Err(AppError::refused(format!(
+                "only a lead copies a whole workspace; `{}` is not a lead",
+                self.user
+            )));
+        }
+        let source = self.verify(&mut |_, _, _| {})?;
+        if !source.problems.is_empty() {
+            let mut lines = vec![format!(
+                "the workspace's audit chain does not verify ({} problem(s)), so it is not copied; `assay audit verify` names them:",
+                source.problems.len()
+            )];
+            lines.extend(source.problems.iter().take(5).map(|p| p.to_string()));
+            return Err(AppError::Refused(lines));
+        }
+        let made_file = server_uri(to).is_none() && !to.exists();
+        let mut target = match server_uri(to) {
+            Some(uri) => Store::open_server(uri)?,
+            None => {
+                files::check_output(to, "the copy", true, false, &|p| {
+                    self.store.is_workspace_file(p)
+                })?;
+                Store::open(to)?
+            }
+        };
+        let refused = |e: crate::store::StoreError| -> AppError {
+            match e {
+                crate::store::StoreError::Server(m) if m.contains("not empty") => {
+                    AppError::refused(format!("{}: {m}", to.display()))
+                }
+                e => e.into(),
+            }
+        };
+        if let Err(e) = crate::store::copy::copy(&self.store, &mut target, progress) {
+            drop(target);
+            if made_file {
+                crate::store::remove_workspace_files(to);
+            }
+            return Err(refused(e));
+        }
+        let copy = Workspace::with_store(target, self.user.clone())?;
+        let target = copy.verify(&mut |_, _, _| {})?;
+        Ok(Copied {
+            rows: source.rows as u64,
+            source,
+            target,
+        })
+    }
+
     /// Writes a verified-to-be-consistent copy of the workspace to `dest`: never over the
     /// workspace itself, a device, a FIFO or a symbolic link, and over an existing file only with
     /// `force`.
@@ -340,6 +393,13 @@ impl Workspace {
         files::check_output(dest, "the backup", force, false, &|p| {
             self.store.is_workspace_file(p)
         })?;
+        if self.conn().is_pg() {
+            // (a server workspace is copied into a new local file)
+            if dest.exists() {
+                std::fs::remove_file(dest)?;
+            }
+            return self.copy_to(dest, &mut |_, _| {}).map(|_| ());
+        }
         self.store.backup_to(dest).map_err(|e| {
             AppError::refused(format!(
                 "cannot write the backup {}: {e}; give a file in a folder that exists and that you may write to",
@@ -462,6 +522,13 @@ pub(crate) fn update_portfolio(
         record.before,
         record.after,
     )?)
+}
+
+/// What [`Workspace::copy_to`] did: the rows copied and both sides' verification.
+pub struct Copied {
+    pub rows: u64,
+    pub source: audit::Verification,
+    pub target: audit::Verification,
 }
 
 /// The server URI a `--db` value is, if it is one.

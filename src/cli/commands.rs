@@ -176,6 +176,40 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
         }
         Command::Audit(AuditCmd::Log { id }) => audit_log(open(db, user)?, id),
         Command::Audit(AuditCmd::Sig { seq, out }) => audit_sig(open(db, user)?, seq, &out),
+        Command::Copy { from, to } => {
+            let ws = Workspace::open_existing(&from, user)?;
+            let bar = indicatif::ProgressBar::hidden();
+            if std::io::stderr().is_terminal() {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("copying {bar:40} {pos}/{len} rows")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+            }
+            let copied = ws.copy_to(&to, &mut |done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            });
+            bar.finish_and_clear();
+            let copied = copied?;
+            if !copied.target.problems.is_empty() {
+                let mut lines = vec![format!(
+                    "copied {} to {}, but the copy's audit chain does not verify:",
+                    from.display(),
+                    to.display()
+                )];
+                lines.extend(copied.target.problems.iter().map(|p| p.to_string()));
+                return Err(Failure(lines));
+            }
+            println!(
+                "copied {} to {}: {} audit records and {} rows, verified on both sides",
+                from.display(),
+                to.display(),
+                copied.target.records,
+                copied.target.rows
+            );
+            Ok(())
+        }
         Command::Backup { file, force } => {
             let ws = open(db, user)?;
             ws.backup(&file, force)?;

@@ -260,6 +260,15 @@ pub enum Command {
     /// The audit chain
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Copy the whole workspace (--db) into another, between a file and a PostgreSQL server either way; the target must be new or empty, and both chains are verified
+    Copy {
+        /// The workspace to copy from: a file or a postgres:// URI
+        #[arg(value_name = "FROM")]
+        from: PathBuf,
+        /// A new workspace file, or a postgres:// URI of an empty database
+        #[arg(value_name = "TO")]
+        to: PathBuf,
+    },
     /// Write a consistent copy of the live workspace database
     Backup {
         #[arg(value_name = "FILE")]

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod blob;
 pub mod clock;
+pub mod copy;
 pub mod db;
 pub mod server;
 pub mod verify;

@@ -2204,6 +2204,11 @@ struct Differs {
     present: bool,
 }
 
+/// The columns of `table`, in their order.
+pub(crate) fn columns_of(conn: &Connection, table: &str) -> crate::store::db::Result<Vec<String>> {
+    columns(conn, table)
+}
+
 fn columns(conn: &Connection, table: &str) -> crate::store::db::Result<Vec<String>> {
     if conn.is_pg() {
         let mut st = conn.prepare(
