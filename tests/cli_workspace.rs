@@ -35,6 +35,9 @@ const P48_LEVELS: [(&str, &str); 6] = [
 #[cfg(unix)]
 #[test]
 fn database_is_created_readable_by_its_owner_only() {
+    if support::file_only("it checks the file's mode") {
+        return;
+    }
     use std::os::unix::fs::PermissionsExt;
     let ws = Ws::new();
     assert!(!ws.db.exists());
@@ -108,6 +111,9 @@ fn db_flag_beats_env_which_beats_the_current_folder() {
 
 #[test]
 fn as_flag_beats_assay_user() {
+    if support::file_only("on a server the person is the login (tested in tests/backends.rs)") {
+        return;
+    }
     let ws = Ws::new();
     ws.import_some(
         "ann",
@@ -152,6 +158,9 @@ fn as_flag_beats_assay_user() {
 
 #[test]
 fn a_database_from_a_newer_assay_is_refused() {
+    if support::file_only("it writes the file's user_version (tested in tests/backends.rs)") {
+        return;
+    }
     let ws = Ws::new();
     ws.import_some("ann", &["sustainable-home-energy"], &["P-2026-0051"]);
     {
@@ -509,6 +518,9 @@ fn search_finds_learners_by_fuzzy_fragments_best_first() {
 
 #[test]
 fn an_older_workspace_gets_the_folded_search_text_when_opened() {
+    if support::file_only("it rewrites an SQLite schema") {
+        return;
+    }
     let ws = Ws::new();
     ws.import_samples("ann");
     let folded: String = ws
@@ -671,13 +683,17 @@ fn a_change_that_changes_nothing_begins_nothing() {
         vec!["mark", id, "--feedback", "energy-use="],
         vec!["mark", id, "--comment", " "],
     ] {
-        ws.ok("zed", &args);
+        // (on a server, nobody unregistered acts but the database's owner)
+        ws.ok(if support::on_server() { "ann" } else { "zed" }, &args);
     }
     assert_eq!(ws.audit_len(), n);
     assert_eq!(ws.row("ann", id)["status"], "new");
     assert!(first(&ws, id)["marker"].is_null());
     assert_eq!(ws.count("SELECT count(*) FROM assessments"), 0);
     // so it is not locked to zed: someone else may begin it
+    if support::on_server() {
+        ws.ok("ann", &["user", "add", "bob", "--role", "assessor"]);
+    }
     ws.ok("bob", &["mark", id, "--level", "energy-use=achieved"]);
     assert_eq!(ws.row("ann", id)["assessor"], "bob");
 }
@@ -1068,6 +1084,9 @@ fn portfolios_are_allocated_explicitly_or_shared_out_evenly() {
 
 #[test]
 fn audit_log_prints_the_history_and_verify_passes() {
+    if support::file_only("it edits the SQLite file behind assay's back") {
+        return;
+    }
     let ws = Ws::new();
     ws.import_some(
         "ann",

@@ -1,26 +1,48 @@
 //! Two processes on one database: neither loses the other's writes, neither crashes on a lock;
-//! past the bounded wait the message says what is blocking.
+//! past the bounded wait the message says what is blocking. Run against PostgreSQL too (see
+//! `tests/support`): there each person connects as their own role.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::Command;
+
+use support::Ws;
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_assay"))
 }
 
-fn assay(db: &Path, user: &str, args: &[&str]) -> std::process::Output {
+/// The workspace as each person names it (`--db`), made before any thread starts.
+struct Db {
+    ann: OsString,
+    bob: OsString,
+}
+
+impl Db {
+    fn of(&self, user: &str) -> &OsString {
+        if user == "bob" { &self.bob } else { &self.ann }
+    }
+}
+
+fn assay(db: &Db, user: &str, args: &[&str]) -> std::process::Output {
     Command::new(bin())
         .arg("--db")
-        .arg(db)
+        .arg(db.of(user))
         .args(["--as", user])
         .args(args)
+        .env_remove("ASSAY_USER")
         .output()
         .unwrap()
 }
 
-fn setup() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
+fn setup() -> (Ws, std::sync::Arc<Db>) {
+    let ws = Ws::new();
+    let db = std::sync::Arc::new(Db {
+        ann: ws.db_for("ann"),
+        bob: ws.db_for("bob"),
+    });
     let out = assay(
         &db,
         "ann",
@@ -31,15 +53,23 @@ fn setup() -> (tempfile::TempDir, PathBuf) {
         ],
     );
     assert!(out.status.success());
-    (dir, db)
+    for (who, role) in [("ann", "lead"), ("bob", "assessor")] {
+        let out = assay(&db, "ann", &["user", "add", who, "--role", role]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    (ws, db)
 }
 
 #[test]
 fn two_writers_lose_nothing() {
-    let (_dir, db) = setup();
+    let (_ws, db) = setup();
     let n = 25;
     let writer = |user: &'static str, id: &'static str, crit: &'static str| {
-        let db = db.clone();
+        let db = std::sync::Arc::clone(&db);
         std::thread::spawn(move || {
             for i in 0..n {
                 let fb = format!("{crit}={user} note {i}");
@@ -73,21 +103,31 @@ fn two_writers_lose_nothing() {
 #[test]
 fn a_held_lock_gives_a_clear_message_after_a_bounded_wait() {
     let (_dir, db) = setup();
-    let c = rusqlite::Connection::open(&db).unwrap();
-    c.execute_batch("BEGIN IMMEDIATE").unwrap();
+    // (another writer holds the lock: SQLite's, or on a server the writers' transaction lock)
+    enum Holder {
+        File(rusqlite::Connection),
+        Server(postgres::Client),
+    }
+    let mut holder = match &_dir.server {
+        None => {
+            let c = rusqlite::Connection::open(&_dir.db).unwrap();
+            c.execute_batch("BEGIN IMMEDIATE").unwrap();
+            Holder::File(c)
+        }
+        Some(s) => {
+            let mut c = s.admin(true);
+            c.batch_execute("BEGIN; SELECT pg_advisory_xact_lock(7467337)")
+                .unwrap();
+            Holder::Server(c)
+        }
+    };
     let t = std::time::Instant::now();
     let out = Command::new(bin())
         .env("ASSAY_BUSY_TIMEOUT_MS", "300")
-        .args([
-            "--db",
-            db.to_str().unwrap(),
-            "--as",
-            "ann",
-            "mark",
-            "P-2026-0041",
-            "--level",
-            "C1=meets",
-        ])
+        .env_remove("ASSAY_USER")
+        .arg("--db")
+        .arg(db.of("ann"))
+        .args(["--as", "ann", "mark", "P-2026-0041", "--level", "C1=meets"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -96,7 +136,10 @@ fn a_held_lock_gives_a_clear_message_after_a_bounded_wait() {
     assert!(err.contains("busy") && err.contains("write lock"), "{err}");
     assert!(!err.contains("panicked"));
     assert!(t.elapsed().as_secs() < 5);
-    c.execute_batch("COMMIT").unwrap();
+    match &mut holder {
+        Holder::File(c) => c.execute_batch("COMMIT").unwrap(),
+        Holder::Server(c) => c.batch_execute("COMMIT").unwrap(),
+    }
     let out = assay(&db, "ann", &["mark", "P-2026-0041", "--level", "C1=meets"]);
     assert!(
         out.status.success(),
@@ -107,7 +150,7 @@ fn a_held_lock_gives_a_clear_message_after_a_bounded_wait() {
 
 #[test]
 fn a_second_person_cannot_take_over_a_portfolio_being_marked() {
-    let (_dir, db) = setup();
+    let (_ws, db) = setup();
     assert!(
         assay(&db, "ann", &["mark", "P-2026-0041", "--level", "C1=meets"])
             .status

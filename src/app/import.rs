@@ -706,6 +706,13 @@ impl Workspace {
             params![r.id, r.version, r.sha256, r.title, bytes, tx.at()],
             |row| row.get(0),
         )?;
+        if tx.is_pg() {
+            // (what the database's own blind rules read: see store/pg_access.sql)
+            tx.execute(
+                "INSERT INTO rubric_rules (rubric_pk, blind) VALUES (?1, ?2)",
+                params![pk, r.moderation.blind],
+            )?;
+        }
         tx.append(
             "rubric.import",
             format!("rubric/{}@{}", r.id, r.version),

@@ -330,6 +330,17 @@ impl Workspace {
         &self,
         progress: &mut dyn FnMut(audit::Stage, u64, u64),
     ) -> Result<audit::Verification> {
+        // (on a server the database hides blind first marks from all but their markers and
+        // leads, so only a lead reads the whole chain)
+        if self.conn().is_pg()
+            && self.anyone_registered()?
+            && !people::is_registered_lead(self.conn(), &self.user)?
+        {
+            return Err(AppError::refused(format!(
+                "on a server workspace the whole chain is a lead's to verify (the database keeps blind first marks from others); `{}` is not a lead",
+                self.user
+            )));
+        }
         Ok(crate::store::verify::verify(self.conn(), progress)?)
     }
 
@@ -376,6 +387,22 @@ impl Workspace {
                 crate::store::remove_workspace_files(to);
             }
             return Err(refused(e));
+        }
+        if target.conn.is_pg() {
+            let rubrics: Vec<(i64, Vec<u8>)> = target
+                .conn
+                .prepare("SELECT pk, bytes FROM rubrics ORDER BY pk")?
+                .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<crate::store::db::Result<_>>()?;
+            for (pk, bytes) in rubrics {
+                let blind = rubric::load("(stored)", &bytes)
+                    .map(|l| l.rubric.moderation.blind)
+                    .unwrap_or(false);
+                target.conn.execute(
+                    "INSERT INTO rubric_rules (rubric_pk, blind) VALUES (?1, ?2)",
+                    params![pk, blind],
+                )?;
+            }
         }
         let copy = Workspace::with_store(target, self.user.clone())?;
         let target = copy.verify(&mut |_, _, _| {})?;
@@ -529,6 +556,11 @@ pub struct Copied {
     pub rows: u64,
     pub source: audit::Verification,
     pub target: audit::Verification,
+}
+
+/// Whether there may be a workspace at `db`: a file that exists, or any server.
+pub fn may_hold_workspace(db: &Path) -> bool {
+    server_uri(db).is_some() || db.exists()
 }
 
 /// The server URI a `--db` value is, if it is one.

@@ -139,6 +139,9 @@ impl Workspace {
             Some(k) => json!({ "role": role.as_str(), "key": k }),
             None => json!({ "role": role.as_str() }),
         };
+        if tx.is_pg() {
+            server_role(&tx, name, role)?;
+        }
         tx.append(
             "user.add",
             format!("user/{name}"),
@@ -395,4 +398,77 @@ impl Workspace {
             .prepare_cached("SELECT id, version FROM rubrics WHERE pk = ?1")?
             .query_row([pk], |r| Ok((r.get(0)?, r.get(1)?)))?)
     }
+}
+
+/// On a server: makes (or maps) the login role `name` and grants it what a person of `role`
+/// needs, in the registration's transaction. Everyone reads what row-level security lets them
+/// and writes the working tables (each row of marking their own); the audit chain only through
+/// `assay_append`; people and settings are a lead's, but for a person's own key. A lead gets
+/// everything, with the right to grant it on.
+fn server_role(tx: &crate::store::Tx<'_>, name: &str, role: Role) -> Result<()> {
+    if name.len() > 63 {
+        return Err(AppError::refused(format!(
+            "`{}` is longer than a PostgreSQL role name may be (63 bytes)",
+            sanitize_line(name)
+        )));
+    }
+    // (names are letters, digits, `.`, `_` and `-`: quoted, they are exact)
+    let who = format!("\"{name}\"");
+    let exists: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ?1)",
+        [name],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        tx.execute_batch(&format!("CREATE ROLE {who} LOGIN"))
+            .map_err(|e| {
+                AppError::refused(format!(
+                    "cannot make the database login `{name}`: {e}; a lead needs PostgreSQL's CREATEROLE to register people, or the database's administrator makes the role first (CREATE ROLE \"{name}\" LOGIN) and the lead maps it"
+                ))
+            })?;
+    }
+    let schema: String = tx.query_row("SELECT CAST(current_schema() AS TEXT)", (), |r| r.get(0))?;
+    let schema = format!("\"{}\"", schema.replace('"', "\"\""));
+    let owner: bool = tx.query_row(
+        "SELECT session_user = ?1 OR EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'audit' AND tableowner = ?1)",
+        [name],
+        |r| r.get(0),
+    )?;
+    if owner {
+        return Ok(());
+    }
+    let option = if role == Role::Lead {
+        " WITH GRANT OPTION"
+    } else {
+        ""
+    };
+    let mut sql = format!(
+        "REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {who};
+         REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {who};
+         GRANT USAGE ON SCHEMA {schema} TO {who}{option};
+         GRANT EXECUTE ON FUNCTION assay_append(bigint, text, text, text, text, text, text, text, text, text, text) TO {who}{option};"
+    );
+    if role == Role::Lead {
+        sql.push_str(&format!(
+            "GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO {who} WITH GRANT OPTION;
+             GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO {who} WITH GRANT OPTION;
+             REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit FROM {who};"
+        ));
+    } else {
+        sql.push_str(&format!(
+            "GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {who};
+             GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {who};
+             GRANT INSERT, UPDATE, DELETE ON portfolios, marks, gates, assessments, decisions,
+                 draws, draw_items, settlements, export_batches, export_items, search,
+                 evidence_links, saved_comments, ui_state, revocations TO {who};
+             GRANT UPDATE (ssh_key) ON users TO {who};"
+        ));
+    }
+    tx.execute_batch(&sql).map_err(|e| {
+        AppError::refused(format!(
+            "cannot grant `{name}` what a {} needs: {e}",
+            role.as_str()
+        ))
+    })?;
+    Ok(())
 }

@@ -306,7 +306,7 @@ impl Workspace {
             let passed_over: bool = self
                 .conn()
                 .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM draw_items WHERE portfolio_pk = ?1 AND NOT drawn)",
+                    "SELECT EXISTS (SELECT 1 FROM draw_items WHERE portfolio_pk = ?1 AND drawn = 0)",
                 )?
                 .query_row([pk], |r| r.get(0))?;
             if passed_over {

@@ -61,7 +61,7 @@ pub fn show(arg: &str, db: &Path, user: String) -> CmdResult {
         print!("{}", render(&loaded.rubric));
         return Ok(());
     }
-    if db.exists() {
+    if crate::app::may_hold_workspace(db) {
         let ws = crate::app::Workspace::open_existing(db, user)?;
         if let Some(pk) = ws.find_rubric(arg)? {
             let r = ws.rubric(pk)?;

@@ -33,7 +33,14 @@ pub fn is_empty(conn: &Connection) -> Result<bool> {
 /// copied so far and the total. Returns the number of rows.
 pub fn copy(from: &Store, to: &mut Store, progress: &mut dyn FnMut(u64, u64)) -> Result<u64> {
     let snapshot = from.conn.snapshot()?;
-    let names = tables();
+    // (the tables of a server only — rubric_rules — are made again from the rubrics by the
+    // caller when the target is a server)
+    let present = super::verify::tables_of(&snapshot)?;
+    let names: Vec<&str> = tables()
+        .into_iter()
+        .filter(|t| present.iter().any(|p| p == t))
+        .filter(|t| *t != "rubric_rules")
+        .collect();
     let mut total = 0u64;
     for t in &names {
         let n: i64 = snapshot.query_row(&format!("SELECT count(*) FROM {t}"), (), |r| r.get(0))?;

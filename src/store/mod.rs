@@ -196,6 +196,16 @@ impl From<db::Error> for StoreError {
             if *code == SqlState::LOCK_NOT_AVAILABLE {
                 return StoreError::Busy;
             }
+            if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+                let why = match &e {
+                    db::Error::Pg(p) => p.as_db_error().map(|d| d.message().to_string()),
+                    _ => None,
+                }
+                .unwrap_or_else(|| e.to_string());
+                return StoreError::Server(format!(
+                    "the database refused this ({why}): on a server workspace a person acts once a lead has registered them (`assay user add`), and only as their own role allows; nothing was saved"
+                ));
+            }
             if *code == SqlState::READ_ONLY_SQL_TRANSACTION {
                 return StoreError::ReadOnly {
                     path: current_path(),
@@ -367,6 +377,7 @@ impl Store {
                 return Err(StoreError::Foreign { path: shown });
             }
             tx.execute_batch(include_str!("pg_schema.sql"))?;
+            tx.execute_batch(include_str!("pg_access.sql"))?;
             tx.execute(
                 "INSERT INTO assay_schema (version) VALUES (?1)",
                 [SCHEMA_VERSION],
@@ -664,8 +675,13 @@ impl Store {
             }
             _ => None,
         };
+        let head_sql = match inner.is_pg() {
+            // (on a server some records may be hidden from the person: the head is read whole)
+            true => "SELECT seq, hash, at FROM assay_head()",
+            false => "SELECT seq, hash, at FROM audit ORDER BY seq DESC LIMIT 1",
+        };
         let head: Option<(i64, String, String)> = inner
-            .prepare_cached("SELECT seq, hash, at FROM audit ORDER BY seq DESC LIMIT 1")?
+            .prepare_cached(head_sql)?
             .query_row((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         let (seq, hash, previous) = match head {

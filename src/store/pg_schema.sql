@@ -232,3 +232,11 @@ CREATE TABLE revocations (
     by_user       TEXT NOT NULL,
     at            TEXT NOT NULL
 );
+
+-- (on a server only) each rubric's blind flag, read from its file when it is imported: what the
+-- database's own rules (pg_access.sql) need to know of a rubric. Derived; verify compares it
+-- with the rubrics.
+CREATE TABLE rubric_rules (
+    rubric_pk BIGINT PRIMARY KEY REFERENCES rubrics (pk),
+    blind     BOOLEAN NOT NULL
+);

@@ -224,9 +224,16 @@ const NOT_FACTS: &[&str] = &[
     "ui_state",
     // (checked on its own: see document_words_problems)
     "document_words",
-    // (a server workspace's schema version)
+    // (a server workspace's schema version, and its rubrics' blind flags, derived and
+    // compared with the rubrics by rubric_rules_problems)
     "assay_schema",
+    "rubric_rules",
 ];
+
+/// The tables of the workspace, by name.
+pub(crate) fn tables_of(conn: &Connection) -> crate::store::db::Result<Vec<String>> {
+    table_names(conn)
+}
 
 /// The tables of the workspace, by name: SQLite's catalogue, or the current schema's on a
 /// server.
@@ -2629,6 +2636,8 @@ fn server_schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Pro
          UNION ALL
          SELECT 'function', CAST(p.proname AS TEXT), '' FROM pg_proc p
            JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()
+            AND p.proname NOT IN ('assay_is_lead', 'assay_is_person', 'assay_first_hidden',
+                                  'assay_first_hidden_id', 'assay_head', 'assay_append')
          ORDER BY 1, 2",
     )?;
     let found: Vec<(String, String, String)> = st
@@ -2647,6 +2656,37 @@ fn server_schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Pro
                 crate::domain::sanitize::sanitize_line(&name)
             ),
         });
+    }
+    // The rubrics' blind flags the database's rules read, against the rubrics themselves.
+    let mut st = conn.prepare(
+        "SELECT r.pk, r.id, r.version, r.bytes, b.blind FROM rubrics r
+           LEFT JOIN rubric_rules b ON b.rubric_pk = r.pk ORDER BY r.pk",
+    )?;
+    let rules: Vec<(i64, String, String, Vec<u8>, Option<bool>)> = st
+        .query_map((), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<crate::store::db::Result<_>>()?;
+    for (_, id, version, bytes, blind) in rules {
+        let want = crate::domain::rubric::load("(stored)", &bytes)
+            .map(|l| l.rubric.moderation.blind)
+            .unwrap_or(false);
+        if blind != Some(want) {
+            out.push(Problem {
+                seq: None,
+                message: format!(
+                    "rubric_rules says rubric {}@{} is {} but its file says {}: changed behind assay's back (the database's blind rules read it)",
+                    crate::domain::sanitize::sanitize_line(&id),
+                    crate::domain::sanitize::sanitize_line(&version),
+                    match blind {
+                        Some(true) => "blind",
+                        Some(false) => "not blind",
+                        None => "missing",
+                    },
+                    if want { "blind" } else { "not blind" }
+                ),
+            });
+        }
     }
     let want: HashSet<&str> = include_str!("pg_schema.sql")
         .lines()

@@ -68,10 +68,143 @@ pub fn assert_clean_refusal(o: &Out) {
     }
 }
 
-/// A temporary workspace: a folder holding the database file.
+/// A temporary workspace: a folder holding the database file — or, when the suite is run with
+/// `ASSAY_TEST_BACKEND=postgres` and `ASSAY_TEST_PG` (see `scripts/pg-test.sh`), a new database
+/// of its own on that server, each person connecting as their own login role.
 pub struct Ws {
     pub dir: tempfile::TempDir,
     pub db: PathBuf,
+    pub server: Option<Server>,
+}
+
+/// The server side of a [`Ws`]: the superuser's URI, the database's name, and where to connect.
+pub struct Server {
+    pub admin: String,
+    pub name: String,
+    pub host: String,
+    pub port: String,
+    made: std::cell::Cell<bool>,
+}
+
+/// For a test of the local file itself (its mode, its bytes, its SQLite schema): on a run
+/// against PostgreSQL it says it is skipped, and why, and returns true.
+pub fn file_only(why: &str) -> bool {
+    if on_server() {
+        eprintln!("skipped on PostgreSQL: {why}");
+        return true;
+    }
+    false
+}
+
+/// Whether this run of the suite is against PostgreSQL.
+pub fn on_server() -> bool {
+    std::env::var("ASSAY_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+        && std::env::var("ASSAY_TEST_PG").is_ok_and(|u| !u.is_empty())
+}
+
+fn query_param<'a>(uri: &'a str, key: &str) -> Option<&'a str> {
+    uri.split_once('?')?
+        .1
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+}
+
+impl Server {
+    fn new() -> Server {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let admin = std::env::var("ASSAY_TEST_PG").unwrap();
+        let name = format!(
+            "t_{}_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos()
+        );
+        Server {
+            host: query_param(&admin, "host")
+                .unwrap_or("localhost")
+                .to_string(),
+            port: query_param(&admin, "port").unwrap_or("5432").to_string(),
+            admin,
+            name,
+            made: std::cell::Cell::new(false),
+        }
+    }
+
+    /// The superuser's connection to the server (`db`: to this workspace's database).
+    pub fn admin(&self, db: bool) -> postgres::Client {
+        let mut uri = self.admin.clone();
+        if db {
+            let (base, q) = uri.split_once('?').unwrap_or((&uri, ""));
+            let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
+            uri = format!("{base}/{}?{q}", self.name);
+        }
+        postgres::Client::connect(&uri, postgres::NoTls).expect("connect to the test server")
+    }
+
+    /// The URI `user` connects with; the first person to connect owns the database (as a
+    /// team's first lead does), the others get a login role as a DBA would make them.
+    pub fn uri_for(&self, user: &str) -> String {
+        let mut c = self.admin(false);
+        let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        let exists = c
+            .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&user])
+            .unwrap()
+            .is_some();
+        if !exists && !user.is_empty() {
+            let _ = c.batch_execute(&format!("CREATE ROLE {} LOGIN CREATEROLE", q(user)));
+        }
+        if !self.made.get() {
+            c.batch_execute(&format!(
+                "CREATE DATABASE {} OWNER {} LOCALE 'C' TEMPLATE template0",
+                self.name,
+                q(user)
+            ))
+            .expect("create the test database");
+            self.made.set(true);
+        }
+        self.uri_as(user)
+    }
+
+    pub fn uri_as(&self, user: &str) -> String {
+        let enc: String = user
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        format!(
+            "postgres://{enc}@/{}?host={}&port={}",
+            self.name, self.host, self.port
+        )
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        let mut c = self.admin(true);
+        let row = c
+            .query_one(&format!("SELECT CAST(({sql}) AS BIGINT)"), &[])
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        row.get(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.made.get() {
+            let mut c = self.admin(false);
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
 }
 
 impl Default for Ws {
@@ -84,7 +217,16 @@ impl Ws {
     pub fn new() -> Ws {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("w.db");
-        Ws { dir, db }
+        let server = on_server().then(Server::new);
+        Ws { dir, db, server }
+    }
+
+    /// The workspace as `--db` names it for `user`.
+    pub fn db_for(&self, user: &str) -> std::ffi::OsString {
+        match &self.server {
+            Some(s) => s.uri_for(user).into(),
+            None => self.db.clone().into(),
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -108,7 +250,7 @@ impl Ws {
     /// The binary on this workspace, as `user`.
     pub fn cmd(&self, user: &str) -> assert_cmd::Command {
         let mut c = self.bare();
-        c.arg("--db").arg(&self.db).args(["--as", user]);
+        c.arg("--db").arg(self.db_for(user)).args(["--as", user]);
         c
     }
 
@@ -207,11 +349,18 @@ impl Ws {
 
     /// A read-only connection to the workspace, for looking behind the command line.
     pub fn sql(&self) -> rusqlite::Connection {
+        assert!(
+            self.server.is_none(),
+            "this test reads the workspace file itself: a local workspace only"
+        );
         rusqlite::Connection::open_with_flags(&self.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .expect("open the workspace read-only")
     }
 
     pub fn count(&self, sql: &str) -> i64 {
+        if let Some(s) = &self.server {
+            return s.count(sql);
+        }
         self.sql()
             .query_row(sql, [], |r| r.get(0))
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
