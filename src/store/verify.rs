@@ -2662,7 +2662,8 @@ fn server_schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Pro
         "SELECT r.pk, r.id, r.version, r.bytes, b.blind FROM rubrics r
            LEFT JOIN rubric_rules b ON b.rubric_pk = r.pk ORDER BY r.pk",
     )?;
-    let rules: Vec<(i64, String, String, Vec<u8>, Option<bool>)> = st
+    type Rule = (i64, String, String, Vec<u8>, Option<bool>);
+    let rules: Vec<Rule> = st
         .query_map((), |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?

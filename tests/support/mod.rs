@@ -221,6 +221,24 @@ impl Ws {
         Ws { dir, db, server }
     }
 
+    /// A workspace on the PostgreSQL server of `ASSAY_TEST_PG` whatever the backend of the run;
+    /// `None` (saying the test is skipped) without one.
+    pub fn server_only(test: &str) -> Option<Ws> {
+        if std::env::var("ASSAY_TEST_PG").map_or(true, |u| u.is_empty()) {
+            eprintln!(
+                "skipped {test}: no PostgreSQL (run it through scripts/pg-test.sh, which sets ASSAY_TEST_PG)"
+            );
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("w.db");
+        Some(Ws {
+            dir,
+            db,
+            server: Some(Server::new()),
+        })
+    }
+
     /// The workspace as `--db` names it for `user`.
     pub fn db_for(&self, user: &str) -> std::ffi::OsString {
         match &self.server {

@@ -1,0 +1,246 @@
+//! A team workspace on PostgreSQL, beyond what the suites run on both backends check
+//! (`ASSAY_TEST_BACKEND=postgres`): the person is the database login, the database's own rules
+//! hold for someone who connects with another client, a superuser's edit is found by `audit
+//! verify`, a newer schema is refused, and a workspace is copied file → server → file whole.
+//! Each test says it was skipped without a server (`scripts/pg-test.sh` starts one).
+
+mod support;
+
+use support::*;
+
+const ENERGY: [&str; 4] = ["energy-use", "measures", "action", "sharing"];
+
+/// ann (lead, the database's owner) imports the samples and registers mo (moderator) and bob
+/// (assessor); bob first-marks P-2026-0051 (a blind rubric's portfolio) in progress.
+fn team(test: &str) -> Option<Ws> {
+    let ws = Ws::server_only(test)?;
+    ws.import_samples("ann");
+    ws.ok("ann", &["user", "add", "ann", "--role", "lead"]);
+    ws.ok("ann", &["user", "add", "mo", "--role", "moderator"]);
+    ws.ok("ann", &["user", "add", "bob", "--role", "assessor"]);
+    ws.ok(
+        "bob",
+        &["mark", "P-2026-0051", "--level", "energy-use=achieved"],
+    );
+    Some(ws)
+}
+
+/// A connection as `user`, as psql would make it.
+fn connect_as(ws: &Ws, user: &str) -> postgres::Client {
+    let s = ws.server.as_ref().unwrap();
+    postgres::Client::connect(&s.uri_as(user), postgres::NoTls).unwrap()
+}
+
+#[test]
+fn the_person_is_the_database_login() {
+    let Some(ws) = team("the_person_is_the_database_login") else {
+        return;
+    };
+    let s = ws.server.as_ref().unwrap();
+    // connected as mo, naming bob
+    let o = Ws::exec({
+        let mut c = ws.bare();
+        c.arg("--db")
+            .arg(s.uri_as("mo"))
+            .args(["--as", "bob", "list"]);
+        c
+    });
+    assert_clean_refusal(&o);
+    assert!(
+        o.stderr.contains("database login") && o.stderr.contains("(mo)"),
+        "{o:?}"
+    );
+    // user add made the role, with nothing more than a moderator needs
+    let mut c = s.admin(true);
+    let may_insert_audit: bool = c
+        .query_one("SELECT has_table_privilege('mo', 'audit', 'INSERT')", &[])
+        .unwrap()
+        .get(0);
+    assert!(!may_insert_audit);
+}
+
+#[test]
+fn the_rules_hold_in_the_database_itself() {
+    let Some(ws) = team("the_rules_hold_in_the_database_itself") else {
+        return;
+    };
+    let mut mo = connect_as(&ws, "mo");
+    // blind: bob's first marks in progress are not there for mo
+    let n: i64 = mo
+        .query_one("SELECT count(*) FROM marks WHERE phase = 'first'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0, "a moderator read blind first marks");
+    let n: i64 = mo
+        .query_one(
+            "SELECT count(*) FROM audit WHERE entity LIKE 'mark/P-2026-0051/first/%'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0, "a moderator read blind first marks in the chain");
+    // but bob reads his own
+    let mut bob = connect_as(&ws, "bob");
+    let n: i64 = bob
+        .query_one("SELECT count(*) FROM marks WHERE phase = 'first'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    // nobody changes another's marks
+    let changed = mo
+        .execute("UPDATE marks SET level = 'not-yet'", &[])
+        .unwrap_or(0);
+    assert_eq!(changed, 0);
+    let mut ann_assessor = connect_as(&ws, "mo");
+    let e = ann_assessor
+        .execute(
+            "INSERT INTO marks (portfolio_pk, phase, criterion, level, by_user, at) VALUES (1, 'first', 'x', 'y', 'bob', 'now')",
+            &[],
+        )
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("row-level security") || e.code().is_some(),
+        "{e}"
+    );
+    // the chain only through the append path
+    let e = bob
+        .execute(
+            "INSERT INTO audit (seq, at, actor, action, entity, prev, hash) VALUES (999, 'now', 'bob', 'x', 'x', 'x', 'x')",
+            &[],
+        )
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("permission denied") || e.code().is_some(),
+        "{e}"
+    );
+    assert!(bob.execute("DELETE FROM audit", &[]).is_err());
+    let e = bob
+        .execute(
+            "SELECT assay_append(999, 'now', 'ann', 'x', 'x', NULL, NULL, NULL, 'x', 'x', NULL)",
+            &[],
+        )
+        .unwrap_err();
+    assert!(format!("{e:?}").contains("person connected"), "{e:?}");
+    // what went through assay still verifies
+    let v = ws.ok("ann", &["audit", "verify"]);
+    assert!(v.contains("audit chain ok"), "{v}");
+}
+
+#[test]
+fn a_superusers_edit_is_found_by_verify() {
+    let Some(ws) = team("a_superusers_edit_is_found_by_verify") else {
+        return;
+    };
+    let s = ws.server.as_ref().unwrap();
+    s.admin(true)
+        .batch_execute("UPDATE marks SET level = 'well-achieved' WHERE criterion = 'energy-use'")
+        .unwrap();
+    let o = ws.run("ann", &["audit", "verify"]);
+    assert_clean_refusal(&o);
+    assert!(o.stderr.contains("energy-use"), "{o:?}");
+    // a non-lead may not verify the whole chain (blind records are kept from them)
+    let e = ws.refused("bob", &["audit", "verify"]);
+    assert!(e.contains("lead"), "{e}");
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let Some(ws) = team("a_newer_schema_is_refused") else {
+        return;
+    };
+    let s = ws.server.as_ref().unwrap();
+    s.admin(true)
+        .batch_execute("UPDATE assay_schema SET version = 999")
+        .unwrap();
+    let e = ws.refused("ann", &["list"]);
+    assert!(e.contains("newer assay") && e.contains("999"), "{e}");
+}
+
+#[test]
+fn a_workspace_is_copied_file_to_server_to_file_whole() {
+    let Some(server) = Ws::server_only("a_workspace_is_copied_file_to_server_to_file_whole") else {
+        return;
+    };
+    let file = Ws::new();
+    assert!(file.server.is_none() || on_server());
+    let local = file.path("local.db");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let mut c = file.bare();
+        c.args(["--as", "ann"]).args(args);
+        Ws::exec(c)
+    };
+    let db = |p: &std::path::Path| -> std::ffi::OsString {
+        let mut s = std::ffi::OsString::from("--db=");
+        s.push(p);
+        s
+    };
+    let o = run(&[
+        db(&local).as_os_str(),
+        "import".as_ref(),
+        rubrics_dir().as_os_str(),
+        samples_dir().as_os_str(),
+    ]);
+    assert_eq!(o.code, Some(0), "{o:?}");
+    let o = run(&[
+        db(&local).as_os_str(),
+        "user".as_ref(),
+        "add".as_ref(),
+        "ann".as_ref(),
+        "--role".as_ref(),
+        "lead".as_ref(),
+    ]);
+    assert_eq!(o.code, Some(0), "{o:?}");
+    for c in ENERGY {
+        let lv = format!("{c}=achieved");
+        run(&[
+            db(&local).as_os_str(),
+            "mark".as_ref(),
+            "P-2026-0051".as_ref(),
+            "--level".as_ref(),
+            lv.as_ref(),
+        ]);
+    }
+    let uri = server.db_for("ann");
+    let o = run(&["copy".as_ref(), local.as_os_str(), uri.as_os_str()]);
+    assert_eq!(o.code, Some(0), "{o:?}");
+    assert!(o.stdout.contains("verified on both sides"), "{o:?}");
+    // a non-empty target is refused
+    let o = run(&["copy".as_ref(), local.as_os_str(), uri.as_os_str()]);
+    assert_clean_refusal(&o);
+    assert!(o.stderr.contains("not empty"), "{o:?}");
+    let back = file.path("back.db");
+    let o = run(&["copy".as_ref(), uri.as_os_str(), back.as_os_str()]);
+    assert_eq!(o.code, Some(0), "{o:?}");
+    // the same history, the same answers
+    for args in [
+        &["audit", "log"][..],
+        &["list", "--json"][..],
+        &["show", "P-2026-0051", "--json"][..],
+    ] {
+        let a = run(&[
+            &[db(&local).as_os_str()][..],
+            &args.iter().map(|s| s.as_ref()).collect::<Vec<_>>(),
+        ]
+        .concat());
+        let b = run(&[
+            &[db(&back).as_os_str()][..],
+            &args.iter().map(|s| s.as_ref()).collect::<Vec<_>>(),
+        ]
+        .concat());
+        let mut srv = file.bare();
+        srv.arg("--db").arg(&uri).args(["--as", "ann"]).args(args);
+        let c = Ws::exec(srv);
+        assert_eq!(a.stdout, b.stdout, "{args:?}");
+        assert_eq!(a.stdout, c.stdout, "{args:?}");
+    }
+    // a server workspace's backup is a verified local file
+    let bk = file.path("bk.db");
+    let mut c = file.bare();
+    c.arg("--db")
+        .arg(&uri)
+        .args(["--as", "ann", "backup"])
+        .arg(&bk);
+    let o = Ws::exec(c);
+    assert_eq!(o.code, Some(0), "{o:?}");
+    assert!(bk.exists());
+}
