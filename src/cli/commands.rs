@@ -178,14 +178,7 @@ pub fn run(cmd: Command, db: &Path, user: String) -> CmdResult {
         Command::Audit(AuditCmd::Sig { seq, out }) => audit_sig(open(db, user)?, seq, &out),
         Command::Copy { from, to } => {
             let ws = Workspace::open_existing(&from, user)?;
-            let bar = indicatif::ProgressBar::hidden();
-            if std::io::stderr().is_terminal() {
-                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template("copying {bar:40} {pos}/{len} rows")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                );
-            }
+            let bar = terminal_bar("copying {bar:40} {pos}/{len} rows");
             let copied = ws.copy_to(&to, &mut |done, total| {
                 bar.set_length(total);
                 bar.set_position(done);
@@ -1233,14 +1226,7 @@ fn export(
         ExportFormat::Jsonl => crate::app::export::Format::Jsonl,
         ExportFormat::Feedback => crate::app::export::Format::Feedback,
     };
-    let bar = indicatif::ProgressBar::hidden();
-    if std::io::stderr().is_terminal() {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("exporting {bar:40} {pos}/{len}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-    }
+    let bar = terminal_bar("exporting {bar:40} {pos}/{len}");
     let r = ws.export(f, out, rubric.as_deref(), all, force, &mut |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
@@ -1266,4 +1252,17 @@ fn export(
         r.batch
     );
     Ok(())
+}
+
+/// A progress bar drawn on stderr in `template` when stderr is a terminal, hidden otherwise.
+fn terminal_bar(template: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::hidden();
+    if std::io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+    }
+    bar
 }

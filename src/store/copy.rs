@@ -38,7 +38,7 @@ pub fn copy(from: &Store, to: &mut Store, progress: &mut dyn FnMut(u64, u64)) ->
     let snapshot = from.conn.snapshot()?;
     // (the tables of a server only — rubric_rules — are made again from the rubrics by the
     // caller when the target is a server)
-    let present = super::verify::tables_of(&snapshot)?;
+    let present = super::verify::table_names(&snapshot)?;
     let names: Vec<&str> = tables()
         .into_iter()
         .filter(|t| present.iter().any(|p| p == t))
@@ -59,7 +59,7 @@ pub fn copy(from: &Store, to: &mut Store, progress: &mut dyn FnMut(u64, u64)) ->
     let mut done = 0u64;
     progress(0, total);
     for t in &names {
-        let cols = super::verify::columns_of(&snapshot, t)?;
+        let cols = super::verify::columns(&snapshot, t)?;
         let list = cols
             .iter()
             .map(|c| format!("\"{c}\""))
@@ -89,7 +89,7 @@ pub fn copy(from: &Store, to: &mut Store, progress: &mut dyn FnMut(u64, u64)) ->
     if tx.is_pg() {
         // (the row keys made from here on follow the copied ones)
         for t in &names {
-            let cols = super::verify::columns_of(&tx, t)?;
+            let cols = super::verify::columns(&tx, t)?;
             if cols.first().map(String::as_str) == Some("pk") {
                 tx.execute_batch(&format!(
                     "SELECT setval(pg_get_serial_sequence('{t}', 'pk'), max(pk)) FROM {t} HAVING max(pk) IS NOT NULL"

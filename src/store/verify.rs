@@ -230,14 +230,9 @@ const NOT_FACTS: &[&str] = &[
     "rubric_rules",
 ];
 
-/// The tables of the workspace, by name.
-pub(crate) fn tables_of(conn: &Connection) -> crate::store::db::Result<Vec<String>> {
-    table_names(conn)
-}
-
 /// The tables of the workspace, by name: SQLite's catalogue, or the current schema's on a
 /// server.
-fn table_names(conn: &Connection) -> crate::store::db::Result<Vec<String>> {
+pub(crate) fn table_names(conn: &Connection) -> crate::store::db::Result<Vec<String>> {
     let sql = if conn.is_pg() {
         "SELECT CAST(tablename AS TEXT) FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
     } else {
@@ -2212,11 +2207,7 @@ struct Differs {
 }
 
 /// The columns of `table`, in their order.
-pub(crate) fn columns_of(conn: &Connection, table: &str) -> crate::store::db::Result<Vec<String>> {
-    columns(conn, table)
-}
-
-fn columns(conn: &Connection, table: &str) -> crate::store::db::Result<Vec<String>> {
+pub(crate) fn columns(conn: &Connection, table: &str) -> crate::store::db::Result<Vec<String>> {
     if conn.is_pg() {
         let mut st = conn.prepare(
             "SELECT CAST(column_name AS TEXT) FROM information_schema.columns
