@@ -69,3 +69,120 @@ fn changed_portfolios_move_into_place_as_a_full_load_puts_them() {
         "the open one stays selected"
     );
 }
+
+/// The chain's head as the workspace stands.
+fn head(ws: &Workspace) -> i64 {
+    ws.audit_head().unwrap()
+}
+
+#[test]
+fn others_changes_reach_an_open_queue_without_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut ws = Workspace::open(&db, "ann".into()).unwrap();
+    assay::app::seed::seed(&mut ws).unwrap();
+    let mut rt = runtime(&db, "ann");
+    let (before, _) = queue(&rt);
+    let selected = rt.model.queue.selected;
+    let mut other = Workspace::open(&db, "bob".into()).unwrap();
+    for i in [3, 7] {
+        other
+            .save(
+                &before[i].0,
+                Phase::First,
+                &Change::Comment(Some("seen elsewhere".into())),
+                None,
+            )
+            .unwrap();
+    }
+    // (what the watcher sends when it hears of the change)
+    rt.dispatch(Msg::Live { head: head(&ws) });
+    let (after, counts) = queue(&rt);
+    assert_ne!(after, before, "the changes are seen");
+    assert_eq!((after, counts), queue(&runtime(&db, "ann")));
+    assert_eq!(rt.model.screen, Screen::Queue, "the screen stays");
+    let q = &rt.model.queue;
+    assert_eq!(
+        q.rows[q.visible[q.selected]].id, before[selected].0,
+        "the selected portfolio stays selected"
+    );
+}
+
+#[test]
+fn an_open_portfolio_someone_else_saved_is_shown_as_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut ws = Workspace::open(&db, "ann".into()).unwrap();
+    assay::app::seed::seed(&mut ws).unwrap();
+    let mut rt = runtime(&db, "ann");
+    key(&mut rt, KeyCode::Enter);
+    let a = rt.model.assess.as_ref().unwrap();
+    let (id, version) = (a.id.clone(), a.version);
+    // The same person on another machine adds a comment.
+    let v = ws
+        .save(
+            &id,
+            Phase::First,
+            &Change::Comment(Some("from the other machine".into())),
+            Some(version),
+        )
+        .unwrap();
+    assert_ne!(v, version);
+    rt.dispatch(Msg::Live { head: head(&ws) });
+    let a = rt.model.assess.as_ref().unwrap();
+    assert_eq!(a.version, v, "the stored version is on screen");
+    assert_eq!(rt.model.screen, Screen::Assess);
+    let said = &rt.model.message.as_ref().unwrap().0;
+    assert!(said.contains("changed by someone else"), "{said}");
+    // Nothing changed since: another notice of the same head changes nothing.
+    rt.dispatch(Msg::Live { head: head(&ws) });
+    assert_eq!(rt.model.assess.as_ref().unwrap().version, v);
+}
+
+#[test]
+fn a_lost_connection_is_said_until_it_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut ws = Workspace::open(&db, "ann".into()).unwrap();
+    assay::app::seed::seed(&mut ws).unwrap();
+    let mut rt = runtime(&db, "ann");
+    rt.dispatch(Msg::Connection(Some("server closed the connection".into())));
+    assert!(rt.model.connection.is_some());
+    let said = &rt.model.message.as_ref().unwrap().0;
+    assert!(said.starts_with("connection lost — reconnecting"), "{said}");
+    // (while it is away, changes made elsewhere are caught up once it is back)
+    let (before, _) = queue(&rt);
+    ws.save(
+        &before[0].0,
+        Phase::First,
+        &Change::Comment(Some("while away".into())),
+        None,
+    )
+    .unwrap();
+    rt.dispatch(Msg::Connection(None));
+    assert!(rt.model.connection.is_none());
+    assert_eq!(queue(&rt), queue(&runtime(&db, "ann")));
+}
+
+#[test]
+fn the_watcher_hears_of_a_change_made_by_another_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut ws = Workspace::open(&db, "ann".into()).unwrap();
+    assay::app::seed::seed(&mut ws).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    assay::tui::runtime::spawn_watcher(db.clone(), tx);
+    let wait = std::time::Duration::from_secs(10);
+    let first = match rx.recv_timeout(wait).unwrap() {
+        Msg::Live { head } => head,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(first, head(&ws));
+    let id = queue(&runtime(&db, "ann")).0[0].0.clone();
+    ws.save(&id, Phase::First, &Change::Comment(Some("x".into())), None)
+        .unwrap();
+    match rx.recv_timeout(wait).unwrap() {
+        Msg::Live { head: h } => assert_eq!(h, head(&ws)),
+        other => panic!("{other:?}"),
+    }
+}

@@ -12,6 +12,7 @@ pub mod import;
 pub mod issuer;
 pub mod leap2a;
 pub mod links;
+pub mod live;
 pub mod mark;
 pub mod moderation;
 pub mod people;
@@ -564,6 +565,11 @@ pub fn may_hold_workspace(db: &Path) -> bool {
 }
 
 /// The server URI a `--db` value is, if it is one.
+/// Whether `path` names a workspace on a server (a `postgres://` URI) rather than a file.
+pub fn is_server(path: &Path) -> bool {
+    server_uri(path).is_some()
+}
+
 fn server_uri(path: &Path) -> Option<&str> {
     path.to_str().filter(|p| crate::store::server::is_uri(p))
 }

@@ -6,6 +6,7 @@ pub mod blob;
 pub mod clock;
 pub mod copy;
 pub mod db;
+pub mod live;
 pub mod server;
 pub mod verify;
 
@@ -354,6 +355,22 @@ impl Store {
             signer: None,
             server: Some(srv.clone()),
         })
+    }
+
+    /// Connects again in place, after the server was restarted or the connection dropped:
+    /// the signer and everything else stay.
+    pub fn reconnect_in_place(&mut self) -> Result<()> {
+        let fresh = self.reconnect()?;
+        self.conn = fresh.conn;
+        Ok(())
+    }
+
+    /// Whether the connection to the server is known to be gone (never on the local file).
+    pub fn is_lost(&self) -> bool {
+        match &self.conn {
+            Connection::Pg(p) => p.borrow().client.is_closed(),
+            Connection::Sqlite(_) => false,
+        }
     }
 
     fn migrate_server(&mut self) -> Result<()> {

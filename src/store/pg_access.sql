@@ -83,6 +83,9 @@ BEGIN
     END IF;
     INSERT INTO audit (seq, at, actor, action, entity, portfolio, before, after, prev, hash, sig)
     VALUES (p_seq, p_at, p_actor, p_action, p_entity, p_portfolio, p_before, p_after, p_prev, p_hash, p_sig);
+    -- (delivered when the writer commits, to every open workbench listening: the record's
+    -- number only; each reads what it may see of the change through its own grants)
+    PERFORM pg_notify('assay_audit', p_seq::text);
 END
 $$;
 

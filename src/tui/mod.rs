@@ -72,6 +72,7 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
     );
     let (tx, rx) = mpsc::channel::<Msg>();
     let tx2 = tx.clone();
+    runtime::spawn_watcher(db.to_path_buf(), tx.clone());
     let worker = runtime::spawn_filter_worker(tx);
     let mut rt = Runtime::new(ws, model)
         .with_filter_worker(worker)

@@ -451,6 +451,9 @@ pub struct Model {
     /// How pictures are drawn in this terminal (`None`: they are not).
     pub picker: Option<ratatui_image::picker::Picker>,
     pub quit: bool,
+    /// Why the workspace cannot be reached just now (a server restarting): said on a line of
+    /// its own under the title until it is back.
+    pub connection: Option<String>,
 }
 
 impl Model {
@@ -474,6 +477,7 @@ impl Model {
             external_editor,
             picker: None,
             quit: false,
+            connection: None,
         }
     }
 
@@ -550,6 +554,12 @@ pub enum Doing {
 #[allow(clippy::large_enum_variant)]
 pub enum Msg {
     Key(KeyEvent),
+    /// The audit chain's head moved to `head` (someone, perhaps the person, changed something).
+    Live {
+        head: i64,
+    },
+    /// The workspace cannot be reached (why), or can again (`None`).
+    Connection(Option<String>),
     Paste(String),
     Resize(u16, u16),
     /// The queue was (re)loaded.
@@ -658,6 +668,14 @@ pub enum Cmd {
     LoadQueue {
         select: Option<String>,
     },
+    /// Others changed the workspace (the chain's head is now `head`): bring the queue and the
+    /// open portfolio up to date.
+    CatchUp {
+        head: i64,
+    },
+    /// The workspace can be reached again: connect the person's own connection again, then
+    /// catch up.
+    Reconnect,
     Filter {
         generation: u64,
         query: String,

@@ -118,6 +118,23 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             m.bad(e);
             vec![]
         }
+        Msg::Live { head } => vec![Cmd::CatchUp { head }],
+        Msg::Connection(Some(why)) => {
+            if m.connection.is_none() {
+                m.bad(format!(
+                    "connection lost — reconnecting; nothing is saved until it is back ({why})"
+                ));
+            }
+            m.connection = Some(why);
+            vec![]
+        }
+        Msg::Connection(None) => match m.connection.take() {
+            Some(_) => {
+                m.good("connection back: the screen shows what is stored".to_string());
+                vec![Cmd::Reconnect]
+            }
+            None => vec![],
+        },
         Msg::Failed(e) => {
             m.bad(e);
             vec![]

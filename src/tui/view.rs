@@ -90,7 +90,19 @@ pub fn message_lines(m: &Model) -> Vec<Line<'static>> {
 /// Lines under the title: on a marking the person may not change, why; on a first marking an
 /// amendment superseded, the decision in force.
 fn header_lines(m: &Model) -> Vec<Line<'static>> {
-    let mut lines = reason_lines(m);
+    let mut lines = Vec::new();
+    if m.connection.is_some() {
+        let w = usize::from(m.width).saturating_sub(2).max(10);
+        let mut l = wrap_text(
+            "connection lost — reconnecting; nothing is saved until it is back",
+            m.theme.bad(),
+            w,
+            2,
+        );
+        l.truncate(2);
+        lines.extend(l);
+    }
+    lines.extend(reason_lines(m));
     if let (Screen::Assess, Some(a)) = (&m.screen, &m.assess)
         && let Some(s) = &a.superseded
     {

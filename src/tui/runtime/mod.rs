@@ -5,6 +5,7 @@
 
 mod filter;
 mod queue;
+mod watch;
 
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
@@ -12,6 +13,7 @@ use std::sync::mpsc::Sender;
 use filter::QueueOrder;
 pub use filter::{FilterReq, FilterTx, Previous, filter, spawn_filter_worker};
 use queue::{bump, in_queue_order, queue_key, read_haystacks, read_queue};
+pub use watch::spawn_watcher;
 
 use super::evidence::{self, Doc, EvidenceView, Kind};
 use super::model::{
@@ -149,6 +151,11 @@ impl Runtime {
     }
 
     fn perform(&mut self, cmd: Cmd) -> Vec<Msg> {
+        // (a server connection that dropped is made again before anything else is asked of it;
+        // if the server is still away, the command fails and says so)
+        if self.ws.is_lost() {
+            let _ = self.ws.reconnect();
+        }
         match cmd {
             Cmd::LoadQueue { select } => match self.load_queue(select) {
                 Ok(m) => vec![m],
@@ -332,6 +339,11 @@ impl Runtime {
                     "the samples could not be loaded: {}",
                     e.lines().join("; ")
                 ))],
+            },
+            Cmd::CatchUp { head } => self.catch_up(head),
+            Cmd::Reconnect => match self.ws.reconnect().and_then(|()| self.ws.audit_head()) {
+                Ok(head) => self.catch_up(head),
+                Err(e) => vec![Msg::Connection(Some(e.lines().join("; ")))],
             },
             Cmd::LoadStats => match self.ws.stats(None) {
                 Ok(s) => vec![Msg::StatsLoaded(s)],
@@ -529,6 +541,42 @@ impl Runtime {
             rubrics,
             select,
         })))
+    }
+
+    /// Brings the screen up to date with a chain whose head is now `head`: the queue's rows
+    /// changed since it was read, and the open portfolio when someone else saved it (its stored
+    /// version is not the one on screen). The reader's place stays.
+    fn catch_up(&mut self, head: i64) -> Vec<Msg> {
+        let mut out = Vec::new();
+        if let Some(since) = self.queue_seq
+            && since < head
+        {
+            let refreshed = match self.refresh_queue(since, &None) {
+                Ok(Some(m)) => Ok(m),
+                Ok(None) => self.load_queue(None),
+                Err(e) => Err(e),
+            };
+            match refreshed {
+                Ok(m) => out.push(m),
+                Err(e) => out.push(Msg::Failed(e.lines().join("; "))),
+            }
+        }
+        let m = &self.model;
+        if m.screen == super::model::Screen::Assess
+            && m.dialog.is_none()
+            && let Some(a) = &m.assess
+            && let Ok(Some(version)) = self.ws.portfolio_version(&a.id)
+            && version != a.version
+        {
+            let id = a.id.clone();
+            if let Ok(opened) = self.open(&id) {
+                out.push(Msg::Opened(Box::new(opened)));
+                out.push(Msg::Done(format!(
+                    "{id} was changed by someone else; the screen shows it as stored now"
+                )));
+            }
+        }
+        out
     }
 
     /// Brings the loaded queue up to date by re-reading only the portfolios that the audit chain
@@ -775,6 +823,8 @@ impl Runtime {
         let base = self
             .background
             .as_ref()
+            // (beside a file; a server's exports go to the current folder)
+            .filter(|(db, _)| !crate::app::is_server(db))
             .and_then(|(db, _)| db.parent().map(|p| p.to_path_buf()))
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| std::path::PathBuf::from("."))
