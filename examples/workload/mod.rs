@@ -596,7 +596,7 @@ pub struct PortfolioSpec {
     pub evidence: Vec<EvidenceSpec>,
 }
 
-fn rng_for(i: usize, salt: u64) -> SplitMix64 {
+pub fn rng_for(i: usize, salt: u64) -> SplitMix64 {
     SplitMix64::new((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt)
 }
 

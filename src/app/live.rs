@@ -41,6 +41,21 @@ impl Workspace {
         Ok(())
     }
 
+    /// What the title bar calls the workspace: a file's name, or a server database's name and
+    /// that it is on PostgreSQL.
+    pub fn place_name(&self, path: &Path) -> String {
+        match &self.store.server {
+            Some(srv) => format!(
+                "{} on PostgreSQL",
+                srv.config.get_dbname().unwrap_or("the server")
+            ),
+            None => path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        }
+    }
+
     /// Whether the connection to the server is known to be gone.
     pub fn is_lost(&self) -> bool {
         self.store.is_lost()

@@ -49,10 +49,16 @@ pub(crate) fn anyone_registered(conn: &Connection) -> Result<bool> {
 
 /// Whether `user` may act in `role` (open workspace, the role itself, or lead).
 pub(crate) fn may(conn: &Connection, user: &str, role: Role) -> Result<bool> {
-    if !anyone_registered(conn)? {
+    // (one statement: on a server each is a round trip, inside the writers' lock)
+    let (anyone, theirs): (bool, Option<String>) = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM users), (SELECT role FROM users WHERE name = ?1)",
+        )?
+        .query_row([user], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if !anyone {
         return Ok(true);
     }
-    Ok(match role_of(conn, user)? {
+    Ok(match theirs.as_deref().and_then(Role::parse) {
         None => false,
         Some(Role::Lead) => true,
         Some(r) => r == role,

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use rusqlite::ErrorCode;
 
-use crate::store::db::{Connection, OpenFlags, OptionalExtension, Transaction};
+use crate::store::db::{Connection, OpenFlags, Transaction};
 use serde_json::Value;
 
 /// Migrations, in order. The database's `PRAGMA user_version` is the number applied.
@@ -677,11 +677,28 @@ impl Store {
     /// ([`Store::set_signer`]): each of their records is signed as it is appended.
     pub fn begin(&mut self, actor: &str) -> Result<Tx<'_>> {
         let inner = self.conn.transaction()?;
-        let keyed: bool = inner
-            .prepare_cached("SELECT ssh_key IS NOT NULL FROM users WHERE name = ?1")?
-            .query_row([actor], |r| r.get(0))
-            .optional()?
-            .unwrap_or(false);
+        // Whether the actor signs, and the head of the chain, in one statement (on a server
+        // each is a round trip, inside the writers' lock); on a server some records may be
+        // hidden from the person, so the head is read whole.
+        let head_sql = match inner.is_pg() {
+            true => {
+                "SELECT coalesce((SELECT ssh_key IS NOT NULL FROM users WHERE name = ?1), false), h.seq, h.hash, h.at FROM (SELECT 1) AS one LEFT JOIN assay_head() AS h ON true"
+            }
+            false => {
+                "SELECT coalesce((SELECT ssh_key IS NOT NULL FROM users WHERE name = ?1), 0), h.seq, h.hash, h.at FROM (SELECT 1) AS one LEFT JOIN (SELECT seq, hash, at FROM audit ORDER BY seq DESC LIMIT 1) AS h ON 1"
+            }
+        };
+        let (keyed, head): (bool, Option<(i64, String, String)>) =
+            inner.prepare_cached(head_sql)?.query_row([actor], |r| {
+                let seq: Option<i64> = r.get(1)?;
+                Ok((
+                    r.get(0)?,
+                    match seq {
+                        Some(s) => Some((s, r.get(2)?, r.get(3)?)),
+                        None => None,
+                    },
+                ))
+            })?;
         // (only a keyed person's records are signed: verify expects no signature on others')
         let signer = match &self.signer {
             Some((who, s)) if keyed && who == actor => Some(&**s),
@@ -692,15 +709,6 @@ impl Store {
             }
             _ => None,
         };
-        let head_sql = match inner.is_pg() {
-            // (on a server some records may be hidden from the person: the head is read whole)
-            true => "SELECT seq, hash, at FROM assay_head()",
-            false => "SELECT seq, hash, at FROM audit ORDER BY seq DESC LIMIT 1",
-        };
-        let head: Option<(i64, String, String)> = inner
-            .prepare_cached(head_sql)?
-            .query_row((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
         let (seq, hash, previous) = match head {
             Some((s, h, a)) => (s, h, Some(a)),
             None => (0, audit::GENESIS.to_string(), None),

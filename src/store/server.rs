@@ -299,10 +299,18 @@ fn connect_message(server: &Server, e: &postgres::Error) -> String {
             }
         }
     };
-    format!(
-        "cannot connect to the workspace database {db} on {} as {user}: {why}",
-        host_name(&server.config)
-    )
+    // (a socket folder is named as such, not as the `localhost` the password file matches)
+    let host = match server.config.get_hosts().first() {
+        #[cfg(unix)]
+        Some(postgres::config::Host::Unix(dir)) => format!("the socket in {}", dir.display()),
+        _ => host_name(&server.config),
+    };
+    let why = if why.contains("No such file or directory") {
+        format!("{why}; is the server running?")
+    } else {
+        why
+    };
+    format!("cannot connect to the workspace database {db} on {host} as {user}: {why}")
 }
 
 mod tls {

@@ -62,11 +62,11 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
         ));
     }
     let theme = theme::Theme::from_env();
+    // (on a server the person is the database login, whoever was named)
+    let _ = user;
     let model = Model::new(
-        user,
-        db.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        ws.user.clone(),
+        ws.place_name(db),
         theme,
         editor_command().is_some(),
     );

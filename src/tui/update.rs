@@ -130,7 +130,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Connection(None) => match m.connection.take() {
             Some(_) => {
-                m.good("connection back: the screen shows what is stored".to_string());
+                let failed = m
+                    .assess
+                    .as_ref()
+                    .is_some_and(|a| matches!(a.saved, crate::tui::model::Saved::Failed(_)));
+                m.good(if failed {
+                    "connection back: the screen shows what is stored; the last change was not saved, make it again"
+                } else {
+                    "connection back: the screen shows what is stored"
+                });
                 vec![Cmd::Reconnect]
             }
             None => vec![],
