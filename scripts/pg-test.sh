@@ -8,7 +8,7 @@
 # run as root: as root the `postgres` user, else the caller), starts it listening on a Unix
 # socket only (no TCP port), with a `C` collation and UTF-8, and runs COMMAND with
 # ASSAY_TEST_PG set to a connection URI for a superuser of that cluster (and PGHOST, PGPORT,
-# PGUSER set for psql). The cluster is stopped and its folder removed however COMMAND ends; the
+# PGUSER set for psql, and ASSAY_TEST_PG_CTL to a script that stops and starts the cluster). The cluster is stopped and its folder removed however COMMAND ends; the
 # script exits with COMMAND's status.
 set -euo pipefail
 
@@ -62,6 +62,22 @@ trap cleanup EXIT INT TERM
 as_owner "$BIN/initdb" -D "$DIR/data" -U "$OWNER" --auth=trust --encoding=UTF8 --locale=C >/dev/null
 as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/run/log" -w \
     -o "-c listen_addresses='' -k $DIR/run -p $PORT -c fsync=on" start >/dev/null
+
+# For the tests of a server going away and coming back: `$DIR/ctl stop` stops the cluster (fast
+# shutdown: connections are cut), `$DIR/ctl start` starts it again as it was.
+RUNAS=""
+[ "$(id -u)" -eq 0 ] && RUNAS="runuser -u $OWNER --"
+cat >"$DIR/ctl" <<CTL
+#!/bin/sh
+case "\$1" in
+  stop) exec $RUNAS "$BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null ;;
+  start) exec $RUNAS "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/run/log" -w \
+      -o "-c listen_addresses='' -k $DIR/run -p $PORT -c fsync=on" start >/dev/null ;;
+  *) echo "usage: \$0 stop|start" >&2; exit 2 ;;
+esac
+CTL
+chmod 0755 "$DIR/ctl"
+export ASSAY_TEST_PG_CTL="$DIR/ctl"
 
 export PGHOST="$DIR/run" PGPORT="$PORT" PGUSER="$OWNER" PGDATABASE=postgres
 export ASSAY_TEST_PG="postgresql://$OWNER@/postgres?host=$DIR/run&port=$PORT"

@@ -1,7 +1,8 @@
 //! A team workspace on PostgreSQL, beyond what the suites run on both backends check
 //! (`ASSAY_TEST_BACKEND=postgres`): the person is the database login, the database's own rules
 //! hold for someone who connects with another client, a superuser's edit is found by `audit
-//! verify`, a newer schema is refused, and a workspace is copied file → server → file whole.
+//! verify`, a newer schema is refused, a workspace is copied file → server → file whole, and an
+//! open workbench hears of others' changes.
 //! Each test says it was skipped without a server (`scripts/pg-test.sh` starts one).
 
 mod support;
@@ -243,4 +244,34 @@ fn a_workspace_is_copied_file_to_server_to_file_whole() {
     let o = Ws::exec(c);
     assert_eq!(o.code, Some(0), "{o:?}");
     assert!(bk.exists());
+}
+
+/// An open workbench hears of a change someone else commits (LISTEN/NOTIFY on the append):
+/// mo's watcher is told the chain's new head when bob saves a mark.
+#[test]
+fn an_open_workbench_hears_of_anothers_change() {
+    use assay::tui::model::Msg;
+    let Some(ws) = team("an_open_workbench_hears_of_anothers_change") else {
+        return;
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    assay::tui::runtime::spawn_watcher(std::path::PathBuf::from(ws.db_for("mo")), tx);
+    let wait = std::time::Duration::from_secs(10);
+    let first = match rx.recv_timeout(wait).unwrap() {
+        Msg::Live { head } => head,
+        other => panic!("{other:?}"),
+    };
+    let t = std::time::Instant::now();
+    ws.ok(
+        "bob",
+        &["mark", "P-2026-0051", "--level", "measures=achieved"],
+    );
+    match rx.recv_timeout(wait).unwrap() {
+        Msg::Live { head } => assert!(head > first, "{head} after {first}"),
+        other => panic!("{other:?}"),
+    }
+    eprintln!(
+        "heard of the change {:.0} ms after the command started",
+        t.elapsed().as_secs_f64() * 1e3
+    );
 }

@@ -1,13 +1,19 @@
 //! Crash safety: the real binary killed with SIGKILL at random moments, many times, while it
-//! marks, imports and exports. Afterwards the database passes `PRAGMA integrity_check`, the audit
-//! chain verifies, every change reported as saved is present, no portfolio is half imported, no
-//! export file is half written and no batch is recorded for an unfinished export.
+//! marks, imports and exports. Afterwards the database passes `PRAGMA integrity_check` (on the
+//! local file), the audit chain verifies, every change reported as saved is present, no
+//! portfolio is half imported, no export file is half written and no batch is recorded for an
+//! unfinished export. Run against PostgreSQL too (see `tests/support`).
 
 #![cfg(unix)]
 
+mod support;
+
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use support::Ws;
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_assay"))
@@ -38,7 +44,7 @@ impl Rng {
     }
 }
 
-fn assay(db: &Path, user: &str, args: &[&str]) -> std::process::Output {
+fn assay(db: &OsStr, user: &str, args: &[&str]) -> std::process::Output {
     Command::new(bin())
         .arg("--db")
         .arg(db)
@@ -50,7 +56,7 @@ fn assay(db: &Path, user: &str, args: &[&str]) -> std::process::Output {
 
 /// Runs the command and kills it with SIGKILL after `after`; returns whether it finished
 /// successfully on its own before that.
-fn run_and_kill(db: &Path, args: &[&str], after: Duration) -> bool {
+fn run_and_kill(db: &OsStr, args: &[&str], after: Duration) -> bool {
     let mut child = Command::new(bin())
         .arg("--db")
         .arg(db)
@@ -87,13 +93,28 @@ fn json_files(dir: &Path) -> usize {
     }
 }
 
-fn check_integrity(db: &Path) {
-    let c = rusqlite::Connection::open(db).unwrap();
-    let ok: String = c
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(ok, "ok");
-    drop(c);
+/// A count from the workspace's database, read behind assay's back.
+fn count(ws: &Ws, sql: &str) -> i64 {
+    match &ws.server {
+        Some(s) => s.count(sql),
+        None => rusqlite::Connection::open(&ws.db)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap(),
+    }
+}
+
+fn check_integrity(ws: &Ws) {
+    // (PostgreSQL keeps its own pages whole; the file is checked page by page)
+    if ws.server.is_none() {
+        let c = rusqlite::Connection::open(&ws.db).unwrap();
+        let ok: String = c
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+    }
+    let db = ws.db_for("ann");
+    let db = db.as_os_str();
     let v = assay(db, "ann", &["audit", "verify"]);
     assert!(
         v.status.success(),
@@ -112,10 +133,11 @@ fn samples() -> &'static str {
 
 #[test]
 fn marking_killed_at_random_keeps_every_reported_save() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
+    let ws = Ws::new();
+    let db = ws.db_for("ann");
+    let db = db.as_os_str();
     assert!(
-        assay(&db, "ann", &["import", rubrics(), samples()])
+        assay(db, "ann", &["import", rubrics(), samples()])
             .status
             .success()
     );
@@ -129,7 +151,7 @@ fn marking_killed_at_random_keeps_every_reported_save() {
         // Kill anywhere from before start-up to after the commit.
         let after = Duration::from_micros(rng.below(40_000));
         if run_and_kill(
-            &db,
+            db,
             &["mark", "P-2026-0041", "--level", &level, "--feedback", &fb],
             after,
         ) {
@@ -140,18 +162,17 @@ fn marking_killed_at_random_keeps_every_reported_save() {
         "{} of {attempts} saves finished before their kill",
         reported.len()
     );
-    check_integrity(&db);
+    check_integrity(&ws);
     // Every save reported as done is in the history; the current feedback is the last reported
     // one or a later attempt that committed just before its kill.
-    let log =
-        String::from_utf8(assay(&db, "ann", &["audit", "log", "P-2026-0041"]).stdout).unwrap();
+    let log = String::from_utf8(assay(db, "ann", &["audit", "log", "P-2026-0041"]).stdout).unwrap();
     for i in &reported {
         assert!(
             log.contains(&format!("attempt {i}\"")),
             "save {i} was reported but is missing"
         );
     }
-    let show = assay(&db, "ann", &["show", "P-2026-0041", "--json"]);
+    let show = assay(db, "ann", &["show", "P-2026-0041", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
     let fb = v["first"]["marks"]
         .as_array()
@@ -196,32 +217,29 @@ fn write_portfolios(root: &Path, n: usize) {
 
 #[test]
 fn import_killed_midway_leaves_no_half_portfolio() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let folder = dir.path().join("portfolios");
+    let ws = Ws::new();
+    let db = ws.db_for("ann");
+    let db = db.as_os_str();
+    let folder = ws.path("portfolios");
     write_portfolios(&folder, 300);
-    assert!(assay(&db, "ann", &["import", rubrics()]).status.success());
+    assert!(assay(db, "ann", &["import", rubrics()]).status.success());
     let mut rng = Rng::from_time();
     for _ in 0..6 {
         let after = Duration::from_millis(20 + rng.below(400));
-        run_and_kill(&db, &["import", folder.to_str().unwrap()], after);
-        check_integrity(&db);
-        let c = rusqlite::Connection::open(&db).unwrap();
+        run_and_kill(db, &["import", folder.to_str().unwrap()], after);
+        check_integrity(&ws);
         // every portfolio present has its revision and all three evidence rows and blobs
-        let bad: i64 = c
-            .query_row(
-                "SELECT count(*) FROM portfolios p WHERE
-                   (SELECT count(*) FROM evidence e WHERE e.portfolio_pk = p.pk AND e.revision = p.revision) != 3
-                   OR NOT EXISTS (SELECT 1 FROM revisions r WHERE r.portfolio_pk = p.pk AND r.revision = p.revision)
-                   OR EXISTS (SELECT 1 FROM evidence e WHERE e.portfolio_pk = p.pk AND e.blob_sha NOT IN (SELECT sha256 FROM blobs))",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let bad = count(
+            &ws,
+            "SELECT count(*) FROM portfolios p WHERE
+               (SELECT count(*) FROM evidence e WHERE e.portfolio_pk = p.pk AND e.revision = p.revision) != 3
+               OR NOT EXISTS (SELECT 1 FROM revisions r WHERE r.portfolio_pk = p.pk AND r.revision = p.revision)
+               OR EXISTS (SELECT 1 FROM evidence e WHERE e.portfolio_pk = p.pk AND e.blob_sha NOT IN (SELECT sha256 FROM blobs))",
+        );
         assert_eq!(bad, 0, "a portfolio was half imported");
     }
     // finishing the import afterwards brings in the rest, and the first ones are unchanged
-    let out = assay(&db, "ann", &["import", folder.to_str().unwrap()]);
+    let out = assay(db, "ann", &["import", folder.to_str().unwrap()]);
     assert!(out.status.success());
     let line = String::from_utf8(out.stdout).unwrap();
     assert!(line.contains("300 portfolios"), "{line}");
@@ -232,9 +250,10 @@ fn import_killed_midway_leaves_no_half_portfolio() {
 fn export_killed_midway_leaves_no_half_file_and_no_batch() {
     use assay::app::Workspace;
     use assay::app::mark::{Change, Phase};
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let folder = dir.path().join("portfolios");
+    let ws = Ws::new();
+    let db = ws.db_for("ann");
+    let db = db.as_os_str();
+    let folder = ws.path("portfolios");
     write_portfolios(&folder, 150);
     // A rubric that samples nothing, so every submitted decision is released at once.
     let rubric =
@@ -248,15 +267,15 @@ fn export_killed_midway_leaves_no_half_file_and_no_batch() {
         !rubric.contains("\nmoderation:\n"),
         "the sample rubric has no moderation block"
     );
-    let rpath = dir.path().join("r.yaml");
+    let rpath = ws.path("r.yaml");
     std::fs::write(&rpath, rubric).unwrap();
     {
-        let mut ws = Workspace::open(&db, "ann".into()).unwrap();
-        ws.import(&[rpath, folder.clone()], &mut |_, _| {}).unwrap();
+        let mut w = Workspace::open(Path::new(db), "ann".into()).unwrap();
+        w.import(&[rpath, folder.clone()], &mut |_, _| {}).unwrap();
         for i in 0..150 {
             let id = format!("P-{i:05}");
             for c in ["energy-use", "measures", "action", "sharing"] {
-                ws.save(
+                w.save(
                     &id,
                     Phase::First,
                     &Change::Level(c.into(), Some("achieved".into())),
@@ -265,30 +284,27 @@ fn export_killed_midway_leaves_no_half_file_and_no_batch() {
                 .unwrap();
             }
             for g in ["identity", "authenticity", "currency", "safety"] {
-                ws.save(&id, Phase::First, &Change::Gate(g.into(), true), None)
+                w.save(&id, Phase::First, &Change::Gate(g.into(), true), None)
                     .unwrap();
             }
-            ws.submit(&id, Phase::First, None, None, None).unwrap();
+            w.submit(&id, Phase::First, None, None, None).unwrap();
         }
-        ws.draw_sample(None, Some(1)).unwrap();
-        let r = ws.release(None).unwrap();
+        w.draw_sample(None, Some(1)).unwrap();
+        let r = w.release(None).unwrap();
         assert_eq!(r.released.len(), 150);
     }
-    let out = dir.path().join("badges");
+    let out = ws.path("badges");
     let mut rng = Rng::from_time();
     let mut finished = false;
     for _ in 0..6 {
         let after = Duration::from_millis(5 + rng.below(250));
         finished = run_and_kill(
-            &db,
+            db,
             &["export", "--format", "obv3", "--out", out.to_str().unwrap()],
             after,
         );
-        check_integrity(&db);
-        let c = rusqlite::Connection::open(&db).unwrap();
-        let batches: i64 = c
-            .query_row("SELECT count(*) FROM export_batches", [], |r| r.get(0))
-            .unwrap();
+        check_integrity(&ws);
+        let batches = count(&ws, "SELECT count(*) FROM export_batches");
         // every credential file present is whole
         if out.exists() {
             for e in std::fs::read_dir(&out).unwrap() {
@@ -313,7 +329,7 @@ fn export_killed_midway_leaves_no_half_file_and_no_batch() {
     if !finished {
         assert!(
             assay(
-                &db,
+                db,
                 "ann",
                 &["export", "--format", "obv3", "--out", out.to_str().unwrap()]
             )
