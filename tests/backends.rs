@@ -275,3 +275,86 @@ fn an_open_workbench_hears_of_anothers_change() {
         t.elapsed().as_secs_f64() * 1e3
     );
 }
+
+/// A blind first decision is hidden in the database too: a moderator connecting with another
+/// client reads neither its outcome, grade and score (not in `decisions`, masked in the
+/// portfolios' view, the columns not granted) nor the reason a draw gave; the assessor reads
+/// their own and a lead everything; and the moderator still draws through assay.
+#[test]
+fn a_blind_first_decision_is_hidden_in_the_database() {
+    let Some(ws) = team("a_blind_first_decision_is_hidden_in_the_database") else {
+        return;
+    };
+    let mut args: Vec<String> = vec!["mark".into(), "P-2026-0051".into()];
+    for c in ENERGY {
+        args.extend(["--level".into(), format!("{c}=achieved")]);
+    }
+    for g in ["identity", "authenticity", "currency", "safety"] {
+        args.extend(["--gate".into(), g.into()]);
+    }
+    args.push("--submit".into());
+    ws.ok("bob", &args);
+    let mut mo = connect_as(&ws, "mo");
+    let one =
+        |c: &mut postgres::Client, sql: &str| -> i64 { c.query_one(sql, &[]).unwrap().get(0) };
+    assert_eq!(
+        one(
+            &mut mo,
+            "SELECT count(*) FROM decisions WHERE phase = 'first'"
+        ),
+        0,
+        "a moderator read a blind first decision"
+    );
+    let r = mo
+        .query_one(
+            "SELECT outcome, grade, score FROM assay_portfolios WHERE id = 'P-2026-0051'",
+            &[],
+        )
+        .unwrap();
+    let (o, g, s): (Option<String>, Option<String>, Option<f64>) = (r.get(0), r.get(1), r.get(2));
+    assert_eq!((o, g, s), (None, None, None), "masked for the moderator");
+    for sql in [
+        "SELECT outcome FROM portfolios",
+        "SELECT score FROM portfolios",
+        "SELECT * FROM portfolios",
+        "SELECT reason FROM draw_items",
+    ] {
+        let e = mo.query(sql, &[]).unwrap_err();
+        assert!(
+            format!("{e:?}").contains("permission denied"),
+            "{sql}: {e:?}"
+        );
+    }
+    // the assessor reads their own decision, a lead everything
+    let mut bob = connect_as(&ws, "bob");
+    assert_eq!(
+        one(
+            &mut bob,
+            "SELECT count(*) FROM decisions WHERE phase = 'first'"
+        ),
+        1
+    );
+    let mut ann = connect_as(&ws, "ann");
+    let o: Option<String> = ann
+        .query_one(
+            "SELECT outcome FROM portfolios WHERE id = 'P-2026-0051'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(o.is_some());
+    // the moderator draws through assay, and still is not told the reasons
+    let out = ws.ok("mo", &["moderation", "sample", "--seed", "7"]);
+    assert!(out.contains("P-2026-0051"), "{out}");
+    let r: Vec<String> = mo
+        .query(
+            "SELECT reason FROM assay_draw_items i JOIN assay_portfolios p ON p.pk = i.portfolio_pk WHERE p.status = 'sampled'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(r.iter().all(|x| x == "withheld:blind"), "{r:?}");
+    ws.ok("ann", &["audit", "verify"]);
+}

@@ -225,7 +225,8 @@ impl Selection {
         // One pass over the table (the status index would visit the rows out of order); sorted
         // by id here.
         let mut st = conn.prepare_cached(&format!(
-            "SELECT p.pk, p.id, p.outcome FROM portfolios p NOT INDEXED WHERE {SELECTED}"
+            "SELECT p.pk, p.id, p.outcome FROM {} p NOT INDEXED WHERE {SELECTED}",
+            super::portfolios_read(conn)
         ))?;
         let rows = st.query_map(&self.params()[..], |r| {
             Ok(Selected {
@@ -242,7 +243,8 @@ impl Selection {
     /// How many decisions are selected.
     fn count(&self, conn: &crate::store::db::Connection) -> Result<usize> {
         let mut st = conn.prepare_cached(&format!(
-            "SELECT count(*) FROM portfolios p NOT INDEXED WHERE {SELECTED}"
+            "SELECT count(*) FROM {} p NOT INDEXED WHERE {SELECTED}",
+            super::portfolios_read(conn)
         ))?;
         Ok(st.query_row(&self.params()[..], |r| r.get::<_, i64>(0))? as usize)
     }
@@ -252,8 +254,9 @@ impl Selection {
     fn rubrics(&self, conn: &crate::store::db::Connection) -> Result<Vec<i64>> {
         let mut st = conn.prepare_cached(&format!(
             "SELECT r.pk FROM rubrics r
-             WHERE EXISTS (SELECT 1 FROM portfolios p WHERE p.rubric_pk = r.pk AND {SELECTED})
-             ORDER BY r.pk"
+             WHERE EXISTS (SELECT 1 FROM {} p WHERE p.rubric_pk = r.pk AND {SELECTED})
+             ORDER BY r.pk",
+            super::portfolios_read(conn)
         ))?;
         let rows = st.query_map(&self.params()[..], |r| r.get(0))?;
         Ok(rows.collect::<crate::store::db::Result<_>>()?)
@@ -306,7 +309,10 @@ impl Workspace {
             .query_row([pk], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
         let reason: Option<String> = c
-            .prepare_cached("SELECT reason FROM draw_items WHERE portfolio_pk = ?1")?
+            .prepare_cached(&format!(
+                "SELECT reason FROM {} WHERE portfolio_pk = ?1",
+                super::draw_items_read(c)
+            ))?
             .query_row([pk], |r| r.get(0))
             .optional()?;
         let amended = settlement.as_ref().is_some_and(|s| s.0 == "amend");

@@ -565,6 +565,35 @@ pub fn may_hold_workspace(db: &Path) -> bool {
 }
 
 /// The server URI a `--db` value is, if it is one.
+/// What portfolios' rows are read from: the table, or on a server the view that masks the first
+/// decision's outcome, grade and score while blind moderation hides them from the person (see
+/// `pg_access.sql`; those columns themselves are not granted to them there).
+pub(crate) fn portfolios_read(conn: &crate::store::db::Connection) -> &'static str {
+    if conn.is_pg() {
+        "assay_portfolios"
+    } else {
+        "portfolios"
+    }
+}
+
+/// What draws' items are read from: as [`portfolios_read`], for the reasons they give.
+pub(crate) fn draw_items_read(conn: &crate::store::db::Connection) -> &'static str {
+    if conn.is_pg() {
+        "assay_draw_items"
+    } else {
+        "draw_items"
+    }
+}
+
+impl Workspace {
+    pub(crate) fn portfolios_read(&self) -> &'static str {
+        portfolios_read(self.conn())
+    }
+    pub(crate) fn draw_items_read(&self) -> &'static str {
+        draw_items_read(self.conn())
+    }
+}
+
 /// Whether `path` names a workspace on a server (a `postgres://` URI) rather than a file.
 pub fn is_server(path: &Path) -> bool {
     server_uri(path).is_some()

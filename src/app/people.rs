@@ -14,6 +14,10 @@ use crate::domain::status::Status;
 /// At home in `domain`; re-exported here for callers that name it beside the people service.
 pub use crate::domain::role::Role;
 
+/// The columns of `portfolios` everyone registered reads on a server; the first decision's
+/// outcome, grade and score come masked through the view `assay_portfolios` (pg_access.sql).
+const UNMASKED_PORTFOLIO_COLUMNS: &str = "pk, id, rubric_pk, learner_id, learner_name, learner_email, submitted, revision, status, assessor, first_marker, evidence_changed, version, released_at, updated_at";
+
 /// The registered role of `user`, if any.
 pub(crate) fn role_of(conn: &Connection, user: &str) -> Result<Option<Role>> {
     let r: Option<String> = conn
@@ -426,12 +430,23 @@ fn server_role(tx: &crate::store::Tx<'_>, name: &str, role: Role) -> Result<()> 
         |r| r.get(0),
     )?;
     if !exists {
-        tx.execute_batch(&format!("CREATE ROLE {who} LOGIN"))
-            .map_err(|e| {
-                AppError::refused(format!(
+        // (roles belong to the whole cluster: another database's registration may make the
+        // same one meanwhile, which is as good; the savepoint keeps the transaction usable)
+        tx.execute_batch("SAVEPOINT assay_role")?;
+        if let Err(e) = tx.execute_batch(&format!("CREATE ROLE {who} LOGIN")) {
+            tx.execute_batch("ROLLBACK TO SAVEPOINT assay_role")?;
+            let made_meanwhile: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ?1)",
+                [name],
+                |r| r.get(0),
+            )?;
+            if !made_meanwhile {
+                return Err(AppError::refused(format!(
                     "cannot make the database login `{name}`: {e}; a lead needs PostgreSQL's CREATEROLE to register people, or the database's administrator makes the role first (CREATE ROLE \"{name}\" LOGIN) and the lead maps it"
-                ))
-            })?;
+                )));
+            }
+        }
+        tx.execute_batch("RELEASE SAVEPOINT assay_role")?;
     }
     let schema: String = tx.query_row("SELECT CAST(current_schema() AS TEXT)", (), |r| r.get(0))?;
     let schema = format!("\"{}\"", schema.replace('"', "\"\""));
@@ -452,7 +467,8 @@ fn server_role(tx: &crate::store::Tx<'_>, name: &str, role: Role) -> Result<()> 
         "REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {who};
          REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {who};
          GRANT USAGE ON SCHEMA {schema} TO {who}{option};
-         GRANT EXECUTE ON FUNCTION assay_append(bigint, text, text, text, text, text, text, text, text, text, text) TO {who}{option};"
+         GRANT EXECUTE ON FUNCTION assay_append(bigint, text, text, text, text, text, text, text, text, text, text) TO {who}{option};
+         GRANT EXECUTE ON FUNCTION assay_draw_candidates(text) TO {who}{option};"
     );
     if role == Role::Lead {
         sql.push_str(&format!(
@@ -463,11 +479,15 @@ fn server_role(tx: &crate::store::Tx<'_>, name: &str, role: Role) -> Result<()> 
     } else {
         sql.push_str(&format!(
             "GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {who};
+             REVOKE SELECT ON portfolios, draw_items FROM {who};
+             GRANT SELECT ({}) ON portfolios TO {who};
+             GRANT SELECT (draw_pk, portfolio_pk, drawn) ON draw_items TO {who};
              GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {who};
              GRANT INSERT, UPDATE, DELETE ON portfolios, marks, gates, assessments, decisions,
                  draws, draw_items, settlements, export_batches, export_items, search,
                  evidence_links, saved_comments, ui_state, revocations TO {who};
-             GRANT UPDATE (ssh_key) ON users TO {who};"
+             GRANT UPDATE (ssh_key) ON users TO {who};",
+            UNMASKED_PORTFOLIO_COLUMNS
         ));
     }
     tx.execute_batch(&sql).map_err(|e| {

@@ -337,14 +337,15 @@ impl Workspace {
             }),
             None => None,
         };
-        let mut st = self.conn().prepare_cached(
+        let mut st = self.conn().prepare_cached(&format!(
             "SELECT p.pk, p.id, p.learner_id, p.learner_name, r.id, r.version, p.submitted, p.status, p.assessor,
                     p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker,
                     EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
-             FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk
+             FROM {} p JOIN rubrics r ON r.pk = p.rubric_pk
              WHERE (CAST(?1 AS TEXT) IS NULL OR p.status = CAST(?1 AS TEXT)) AND (CAST(?2 AS TEXT) IS NULL OR r.id = CAST(?2 AS TEXT))
              ORDER BY p.id",
-        )?;
+            self.portfolios_read()
+        ))?;
         let rows = st.query_map(params![filter.status, rubric_id], row_of)?;
         let mut out: Vec<Row> = rows.collect::<crate::store::db::Result<_>>()?;
         for r in &mut out {
@@ -386,12 +387,13 @@ impl Workspace {
         let h = head(self.conn(), id)?;
         let row = self
             .conn()
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT p.pk, p.id, p.learner_id, p.learner_name, r.id, r.version, p.submitted, p.status, p.assessor,
                         p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker,
                     EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
-                 FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk WHERE p.pk = ?1",
-            )?
+                 FROM {} p JOIN rubrics r ON r.pk = p.rubric_pk WHERE p.pk = ?1",
+                self.portfolios_read()
+            ))?
             .query_row([h.pk], row_of)?;
         let (email, revision, version): (Option<String>, i64, i64) = self.conn().query_row(
             "SELECT learner_email, revision, version FROM portfolios WHERE pk = ?1",
@@ -424,7 +426,10 @@ impl Workspace {
         let draw = self
             .conn()
             .query_row(
-                "SELECT drawn, reason FROM draw_items WHERE portfolio_pk = ?1",
+                &format!(
+                    "SELECT drawn, reason FROM {} WHERE portfolio_pk = ?1",
+                    self.draw_items_read()
+                ),
                 [h.pk],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -631,12 +636,13 @@ impl Workspace {
 
     /// One portfolio's row, with what blind moderation hides from this person hidden.
     fn row_by_pk(&self, pk: i64) -> Result<Row> {
-        let mut st = self.conn().prepare_cached(
+        let mut st = self.conn().prepare_cached(&format!(
             "SELECT p.pk, p.id, p.learner_id, p.learner_name, r.id, r.version, p.submitted, p.status, p.assessor,
                     p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker,
                     EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
-             FROM portfolios p JOIN rubrics r ON r.pk = p.rubric_pk WHERE p.pk = ?1",
-        )?;
+             FROM {} p JOIN rubrics r ON r.pk = p.rubric_pk WHERE p.pk = ?1",
+            self.portfolios_read()
+        ))?;
         let mut row = st.query_row([pk], row_of)?;
         self.hide_blind(&mut row)?;
         Ok(row)
@@ -1110,7 +1116,8 @@ impl Workspace {
     ) -> Result<()> {
         let mut st = self.conn().prepare_cached(&format!(
             "SELECT pk, id, learner_id, learner_name, submitted, status, assessor, outcome, grade,
-                    score, evidence_changed, rubric_pk, first_marker FROM portfolios {filter}"
+                    score, evidence_changed, rubric_pk, first_marker FROM {} {filter}",
+            self.portfolios_read()
         ))?;
         let mut rows = st.query(bind)?;
         let mut row = Row {

@@ -125,7 +125,8 @@ CREATE POLICY own_update ON assessments FOR UPDATE
     USING (marker = session_user OR assay_is_lead()) WITH CHECK (marker = session_user OR assay_is_lead());
 CREATE POLICY own_delete ON assessments FOR DELETE USING (marker = session_user OR assay_is_lead());
 
-CREATE POLICY read ON decisions FOR SELECT USING (assay_is_person());
+CREATE POLICY read ON decisions FOR SELECT
+    USING (assay_is_person() AND (phase <> 'first' OR by_user = session_user OR NOT assay_first_hidden(portfolio_pk)));
 CREATE POLICY own_insert ON decisions FOR INSERT WITH CHECK (by_user = session_user OR assay_is_lead());
 CREATE POLICY own_update ON decisions FOR UPDATE
     USING (by_user = session_user OR assay_is_lead()) WITH CHECK (by_user = session_user OR assay_is_lead());
@@ -133,8 +134,10 @@ CREATE POLICY own_delete ON decisions FOR DELETE USING (by_user = session_user O
 
 CREATE POLICY read ON audit FOR SELECT
     USING (assay_is_person() AND NOT (
-        split_part(entity, '/', 1) IN ('mark', 'gate', 'comment', 'choice', 'decision')
-        AND split_part(entity, '/', 3) = 'first'
+        ((split_part(entity, '/', 1) IN ('mark', 'gate', 'comment', 'choice', 'decision')
+          AND split_part(entity, '/', 3) = 'first')
+         -- (a draw's reason, `always:not_yet` say, tells the first decision)
+         OR split_part(entity, '/', 1) = 'draw')
         AND assay_first_hidden_id(portfolio)));
 
 CREATE POLICY read ON users FOR SELECT USING (true);
@@ -145,3 +148,47 @@ CREATE POLICY read ON meta FOR SELECT USING (true);
 CREATE POLICY lead_writes ON meta FOR ALL USING (assay_is_lead()) WITH CHECK (assay_is_lead());
 CREATE POLICY read ON rubric_rules FOR SELECT USING (true);
 CREATE POLICY lead_writes ON rubric_rules FOR ALL USING (assay_is_lead()) WITH CHECK (assay_is_lead());
+
+-- What everyone but a lead reads of a portfolio's row and of a draw: all of it, except the first
+-- decision's outcome, grade and score, and the reason a draw gave (which tells the outcome),
+-- while blind moderation hides the first marking from them (assay_first_hidden). The tables'
+-- other columns are granted to them one by one (app::people); these views, which run with their
+-- owner's rights, give the rest masked. (A lead's cheap test comes first: an InitPlan, once.)
+CREATE VIEW assay_portfolios AS
+SELECT p.pk, p.id, p.rubric_pk, p.learner_id, p.learner_name, p.learner_email, p.submitted,
+       p.revision, p.status, p.assessor, p.first_marker,
+       CASE WHEN h.hidden THEN NULL ELSE p.outcome END AS outcome,
+       CASE WHEN h.hidden THEN NULL ELSE p.grade END AS grade,
+       CASE WHEN h.hidden THEN NULL ELSE p.score END AS score,
+       p.evidence_changed, p.version, p.released_at, p.updated_at
+  FROM portfolios p
+  CROSS JOIN LATERAL (
+      SELECT p.outcome IS NOT NULL AND p.status IN ('submitted', 'sampled')
+             AND NOT (SELECT assay_is_lead()) AND assay_first_hidden(p.pk) AS hidden
+  ) h;
+
+CREATE VIEW assay_draw_items AS
+SELECT d.draw_pk, d.portfolio_pk, d.drawn,
+       CASE WHEN NOT (SELECT assay_is_lead()) AND assay_first_hidden(d.portfolio_pk)
+            THEN 'withheld:blind' ELSE d.reason END AS reason
+  FROM draw_items d;
+
+-- What a draw needs of the submitted decisions no draw has considered yet: the first outcome,
+-- its kind and whether it is borderline (the sampler's strata), for a moderator or a lead (or
+-- anyone in a workspace where nobody is registered). Whoever may draw can read these through
+-- it; the marks, feedback, comments, grades and scores stay hidden.
+CREATE FUNCTION assay_draw_candidates(p_rubric text)
+RETURNS TABLE (pk bigint, id text, rubric_pk bigint, outcome text, kind text, borderline bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    SELECT p.pk, p.id, p.rubric_pk, d.outcome, d.kind, d.borderline
+      FROM portfolios p
+      JOIN decisions d ON d.portfolio_pk = p.pk AND d.phase = 'first'
+      JOIN rubrics r ON r.pk = p.rubric_pk
+     WHERE (NOT EXISTS (SELECT 1 FROM users)
+            OR EXISTS (SELECT 1 FROM users u WHERE u.name = session_user AND u.role IN ('moderator', 'lead')))
+       AND p.status = 'submitted'
+       AND NOT EXISTS (SELECT 1 FROM draw_items i WHERE i.portfolio_pk = p.pk)
+       AND (p_rubric IS NULL OR r.id = p_rubric)
+     ORDER BY p.id
+$$;
+REVOKE ALL ON FUNCTION assay_draw_candidates(text) FROM PUBLIC;

@@ -2624,11 +2624,13 @@ fn server_schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Pro
           WHERE schemaname = current_schema()
          UNION ALL
          SELECT 'view', CAST(viewname AS TEXT), '' FROM pg_views WHERE schemaname = current_schema()
+            AND viewname NOT IN ('assay_portfolios', 'assay_draw_items')
          UNION ALL
          SELECT 'function', CAST(p.proname AS TEXT), '' FROM pg_proc p
            JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()
             AND p.proname NOT IN ('assay_is_lead', 'assay_is_person', 'assay_first_hidden',
-                                  'assay_first_hidden_id', 'assay_head', 'assay_append')
+                                  'assay_first_hidden_id', 'assay_head', 'assay_append',
+                                  'assay_draw_candidates')
          ORDER BY 1, 2",
     )?;
     let found: Vec<(String, String, String)> = st

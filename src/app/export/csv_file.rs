@@ -187,7 +187,8 @@ pub(super) fn write(
     let mut portfolios = conn.prepare(&format!(
         "SELECT p.pk, p.id, p.learner_id, p.learner_name, p.learner_email, p.outcome, p.grade,
                 p.score, p.rubric_pk, p.released_at
-         FROM portfolios p NOT INDEXED WHERE {SELECTED} ORDER BY p.pk"
+         FROM {} p NOT INDEXED WHERE {SELECTED} ORDER BY p.pk",
+        crate::app::portfolios_read(conn)
     ))?;
     let mut decisions = conn.prepare(
         "SELECT portfolio_pk, phase = 'second', by_user, at FROM decisions INDEXED BY decisions_export
