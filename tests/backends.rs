@@ -358,3 +358,61 @@ fn a_blind_first_decision_is_hidden_in_the_database() {
     assert!(r.iter().all(|x| x == "withheld:blind"), "{r:?}");
     ws.ok("ann", &["audit", "verify"]);
 }
+
+/// The workbench's fuzzy filter ranks the search texts as they stream from the server (its
+/// worker opens connections of its own there too), as `assay search` does.
+#[test]
+fn the_workbench_filter_finds_portfolios_on_a_server() {
+    use assay::tui::model::{Model, Msg};
+    use assay::tui::runtime::{Runtime, spawn_filter_worker};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let Some(ws) = team("the_workbench_filter_finds_portfolios_on_a_server") else {
+        return;
+    };
+    let db = std::path::PathBuf::from(ws.db_for("ann"));
+    let w = assay::app::Workspace::open(&db, "ann".into()).unwrap();
+    let model = Model::new(
+        "ann".into(),
+        "w".into(),
+        assay::tui::theme::Theme { mono: true },
+        false,
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = spawn_filter_worker(tx.clone());
+    let mut rt = Runtime::new(w, model)
+        .with_filter_worker(worker)
+        .with_background(db, tx);
+    rt.dispatch(Msg::Resize(100, 30));
+    rt.start();
+    for c in "/kovac".chars() {
+        rt.dispatch(Msg::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )));
+    }
+    let t = std::time::Instant::now();
+    while rt.model.queue.filtering && t.elapsed() < std::time::Duration::from_secs(20) {
+        if let Ok(m) = rx.recv_timeout(std::time::Duration::from_millis(100)) {
+            rt.dispatch(m);
+        }
+    }
+    let q = &rt.model.queue;
+    let shown: Vec<&str> = q.visible.iter().map(|&i| &*q.rows[i].id).collect();
+    assert_eq!(
+        shown.first(),
+        Some(&"P-2026-0051"),
+        "Marta Kovačević's first: {shown:?}"
+    );
+    // the same portfolios as `assay search` finds
+    let cli = ws.ok("ann", &["search", "kovac"]);
+    let found: Vec<&str> = cli
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.starts_with("P-"))
+        .collect();
+    let mut a = shown.clone();
+    let mut b = found.clone();
+    a.sort_unstable();
+    b.sort_unstable();
+    assert_eq!(a, b, "{cli}");
+}

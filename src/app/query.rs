@@ -620,9 +620,14 @@ impl Workspace {
         // The texts are ranked as they stream from the database (on a second connection too,
         // for the other half), never all held in memory.
         let mut second = read_only_twin(self.conn());
+        // (on a server, a second connection of the person's own)
+        let mut other = match (&second, self.store.server.is_some()) {
+            (None, true) => self.store.reconnect().ok(),
+            _ => None,
+        };
         let hits = rank_search(
             self.conn(),
-            second.as_mut(),
+            second.as_mut().or(other.as_mut().map(|o| &mut o.conn)),
             query,
             |pk| Some(pk as u64),
             limit,
@@ -879,6 +884,10 @@ fn with_small_cache<T>(
 /// A connection of its own to the workspace file at `path`, read only, waiting for writers as
 /// the store does.
 fn open_read_only(path: &std::path::Path) -> Option<crate::store::db::Connection> {
+    // (a server workspace: a connection of the person's own, as the database lets them read)
+    if let Some(uri) = super::server_uri(path) {
+        return crate::store::Store::open_server(uri).ok().map(|s| s.conn);
+    }
     let c = crate::store::db::Connection::open_with_flags(
         path,
         crate::store::db::OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -899,7 +908,7 @@ pub(crate) fn read_only_twin(
     Some(c)
 }
 
-/// Two read-only connections of their own to a workspace file, for ranking its search texts
+/// Two read-only connections of their own to a workspace (a file, or a server), for ranking its search texts
 /// off the main thread (the workbench's filter worker): [`SearchTexts::rank`] streams the texts
 /// on both, one half of the row keys each, on two cores, and never holds them all.
 pub struct SearchTexts {
@@ -909,7 +918,8 @@ pub struct SearchTexts {
 }
 
 impl SearchTexts {
-    /// Opens the workspace file at `db` twice for reading; `None` when it cannot be opened.
+    /// Opens the workspace at `db` (a file, or a server) twice for reading; `None` when it
+    /// cannot be opened.
     pub fn open(db: &std::path::Path) -> Option<SearchTexts> {
         Some(SearchTexts {
             db: db.to_path_buf(),
@@ -954,27 +964,53 @@ pub(crate) fn rank_search(
     };
     let query = crate::domain::search::fold_query(query);
     let query = query.as_str();
-    let scan =
-        |conn: &crate::store::db::Connection, from: i64, to: i64| -> Result<Vec<(i64, u64)>> {
-            let mut m = fuzzy::Matcher::new(query);
-            let mut ranking = Ranking::new(limit);
-            with_small_cache(conn, || -> Result<()> {
-                let mut st = conn.prepare_cached(
-                    "SELECT portfolio_pk, text FROM search
-                 WHERE portfolio_pk >= ?1 AND portfolio_pk <= ?2 ORDER BY portfolio_pk",
-                )?;
-                let mut rows = st.query([from, to])?;
-                while let Some(r) = rows.next()? {
-                    let pk: i64 = r.get(0)?;
-                    if let Some(key) = pick(pk) {
-                        let text = r.get_ref(1)?.as_str()?;
-                        ranking.offer(&mut m, text, key);
+    // On a server the texts that cannot match are left there: a match needs the query's
+    // characters in order, ASCII case aside (see `fuzzy`), which is what `ILIKE '%q%u%e%'`
+    // asks of the folded texts, so only those that may match are sent.
+    let like = first.is_pg().then(|| {
+        let mut p = String::with_capacity(query.len() * 2 + 1);
+        p.push('%');
+        for c in query.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                p.push('\\');
+            }
+            p.push(c);
+            p.push('%');
+        }
+        p
+    });
+    let scan = |conn: &crate::store::db::Connection,
+                from: i64,
+                to: i64|
+     -> Result<Vec<(i64, u64)>> {
+        let mut m = fuzzy::Matcher::new(query);
+        let mut ranking = Ranking::new(limit);
+        with_small_cache(conn, || -> Result<()> {
+            let mut st = conn.prepare_cached(match like {
+                    Some(_) => {
+                        "SELECT portfolio_pk, text FROM search
+                 WHERE portfolio_pk >= ?1 AND portfolio_pk <= ?2 AND text ILIKE ?3 ORDER BY portfolio_pk"
                     }
+                    None => {
+                        "SELECT portfolio_pk, text FROM search
+                 WHERE portfolio_pk >= ?1 AND portfolio_pk <= ?2 ORDER BY portfolio_pk"
+                    }
+                })?;
+            let mut rows = match &like {
+                Some(p) => st.query(crate::store::db::params![from, to, p])?,
+                None => st.query([from, to])?,
+            };
+            while let Some(r) = rows.next()? {
+                let pk: i64 = r.get(0)?;
+                if let Some(key) = pick(pk) {
+                    let text = r.get_ref(1)?.as_str()?;
+                    ranking.offer(&mut m, text, key);
                 }
-                Ok(())
-            })?;
-            Ok(ranking.hits)
-        };
+            }
+            Ok(())
+        })?;
+        Ok(ranking.hits)
+    };
     let all = match second {
         Some(other) if hi > lo => {
             let mid = lo + (hi - lo) / 2;
