@@ -586,6 +586,17 @@ pub(crate) fn draw_items_read(conn: &crate::store::db::Connection) -> &'static s
 }
 
 impl Workspace {
+    /// The column that says, on a server, whether blind moderation hides a portfolio's first
+    /// marking from the person (the masking view answers it, set by set); on the local file
+    /// `NULL`, and the rule is asked row by row.
+    pub(crate) fn first_hidden_read(&self) -> &'static str {
+        if self.conn().is_pg() {
+            "first_hidden"
+        } else {
+            "NULL"
+        }
+    }
+
     pub(crate) fn portfolios_read(&self) -> &'static str {
         portfolios_read(self.conn())
     }

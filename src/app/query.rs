@@ -340,10 +340,12 @@ impl Workspace {
         let mut st = self.conn().prepare_cached(&format!(
             "SELECT p.pk, p.id, p.learner_id, p.learner_name, r.id, r.version, p.submitted, p.status, p.assessor,
                     p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker,
-                    EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
+                    EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second'),
+                    {}
              FROM {} p JOIN rubrics r ON r.pk = p.rubric_pk
              WHERE (CAST(?1 AS TEXT) IS NULL OR p.status = CAST(?1 AS TEXT)) AND (CAST(?2 AS TEXT) IS NULL OR r.id = CAST(?2 AS TEXT))
              ORDER BY p.id",
+            self.first_hidden_read(),
             self.portfolios_read()
         ))?;
         let rows = st.query_map(params![filter.status, rubric_id], row_of)?;
@@ -357,13 +359,19 @@ impl Workspace {
     /// Hides from this person what blind moderation keeps from them in a row: the outcome,
     /// grade and score.
     fn hide_blind(&self, r: &mut Row) -> Result<()> {
+        // (on a server the row was read through the view that answers the rule: `row_of`
+        // put its answer in `blind_hidden`)
+        let answered = self.conn().is_pg().then_some(r.blind_hidden);
+        r.blind_hidden = false;
         if self.may_be_hidden(
             r.rubric_pk,
             &r.status,
             r.first_marker.as_deref(),
             r.second_done,
-        )? && self.hidden_after_lookup(r.pk, &r.status)?
-        {
+        )? && match answered {
+            Some(hidden) => hidden,
+            None => self.hidden_after_lookup(r.pk, &r.status)?,
+        } {
             r.outcome = None;
             r.grade = None;
             r.score = None;
@@ -390,8 +398,10 @@ impl Workspace {
             .prepare_cached(&format!(
                 "SELECT p.pk, p.id, p.learner_id, p.learner_name, r.id, r.version, p.submitted, p.status, p.assessor,
                         p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker,
-                    EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
+                    EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second'),
+                    {}
                  FROM {} p JOIN rubrics r ON r.pk = p.rubric_pk WHERE p.pk = ?1",
+                self.first_hidden_read(),
                 self.portfolios_read()
             ))?
             .query_row([h.pk], row_of)?;
@@ -644,8 +654,10 @@ impl Workspace {
         let mut st = self.conn().prepare_cached(&format!(
             "SELECT p.pk, p.id, p.learner_id, p.learner_name, r.id, r.version, p.submitted, p.status, p.assessor,
                     p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker,
-                    EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second')
+                    EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second'),
+                    {}
              FROM {} p JOIN rubrics r ON r.pk = p.rubric_pk WHERE p.pk = ?1",
+            self.first_hidden_read(),
             self.portfolios_read()
         ))?;
         let mut row = st.query_row([pk], row_of)?;
@@ -1078,7 +1090,8 @@ fn row_of(r: &crate::store::db::Row<'_>) -> crate::store::db::Result<Row> {
         rubric_pk: r.get(13)?,
         first_marker: r.get(14)?,
         second_done: r.get(15)?,
-        blind_hidden: false,
+        // (a server's answer to the blind rule, from its view; none on the local file)
+        blind_hidden: r.get::<_, Option<bool>>(16)?.unwrap_or(false),
     })
 }
 
@@ -1152,7 +1165,8 @@ impl Workspace {
     ) -> Result<()> {
         let mut st = self.conn().prepare_cached(&format!(
             "SELECT pk, id, learner_id, learner_name, submitted, status, assessor, outcome, grade,
-                    score, evidence_changed, rubric_pk, first_marker FROM {} {filter}",
+                    score, evidence_changed, rubric_pk, first_marker, {} FROM {} {filter}",
+            self.first_hidden_read(),
             self.portfolios_read()
         ))?;
         let mut rows = st.query(bind)?;
@@ -1215,6 +1229,8 @@ impl Workspace {
             row.evidence_changed = r.get(10)?;
             row.rubric_pk = r.get(11)?;
             opt(&mut row.first_marker, r.get_ref(12)?)?;
+            // (a server's answer to the blind rule, from its view; none on the local file)
+            let answered: Option<bool> = r.get(13)?;
             // (rows of one rubric usually follow each other: looked up when it changes)
             if rubric.is_none_or(|(pk, _)| pk != row.rubric_pk) {
                 let (id, version, is_blind) = rubrics
@@ -1234,7 +1250,10 @@ impl Workspace {
                     || (row.status == Status::Sampled && !row.second_done))
                 && row.first_marker.as_deref() != Some(self.user.as_str())
                 && !lead
-                && self.hidden_after_lookup(row.pk, &row.status)?;
+                && match answered {
+                    Some(hidden) => hidden,
+                    None => self.hidden_after_lookup(row.pk, &row.status)?,
+                };
             if row.blind_hidden {
                 row.outcome = None;
                 row.grade = None;

@@ -188,6 +188,8 @@ CREATE TABLE search (
     text         TEXT NOT NULL
 );
 CREATE INDEX marks_levels ON marks (portfolio_pk, phase, criterion, level);
+-- (PostgreSQL only: whose own marks they are, for blind moderation's rule in pg_access.sql)
+CREATE INDEX marks_by_user ON marks (by_user, phase, portfolio_pk);
 CREATE TABLE export_items (
     batch_pk     BIGINT NOT NULL REFERENCES export_batches (pk),
     portfolio_pk BIGINT NOT NULL REFERENCES portfolios (pk),

@@ -2624,7 +2624,8 @@ fn server_schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Pro
           WHERE schemaname = current_schema()
          UNION ALL
          SELECT 'view', CAST(viewname AS TEXT), '' FROM pg_views WHERE schemaname = current_schema()
-            AND viewname NOT IN ('assay_portfolios', 'assay_draw_items')
+            AND viewname NOT IN ('assay_portfolios', 'assay_draw_items', 'assay_first_hidden_set',
+                                 'assay_first_hidden_ids')
          UNION ALL
          SELECT 'function', CAST(p.proname AS TEXT), '' FROM pg_proc p
            JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()
