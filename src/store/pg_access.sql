@@ -136,8 +136,8 @@ CREATE VIEW assay_first_hidden_ids AS
 SELECT p.id FROM portfolios p JOIN assay_first_hidden_set h ON h.pk = p.pk;
 
 -- Row-level security. Reads: everything a registered person may see; the first marking of a
--- blind rubric's portfolio as assay_first_hidden says (through its set, assay_first_hidden_set:
--- one hashed look-up a row; the person's role asked once a statement). Writes: a marker's own rows only (leads
+-- blind rubric's portfolio as assay_first_hidden says (through its set, assay_first_hidden_set,
+-- probed for the row's portfolio by its keys; the person's role asked once a statement). Writes: a marker's own rows only (leads
 -- all); the audit chain through assay_append only (no policy lets a row be inserted, changed or
 -- deleted directly).
 ALTER TABLE marks ENABLE ROW LEVEL SECURITY;
@@ -150,28 +150,28 @@ ALTER TABLE meta ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rubric_rules ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY read ON marks FOR SELECT
-    USING ((SELECT assay_is_person()) AND (phase <> 'first' OR portfolio_pk NOT IN (SELECT pk FROM assay_first_hidden_set)));
+    USING ((SELECT assay_is_person()) AND (phase <> 'first' OR NOT EXISTS (SELECT 1 FROM assay_first_hidden_set h WHERE h.pk = portfolio_pk)));
 CREATE POLICY own_insert ON marks FOR INSERT WITH CHECK (by_user = session_user OR (SELECT assay_is_lead()));
 CREATE POLICY own_update ON marks FOR UPDATE
     USING (by_user = session_user OR (SELECT assay_is_lead())) WITH CHECK (by_user = session_user OR (SELECT assay_is_lead()));
 CREATE POLICY own_delete ON marks FOR DELETE USING (by_user = session_user OR (SELECT assay_is_lead()));
 
 CREATE POLICY read ON gates FOR SELECT
-    USING ((SELECT assay_is_person()) AND (phase <> 'first' OR portfolio_pk NOT IN (SELECT pk FROM assay_first_hidden_set)));
+    USING ((SELECT assay_is_person()) AND (phase <> 'first' OR NOT EXISTS (SELECT 1 FROM assay_first_hidden_set h WHERE h.pk = portfolio_pk)));
 CREATE POLICY own_insert ON gates FOR INSERT WITH CHECK (by_user = session_user OR (SELECT assay_is_lead()));
 CREATE POLICY own_update ON gates FOR UPDATE
     USING (by_user = session_user OR (SELECT assay_is_lead())) WITH CHECK (by_user = session_user OR (SELECT assay_is_lead()));
 CREATE POLICY own_delete ON gates FOR DELETE USING (by_user = session_user OR (SELECT assay_is_lead()));
 
 CREATE POLICY read ON assessments FOR SELECT
-    USING ((SELECT assay_is_person()) AND (phase <> 'first' OR marker = session_user OR portfolio_pk NOT IN (SELECT pk FROM assay_first_hidden_set)));
+    USING ((SELECT assay_is_person()) AND (phase <> 'first' OR marker = session_user OR NOT EXISTS (SELECT 1 FROM assay_first_hidden_set h WHERE h.pk = portfolio_pk)));
 CREATE POLICY own_insert ON assessments FOR INSERT WITH CHECK (marker = session_user OR (SELECT assay_is_lead()));
 CREATE POLICY own_update ON assessments FOR UPDATE
     USING (marker = session_user OR (SELECT assay_is_lead())) WITH CHECK (marker = session_user OR (SELECT assay_is_lead()));
 CREATE POLICY own_delete ON assessments FOR DELETE USING (marker = session_user OR (SELECT assay_is_lead()));
 
 CREATE POLICY read ON decisions FOR SELECT
-    USING ((SELECT assay_is_person()) AND (phase <> 'first' OR by_user = session_user OR portfolio_pk NOT IN (SELECT pk FROM assay_first_hidden_set)));
+    USING ((SELECT assay_is_person()) AND (phase <> 'first' OR by_user = session_user OR NOT EXISTS (SELECT 1 FROM assay_first_hidden_set h WHERE h.pk = portfolio_pk)));
 CREATE POLICY own_insert ON decisions FOR INSERT WITH CHECK (by_user = session_user OR (SELECT assay_is_lead()));
 CREATE POLICY own_update ON decisions FOR UPDATE
     USING (by_user = session_user OR (SELECT assay_is_lead())) WITH CHECK (by_user = session_user OR (SELECT assay_is_lead()));
@@ -183,7 +183,7 @@ CREATE POLICY read ON audit FOR SELECT
           AND split_part(entity, '/', 3) = 'first')
          -- (a draw's reason, `always:not_yet` say, tells the first decision)
          OR split_part(entity, '/', 1) = 'draw')
-        AND portfolio IN (SELECT id FROM assay_first_hidden_ids)));
+        AND EXISTS (SELECT 1 FROM assay_first_hidden_ids h WHERE h.id = portfolio)));
 
 CREATE POLICY read ON users FOR SELECT USING (true);
 CREATE POLICY lead_writes ON users FOR ALL USING ((SELECT assay_is_lead())) WITH CHECK ((SELECT assay_is_lead()));
