@@ -468,7 +468,8 @@ fn server_role(tx: &crate::store::Tx<'_>, name: &str, role: Role) -> Result<()> 
          REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {who};
          GRANT USAGE ON SCHEMA {schema} TO {who}{option};
          GRANT EXECUTE ON FUNCTION assay_append(bigint, text, text, text, text, text, text, text, text, text, text) TO {who}{option};
-         GRANT EXECUTE ON FUNCTION assay_draw_candidates(text) TO {who}{option};"
+         GRANT EXECUTE ON FUNCTION assay_draw_candidates(text) TO {who}{option};
+         GRANT EXECUTE ON FUNCTION assay_second_decided() TO {who}{option};"
     );
     if role == Role::Lead {
         sql.push_str(&format!(

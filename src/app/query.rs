@@ -1141,7 +1141,11 @@ impl Workspace {
         // Portfolios whose second marks are submitted (few): one pass instead of a probe a row,
         // sorted for a binary search (no hashing a row).
         let mut second: Vec<i64> = conn
-            .prepare_cached("SELECT portfolio_pk FROM decisions WHERE phase = 'second'")?
+            .prepare_cached(if conn.is_pg() {
+                "SELECT * FROM assay_second_decided()"
+            } else {
+                "SELECT portfolio_pk FROM decisions WHERE phase = 'second'"
+            })?
             .query_map((), |r| r.get(0))?
             .collect::<crate::store::db::Result<_>>()?;
         second.sort_unstable();

@@ -213,3 +213,11 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
      ORDER BY p.id
 $$;
 REVOKE ALL ON FUNCTION assay_draw_candidates(text) FROM PUBLIC;
+
+-- The portfolios whose second decision is in (never hidden): what the queue reads of every
+-- portfolio, without asking row-level security of each first decision on the way.
+CREATE FUNCTION assay_second_decided() RETURNS SETOF bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    SELECT portfolio_pk FROM decisions WHERE phase = 'second'
+$$;
+REVOKE ALL ON FUNCTION assay_second_decided() FROM PUBLIC;

@@ -2631,7 +2631,7 @@ fn server_schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Pro
            JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()
             AND p.proname NOT IN ('assay_is_lead', 'assay_is_person', 'assay_first_hidden',
                                   'assay_first_hidden_id', 'assay_head', 'assay_append',
-                                  'assay_draw_candidates')
+                                  'assay_draw_candidates', 'assay_second_decided')
          ORDER BY 1, 2",
     )?;
     let found: Vec<(String, String, String)> = st
