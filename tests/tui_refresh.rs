@@ -17,6 +17,15 @@ fn runtime(db: &std::path::Path, user: &str) -> Runtime {
     rt
 }
 
+/// A workspace file seeded with the built-in samples, open as ann.
+fn seeded() -> (tempfile::TempDir, std::path::PathBuf, Workspace) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut ws = Workspace::open(&db, "ann".into()).unwrap();
+    assay::app::seed::seed(&mut ws).unwrap();
+    (dir, db, ws)
+}
+
 fn key(rt: &mut Runtime, c: KeyCode) {
     rt.dispatch(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
 }
@@ -36,10 +45,7 @@ fn queue(rt: &Runtime) -> Shown {
 
 #[test]
 fn changed_portfolios_move_into_place_as_a_full_load_puts_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let mut ws = Workspace::open(&db, "ann".into()).unwrap();
-    assay::app::seed::seed(&mut ws).unwrap();
+    let (_dir, db, mut ws) = seeded();
     let mut rt = runtime(&db, "ann");
     let (before, _) = queue(&rt);
     assert_eq!(before.len(), 12);
@@ -77,10 +83,7 @@ fn head(ws: &Workspace) -> i64 {
 
 #[test]
 fn others_changes_reach_an_open_queue_without_a_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let mut ws = Workspace::open(&db, "ann".into()).unwrap();
-    assay::app::seed::seed(&mut ws).unwrap();
+    let (_dir, db, ws) = seeded();
     let mut rt = runtime(&db, "ann");
     let (before, _) = queue(&rt);
     let selected = rt.model.queue.selected;
@@ -110,10 +113,7 @@ fn others_changes_reach_an_open_queue_without_a_key() {
 
 #[test]
 fn an_open_portfolio_someone_else_saved_is_shown_as_stored() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let mut ws = Workspace::open(&db, "ann".into()).unwrap();
-    assay::app::seed::seed(&mut ws).unwrap();
+    let (_dir, db, mut ws) = seeded();
     let mut rt = runtime(&db, "ann");
     key(&mut rt, KeyCode::Enter);
     let a = rt.model.assess.as_ref().unwrap();
@@ -141,10 +141,7 @@ fn an_open_portfolio_someone_else_saved_is_shown_as_stored() {
 
 #[test]
 fn a_lost_connection_is_said_until_it_is_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let mut ws = Workspace::open(&db, "ann".into()).unwrap();
-    assay::app::seed::seed(&mut ws).unwrap();
+    let (_dir, db, mut ws) = seeded();
     let mut rt = runtime(&db, "ann");
     rt.dispatch(Msg::Connection(Some("server closed the connection".into())));
     assert!(rt.model.connection.is_some());
@@ -166,10 +163,7 @@ fn a_lost_connection_is_said_until_it_is_back() {
 
 #[test]
 fn the_watcher_hears_of_a_change_made_by_another_process() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let mut ws = Workspace::open(&db, "ann".into()).unwrap();
-    assay::app::seed::seed(&mut ws).unwrap();
+    let (_dir, db, mut ws) = seeded();
     let (tx, rx) = std::sync::mpsc::channel();
     assay::tui::runtime::spawn_watcher(db.clone(), tx);
     let wait = std::time::Duration::from_secs(10);
