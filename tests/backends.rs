@@ -416,3 +416,46 @@ fn the_workbench_filter_finds_portfolios_on_a_server() {
     b.sort_unstable();
     assert_eq!(a, b, "{cli}");
 }
+
+/// On a server too, the first rows read alone (what the first screen shows while the whole queue
+/// is read) are the queue's first rows in its order, for each person.
+#[test]
+fn the_first_rows_read_alone_are_the_queues_first_rows_on_a_server() {
+    use assay::tui::model::{Model, Msg};
+    use assay::tui::runtime::Runtime;
+    let Some(ws) = team("the_first_rows_read_alone_are_the_queues_first_rows_on_a_server") else {
+        return;
+    };
+    ws.ok(
+        "ann",
+        &["assign", "P-2026-0046", "P-2026-0050", "--to", "bob"],
+    );
+    for who in ["ann", "bob", "mo"] {
+        let db = std::path::PathBuf::from(ws.db_for(who));
+        let w = assay::app::Workspace::open(&db, who.into()).unwrap();
+        let model = Model::new(
+            who.into(),
+            "w".into(),
+            assay::tui::theme::Theme { mono: true },
+            false,
+        );
+        let mut rt = Runtime::new(w, model);
+        rt.dispatch(Msg::Resize(100, 30));
+        rt.start();
+        let whole: Vec<String> = rt
+            .model
+            .queue
+            .rows
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect();
+        assert_eq!(whole.len(), 12);
+        for limit in [1, 3, 12, 40] {
+            let mut first = Vec::new();
+            rt.ws
+                .first_queue_rows(limit, |r| first.push(r.id.clone()))
+                .unwrap();
+            assert_eq!(first, whole[..limit.min(whole.len())], "{who}, {limit}");
+        }
+    }
+}

@@ -180,3 +180,30 @@ fn the_watcher_hears_of_a_change_made_by_another_process() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The first screen a large server workspace shows while its whole queue is read holds the
+/// queue's first rows, in its order, for the person (their own work first).
+#[test]
+fn the_first_rows_read_alone_are_the_queues_first_rows() {
+    let (_dir, db, mut ws) = seeded();
+    let ids: Vec<String> = queue(&runtime(&db, "ann"))
+        .0
+        .iter()
+        .map(|r| r.0.clone())
+        .collect();
+    ws.assign(&[ids[5].clone(), ids[9].clone()], "bob").unwrap();
+    for who in ["ann", "bob"] {
+        let whole: Vec<String> = queue(&runtime(&db, who))
+            .0
+            .iter()
+            .map(|r| r.0.clone())
+            .collect();
+        let w = Workspace::open(&db, who.into()).unwrap();
+        for limit in [1, 2, 3, 7, 12, 40] {
+            let mut first = Vec::new();
+            w.first_queue_rows(limit, |r| first.push(r.id.clone()))
+                .unwrap();
+            assert_eq!(first, whole[..limit.min(whole.len())], "{who}, {limit}");
+        }
+    }
+}

@@ -1107,6 +1107,52 @@ impl Workspace {
         }
     }
 
+    /// The first `limit` rows of the workbench's queue, in its order — the person's own work
+    /// (allocated to them or first-marked by them) first, then by what needs doing (in progress,
+    /// new, then the workflow's order), then id — without reading the others: what the first
+    /// screen shows while the whole queue is read.
+    pub fn first_queue_rows(&self, limit: usize, mut f: impl FnMut(&Row)) -> Result<()> {
+        const WORK_ORDER: &str = "CASE status WHEN 'in_progress' THEN 0 WHEN 'new' THEN 1
+            WHEN 'submitted' THEN 2 WHEN 'sampled' THEN 3 WHEN 'moderated' THEN 4
+            WHEN 'released' THEN 5 WHEN 'exported' THEN 6 ELSE 99 END";
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let user = self.user.clone();
+        let mut n = 0i64;
+        self.queue_rows(
+            &format!(
+                "WHERE (assessor = ?1 OR first_marker = ?1) ORDER BY {WORK_ORDER}, id LIMIT ?2"
+            ),
+            &[&user, &limit],
+            false,
+            |r| {
+                n += 1;
+                f(r)
+            },
+        )?;
+        // The others', a status at a time in the order of what needs doing (each through the
+        // status index), until the screen is full.
+        let mut statuses: Vec<&str> = Status::NAMES.to_vec();
+        statuses.sort_by_key(|s| Status::work_order_of(s));
+        for status in statuses {
+            if n >= limit {
+                break;
+            }
+            let rest = limit - n;
+            self.queue_rows(
+                "WHERE status = ?2
+                   AND NOT (coalesce(assessor = ?1, 0 = 1) OR coalesce(first_marker = ?1, 0 = 1))
+                 ORDER BY id LIMIT ?3",
+                &[&user, &status, &rest],
+                false,
+                |r| {
+                    n += 1;
+                    f(r)
+                },
+            )?;
+        }
+        Ok(())
+    }
+
     /// Like [`Workspace::for_each_queue_row`], for the portfolios whose row key is in
     /// `from..=to`: a part of the queue, for reading it on two connections at once.
     pub fn for_each_queue_row_in(&self, from: i64, to: i64, f: impl FnMut(&Row)) -> Result<()> {

@@ -564,6 +564,9 @@ pub enum Msg {
     Resize(u16, u16),
     /// The queue was (re)loaded.
     QueueLoaded(Box<Loaded>),
+    /// The whole queue, read on a thread while the first screen showed (the runtime puts it in
+    /// place, then it arrives as `QueueLoaded`).
+    QueueRead(Box<crate::tui::runtime::Whole>),
     /// The queue was brought up to date with the portfolios changed since it was loaded.
     QueueRefreshed(Box<Refreshed>),
     /// A fuzzy filter finished.

@@ -119,6 +119,8 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             vec![]
         }
         Msg::Live { head } => vec![Cmd::CatchUp { head }],
+        // (the runtime puts a whole queue in place and passes it on as `QueueLoaded`)
+        Msg::QueueRead(_) => vec![],
         Msg::Connection(Some(why)) => {
             if m.connection.is_none() {
                 m.bad(format!(

@@ -111,7 +111,10 @@ impl Runtime {
 
     /// Loads the queue and returns to the portfolio that was open when the workbench last closed.
     pub fn start(&mut self) -> Vec<Cmd> {
-        let mut deferred = self.dispatch_cmds(vec![Cmd::LoadQueue { select: None }]);
+        let mut deferred = match self.start_with_first_screen() {
+            Some(first) => self.dispatch(first),
+            None => self.dispatch_cmds(vec![Cmd::LoadQueue { select: None }]),
+        };
         if self.ws.is_empty().unwrap_or(false) {
             deferred.extend(self.dispatch(Msg::OfferSamples));
             return deferred;
@@ -131,6 +134,11 @@ impl Runtime {
     /// Feeds a message through `update` and performs the resulting commands. Returns the
     /// commands only the terminal edge can perform (external editor, system opener, quit).
     pub fn dispatch(&mut self, msg: Msg) -> Vec<Cmd> {
+        // (the whole queue, read on a thread: the runtime keeps what goes beside its rows)
+        let msg = match msg {
+            Msg::QueueRead(whole) => self.take_whole(*whole, None),
+            other => other,
+        };
         let cmds = update(&mut self.model, msg);
         self.dispatch_cmds(cmds)
     }
@@ -481,36 +489,20 @@ impl Runtime {
         {
             return Ok(msg);
         }
-        let seq = self.ws.audit_head()?;
-        let user = self.ws.user.clone();
-        // Row keys are given in order and never reused: their range bounds the number of rows.
-        let range = self.ws.portfolio_key_range()?;
-        let n = range.map_or(0, |(lo, hi)| {
-            usize::try_from(hi - lo + 1).unwrap_or(0).min(1 << 20)
-        });
-        // A large queue is read in two halves of the row keys, the second on a connection of
-        // its own on another core.
-        let halves = match (&self.background, range) {
-            (Some(_), Some(range)) if n >= 20_000 => Some(range),
-            _ => None,
-        };
-        let parts = match (&self.background, halves) {
-            (Some((db, _)), Some((lo, hi))) if hi > lo => {
-                let mid = lo + (hi - lo) / 2;
-                let (db, who) = (db.clone(), user.clone());
-                let second = std::thread::spawn(move || {
-                    let ws = Workspace::open(&db, who.clone())?;
-                    read_queue(&ws, &who, Some((mid + 1, hi)))
-                });
-                let first = read_queue(&self.ws, &user, Some((lo, mid)))?;
-                let other = second
-                    .join()
-                    .map_err(|_| AppError::refused("reading the queue failed"))??;
-                vec![first, other]
-            }
-            _ => vec![read_queue(&self.ws, &user, None)?],
-        };
-        let (rows, pks, counted) = in_queue_order(parts);
+        let db = self.background.as_ref().map(|(db, _)| db.clone());
+        let whole = read_whole(&self.ws, db.as_deref())?;
+        Ok(self.take_whole(whole, select))
+    }
+
+    /// Puts a queue read whole in place: the filter's texts (or their order, for the worker
+    /// that streams them), the point of the chain it reflects, the rubrics and counts.
+    fn take_whole(&mut self, whole: Whole, select: Option<String>) -> Msg {
+        let Whole {
+            rows,
+            pks,
+            counted,
+            seq,
+        } = whole;
         match (&self.filter_tx, &self.background) {
             // The worker ranks the texts as they stream from the database.
             (Some(ftx), Some((db, _))) => {
@@ -520,7 +512,10 @@ impl Runtime {
                 })));
                 self.haystacks = Arc::new(Vec::new());
             }
-            _ => self.haystacks = Arc::new(read_haystacks(&self.ws, &pks)?),
+            _ => match read_haystacks(&self.ws, &pks) {
+                Ok(h) => self.haystacks = Arc::new(h),
+                Err(e) => return Msg::Failed(e.lines().join("; ")),
+            },
         }
         self.queue_seq = Some(seq);
         let mut rubrics: std::collections::BTreeSet<&str> = Default::default();
@@ -535,11 +530,49 @@ impl Runtime {
         // As `Workspace::counts`: by status, in workflow order.
         let mut counts: Vec<(String, i64)> = counted.into_iter().collect();
         counts.sort_by_key(|(s, _)| crate::domain::status::Status::order_of(s));
-        Ok(Msg::QueueLoaded(Box::new(Loaded {
+        Msg::QueueLoaded(Box::new(Loaded {
             rows,
             counts,
             rubrics,
             select,
+        }))
+    }
+
+    /// With a background and a large queue on a server: the first screen's rows and the counts at once,
+    /// and the whole queue read on a thread of its own, put in place when it comes
+    /// (`Msg::QueueRead`). `None` when the queue is read whole here instead.
+    fn start_with_first_screen(&mut self) -> Option<Msg> {
+        let (db, tx) = self.background.clone()?;
+        // (on a server, where reading every row costs most; the local file reads its whole
+        // queue in about 60 ms at 100,000 and keeps its memory low doing so)
+        if !crate::app::is_server(&db) {
+            return None;
+        }
+        let range = self.ws.portfolio_key_range().ok()??;
+        if range.1 - range.0 < 20_000 {
+            return None;
+        }
+        let user = self.ws.user.clone();
+        let limit = usize::from(self.model.height).max(50) * 2;
+        let mut rows = Vec::with_capacity(limit);
+        self.ws
+            .first_queue_rows(limit, |r| rows.push(QueueRow::from_row(r, &user)))
+            .ok()?;
+        let counts = self.ws.counts().ok()?;
+        std::thread::spawn(move || {
+            let msg = match Workspace::open_existing(&db, user)
+                .and_then(|ws| read_whole(&ws, Some(&db)))
+            {
+                Ok(whole) => Msg::QueueRead(Box::new(whole)),
+                Err(e) => Msg::Failed(e.lines().join("; ")),
+            };
+            let _ = tx.send(msg);
+        });
+        Some(Msg::QueueLoaded(Box::new(Loaded {
+            rows,
+            counts,
+            rubrics: Vec::new(),
+            select: None,
         })))
     }
 
@@ -904,4 +937,49 @@ fn saved_note(c: &mark::Change, history: super::model::History) -> String {
         super::model::History::Undo => format!("undone — {note}"),
         super::model::History::Redo => format!("redone — {note}"),
     }
+}
+
+/// The whole queue as read: its rows in queue order, their row keys, the count of each status,
+/// and the last record of the chain it reflects.
+#[derive(Debug, Clone)]
+pub struct Whole {
+    rows: Vec<QueueRow>,
+    pks: Vec<i64>,
+    counted: std::collections::BTreeMap<String, i64>,
+    seq: i64,
+}
+
+/// Reads every portfolio of `ws` into the queue — a large workspace in two halves, the second on
+/// a connection of its own to `db` (when given) on another core — without the search texts.
+fn read_whole(ws: &Workspace, db: Option<&std::path::Path>) -> Result<Whole, AppError> {
+    let seq = ws.audit_head()?;
+    let user = ws.user.clone();
+    // Row keys are given in order and never reused: their range bounds the number of rows.
+    let range = ws.portfolio_key_range()?;
+    let n = range.map_or(0, |(lo, hi)| {
+        usize::try_from(hi - lo + 1).unwrap_or(0).min(1 << 20)
+    });
+    let parts = match (db, range) {
+        (Some(db), Some((lo, hi))) if n >= 20_000 && hi > lo => {
+            let mid = lo + (hi - lo) / 2;
+            let (db, who) = (db.to_path_buf(), user.clone());
+            let second = std::thread::spawn(move || {
+                let ws = Workspace::open(&db, who.clone())?;
+                read_queue(&ws, &who, Some((mid + 1, hi)))
+            });
+            let first = read_queue(ws, &user, Some((lo, mid)))?;
+            let other = second
+                .join()
+                .map_err(|_| AppError::refused("reading the queue failed"))??;
+            vec![first, other]
+        }
+        _ => vec![read_queue(ws, &user, None)?],
+    };
+    let (rows, pks, counted) = in_queue_order(parts);
+    Ok(Whole {
+        rows,
+        pks,
+        counted,
+        seq,
+    })
 }
