@@ -302,6 +302,11 @@ impl Workspace {
     /// decision a draw passed over is shown, and so is one the viewer marked first themselves
     /// (before a reassignment, say).
     fn hidden_after_lookup(&self, pk: i64, status: &str) -> Result<bool> {
+        self.hidden_after_lookup_of(pk, None, status)
+    }
+
+    /// [`Workspace::hidden_after_lookup`] for a row whose id is known (one query fewer).
+    fn hidden_after_lookup_of(&self, pk: i64, id: Option<&str>, status: &str) -> Result<bool> {
         if status == Status::Submitted {
             let passed_over: bool = self
                 .conn()
@@ -313,10 +318,13 @@ impl Workspace {
                 return Ok(false);
             }
         }
-        let id: String = self
-            .conn()
-            .prepare_cached("SELECT id FROM portfolios WHERE pk = ?1")?
-            .query_row([pk], |r| r.get(0))?;
+        let id: String = match id {
+            Some(id) => id.to_string(),
+            None => self
+                .conn()
+                .prepare_cached("SELECT id FROM portfolios WHERE pk = ?1")?
+                .query_row([pk], |r| r.get(0))?,
+        };
         Ok(mark::authored_first(self.conn(), &id, &self.user)?.is_none())
     }
 
@@ -370,7 +378,7 @@ impl Workspace {
             r.second_done,
         )? && match answered {
             Some(hidden) => hidden,
-            None => self.hidden_after_lookup(r.pk, &r.status)?,
+            None => self.hidden_after_lookup_of(r.pk, Some(&r.id), &r.status)?,
         } {
             r.outcome = None;
             r.grade = None;
@@ -991,38 +999,37 @@ pub(crate) fn rank_search(
         }
         p
     });
-    let scan = |conn: &crate::store::db::Connection,
-                from: i64,
-                to: i64|
-     -> Result<Vec<(i64, u64)>> {
-        let mut m = fuzzy::Matcher::new(query);
-        let mut ranking = Ranking::new(limit);
-        with_small_cache(conn, || -> Result<()> {
-            let mut st = conn.prepare_cached(match like {
+    let scan =
+        |conn: &crate::store::db::Connection, from: i64, to: i64| -> Result<Vec<(i64, u64)>> {
+            let mut m = fuzzy::Matcher::new(query);
+            let mut ranking = Ranking::new(limit);
+            with_small_cache(conn, || -> Result<()> {
+                let mut st = conn.prepare_cached(match like {
                     Some(_) => {
                         "SELECT portfolio_pk, text FROM search
-                 WHERE portfolio_pk >= ?1 AND portfolio_pk <= ?2 AND text ILIKE ?3 ORDER BY portfolio_pk"
+                 WHERE portfolio_pk >= ?1 AND portfolio_pk <= ?2 AND (text COLLATE \"C\") ILIKE ?3
+                 ORDER BY portfolio_pk"
                     }
                     None => {
                         "SELECT portfolio_pk, text FROM search
                  WHERE portfolio_pk >= ?1 AND portfolio_pk <= ?2 ORDER BY portfolio_pk"
                     }
                 })?;
-            let mut rows = match &like {
-                Some(p) => st.query(crate::store::db::params![from, to, p])?,
-                None => st.query([from, to])?,
-            };
-            while let Some(r) = rows.next()? {
-                let pk: i64 = r.get(0)?;
-                if let Some(key) = pick(pk) {
-                    let text = r.get_ref(1)?.as_str()?;
-                    ranking.offer(&mut m, text, key);
+                let mut rows = match &like {
+                    Some(p) => st.query(crate::store::db::params![from, to, p])?,
+                    None => st.query([from, to])?,
+                };
+                while let Some(r) = rows.next()? {
+                    let pk: i64 = r.get(0)?;
+                    if let Some(key) = pick(pk) {
+                        let text = r.get_ref(1)?.as_str()?;
+                        ranking.offer(&mut m, text, key);
+                    }
                 }
-            }
-            Ok(())
-        })?;
-        Ok(ranking.hits)
-    };
+                Ok(())
+            })?;
+            Ok(ranking.hits)
+        };
     let all = match second {
         Some(other) if hi > lo => {
             let mid = lo + (hi - lo) / 2;
@@ -1117,10 +1124,16 @@ impl Workspace {
             WHEN 'released' THEN 5 WHEN 'exported' THEN 6 ELSE 99 END";
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let user = self.user.clone();
+        // (ids in byte order, as the whole queue is sorted, whatever the server's collation)
+        let id = if self.conn().is_pg() {
+            "id COLLATE \"C\""
+        } else {
+            "id"
+        };
         let mut n = 0i64;
         self.queue_rows(
             &format!(
-                "WHERE (assessor = ?1 OR first_marker = ?1) ORDER BY {WORK_ORDER}, id LIMIT ?2"
+                "WHERE (assessor = ?1 OR first_marker = ?1) ORDER BY {WORK_ORDER}, {id} LIMIT ?2"
             ),
             &[&user, &limit],
             false,
@@ -1139,9 +1152,11 @@ impl Workspace {
             }
             let rest = limit - n;
             self.queue_rows(
-                "WHERE status = ?2
-                   AND NOT (coalesce(assessor = ?1, 0 = 1) OR coalesce(first_marker = ?1, 0 = 1))
-                 ORDER BY id LIMIT ?3",
+                &format!(
+                    "WHERE status = ?2
+                       AND NOT (coalesce(assessor = ?1, 0 = 1) OR coalesce(first_marker = ?1, 0 = 1))
+                     ORDER BY {id} LIMIT ?3"
+                ),
                 &[&user, &status, &rest],
                 false,
                 |r| {
@@ -1302,7 +1317,7 @@ impl Workspace {
                 && !lead
                 && match answered {
                     Some(hidden) => hidden,
-                    None => self.hidden_after_lookup(row.pk, &row.status)?,
+                    None => self.hidden_after_lookup_of(row.pk, Some(&row.id), &row.status)?,
                 };
             if row.blind_hidden {
                 row.outcome = None;

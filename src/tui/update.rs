@@ -77,6 +77,8 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             history,
             note,
         } => {
+            // (a change committed: the workspace is reachable)
+            m.connection = None;
             if let Some(a) = &mut m.assess {
                 a.version = version;
                 a.sheet = sheet;
@@ -117,6 +119,12 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             }
             m.bad(e);
             vec![]
+        }
+        // (heard from the server while the banner says it is away: connect again first)
+        Msg::Live { head } if m.connection.is_some() => {
+            m.connection = None;
+            let _ = head;
+            vec![Cmd::Reconnect]
         }
         Msg::Live { head } => vec![Cmd::CatchUp { head }],
         // (the runtime puts a whole queue in place and passes it on as `QueueLoaded`)

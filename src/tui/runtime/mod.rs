@@ -80,6 +80,12 @@ pub struct Runtime {
     /// The last audit record the loaded queue reflects: returning to the queue re-reads only the
     /// portfolios recorded since.
     queue_seq: Option<i64>,
+    /// The whole queue is being read on a thread (the first screen shows meanwhile); a whole
+    /// queue read here since makes that one stale.
+    whole_pending: bool,
+    /// The highest head of the chain the watcher told of: caught up to once a queue read
+    /// earlier arrives.
+    heard: i64,
     /// Where copies of evidence for the system's opener go: made on first use, removed with
     /// everything in it when the workbench ends.
     private: Option<crate::app::files::PrivateDir>,
@@ -94,6 +100,8 @@ impl Runtime {
             filter_tx: None,
             background: None,
             queue_seq: None,
+            whole_pending: false,
+            heard: 0,
             private: None,
         }
     }
@@ -136,7 +144,22 @@ impl Runtime {
     pub fn dispatch(&mut self, msg: Msg) -> Vec<Cmd> {
         // (the whole queue, read on a thread: the runtime keeps what goes beside its rows)
         let msg = match msg {
-            Msg::QueueRead(whole) => self.take_whole(*whole, None),
+            // (stale when the queue was read whole here since)
+            Msg::QueueRead(_) if !self.whole_pending => return vec![],
+            Msg::QueueRead(whole) => {
+                self.whole_pending = false;
+                let seq = whole.seq;
+                let loaded = self.take_whole(*whole, None);
+                let cmds = update(&mut self.model, loaded);
+                let mut deferred = self.dispatch_cmds(cmds);
+                // what others changed while it was being read
+                if self.heard > seq {
+                    for m in self.catch_up(self.heard) {
+                        deferred.extend(self.dispatch(m));
+                    }
+                }
+                return deferred;
+            }
             other => other,
         };
         let cmds = update(&mut self.model, msg);
@@ -491,6 +514,7 @@ impl Runtime {
         }
         let db = self.background.as_ref().map(|(db, _)| db.clone());
         let whole = read_whole(&self.ws, db.as_deref())?;
+        self.whole_pending = false;
         Ok(self.take_whole(whole, select))
     }
 
@@ -559,6 +583,7 @@ impl Runtime {
             .first_queue_rows(limit, |r| rows.push(QueueRow::from_row(r, &user)))
             .ok()?;
         let counts = self.ws.counts().ok()?;
+        self.whole_pending = true;
         std::thread::spawn(move || {
             let msg = match Workspace::open_existing(&db, user)
                 .and_then(|ws| read_whole(&ws, Some(&db)))
@@ -580,6 +605,7 @@ impl Runtime {
     /// changed since it was read, and the open portfolio when someone else saved it (its stored
     /// version is not the one on screen). The reader's place stays.
     fn catch_up(&mut self, head: i64) -> Vec<Msg> {
+        self.heard = self.heard.max(head);
         let mut out = Vec::new();
         if let Some(since) = self.queue_seq
             && since < head
