@@ -564,7 +564,6 @@ pub fn may_hold_workspace(db: &Path) -> bool {
     server_uri(db).is_some() || db.exists()
 }
 
-/// The server URI a `--db` value is, if it is one.
 /// What portfolios' rows are read from: the table, or on a server the view that masks the first
 /// decision's outcome, grade and score while blind moderation hides them from the person (see
 /// `pg_access.sql`; those columns themselves are not granted to them there).
@@ -610,6 +609,7 @@ pub fn is_server(path: &Path) -> bool {
     server_uri(path).is_some()
 }
 
+/// The server URI a `--db` value is, if it is one.
 fn server_uri(path: &Path) -> Option<&str> {
     path.to_str().filter(|p| crate::store::server::is_uri(p))
 }

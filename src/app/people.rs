@@ -424,23 +424,20 @@ fn server_role(tx: &crate::store::Tx<'_>, name: &str, role: Role) -> Result<()> 
     }
     // (names are letters, digits, `.`, `_` and `-`: quoted, they are exact)
     let who = format!("\"{name}\"");
-    let exists: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ?1)",
-        [name],
-        |r| r.get(0),
-    )?;
-    if !exists {
+    let exists = || -> Result<bool> {
+        Ok(tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ?1)",
+            [name],
+            |r| r.get(0),
+        )?)
+    };
+    if !exists()? {
         // (roles belong to the whole cluster: another database's registration may make the
         // same one meanwhile, which is as good; the savepoint keeps the transaction usable)
         tx.execute_batch("SAVEPOINT assay_role")?;
         if let Err(e) = tx.execute_batch(&format!("CREATE ROLE {who} LOGIN")) {
             tx.execute_batch("ROLLBACK TO SAVEPOINT assay_role")?;
-            let made_meanwhile: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ?1)",
-                [name],
-                |r| r.get(0),
-            )?;
-            if !made_meanwhile {
+            if !exists()? {
                 return Err(AppError::refused(format!(
                     "cannot make the database login `{name}`: {e}; a lead needs PostgreSQL's CREATEROLE to register people, or the database's administrator makes the role first (CREATE ROLE \"{name}\" LOGIN) and the lead maps it"
                 )));

@@ -50,7 +50,7 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
         ));
     }
     let started = Instant::now();
-    let mut ws = Workspace::open(db, user.clone())?;
+    let mut ws = Workspace::open(db, user)?;
     let mut notice = None;
     if ws.created() {
         let s = crate::app::seed::seed(&mut ws)?;
@@ -62,8 +62,7 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
         ));
     }
     let theme = theme::Theme::from_env();
-    // (on a server the person is the database login, whoever was named)
-    let _ = user;
+    // (the person as the workspace knows them: on a server the database login)
     let model = Model::new(
         ws.user.clone(),
         ws.place_name(db),

@@ -121,9 +121,8 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             vec![]
         }
         // (heard from the server while the banner says it is away: connect again first)
-        Msg::Live { head } if m.connection.is_some() => {
+        Msg::Live { .. } if m.connection.is_some() => {
             m.connection = None;
-            let _ = head;
             vec![Cmd::Reconnect]
         }
         Msg::Live { head } => vec![Cmd::CatchUp { head }],

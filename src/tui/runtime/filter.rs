@@ -70,11 +70,9 @@ fn filter_streaming(
     if texts.as_ref().is_none_or(|t| t.db() != order.db) {
         *texts = SearchTexts::open(&order.db);
     }
-    let texts_slot = texts;
-    let Some(texts) = texts_slot.as_mut() else {
+    let Some(open) = texts.as_mut() else {
         return Vec::new();
     };
-    let mut lost = false;
     // When narrowing: each candidate's place in the previous result, which breaks ties.
     let rank: Option<Vec<u32>> = prev.map(|p| {
         let mut r = vec![0u32; order.pks.len()];
@@ -96,7 +94,7 @@ fn filter_streaming(
             None => Some(u64::from(pos)),
         }
     };
-    let result = match texts.rank(query, pick, usize::MAX) {
+    match open.rank(query, pick, usize::MAX) {
         Ok(hits) => hits
             .into_iter()
             .map(|(_, key)| match prev {
@@ -106,14 +104,10 @@ fn filter_streaming(
             .collect(),
         Err(_) => {
             // (the connections may be gone — a server restarted: opened again next time)
-            lost = true;
+            *texts = None;
             Vec::new()
         }
-    };
-    if lost {
-        *texts_slot = None;
     }
-    result
 }
 
 /// Ranks the haystacks against the query, best first. Narrows from a previous result when the

@@ -573,7 +573,7 @@ impl Runtime {
             return None;
         }
         let range = self.ws.portfolio_key_range().ok()??;
-        if range.1 - range.0 < 20_000 {
+        if range.1 - range.0 < LARGE_QUEUE {
             return None;
         }
         let user = self.ws.user.clone();
@@ -965,6 +965,10 @@ fn saved_note(c: &mark::Change, history: super::model::History) -> String {
     }
 }
 
+/// From how many portfolios (by the range of their row keys) a queue is large: read in two
+/// halves on two connections, and on a server shown from its first screen while it is read.
+const LARGE_QUEUE: i64 = 20_000;
+
 /// The whole queue as read: its rows in queue order, their row keys, the count of each status,
 /// and the last record of the chain it reflects.
 #[derive(Debug, Clone)]
@@ -986,7 +990,7 @@ fn read_whole(ws: &Workspace, db: Option<&std::path::Path>) -> Result<Whole, App
         usize::try_from(hi - lo + 1).unwrap_or(0).min(1 << 20)
     });
     let parts = match (db, range) {
-        (Some(db), Some((lo, hi))) if n >= 20_000 && hi > lo => {
+        (Some(db), Some((lo, hi))) if n >= LARGE_QUEUE as usize && hi > lo => {
             let mid = lo + (hi - lo) / 2;
             let (db, who) = (db.to_path_buf(), user.clone());
             let second = std::thread::spawn(move || {
