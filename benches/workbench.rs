@@ -101,7 +101,7 @@ fn frames(c: &mut Criterion) {
                 let mut rt = runtime(&d.db);
                 rt.start();
                 t.draw(|f| view(&rt.model, f)).expect("drawn");
-                rt.model.queue.rows.len()
+                rt.model.queue.keys.len()
             },
             BatchSize::PerIteration,
         )

@@ -1,7 +1,7 @@
 //! Generates a benchmark workload:
 //!
 //! ```sh
-//! cargo run --release --example generate -- N DIR [--profile mixed|released|new] [--files-only] [--db WORKSPACE (a file or a postgres:// URI; default DIR/assay.db)]
+//! cargo run --release --example generate -- N DIR [--profile mixed|released|new] [--files-only] [--small] [--db WORKSPACE (a file or a postgres:// URI; default DIR/assay.db)]
 //! ```
 //!
 //! writes `DIR/rubrics/workplace-digital-skills.yaml`, `N` portfolio folders under
@@ -11,6 +11,9 @@
 //! moderation draws, blind second marks, settlements, releases and an export, every one through
 //! the application services (`Workspace::save`, `submit`, `draw_sample`, `settle`, `release`,
 //! `export`), so the audit chain is the one real use writes and `assay audit verify` passes.
+//!
+//! `--small` writes the same files with a few hundred bytes each (a million portfolios then fit
+//! on an ordinary disk; the workbench's and the queue's figures do not depend on evidence size).
 //!
 //! Profiles: `mixed` (default) spreads the portfolios over every status; `released` marks,
 //! moderates and releases every one (for the export figures); `new` only imports.
@@ -29,7 +32,7 @@ use assay::app::Workspace;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo run --release --example generate -- N DIR [--profile mixed|released|new] [--files-only] [--db WORKSPACE (a file or a postgres:// URI; default DIR/assay.db)]"
+        "usage: cargo run --release --example generate -- N DIR [--profile mixed|released|new] [--files-only] [--small] [--db WORKSPACE (a file or a postgres:// URI; default DIR/assay.db)]"
     );
     ExitCode::from(2)
 }
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
     let mut pos = Vec::new();
     let mut profile = workload::Profile::Mixed;
     let mut files_only = false;
+    let mut small = false;
     let mut target: Option<String> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
                 None => return usage(),
             },
             "--files-only" => files_only = true,
+            "--small" => small = true,
             "--db" => match it.next() {
                 Some(t) => target = Some(t.clone()),
                 None => return usage(),
@@ -62,7 +67,7 @@ fn main() -> ExitCode {
         return usage();
     };
     let dir = PathBuf::from(dir);
-    match run(n, &dir, profile, files_only, target) {
+    match run(n, &dir, profile, files_only, small, target) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -76,6 +81,7 @@ fn run(
     dir: &std::path::Path,
     profile: workload::Profile,
     files_only: bool,
+    small: bool,
     target: Option<String>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let db = target
@@ -89,7 +95,7 @@ fn run(
         .into());
     }
     let t = Instant::now();
-    let (rubric, portfolios) = workload::write_files(dir, n)?;
+    let (rubric, portfolios) = workload::write_files_sized(dir, n, small)?;
     eprintln!(
         "wrote {n} portfolio folders and a rubric under {} in {:.1}s",
         dir.display(),

@@ -397,7 +397,9 @@ fn the_workbench_filter_finds_portfolios_on_a_server() {
         }
     }
     let q = &rt.model.queue;
-    let shown: Vec<&str> = q.visible.iter().map(|&i| &*q.rows[i].id).collect();
+    let shown: Vec<&str> = (0..q.visible.len())
+        .map(|p| &*q.row_at(p).unwrap().id)
+        .collect();
     assert_eq!(
         shown.first(),
         Some(&"P-2026-0051"),
@@ -442,12 +444,11 @@ fn the_first_rows_read_alone_are_the_queues_first_rows_on_a_server() {
         let mut rt = Runtime::new(w, model);
         rt.dispatch(Msg::Resize(100, 30));
         rt.start();
-        let whole: Vec<String> = rt
-            .model
-            .queue
-            .rows
+        let q = &rt.model.queue;
+        let whole: Vec<String> = q
+            .keys
             .iter()
-            .map(|r| r.id.to_string())
+            .map(|k| q.shown[&k.pk].id.to_string())
             .collect();
         assert_eq!(whole.len(), 12);
         for limit in [1, 3, 12, 40] {

@@ -389,6 +389,7 @@ fn next_and_previous_portfolio_follow_the_queue_as_shown() {
     use std::borrow::Cow;
     let mut m = model(Access::Mark);
     let row = |id: &str| QueueRow {
+        pk: id[2..].parse::<i64>().unwrap() + 1,
         id: id.into(),
         learner: "L".into(),
         rubric: Arc::from("r@1"),
@@ -401,12 +402,11 @@ fn next_and_previous_portfolio_follow_the_queue_as_shown() {
         assessor: Default::default(),
         second_done: false,
     };
-    m.queue = Queue {
-        rows: vec![row("P-0"), row("P-1"), row("P-2"), row("P-3")],
-        // a filter shows three of them, in this order
-        visible: vec![3, 1, 0],
-        ..Queue::default()
-    };
+    m.queue = Queue::default();
+    m.queue
+        .set_rows(vec![row("P-0"), row("P-1"), row("P-2"), row("P-3")]);
+    // a filter shows three of them, in this order
+    m.queue.visible = vec![3, 1, 0];
     assert_eq!(typed(&mut m, "N"), vec![Cmd::Open { id: "P-0".into() }]);
     assert_eq!(typed(&mut m, "P"), vec![Cmd::Open { id: "P-3".into() }]);
     m.queue.visible = vec![1];

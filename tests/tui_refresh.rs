@@ -35,9 +35,11 @@ type Shown = (Vec<(String, String, bool)>, Vec<(String, i64)>);
 
 fn queue(rt: &Runtime) -> Shown {
     let q = &rt.model.queue;
+    // (a small queue: every row is on screen, so every row has been read)
     let rows = q
-        .rows
+        .keys
         .iter()
+        .map(|k| &q.shown[&k.pk])
         .map(|r| (r.id.to_string(), r.status.to_string(), r.mine))
         .collect();
     (rows, q.counts.clone())
@@ -71,7 +73,8 @@ fn changed_portfolios_move_into_place_as_a_full_load_puts_them() {
     assert_eq!((after, counts), queue(&full));
     let q = &rt.model.queue;
     assert_eq!(
-        q.rows[q.visible[q.selected]].id, open,
+        q.row_at(q.selected).unwrap().id,
+        open,
         "the open one stays selected"
     );
 }
@@ -106,7 +109,8 @@ fn others_changes_reach_an_open_queue_without_a_key() {
     assert_eq!(rt.model.screen, Screen::Queue, "the screen stays");
     let q = &rt.model.queue;
     assert_eq!(
-        q.rows[q.visible[q.selected]].id, before[selected].0,
+        q.row_at(q.selected).unwrap().id,
+        before[selected].0,
         "the selected portfolio stays selected"
     );
 }
@@ -206,4 +210,49 @@ fn the_first_rows_read_alone_are_the_queues_first_rows() {
             assert_eq!(first, whole[..limit.min(whole.len())], "{who}, {limit}");
         }
     }
+}
+
+/// The queue keeps every portfolio's key, but reads the rows' texts only for the rows the
+/// screen may show (the selection, a screen's height and more each side): moving reads more,
+/// and every row shown is the one a full read gives.
+#[test]
+fn only_the_rows_near_the_screen_are_read_and_moving_reads_the_rest() {
+    let (_dir, db, _ws) = seeded();
+    let full = runtime(&db, "ann");
+    let ws = Workspace::open(&db, "ann".into()).unwrap();
+    let model = Model::new("ann".into(), "w.db".into(), Theme { mono: true }, false);
+    let mut rt = Runtime::new(ws, model);
+    // (a screen of 2 lines: the rows read are the selection's and 4 each side)
+    rt.dispatch(Msg::Resize(80, 2));
+    rt.start();
+    let q = &rt.model.queue;
+    assert_eq!(q.keys.len(), 12);
+    assert_eq!(
+        q.keys, full.model.queue.keys,
+        "the same order as a full read"
+    );
+    let read = |rt: &Runtime| -> Vec<usize> {
+        let q = &rt.model.queue;
+        (0..q.visible.len())
+            .filter(|&p| q.row_at(p).is_some())
+            .collect()
+    };
+    assert_eq!(read(&rt), (0..5).collect::<Vec<_>>());
+    // (too small a screen takes no keys: the selection is moved as `End` moves it)
+    rt.model.queue.selected = 11;
+    rt.dispatch(Msg::Resize(80, 2));
+    assert!((7..12).all(|p| read(&rt).contains(&p)), "{:?}", read(&rt));
+    // every row read is the one a full read shows there
+    let (a, b) = (&rt.model.queue, &full.model.queue);
+    for p in read(&rt) {
+        assert_eq!(a.row_at(p), b.row_at(p), "row {p}");
+    }
+    // Enter opens the row selected (read), Esc comes back to it
+    rt.dispatch(Msg::Resize(80, 24));
+    key(&mut rt, KeyCode::Enter);
+    assert_eq!(rt.model.screen, Screen::Assess);
+    let open = rt.model.assess.as_ref().unwrap().id.clone();
+    assert_eq!(open, b.row_at(11).unwrap().id.as_str());
+    key(&mut rt, KeyCode::Esc);
+    assert_eq!(rt.model.queue.selected, 11);
 }

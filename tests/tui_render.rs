@@ -427,7 +427,7 @@ fn empty_workspace_offers_samples() {
         let mut rt = workbench(ws, w, h);
         insta::assert_snapshot!(format!("offer_samples_{w}x{h}"), draw(&rt, w, h).backend());
         keys(&mut rt, "y");
-        assert_eq!(rt.model.queue.rows.len(), 12);
+        assert_eq!(rt.model.queue.keys.len(), 12);
     }
 }
 

@@ -392,7 +392,8 @@ impl Workspace {
     pub fn counts(&self) -> Result<Vec<(String, i64)>> {
         let mut st = self
             .conn()
-            .prepare_cached("SELECT status, count(*) FROM portfolios GROUP BY status")?;
+            // (kept by triggers beside the portfolios: a million are not counted again)
+            .prepare_cached("SELECT status, n FROM status_counts WHERE n > 0 ORDER BY status")?;
         let rows = st.query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?;
         let mut v: Vec<(String, i64)> = rows.collect::<crate::store::db::Result<_>>()?;
         v.sort_by_key(|(s, _)| Status::order_of(s));
@@ -649,6 +650,7 @@ impl Workspace {
             query,
             |pk| Some(pk as u64),
             limit,
+            None,
         )?;
         let mut out = Vec::new();
         for (score, pk) in hits {
@@ -707,10 +709,10 @@ impl Workspace {
         Ok(docs.unwrap_or_default())
     }
 
-    /// The ids of the portfolios (at most `limit`) whose documents the word index says hold
+    /// The row keys of the portfolios (at most `limit`) whose documents the word index says hold
     /// every word of `query`, for the workbench's filter: the index only (which `audit verify`
     /// rebuilds from the vouched texts), no text read, so that a key stays cheap.
-    pub fn portfolios_with_words(&self, query: &str, limit: usize) -> Result<Vec<String>> {
+    pub fn portfolios_with_words(&self, query: &str, limit: usize) -> Result<Vec<i64>> {
         let mut pks: Vec<i64> = self
             .documents_with_words(query)?
             .into_iter()
@@ -718,14 +720,7 @@ impl Workspace {
             .collect();
         pks.dedup();
         pks.truncate(limit);
-        let mut st = self
-            .conn()
-            .prepare_cached("SELECT id FROM portfolios WHERE pk = ?1")?;
-        let mut out = Vec::with_capacity(pks.len());
-        for pk in pks {
-            out.push(st.query_row([pk], |r| r.get(0))?);
-        }
-        Ok(out)
+        Ok(pks)
     }
 
     /// Portfolios whose documents' texts (PDF, DOCX, ODT) hold every word of `query`, in
@@ -834,7 +829,8 @@ impl<K: Ord + Copy> Ranking<K> {
 }
 
 /// The best `limit` of the matches `all` (score, key), best first, ties to the lower key.
-fn best_first<K: Ord>(mut all: Vec<(i64, K)>, limit: usize) -> Vec<(i64, K)> {
+/// The best `limit` of (score, key) pairs: highest score first, ties by key.
+pub fn best_first<K: Ord>(mut all: Vec<(i64, K)>, limit: usize) -> Vec<(i64, K)> {
     let order = |a: &(i64, K), b: &(i64, K)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
     if limit < all.len() {
         // Only the best `limit` need sorting.
@@ -962,7 +958,43 @@ impl SearchTexts {
         pick: impl Fn(i64) -> Option<u64> + Sync,
         limit: usize,
     ) -> Result<Vec<(i64, u64)>> {
-        rank_search(&self.first, Some(&mut self.second), query, pick, limit)
+        rank_search(
+            &self.first,
+            Some(&mut self.second),
+            query,
+            pick,
+            limit,
+            None,
+        )
+    }
+
+    /// The smallest and largest row key of the search texts (`None`: there are none).
+    pub fn key_range(&self) -> Result<Option<(i64, i64)>> {
+        Ok(crate::store::key_range(
+            &self.first,
+            "search",
+            "portfolio_pk",
+        )?)
+    }
+
+    /// [`SearchTexts::rank`] over the texts whose row key is in `from..=to` only: a part of a
+    /// scan whose results are shown as they come.
+    pub fn rank_in(
+        &mut self,
+        query: &str,
+        pick: impl Fn(i64) -> Option<u64> + Sync,
+        limit: usize,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, u64)>> {
+        rank_search(
+            &self.first,
+            Some(&mut self.second),
+            query,
+            pick,
+            limit,
+            Some((from, to)),
+        )
     }
 }
 
@@ -978,8 +1010,13 @@ pub(crate) fn rank_search(
     query: &str,
     pick: impl Fn(i64) -> Option<u64> + Sync,
     limit: usize,
+    range: Option<(i64, i64)>,
 ) -> Result<Vec<(i64, u64)>> {
-    let Some((lo, hi)) = crate::store::key_range(first, "search", "portfolio_pk")? else {
+    let range = match range {
+        Some(r) => Some(r),
+        None => crate::store::key_range(first, "search", "portfolio_pk")?,
+    };
+    let Some((lo, hi)) = range else {
         return Ok(Vec::new());
     };
     let query = crate::domain::search::fold_query(query);
@@ -1102,6 +1139,16 @@ fn row_of(r: &crate::store::db::Row<'_>) -> crate::store::db::Result<Row> {
     })
 }
 
+/// What the queue keeps of a portfolio, as [`Workspace::for_each_queue_key`] reads it.
+pub struct QueueKeyRow<'a> {
+    pub pk: i64,
+    pub id: &'a str,
+    pub status: &'a str,
+    pub rubric_pk: i64,
+    /// Allocated to the person or first-marked by them.
+    pub mine: bool,
+}
+
 impl Workspace {
     /// Every portfolio as [`Workspace::list`] gives it (blind rules applied), in row-key order,
     /// handed to `f` one at a time (the same `Row`, refilled): the workbench's queue. With `only`,
@@ -1117,55 +1164,91 @@ impl Workspace {
     /// The first `limit` rows of the workbench's queue, in its order — the person's own work
     /// (allocated to them or first-marked by them) first, then by what needs doing (in progress,
     /// new, then the workflow's order), then id — without reading the others: what the first
-    /// screen shows while the whole queue is read.
+    /// screen shows while the whole queue is read. Each part is a range of an index in the
+    /// queue's order (schema 14), so the cost follows the screen, not the workspace.
     pub fn first_queue_rows(&self, limit: usize, mut f: impl FnMut(&Row)) -> Result<()> {
-        const WORK_ORDER: &str = "CASE status WHEN 'in_progress' THEN 0 WHEN 'new' THEN 1
-            WHEN 'submitted' THEN 2 WHEN 'sampled' THEN 3 WHEN 'moderated' THEN 4
-            WHEN 'released' THEN 5 WHEN 'exported' THEN 6 ELSE 99 END";
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let user = self.user.clone();
+        let pks = self.first_queue_pks(limit)?;
+        let mut rows: HashMap<i64, Row> = HashMap::with_capacity(pks.len());
+        self.queue_rows_by_pk(&pks, |r| {
+            rows.insert(r.pk, r.clone());
+        })?;
+        for pk in pks {
+            if let Some(r) = rows.get(&pk) {
+                f(r);
+            }
+        }
+        Ok(())
+    }
+
+    /// The row keys of [`Workspace::first_queue_rows`], in the queue's order.
+    fn first_queue_pks(&self, limit: usize) -> Result<Vec<i64>> {
+        let conn = self.conn();
         // (ids in byte order, as the whole queue is sorted, whatever the server's collation)
-        let id = if self.conn().is_pg() {
+        let id = if conn.is_pg() {
             "id COLLATE \"C\""
         } else {
             "id"
         };
-        let mut n = 0i64;
-        self.queue_rows(
-            &format!(
-                "WHERE (assessor = ?1 OR first_marker = ?1) ORDER BY {WORK_ORDER}, {id} LIMIT ?2"
-            ),
-            &[&user, &limit],
-            false,
-            |r| {
-                n += 1;
-                f(r)
-            },
-        )?;
-        // The others', a status at a time in the order of what needs doing (each through the
-        // status index), until the screen is full.
         let mut statuses: Vec<&str> = Status::NAMES.to_vec();
         statuses.sort_by_key(|s| Status::work_order_of(s));
-        for status in statuses {
-            if n >= limit {
+        let user = self.user.as_str();
+        let mut out: Vec<i64> = Vec::with_capacity(limit);
+        // (a statement of the form "… ORDER BY id LIMIT n" over one index range each; the
+        // status is written into it — one of the workflow's names — so that the planner sees
+        // which partial index holds it)
+        let ids =
+            |sql: &str, bind: &[&dyn crate::store::db::ToSql]| -> Result<Vec<(String, i64)>> {
+                let mut st = conn.prepare_cached(sql)?;
+                let rows = st.query_map(bind, |r| Ok((r.get(0)?, r.get(1)?)))?;
+                Ok(rows.collect::<crate::store::db::Result<_>>()?)
+            };
+        // The person's own work, a status at a time: allocated to them, or first-marked by
+        // them, merged by id (a portfolio can be both).
+        let mine_any: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM portfolios WHERE assessor = ?1)
+                 OR EXISTS (SELECT 1 FROM portfolios WHERE first_marker = ?1)",
+            [user],
+            |r| r.get(0),
+        )?;
+        if mine_any {
+            for status in &statuses {
+                let rest = limit.saturating_sub(out.len());
+                if rest == 0 {
+                    break;
+                }
+                let n = rest as i64;
+                let mut both = Vec::new();
+                for col in ["assessor", "first_marker"] {
+                    both.extend(ids(
+                        &format!(
+                            "SELECT {id}, pk FROM portfolios WHERE {col} = ?1 AND status = '{status}' ORDER BY {id} LIMIT ?2"
+                        ),
+                        &[&user, &n],
+                    )?);
+                }
+                both.sort();
+                both.dedup();
+                out.extend(both.into_iter().take(rest).map(|(_, pk)| pk));
+            }
+        }
+        // The others', a status at a time in the order of what needs doing.
+        for status in &statuses {
+            let rest = limit.saturating_sub(out.len());
+            if rest == 0 {
                 break;
             }
-            let rest = limit - n;
-            self.queue_rows(
+            let found = ids(
                 &format!(
-                    "WHERE status = ?2
-                       AND NOT (coalesce(assessor = ?1, 0 = 1) OR coalesce(first_marker = ?1, 0 = 1))
-                     ORDER BY {id} LIMIT ?3"
+                    "SELECT {id}, pk FROM portfolios
+                      WHERE status = '{status}'
+                        AND NOT (coalesce(assessor = ?1, 0 = 1) OR coalesce(first_marker = ?1, 0 = 1))
+                      ORDER BY {id} LIMIT ?2"
                 ),
-                &[&user, &status, &rest],
-                false,
-                |r| {
-                    n += 1;
-                    f(r)
-                },
+                &[&user, &(rest as i64)],
             )?;
+            out.extend(found.into_iter().map(|(_, pk)| pk));
         }
-        Ok(())
+        Ok(out)
     }
 
     /// Like [`Workspace::for_each_queue_row`], for the portfolios whose row key is in
@@ -1177,6 +1260,86 @@ impl Workspace {
             true,
             f,
         )
+    }
+
+    /// What the workbench keeps of every portfolio to order and filter its queue — row key, id,
+    /// status, rubric, whether it is the person's own work — for those whose row key is in
+    /// `from..=to` (all when `None`), in row-key order, handed to `f` without collecting. Nothing
+    /// here is hidden by blind rules (outcomes are not read); the rows shown come from
+    /// [`Workspace::queue_rows_by_pk`].
+    pub fn for_each_queue_key(
+        &self,
+        range: Option<(i64, i64)>,
+        mut f: impl FnMut(&QueueKeyRow<'_>),
+    ) -> Result<()> {
+        let conn = self.conn();
+        let Some((lo, hi)) = range.or(self.portfolio_key_range()?) else {
+            return Ok(());
+        };
+        // (a server sends a statement's rows whole: read in ranges of row keys, so that a
+        // million are never in memory at once)
+        let step = if conn.is_pg() { 50_000 } else { i64::MAX };
+        with_small_cache(conn, || {
+            let mut st = conn.prepare_cached(
+                "SELECT pk, id, status, rubric_pk, coalesce(assessor = ?3, 0 = 1) OR coalesce(first_marker = ?3, 0 = 1)
+                 FROM portfolios WHERE pk >= ?1 AND pk <= ?2 ORDER BY pk",
+            )?;
+            let mut from = lo;
+            while from <= hi {
+                let to = from.saturating_add(step - 1).min(hi);
+                let mut rows = st.query(params![from, to, self.user])?;
+                while let Some(r) = rows.next()? {
+                    f(&QueueKeyRow {
+                        pk: r.get(0)?,
+                        id: r.get_ref(1)?.as_str()?,
+                        status: r.get_ref(2)?.as_str()?,
+                        rubric_pk: r.get(3)?,
+                        mine: r.get(4)?,
+                    });
+                }
+                if to == hi {
+                    break;
+                }
+                from = to + 1;
+            }
+            Ok(())
+        })
+    }
+
+    /// The rubrics' labels as the queue shows them (`id`, `version`), by row key.
+    pub fn rubric_labels(&self) -> Result<Vec<(i64, String, String)>> {
+        let mut st = self
+            .conn()
+            .prepare_cached("SELECT pk, id, version FROM rubrics ORDER BY pk")?;
+        let rows = st.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<crate::store::db::Result<_>>()?)
+    }
+
+    /// The queue rows (as [`Workspace::list`] gives them, blind rules applied) of the portfolios
+    /// with these row keys, in no particular order: the rows a screen of the queue shows.
+    pub fn queue_rows_by_pk(&self, pks: &[i64], mut f: impl FnMut(&Row)) -> Result<()> {
+        for chunk in pks.chunks(500) {
+            // (row keys are integers: written into the statement, one prepared per length)
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            let mut st = self.conn().prepare(&format!(
+                "SELECT p.pk, p.id, p.learner_id, p.learner_name, r.id, r.version, p.submitted, p.status, p.assessor,
+                        p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker,
+                        EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second'),
+                        {}
+                 FROM {} p JOIN rubrics r ON r.pk = p.rubric_pk WHERE p.pk IN ({})",
+                self.first_hidden_read(),
+                self.portfolios_read(),
+                list.join(",")
+            ))?;
+            let rows: Vec<Row> = st
+                .query_map((), row_of)?
+                .collect::<crate::store::db::Result<_>>()?;
+            for mut r in rows {
+                self.hide_blind(&mut r)?;
+                f(&r);
+            }
+        }
+        Ok(())
     }
 
     fn queue_rows(
@@ -1413,8 +1576,15 @@ mod tests {
                 .collect();
             full.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
             for limit in [1, 3, 10, 1000] {
-                let got =
-                    rank_search(&first, Some(&mut second), q, |pk| Some(pk as u64), limit).unwrap();
+                let got = rank_search(
+                    &first,
+                    Some(&mut second),
+                    q,
+                    |pk| Some(pk as u64),
+                    limit,
+                    None,
+                )
+                .unwrap();
                 let want: Vec<(i64, u64)> = full.iter().take(limit).copied().collect();
                 assert_eq!(got, want, "{q:?}, limit {limit}");
                 // The same ranking over the texts in memory (ties to the earlier text).

@@ -34,10 +34,17 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("011_evidence_text.sql"),
     include_str!("012_revocations.sql"),
     include_str!("013_signed_records.sql"),
+    include_str!("014_queue_order.sql"),
 ];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// A server workspace's migrations after version 13 (pg_schema.sql and pg_access.sql make
+/// version 13), each with the version it brings the schema to: applied in order, in one
+/// transaction with the version recorded, to a workspace of an earlier version (and all of
+/// them, after those two files, when a workspace is made).
+pub const SERVER_MIGRATIONS: &[(i64, &str)] = &[(14, include_str!("pg_014_queue_order.sql"))];
 
 /// The smallest and largest `column` (an integer key) of `table`, `None` when it is empty:
 /// bounds for reading the table in parts. (Two subqueries: SQLite looks a lone min() or max()
@@ -395,6 +402,9 @@ impl Store {
             }
             tx.execute_batch(include_str!("pg_schema.sql"))?;
             tx.execute_batch(include_str!("pg_access.sql"))?;
+            for m in SERVER_MIGRATIONS {
+                tx.execute_batch(m.1)?;
+            }
             tx.execute(
                 "INSERT INTO assay_schema (version) VALUES (?1)",
                 [SCHEMA_VERSION],
@@ -413,10 +423,18 @@ impl Store {
                 known: SCHEMA_VERSION,
             });
         }
-        if found < SCHEMA_VERSION {
+        // (versions before the first server migration were never released)
+        let first = SERVER_MIGRATIONS
+            .first()
+            .map_or(SCHEMA_VERSION, |m| m.0 - 1);
+        if found < first {
             return Err(StoreError::Server(format!(
                 "{shown}: the workspace's schema is version {found}, which this assay cannot bring up to {SCHEMA_VERSION}"
             )));
+        }
+        for (version, sql) in SERVER_MIGRATIONS.iter().filter(|m| m.0 > found) {
+            tx.execute_batch(sql)?;
+            tx.execute("INSERT INTO assay_schema (version) VALUES (?1)", [*version])?;
         }
         tx.commit()?;
         Ok(())

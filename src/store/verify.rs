@@ -228,6 +228,8 @@ const NOT_FACTS: &[&str] = &[
     // compared with the rubrics by rubric_rules_problems)
     "assay_schema",
     "rubric_rules",
+    // (derived from the portfolios, counted again by status_counts_problems)
+    "status_counts",
 ];
 
 /// The tables of the workspace, by name: SQLite's catalogue, or the current schema's on a
@@ -2552,6 +2554,34 @@ fn thread_cpu() -> std::time::Duration {
     }
 }
 
+/// The count of each status the workbench reads (kept by triggers) against the portfolios
+/// counted again.
+fn status_counts_problems(conn: &Connection) -> crate::store::db::Result<Vec<Problem>> {
+    let read = |sql: &str| -> crate::store::db::Result<Vec<(String, i64)>> {
+        let mut st = conn.prepare(sql)?;
+        st.query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+    };
+    let kept = read("SELECT status, n FROM status_counts WHERE n <> 0 ORDER BY status")?;
+    let counted = read("SELECT status, count(*) FROM portfolios GROUP BY status ORDER BY status")?;
+    let mut out = Vec::new();
+    let statuses: std::collections::BTreeSet<&String> =
+        kept.iter().chain(&counted).map(|(s, _)| s).collect();
+    let of = |v: &[(String, i64)], s: &str| v.iter().find(|(x, _)| x == s).map_or(0, |(_, n)| *n);
+    for s in statuses {
+        let (k, c) = (of(&kept, s), of(&counted, s));
+        if k != c {
+            out.push(Problem {
+                seq: None,
+                message: format!(
+                    "status_counts row {}: n is {k}, but {c} portfolio(s) have that status: changed behind assay's back (the workbench shows these counts)",
+                    crate::domain::sanitize::sanitize_line(s)
+                ),
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// The schema itself: every table, index, view and trigger of the workspace must be one assay's
 /// migrations make, with the same definition (a trigger or a view added behind assay's back can
 /// rewrite or hide what is read and written).
@@ -2619,6 +2649,8 @@ fn server_schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Pro
            JOIN pg_class c ON c.oid = t.tgrelid
            JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE NOT t.tgisinternal AND n.nspname = current_schema()
+            AND NOT (c.relname = 'portfolios'
+                     AND t.tgname IN ('status_counts_insert_delete', 'status_counts_update'))
          UNION ALL
          SELECT 'rule', CAST(rulename AS TEXT), CAST(tablename AS TEXT) FROM pg_rules
           WHERE schemaname = current_schema()
@@ -2631,7 +2663,8 @@ fn server_schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Pro
            JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()
             AND p.proname NOT IN ('assay_is_lead', 'assay_is_person', 'assay_first_hidden',
                                   'assay_first_hidden_id', 'assay_head', 'assay_append',
-                                  'assay_draw_candidates', 'assay_second_decided')
+                                  'assay_draw_candidates', 'assay_second_decided',
+                                  'assay_count_status')
          ORDER BY 1, 2",
     )?;
     let found: Vec<(String, String, String)> = st
@@ -2685,6 +2718,11 @@ fn server_schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Pro
     }
     let want: HashSet<&str> = include_str!("pg_schema.sql")
         .lines()
+        .chain(
+            super::SERVER_MIGRATIONS
+                .iter()
+                .flat_map(|(_, sql)| sql.lines()),
+        )
         .filter_map(|l| l.strip_prefix("CREATE INDEX "))
         .filter_map(|l| l.split_whitespace().next())
         .collect();
@@ -2858,6 +2896,7 @@ fn verify_in(
     v.records = walked?;
     let scanned = scanned?;
     problems.extend(schema_problems(conn)?);
+    problems.extend(status_counts_problems(conn)?);
     if timing {
         eprintln!("walk and scan {:?}", t0.elapsed());
     }

@@ -25,6 +25,7 @@ use crate::domain::status::Status;
 /// One queue row, sanitised once on load.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueRow {
+    pub pk: i64,
     // (short texts, kept inline: a large queue makes no allocation for most rows)
     pub id: CompactString,
     pub learner: CompactString,
@@ -71,6 +72,7 @@ impl QueueRow {
         let short =
             |text: &str| CompactString::from(crate::domain::sanitize::sanitize_line_cow(text));
         QueueRow {
+            pk: r.pk,
             id: short(&r.id),
             learner: short(&r.learner_name),
             rubric,
@@ -106,10 +108,46 @@ impl QueueRow {
     }
 }
 
+/// What the queue keeps of every portfolio, whatever the size of the workspace: enough to order
+/// it, to filter it by status and rubric and to find the row when it comes on screen (24 bytes
+/// a portfolio; the texts of the rows are read only for the rows on or near the screen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueKey {
+    pub pk: i64,
+    /// The place of the portfolio's id among all the queue's ids (byte order): the order within
+    /// a group, without keeping the ids.
+    pub rank: u32,
+    /// The status's text, an index into [`Queue::names`].
+    pub status: u32,
+    /// The rubric's label (`id@version`), an index into [`Queue::names`].
+    pub rubric: u32,
+    /// Allocated to the person or first-marked by them.
+    pub mine: bool,
+}
+
+impl QueueKey {
+    /// The queue's group of a row — the person's own work first, then by what needs doing —
+    /// given its status's text: rows are ordered by (group, rank).
+    pub fn group(mine: bool, status: &str) -> usize {
+        usize::from(!mine) * 100 + Status::work_order_of(status).min(99)
+    }
+}
+
+/// What a [`QueueRow`] says of its portfolio's place in the queue: (group, id).
+pub fn row_place(r: &QueueRow) -> (usize, &str) {
+    (QueueKey::group(r.mine, &r.status), &r.id)
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Queue {
-    pub rows: Vec<QueueRow>,
-    /// Indices into `rows` that pass the filters, in display order.
+    /// Every portfolio, in display order.
+    pub keys: Vec<QueueKey>,
+    /// The texts the keys name (statuses and rubric labels), each once.
+    pub names: Vec<Arc<str>>,
+    /// The rows of the portfolios on or near the screen (all of them in a small queue), by row
+    /// key: the runtime reads them as the screen moves ([`Queue::window`]).
+    pub shown: std::collections::HashMap<i64, QueueRow>,
+    /// Indices into `keys` that pass the filters, in display order.
     pub visible: Vec<usize>,
     pub selected: usize,
     pub filter: String,
@@ -118,6 +156,9 @@ pub struct Queue {
     /// A fuzzy filter is being computed off the render path.
     pub filtering: bool,
     pub filter_gen: u64,
+    /// The filter run whose results `matched` holds (the first results of a run select the
+    /// first row; those that follow refine them).
+    pub results_gen: u64,
     /// Rows passing the fuzzy filter (all when no filter), before status and rubric filters.
     pub matched: Option<Vec<usize>>,
     /// Rows whose documents' texts hold the filter's words (for `filter_gen`), shown after
@@ -131,6 +172,72 @@ pub struct Queue {
     pub shown_counts: Option<Vec<(String, i64)>>,
     /// The moderator's view: only drawn portfolios, with their stage.
     pub moderation: bool,
+}
+
+impl Queue {
+    /// The text of a name of the keys ("" for none).
+    pub fn name(&self, i: u32) -> &str {
+        self.names.get(i as usize).map_or("", |n| n)
+    }
+
+    /// The index of `text` among the names, added when new.
+    pub fn intern(&mut self, text: &str) -> u32 {
+        match self.names.iter().position(|n| **n == *text) {
+            Some(i) => i as u32,
+            None => {
+                self.names.push(text.into());
+                (self.names.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The key of `row`, whose id has the place `rank` among the ids.
+    pub fn key_of(&mut self, row: &QueueRow, rank: u32) -> QueueKey {
+        QueueKey {
+            pk: row.pk,
+            rank,
+            status: self.intern(&row.status),
+            rubric: self.intern(&row.rubric),
+            mine: row.mine,
+        }
+    }
+
+    /// The key shown at `pos` (a position among the visible rows).
+    pub fn key_at(&self, pos: usize) -> Option<&QueueKey> {
+        self.keys.get(*self.visible.get(pos)?)
+    }
+
+    /// The row shown at `pos`, when it has been read.
+    pub fn row_at(&self, pos: usize) -> Option<&QueueRow> {
+        self.shown.get(&self.key_at(pos)?.pk)
+    }
+
+    /// Puts `rows` (in display order) in place of the queue's, keeping them all.
+    pub fn set_rows(&mut self, rows: Vec<QueueRow>) {
+        let mut by_id: Vec<u32> = (0..rows.len() as u32).collect();
+        by_id.sort_by(|&a, &b| rows[a as usize].id.cmp(&rows[b as usize].id));
+        let mut rank = vec![0u32; rows.len()];
+        for (r, &i) in by_id.iter().enumerate() {
+            rank[i as usize] = r as u32;
+        }
+        self.names.clear();
+        self.keys = rows
+            .iter()
+            .zip(rank)
+            .map(|(r, rank)| self.key_of(r, rank))
+            .collect();
+        self.shown = rows.into_iter().map(|r| (r.pk, r)).collect();
+    }
+
+    /// The positions among the visible rows that the screen may show with the selection where
+    /// it is, and a screen's height of margin each side (so that a step or a page away is read
+    /// already): what the runtime reads rows for.
+    pub fn window(&self, height: u16) -> std::ops::Range<usize> {
+        let h = usize::from(height).max(1);
+        let from = self.selected.saturating_sub(2 * h);
+        let to = (self.selected + 2 * h + 1).min(self.visible.len());
+        from..to.max(from)
+    }
 }
 
 impl QueueRow {
@@ -502,7 +609,11 @@ impl Model {
 /// A freshly loaded queue.
 #[derive(Debug, Clone)]
 pub struct Loaded {
+    /// The rows read: every row (when `keys` is `None`, in display order), or those of the
+    /// screen.
     pub rows: Vec<QueueRow>,
+    /// Every portfolio's key, in display order, and the names they use; `None`: `rows` are all.
+    pub keys: Option<(Vec<QueueKey>, Vec<Arc<str>>)>,
     pub counts: Vec<(String, i64)>,
     pub rubrics: Vec<String>,
     /// The portfolio to select.
@@ -573,11 +684,13 @@ pub enum Msg {
     Filtered {
         generation: u64,
         matched: Vec<usize>,
+        /// The scan is over: `matched` is every match. Until then it is the best so far.
+        done: bool,
     },
     /// The portfolios whose documents' texts hold the filter's words.
     InDocuments {
         generation: u64,
-        ids: Vec<String>,
+        pks: Vec<i64>,
     },
     /// A portfolio was opened.
     Opened(Box<Assess>),

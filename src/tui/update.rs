@@ -41,26 +41,34 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         Msg::Filtered {
             generation,
             matched,
+            done,
         } => {
-            if generation == m.queue.filter_gen {
-                m.queue.filtering = false;
-                m.queue.matched = Some(with_documents(matched, &m.queue.in_documents));
-                m.queue.selected = 0;
+            let q = &mut m.queue;
+            if generation == q.filter_gen {
+                q.filtering = !done;
+                q.matched = Some(with_documents(matched, &q.in_documents));
+                if q.results_gen != generation {
+                    q.results_gen = generation;
+                    q.selected = 0;
+                }
                 queue::recompute(m);
             }
             vec![]
         }
-        Msg::InDocuments { generation, ids } => {
+        Msg::InDocuments { generation, pks } => {
             if generation == m.queue.filter_gen {
-                let ids: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
-                m.queue.in_documents = m
-                    .queue
-                    .rows
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| ids.contains(r.id.as_str()))
-                    .map(|(i, _)| i)
-                    .collect();
+                let pks: std::collections::HashSet<i64> = pks.into_iter().collect();
+                m.queue.in_documents = match pks.is_empty() {
+                    true => Vec::new(),
+                    false => m
+                        .queue
+                        .keys
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, k)| pks.contains(&k.pk))
+                        .map(|(i, _)| i)
+                        .collect(),
+                };
                 if let Some(matched) = m.queue.matched.take() {
                     m.queue.matched = Some(with_documents(matched, &m.queue.in_documents));
                     queue::recompute(m);
@@ -290,21 +298,34 @@ fn paste(m: &mut Model, text: String) -> Vec<Cmd> {
 fn loaded_queue(m: &mut Model, loaded: Loaded) -> Vec<Cmd> {
     let Loaded {
         rows,
+        keys,
         counts,
         rubrics,
         select,
     } = loaded;
     let q = &mut m.queue;
-    let keep = select.or_else(|| {
-        q.visible
-            .get(q.selected)
-            .and_then(|i| q.rows.get(*i))
-            .map(|r| r.id.to_string())
-    });
-    q.rows = rows;
+    let keep = match select {
+        Some(id) => Keep::Id(id),
+        None => q.key_at(q.selected).map_or(Keep::None, |k| Keep::Pk(k.pk)),
+    };
+    match keys {
+        Some((keys, names)) => {
+            q.keys = keys;
+            q.names = names;
+            q.shown = rows.into_iter().map(|r| (r.pk, r)).collect();
+        }
+        None => q.set_rows(rows),
+    }
     q.counts = counts;
     q.rubrics = rubrics;
     reselect(m, keep)
+}
+
+/// The row to select again once the queue's rows changed.
+enum Keep {
+    None,
+    Pk(i64),
+    Id(String),
 }
 
 /// Moves the changed rows into place (the runtime has checked that each is in the queue and
@@ -316,18 +337,18 @@ fn refreshed_queue(m: &mut Model, refreshed: Refreshed) -> Vec<Cmd> {
         select,
     } = refreshed;
     let q = &mut m.queue;
-    let keep = select.or_else(|| {
-        q.visible
-            .get(q.selected)
-            .and_then(|i| q.rows.get(*i))
-            .map(|r| r.id.to_string())
-    });
+    let keep = match select {
+        Some(id) => Keep::Id(id),
+        None => q.key_at(q.selected).map_or(Keep::None, |k| Keep::Pk(k.pk)),
+    };
     for mv in moves {
-        if mv.from >= q.rows.len() || mv.to >= q.rows.len() {
+        if mv.from >= q.keys.len() || mv.to >= q.keys.len() {
             continue;
         }
-        shift(&mut q.rows, mv.from, mv.to);
-        q.rows[mv.to] = mv.row;
+        let rank = q.keys[mv.from].rank;
+        shift(&mut q.keys, mv.from, mv.to);
+        q.keys[mv.to] = q.key_of(&mv.row, rank);
+        q.shown.insert(mv.row.pk, mv.row);
     }
     q.counts = counts;
     reselect(m, keep)
@@ -335,15 +356,18 @@ fn refreshed_queue(m: &mut Model, refreshed: Refreshed) -> Vec<Cmd> {
 
 /// After the queue's rows changed: forgets the filter's result, recomputes what is shown and
 /// selects `keep` again if it is shown; the filter runs again if one is set.
-fn reselect(m: &mut Model, keep: Option<String>) -> Vec<Cmd> {
+fn reselect(m: &mut Model, keep: Keep) -> Vec<Cmd> {
     m.queue.matched = None;
     queue::recompute(m);
-    if let Some(id) = keep
-        && let Some(pos) = m
-            .queue
-            .visible
-            .iter()
-            .position(|&i| m.queue.rows[i].id == id)
+    let q = &m.queue;
+    let pk = match keep {
+        Keep::None => None,
+        Keep::Pk(pk) => Some(pk),
+        // (the runtime reads the row of a portfolio it asks to select)
+        Keep::Id(id) => q.shown.values().find(|r| r.id == id).map(|r| r.pk),
+    };
+    if let Some(pk) = pk
+        && let Some(pos) = q.visible.iter().position(|&i| q.keys[i].pk == pk)
     {
         m.queue.selected = pos;
     }

@@ -4,7 +4,7 @@
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
-use crate::app::query::{SearchTexts, fuzzy_rank};
+use crate::app::query::{SearchTexts, best_first, fuzzy_rank};
 use crate::tui::model::Msg;
 
 /// A request to the filter worker: generation, query, haystacks.
@@ -39,15 +39,40 @@ pub(super) struct QueueOrder {
     pub(super) pks: Vec<i64>,
 }
 
+/// How many row keys one part of a streamed scan covers: the first results show once the
+/// first part is ranked.
+const PART: i64 = 100_000;
+/// How many of the best matches so far a partial result carries (a screen's worth, and more).
+const PARTIAL_TOP: usize = 500;
+/// The least time between two partial results.
+const PARTIAL_EVERY: std::time::Duration = std::time::Duration::from_millis(40);
+
 /// [`filter`] over the search texts in the database, for the queue in `order`: the same ranking
-/// (ties by queue position, or, when narrowing from `prev`, by the order of `prev`).
+/// (ties by queue position, or, when narrowing from `prev`, by the order of `prev`). The texts
+/// are ranked a part of the row keys at a time; after a part, `partial` is given the best
+/// matches so far (at most every [`PARTIAL_EVERY`]) and says whether to go on (`false`: a newer
+/// query waits, and this one is dropped: `None`).
 fn filter_streaming(
     query: &str,
     order: &Arc<QueueOrder>,
     prev: Option<&[usize]>,
     streaming: &mut Option<Streaming>,
     texts: &mut Option<SearchTexts>,
-) -> Vec<usize> {
+    partial: &mut dyn FnMut(Vec<usize>) -> bool,
+) -> Option<Vec<usize>> {
+    filter_in_parts(query, order, prev, streaming, texts, partial, PART)
+}
+
+/// [`filter_streaming`] with parts of `part` row keys.
+fn filter_in_parts(
+    query: &str,
+    order: &Arc<QueueOrder>,
+    prev: Option<&[usize]>,
+    streaming: &mut Option<Streaming>,
+    texts: &mut Option<SearchTexts>,
+    partial: &mut dyn FnMut(Vec<usize>) -> bool,
+    part: i64,
+) -> Option<Vec<usize>> {
     if !streaming
         .as_ref()
         .is_some_and(|s| Arc::ptr_eq(&s.order, order))
@@ -64,15 +89,11 @@ fn filter_streaming(
             by_pk,
         });
     }
-    let Some(s) = streaming.as_ref() else {
-        return Vec::new();
-    };
+    let s = streaming.as_ref()?;
     if texts.as_ref().is_none_or(|t| t.db() != order.db) {
         *texts = SearchTexts::open(&order.db);
     }
-    let Some(open) = texts.as_mut() else {
-        return Vec::new();
-    };
+    let open = texts.as_mut()?;
     // When narrowing: each candidate's place in the previous result, which breaks ties.
     let rank: Option<Vec<u32>> = prev.map(|p| {
         let mut r = vec![0u32; order.pks.len()];
@@ -94,20 +115,49 @@ fn filter_streaming(
             None => Some(u64::from(pos)),
         }
     };
-    match open.rank(query, pick, usize::MAX) {
-        Ok(hits) => hits
-            .into_iter()
+    let to_positions = |hits: Vec<(i64, u64)>| -> Vec<usize> {
+        hits.into_iter()
             .map(|(_, key)| match prev {
                 Some(p) => p[key as usize],
                 None => key as usize,
             })
-            .collect(),
-        Err(_) => {
-            // (the connections may be gone — a server restarted: opened again next time)
-            *texts = None;
-            Vec::new()
+            .collect()
+    };
+    let Ok(range) = open.key_range() else {
+        // (the connections may be gone — a server restarted: opened again next time)
+        *texts = None;
+        return Some(Vec::new());
+    };
+    let Some((lo, hi)) = range else {
+        return Some(Vec::new());
+    };
+    let mut hits: Vec<(i64, u64)> = Vec::new();
+    let mut last = std::time::Instant::now();
+    let mut shown = false;
+    let mut from = lo;
+    loop {
+        let to = from.saturating_add(part.max(1) - 1).min(hi);
+        match open.rank_in(query, pick, usize::MAX, from, to) {
+            Ok(h) => hits.extend(h),
+            Err(_) => {
+                *texts = None;
+                return Some(Vec::new());
+            }
+        }
+        if to >= hi {
+            break;
+        }
+        from = to + 1;
+        if !shown || last.elapsed() >= PARTIAL_EVERY {
+            let best = to_positions(best_first(hits.clone(), PARTIAL_TOP));
+            if !partial(best) {
+                return None;
+            }
+            shown = true;
+            last = std::time::Instant::now();
         }
     }
+    Some(to_positions(best_first(hits, usize::MAX)))
 }
 
 /// Ranks the haystacks against the query, best first. Narrows from a previous result when the
@@ -154,7 +204,16 @@ pub fn spawn_filter_worker(out: Sender<Msg>) -> FilterTx {
         let mut streamed: Option<(String, Arc<QueueOrder>, Vec<usize>)> = None;
         let mut streaming: Option<Streaming> = None;
         let mut texts: Option<SearchTexts> = None;
-        while let Ok(mut req) = rx.recv() {
+        // (a request that came while another was being ranked, to be taken next)
+        let mut waiting: Option<FilterReq> = None;
+        loop {
+            let mut req = match waiting.take() {
+                Some(r) => r,
+                None => match rx.recv() {
+                    Ok(r) => r,
+                    Err(_) => break,
+                },
+            };
             while let Ok(newer) = rx.try_recv() {
                 req = newer;
             }
@@ -165,13 +224,30 @@ pub fn spawn_filter_worker(out: Sender<Msg>) -> FilterTx {
                     let prev = streamed.take().filter(|(q, o, _)| {
                         Arc::ptr_eq(o, &order) && query.starts_with(q.as_str()) && !q.is_empty()
                     });
+                    // The best so far after each part of the scan, until a newer query comes.
+                    let mut partial = |best: Vec<usize>| -> bool {
+                        if let Ok(newer) = rx.try_recv() {
+                            waiting = Some(newer);
+                            return false;
+                        }
+                        out.send(Msg::Filtered {
+                            generation,
+                            matched: best,
+                            done: false,
+                        })
+                        .is_ok()
+                    };
                     let m = filter_streaming(
                         &query,
                         &order,
                         prev.as_ref().map(|(_, _, m)| m.as_slice()),
                         &mut streaming,
                         &mut texts,
+                        &mut partial,
                     );
+                    let Some(m) = m else {
+                        continue;
+                    };
                     streamed = Some((query, order, m.clone()));
                     m
                 }
@@ -185,6 +261,7 @@ pub fn spawn_filter_worker(out: Sender<Msg>) -> FilterTx {
                 .send(Msg::Filtered {
                     generation,
                     matched,
+                    done: true,
                 })
                 .is_err()
             {
@@ -193,4 +270,94 @@ pub fn spawn_filter_worker(out: Sender<Msg>) -> FilterTx {
         }
     });
     ftx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sample workspace (12 portfolios), its queue's row keys in some order, and the
+    /// haystacks in that order.
+    fn sample() -> (tempfile::TempDir, Arc<QueueOrder>, Arc<Vec<String>>) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("w.db");
+        let mut ws = crate::app::Workspace::open(&db, "ann".into()).unwrap();
+        crate::app::seed::seed(&mut ws).unwrap();
+        let mut pks = Vec::new();
+        ws.for_each_queue_key(None, |k| pks.push(k.pk)).unwrap();
+        // (an order that is not the row keys')
+        pks.reverse();
+        let hay = super::super::queue::read_haystacks(&ws, &pks).unwrap();
+        (dir, Arc::new(QueueOrder { db, pks }), Arc::new(hay))
+    }
+
+    #[test]
+    fn a_streamed_filter_shows_the_best_so_far_then_exactly_what_the_whole_ranking_finds() {
+        let (_dir, order, hay) = sample();
+        for query in ["a", "kovac", "pt", "zzzz"] {
+            let want = filter(query, &hay, None);
+            let (mut streaming, mut texts) = (None, None);
+            let mut parts: Vec<Vec<usize>> = Vec::new();
+            let got = filter_in_parts(
+                query,
+                &order,
+                None,
+                &mut streaming,
+                &mut texts,
+                &mut |best| {
+                    parts.push(best);
+                    true
+                },
+                3,
+            );
+            assert_eq!(got.as_ref(), Some(&want), "{query}");
+            // (12 row keys in parts of 3: a first result after the first part at least)
+            assert!(!parts.is_empty(), "{query}");
+            for p in &parts {
+                assert!(
+                    p.iter().all(|i| want.contains(i)),
+                    "{query}: {p:?} not in {want:?}"
+                );
+            }
+            // Narrowing from the last result gives what the ranking in memory narrowed from it
+            // gives (ties in the last result's order).
+            let longer = format!("{query}e");
+            let prev: Previous = (query.to_string(), hay.clone(), want.clone());
+            let narrowed = filter_in_parts(
+                &longer,
+                &order,
+                Some(&want),
+                &mut streaming,
+                &mut texts,
+                &mut |_| true,
+                5,
+            );
+            assert_eq!(
+                narrowed,
+                Some(filter(&longer, &hay, Some(&prev))),
+                "{longer}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_streamed_filter_stops_when_told_a_newer_query_waits() {
+        let (_dir, order, _) = sample();
+        let (mut streaming, mut texts) = (None, None);
+        let mut asked = 0;
+        let got = filter_in_parts(
+            "a",
+            &order,
+            None,
+            &mut streaming,
+            &mut texts,
+            &mut |_| {
+                asked += 1;
+                false
+            },
+            2,
+        );
+        assert_eq!(got, None);
+        assert_eq!(asked, 1, "dropped at the first chance");
+    }
 }

@@ -12,7 +12,7 @@ use std::sync::mpsc::Sender;
 
 use filter::QueueOrder;
 pub use filter::{FilterReq, FilterTx, Previous, filter, spawn_filter_worker};
-use queue::{bump, in_queue_order, queue_key, read_haystacks, read_queue};
+use queue::{BaseNames, bump, in_queue_order, read_haystacks, read_keys, read_rows};
 pub use watch::spawn_watcher;
 
 use super::evidence::{self, Doc, EvidenceView, Kind};
@@ -152,6 +152,7 @@ impl Runtime {
                 let loaded = self.take_whole(*whole, None);
                 let cmds = update(&mut self.model, loaded);
                 let mut deferred = self.dispatch_cmds(cmds);
+                self.fill_window();
                 // what others changed while it was being read
                 if self.heard > seq {
                     for m in self.catch_up(self.heard) {
@@ -163,7 +164,9 @@ impl Runtime {
             other => other,
         };
         let cmds = update(&mut self.model, msg);
-        self.dispatch_cmds(cmds)
+        let deferred = self.dispatch_cmds(cmds);
+        self.fill_window();
+        deferred
     }
 
     fn dispatch_cmds(&mut self, cmds: Vec<Cmd>) -> Vec<Cmd> {
@@ -194,14 +197,14 @@ impl Runtime {
             },
             Cmd::Filter { generation, query } => {
                 // (the words of documents: an indexed lookup, a millisecond or so)
-                let ids: Vec<String> = if query.trim().chars().count() >= 3 {
+                let pks: Vec<i64> = if query.trim().chars().count() >= 3 {
                     self.ws
                         .portfolios_with_words(&query, 500)
                         .unwrap_or_default()
                 } else {
                     Vec::new()
                 };
-                let mut out = vec![Msg::InDocuments { generation, ids }];
+                let mut out = vec![Msg::InDocuments { generation, pks }];
                 match &self.filter_tx {
                     Some(tx) => {
                         let _ = tx.send((generation, query, self.haystacks.clone()));
@@ -209,6 +212,7 @@ impl Runtime {
                     None => out.push(Msg::Filtered {
                         generation,
                         matched: filter(&query, &self.haystacks, None),
+                        done: true,
                     }),
                 }
                 out
@@ -519,14 +523,11 @@ impl Runtime {
     }
 
     /// Puts a queue read whole in place: the filter's texts (or their order, for the worker
-    /// that streams them), the point of the chain it reflects, the rubrics and counts.
+    /// that streams them), the point of the chain it reflects, the rubrics and counts. The rows
+    /// of the screen are read once `update` has placed the selection ([`Runtime::fill_window`]).
     fn take_whole(&mut self, whole: Whole, select: Option<String>) -> Msg {
-        let Whole {
-            rows,
-            pks,
-            counted,
-            seq,
-        } = whole;
+        let Whole { ordered, seq } = whole;
+        let pks: Vec<i64> = ordered.keys.iter().map(|k| k.pk).collect();
         match (&self.filter_tx, &self.background) {
             // The worker ranks the texts as they stream from the database.
             (Some(ftx), Some((db, _))) => {
@@ -542,36 +543,59 @@ impl Runtime {
             },
         }
         self.queue_seq = Some(seq);
-        let mut rubrics: std::collections::BTreeSet<&str> = Default::default();
-        let mut last = None;
-        for r in &rows {
-            if last != Some(&*r.rubric) {
-                rubrics.insert(&*r.rubric);
-                last = Some(&*r.rubric);
-            }
+        // (the row to select is read now: `update` finds it by its id)
+        let mut rows = Vec::new();
+        if let Some(id) = &select {
+            let user = self.ws.user.clone();
+            let _ = self
+                .ws
+                .for_each_queue_row(Some(id), |r| rows.push(QueueRow::from_row(r, &user)));
         }
-        let rubrics: Vec<String> = rubrics.into_iter().map(str::to_string).collect();
-        // As `Workspace::counts`: by status, in workflow order.
-        let mut counts: Vec<(String, i64)> = counted.into_iter().collect();
-        counts.sort_by_key(|(s, _)| crate::domain::status::Status::order_of(s));
         Msg::QueueLoaded(Box::new(Loaded {
             rows,
-            counts,
-            rubrics,
+            keys: Some((ordered.keys, ordered.names)),
+            counts: ordered.counts,
+            rubrics: ordered.rubrics,
             select,
         }))
     }
 
-    /// With a background and a large queue on a server: the first screen's rows and the counts at once,
-    /// and the whole queue read on a thread of its own, put in place when it comes
+    /// Reads the rows the queue's screen may show that are not read yet (see
+    /// [`crate::tui::model::Queue::window`]), forgetting the others' once many are kept.
+    fn fill_window(&mut self) {
+        let q = &self.model.queue;
+        if q.visible.is_empty() {
+            return;
+        }
+        let window = q.window(self.model.height);
+        let want: Vec<i64> = q.visible[window.clone()]
+            .iter()
+            .map(|&i| q.keys[i].pk)
+            .filter(|pk| !q.shown.contains_key(pk))
+            .collect();
+        if want.is_empty() {
+            return;
+        }
+        let Ok(rows) = read_rows(&self.ws, &want) else {
+            // (the rows show as "…" until they can be read)
+            return;
+        };
+        let q = &mut self.model.queue;
+        if q.shown.len() + rows.len() > SHOWN_ROWS {
+            let keep: std::collections::HashSet<i64> =
+                q.visible[window].iter().map(|&i| q.keys[i].pk).collect();
+            q.shown.retain(|pk, _| keep.contains(pk));
+        }
+        for r in rows {
+            q.shown.insert(r.pk, r);
+        }
+    }
+
+    /// With a background and a large queue: the first screen's rows and the counts at once,
+    /// and the whole queue's keys read on a thread of their own, put in place when they come
     /// (`Msg::QueueRead`). `None` when the queue is read whole here instead.
     fn start_with_first_screen(&mut self) -> Option<Msg> {
         let (db, tx) = self.background.clone()?;
-        // (on a server, where reading every row costs most; the local file reads its whole
-        // queue in about 60 ms at 100,000 and keeps its memory low doing so)
-        if !crate::app::is_server(&db) {
-            return None;
-        }
         let range = self.ws.portfolio_key_range().ok()??;
         if range.1 - range.0 < LARGE_QUEUE {
             return None;
@@ -595,6 +619,7 @@ impl Runtime {
         });
         Some(Msg::QueueLoaded(Box::new(Loaded {
             rows,
+            keys: None,
             counts,
             rubrics: Vec::new(),
             select: None,
@@ -661,9 +686,10 @@ impl Runtime {
             self.ws
                 .for_each_queue_row(Some(id), |r| fresh.push(QueueRow::from_row(r, &user)))?;
         }
-        if fresh.len() != changed.len() || self.model.queue.rows.is_empty() {
+        if fresh.len() != changed.len() || self.model.queue.keys.is_empty() {
             return Ok(None);
         }
+        let n = self.model.queue.keys.len();
         // The haystacks (or, for the worker, the row keys) move with their rows.
         let streaming = match (&self.filter_tx, &self.background) {
             (Some(ftx), Some(_)) => Some(ftx),
@@ -674,7 +700,7 @@ impl Runtime {
         if !fresh.is_empty() {
             match streaming {
                 Some(ftx) => match ftx.order() {
-                    Some(o) if o.pks.len() == self.model.queue.rows.len() => {
+                    Some(o) if o.pks.len() == n => {
                         order = Some(QueueOrder {
                             db: o.db.clone(),
                             pks: o.pks.clone(),
@@ -683,7 +709,7 @@ impl Runtime {
                     _ => return Ok(None),
                 },
                 None => match Arc::try_unwrap(std::mem::take(&mut self.haystacks)) {
-                    Ok(v) if v.len() == self.model.queue.rows.len() => hay = Some(v),
+                    Ok(v) if v.len() == n => hay = Some(v),
                     Ok(v) => {
                         self.haystacks = Arc::new(v);
                         return Ok(None);
@@ -695,20 +721,31 @@ impl Runtime {
                 },
             }
         }
-        // The moves are worked out against the model's rows as they stand (read, not changed):
-        // a position in the queue as the moves so far left it is traced back to a row of the
+        // The moves are worked out against the model's keys as they stand (read, not changed):
+        // a position in the queue as the moves so far left it is traced back to a key of the
         // model's or to a changed row. `update` makes the moves (`Msg::QueueRefreshed`).
-        let rows = &self.model.queue.rows;
-        let mut counts = self.model.queue.counts.clone();
+        let q = &self.model.queue;
+        let keys = &q.keys;
+        // A place in the queue: (group, place of the id among the ids).
+        let place_of_key = |k: &super::model::QueueKey| {
+            (
+                super::model::QueueKey::group(k.mine, q.name(k.status)),
+                k.rank,
+            )
+        };
+        let mut counts = q.counts.clone();
         let mut moves: Vec<(usize, usize)> = Vec::with_capacity(fresh.len());
+        // (each changed row's own place: its group now, its id's place as before)
+        let mut places: Vec<(usize, u32)> = Vec::with_capacity(fresh.len());
         for new in &fresh {
-            let Some(mut old) = rows.iter().position(|r| r.id == new.id) else {
+            let Some(mut old) = keys.iter().position(|k| k.pk == new.pk) else {
                 // Not in the queue yet (cannot happen without an import): read it all.
                 if let Some(v) = hay {
                     self.haystacks = Arc::new(v);
                 }
                 return Ok(None);
             };
+            let rank = keys[old].rank;
             // Where the earlier moves took it.
             for &(from, to) in &moves {
                 if from < old && old <= to {
@@ -717,27 +754,28 @@ impl Runtime {
                     old += 1;
                 }
             }
-            let at_now = |mut p: usize| -> &QueueRow {
+            // What is at position `p` now: (place, status).
+            let at_now = |mut p: usize| -> ((usize, u32), &str) {
                 for (i, &(from, to)) in moves.iter().enumerate().rev() {
                     if p == to {
-                        return &fresh[i];
+                        return (places[i], &fresh[i].status);
                     } else if from <= p && p < to {
                         p += 1;
                     } else if to < p && p <= from {
                         p -= 1;
                     }
                 }
-                &rows[p]
+                (place_of_key(&keys[p]), q.name(keys[p].status))
             };
-            bump(&mut counts, &at_now(old).status, -1);
+            let was = at_now(old).1.to_string();
+            bump(&mut counts, &was, -1);
             bump(&mut counts, &new.status, 1);
-            // Where it goes among the others, kept in (key, id) order.
-            let k = (queue_key(new), new.id.as_str());
-            let (mut lo, mut hi) = (0, rows.len());
+            // Where it goes among the others, kept in (group, id) order.
+            let k = (super::model::QueueKey::group(new.mine, &new.status), rank);
+            let (mut lo, mut hi) = (0, n);
             while lo < hi {
                 let mid = lo + (hi - lo) / 2;
-                let r = at_now(mid);
-                if (queue_key(r), r.id.as_str()) < k {
+                if at_now(mid).0 < k {
                     lo = mid + 1;
                 } else {
                     hi = mid;
@@ -752,6 +790,7 @@ impl Runtime {
                 shift(&mut o.pks, old, at);
             }
             moves.push((old, at));
+            places.push(k);
         }
         if let Some(v) = hay {
             self.haystacks = Arc::new(v);
@@ -969,21 +1008,28 @@ fn saved_note(c: &mark::Change, history: super::model::History) -> String {
 /// halves on two connections, and on a server shown from its first screen while it is read.
 const LARGE_QUEUE: i64 = 20_000;
 
-/// The whole queue as read: its rows in queue order, their row keys, the count of each status,
-/// and the last record of the chain it reflects.
-#[derive(Debug, Clone)]
+/// How many rows' texts the workbench keeps before it forgets those far from the screen.
+const SHOWN_ROWS: usize = 4096;
+
+/// The whole queue as read: every portfolio's key in queue order with the names they use, the
+/// count of each status and the rubrics, and the last record of the chain it reflects.
+#[derive(Clone)]
 pub struct Whole {
-    rows: Vec<QueueRow>,
-    pks: Vec<i64>,
-    counted: std::collections::BTreeMap<String, i64>,
+    ordered: queue::Ordered,
     seq: i64,
 }
 
-/// Reads every portfolio of `ws` into the queue — a large workspace in two halves, the second on
-/// a connection of its own to `db` (when given) on another core — without the search texts.
+impl std::fmt::Debug for Whole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Whole({} rows at {})", self.ordered.keys.len(), self.seq)
+    }
+}
+
+/// Reads every portfolio's key of `ws` — a large workspace in two halves, the second on a
+/// connection of its own to `db` (when given) on another core — without the rows' texts.
 fn read_whole(ws: &Workspace, db: Option<&std::path::Path>) -> Result<Whole, AppError> {
     let seq = ws.audit_head()?;
-    let user = ws.user.clone();
+    let base = BaseNames::read(ws)?;
     // Row keys are given in order and never reused: their range bounds the number of rows.
     let range = ws.portfolio_key_range()?;
     let n = range.map_or(0, |(lo, hi)| {
@@ -992,24 +1038,21 @@ fn read_whole(ws: &Workspace, db: Option<&std::path::Path>) -> Result<Whole, App
     let parts = match (db, range) {
         (Some(db), Some((lo, hi))) if n >= LARGE_QUEUE as usize && hi > lo => {
             let mid = lo + (hi - lo) / 2;
-            let (db, who) = (db.to_path_buf(), user.clone());
+            let (db, who, b) = (db.to_path_buf(), ws.user.clone(), base.clone());
             let second = std::thread::spawn(move || {
-                let ws = Workspace::open(&db, who.clone())?;
-                read_queue(&ws, &who, Some((mid + 1, hi)))
+                let ws = Workspace::open(&db, who)?;
+                read_keys(&ws, &b, Some((mid + 1, hi)))
             });
-            let first = read_queue(ws, &user, Some((lo, mid)))?;
+            let first = read_keys(ws, &base, Some((lo, mid)))?;
             let other = second
                 .join()
                 .map_err(|_| AppError::refused("reading the queue failed"))??;
             vec![first, other]
         }
-        _ => vec![read_queue(ws, &user, None)?],
+        _ => vec![read_keys(ws, &base, None)?],
     };
-    let (rows, pks, counted) = in_queue_order(parts);
     Ok(Whole {
-        rows,
-        pks,
-        counted,
+        ordered: in_queue_order(parts),
         seq,
     })
 }

@@ -1,145 +1,200 @@
-//! Reading the queue: every portfolio in display order (the person's own work first, then by
-//! status in workflow order, then id), with the counts by status.
+//! Reading the queue: what it keeps of every portfolio (its key: row key, status, rubric, whether
+//! it is the person's own work, and the place of its id) in display order — the person's own
+//! work first, then by what needs doing, then id — with the counts by status. The rows' texts are
+//! read only for the rows on or near the screen (`Runtime::fill_window`).
 
 use std::sync::Arc;
 
+use compact_str::CompactString;
+
 use crate::app::{AppError, Workspace};
 use crate::domain::status::Status;
-use crate::tui::model::QueueRow;
+use crate::tui::model::{QueueKey, QueueRow};
 
-/// The queue's groups, in the order they are shown: the current person's work first, then by
-/// status in workflow order (any status not of the workflow last). A row's place is its
-/// group's, then its id's.
-const GROUPS: usize = 2 * 8;
-
-fn group_of(r: &QueueRow) -> usize {
-    let (others, status) = queue_key(r);
-    usize::from(others) * 8 + status.min(7)
+/// The names every part of a queue read starts from: the statuses of the workflow, then the
+/// rubrics' labels (`id@version`, sanitised as a row shows them), with the index of each
+/// rubric's label by its row key.
+#[derive(Clone)]
+pub(super) struct BaseNames {
+    names: Vec<Arc<str>>,
+    rubric_at: std::collections::HashMap<i64, u32>,
 }
 
-/// Queue rows of one group, with their row keys, as read.
-#[derive(Default)]
-struct Group {
-    rows: Vec<QueueRow>,
-    pks: Vec<i64>,
-    /// Each row's id is greater than the one before (true of a workspace read in row-key
-    /// order whose ids were given in order, as an import does).
-    in_id_order: bool,
-}
-
-/// Queue rows read from the workspace, by group, and the count of each status.
-pub(super) struct QueuePart {
-    groups: Vec<Group>,
-    counted: std::collections::BTreeMap<String, i64>,
-}
-
-impl QueuePart {
-    fn new() -> QueuePart {
-        QueuePart {
-            groups: (0..GROUPS)
-                .map(|_| Group {
-                    in_id_order: true,
-                    ..Group::default()
-                })
-                .collect(),
-            counted: Default::default(),
+impl BaseNames {
+    pub(super) fn read(ws: &Workspace) -> Result<BaseNames, AppError> {
+        let mut names: Vec<Arc<str>> = Status::NAMES.iter().map(|s| Arc::from(*s)).collect();
+        let mut rubric_at = std::collections::HashMap::new();
+        for (pk, id, version) in ws.rubric_labels()? {
+            let label: Arc<str> =
+                crate::domain::sanitize::sanitize_line(&format!("{id}@{version}")).into();
+            let at = match names.iter().position(|n| *n == label) {
+                Some(i) => i,
+                None => {
+                    names.push(label);
+                    names.len() - 1
+                }
+            };
+            rubric_at.insert(pk, at as u32);
         }
-    }
-
-    /// Adds the row of portfolio `pk` to its group and counts its status (as the row shows it,
-    /// the key `bump` uses when a row changes).
-    fn push(&mut self, q: QueueRow, pk: i64) {
-        match self.counted.get_mut(&*q.status) {
-            Some(c) => *c += 1,
-            None => {
-                self.counted.insert(q.status.to_string(), 1);
-            }
-        }
-        let g = &mut self.groups[group_of(&q)];
-        if g.rows.last().is_some_and(|last| last.id >= q.id) {
-            g.in_id_order = false;
-        }
-        g.rows.push(q);
-        g.pks.push(pk);
+        Ok(BaseNames { names, rubric_at })
     }
 }
 
-/// Reads the queue rows (those whose row key is in `range`, when given), in row-key order,
-/// each into its group.
-pub(super) fn read_queue(
+/// Keys read from the workspace, in row-key order, with their ids (for the order) and the
+/// names they use (the base's, then any status not of the workflow).
+pub(super) struct KeyPart {
+    keys: Vec<QueueKey>,
+    ids: Vec<CompactString>,
+    names: Vec<Arc<str>>,
+}
+
+/// Reads the keys of the portfolios whose row key is in `range` (all for `None`).
+pub(super) fn read_keys(
     ws: &Workspace,
-    user: &str,
+    base: &BaseNames,
     range: Option<(i64, i64)>,
-) -> Result<QueuePart, AppError> {
-    let mut part = QueuePart::new();
-    // The "rubric@version" label, sanitised once per rubric rather than once per row.
-    let mut labels: std::collections::HashMap<i64, Arc<str>> = Default::default();
-    let add = |r: &crate::app::query::Row| {
-        let label = labels
-            .entry(r.rubric_pk)
-            .or_insert_with(|| QueueRow::label(r));
-        part.push(QueueRow::with_label(r, user, label.clone()), r.pk);
+) -> Result<KeyPart, AppError> {
+    let mut part = KeyPart {
+        keys: Vec::new(),
+        ids: Vec::new(),
+        names: base.names.clone(),
     };
-    match range {
-        Some((from, to)) => ws.for_each_queue_row_in(from, to, add)?,
-        None => ws.for_each_queue_row(None, add)?,
+    let mut missing_rubric = None;
+    ws.for_each_queue_key(range, |r| {
+        let status = match Status::parse(r.status) {
+            Some(s) => s as u32,
+            None => {
+                // (a status not of the workflow, in a workspace changed by hand: shown sanitised)
+                let text = crate::domain::sanitize::sanitize_line(r.status);
+                match part.names.iter().position(|n| **n == *text) {
+                    Some(i) => i as u32,
+                    None => {
+                        part.names.push(text.into());
+                        (part.names.len() - 1) as u32
+                    }
+                }
+            }
+        };
+        let Some(&rubric) = base.rubric_at.get(&r.rubric_pk) else {
+            missing_rubric = Some(r.rubric_pk);
+            return;
+        };
+        part.keys.push(QueueKey {
+            pk: r.pk,
+            rank: 0,
+            status,
+            rubric,
+            mine: r.mine,
+        });
+        part.ids.push(CompactString::from(r.id));
+    })?;
+    if let Some(pk) = missing_rubric {
+        return Err(AppError::no_rubric(pk));
     }
     Ok(part)
 }
 
-/// The rows of `parts` (read from consecutive ranges of row keys) in queue order, with their
-/// row keys and the count of each status. When every group's ids rise from part to part (the
-/// usual case) the groups are only put one after the other; otherwise the rows are sorted.
-pub(super) fn in_queue_order(
-    parts: Vec<QueuePart>,
-) -> (
-    Vec<QueueRow>,
-    Vec<i64>,
-    std::collections::BTreeMap<String, i64>,
-) {
-    let mut counted = std::collections::BTreeMap::new();
-    let mut groups: Vec<Vec<Group>> = (0..GROUPS).map(|_| Vec::new()).collect();
-    for part in parts {
-        for (status, c) in part.counted {
-            *counted.entry(status).or_default() += c;
-        }
-        for (i, g) in part.groups.into_iter().enumerate() {
-            if !g.rows.is_empty() {
-                groups[i].push(g);
-            }
-        }
-    }
-    let ordered = groups.iter().all(|gs| {
-        gs.iter().all(|g| g.in_id_order)
-            && gs
-                .windows(2)
-                .all(|w| match (w[0].rows.last(), w[1].rows.first()) {
-                    (Some(a), Some(b)) => a.id < b.id,
-                    _ => true,
-                })
-    });
-    let total: usize = groups.iter().flatten().map(|g| g.rows.len()).sum();
-    let (mut rows, mut pks) = (Vec::with_capacity(total), Vec::with_capacity(total));
-    for g in groups.iter_mut().flatten() {
-        rows.append(&mut g.rows);
-        pks.append(&mut g.pks);
-    }
-    if !ordered {
-        // (rows already grouped; sorted within by id)
-        let mut idx: Vec<u32> = (0..rows.len() as u32).collect();
-        idx.sort_by(|&a, &b| {
-            let (a, b) = (&rows[a as usize], &rows[b as usize]);
-            (group_of(a), &a.id).cmp(&(group_of(b), &b.id))
-        });
-        permute(&mut rows, &mut pks, &idx);
-    }
-    (rows, pks, counted)
+/// The queue in display order, from parts read from consecutive ranges of row keys: every key
+/// (its id's place among the ids filled in), the names they use, the count of each status (in
+/// workflow order) and the rubrics' labels that occur (in text order).
+#[derive(Clone)]
+pub(super) struct Ordered {
+    pub(super) keys: Vec<QueueKey>,
+    pub(super) names: Vec<Arc<str>>,
+    pub(super) counts: Vec<(String, i64)>,
+    pub(super) rubrics: Vec<String>,
 }
 
-/// Where a row goes in the queue: the current person's work first, then by status in workflow
-/// order (then by id).
-pub(super) fn queue_key(r: &QueueRow) -> (bool, usize) {
-    (!r.mine, Status::work_order_of(&r.status))
+pub(super) fn in_queue_order(parts: Vec<KeyPart>) -> Ordered {
+    let mut parts = parts.into_iter();
+    let Some(first) = parts.next() else {
+        return Ordered {
+            keys: Vec::new(),
+            names: Vec::new(),
+            counts: Vec::new(),
+            rubrics: Vec::new(),
+        };
+    };
+    let KeyPart {
+        mut keys,
+        mut ids,
+        mut names,
+    } = first;
+    for p in parts {
+        // (the names a later part added of its own are found or added among the first's)
+        let remap: Vec<u32> = p
+            .names
+            .iter()
+            .map(|n| match names.iter().position(|x| x == n) {
+                Some(i) => i as u32,
+                None => {
+                    names.push(n.clone());
+                    (names.len() - 1) as u32
+                }
+            })
+            .collect();
+        let identity = remap.iter().enumerate().all(|(i, &j)| i as u32 == j);
+        keys.extend(p.keys.into_iter().map(|mut k| {
+            if !identity {
+                k.status = remap[k.status as usize];
+                k.rubric = remap[k.rubric as usize];
+            }
+            k
+        }));
+        ids.extend(p.ids);
+    }
+    // Each id's place among the ids: its place in row-key order when the ids rise with the row
+    // keys (as an import gives them), else sorted.
+    if ids.windows(2).all(|w| w[0] < w[1]) {
+        for (i, k) in keys.iter_mut().enumerate() {
+            k.rank = i as u32;
+        }
+    } else {
+        let mut by_id: Vec<u32> = (0..ids.len() as u32).collect();
+        by_id.sort_unstable_by(|&a, &b| ids[a as usize].cmp(&ids[b as usize]));
+        for (r, &i) in by_id.iter().enumerate() {
+            keys[i as usize].rank = r as u32;
+        }
+    }
+    drop(ids);
+    // By (group, place of the id): each name's group asked once.
+    let group: Vec<[u32; 2]> = names
+        .iter()
+        .map(|n| {
+            [
+                QueueKey::group(false, n) as u32,
+                QueueKey::group(true, n) as u32,
+            ]
+        })
+        .collect();
+    keys.sort_unstable_by_key(|k| (group[k.status as usize][usize::from(k.mine)], k.rank));
+    let mut by_status = vec![0i64; names.len()];
+    let mut used = vec![false; names.len()];
+    for k in &keys {
+        by_status[k.status as usize] += 1;
+        used[k.rubric as usize] = true;
+    }
+    // As `Workspace::counts`: by status, in workflow order.
+    let mut counts: Vec<(String, i64)> = by_status
+        .iter()
+        .enumerate()
+        .filter(|&(_, &n)| n > 0)
+        .map(|(i, &n)| (names[i].to_string(), n))
+        .collect();
+    counts.sort_by_key(|(s, _)| Status::order_of(s));
+    let mut rubrics: Vec<String> = used
+        .iter()
+        .enumerate()
+        .filter(|&(_, &u)| u)
+        .map(|(i, _)| names[i].to_string())
+        .collect();
+    rubrics.sort();
+    Ordered {
+        keys,
+        names,
+        counts,
+        rubrics,
+    }
 }
 
 /// Adds `delta` to the count of `status`, keeping the counts as `Workspace::counts` gives them:
@@ -174,59 +229,55 @@ pub(super) fn read_haystacks(ws: &Workspace, pks: &[i64]) -> Result<Vec<String>,
     Ok(hay)
 }
 
-/// Puts `a` and `b` in the order `idx` gives (the element at position `p` becomes the one that
-/// was at `idx[p]`), in place, following the permutation's cycles.
-fn permute<A, B>(a: &mut [A], b: &mut [B], idx: &[u32]) {
-    let mut done = vec![false; idx.len()];
-    for i in 0..idx.len() {
-        let mut j = i;
-        while !done[j] {
-            done[j] = true;
-            let k = idx[j] as usize;
-            if k == i {
-                break;
-            }
-            a.swap(j, k);
-            b.swap(j, k);
-            j = k;
-        }
-    }
+/// The rows of the portfolios with these row keys, read for the screen.
+pub(super) fn read_rows(ws: &Workspace, pks: &[i64]) -> Result<Vec<QueueRow>, AppError> {
+    let user = ws.user.clone();
+    let mut labels: std::collections::HashMap<i64, Arc<str>> = Default::default();
+    let mut rows = Vec::with_capacity(pks.len());
+    ws.queue_rows_by_pk(pks, |r| {
+        let label = labels
+            .entry(r.rubric_pk)
+            .or_insert_with(|| QueueRow::label(r))
+            .clone();
+        rows.push(QueueRow::with_label(r, &user, label));
+    })?;
+    Ok(rows)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::borrow::Cow;
-    use std::sync::Arc;
 
-    fn queue_row(id: &str, status: &'static str, mine: bool) -> QueueRow {
-        QueueRow {
-            id: id.into(),
-            learner: "L".into(),
-            rubric: Arc::from("r@1"),
-            submitted: "2026-01-01".into(),
-            status: Cow::Borrowed(status),
-            outcome: Cow::Borrowed(""),
-            mine,
-            score: Default::default(),
-            grade: Default::default(),
-            assessor: Default::default(),
-            second_done: false,
+    /// A part as `read_keys` makes it from rows given in row-key order (row key = position).
+    fn part(rows: &[(&str, &str, bool)], first_pk: i64) -> KeyPart {
+        let mut names: Vec<Arc<str>> = Status::NAMES.iter().map(|s| Arc::from(*s)).collect();
+        names.push(Arc::from("r@1"));
+        let mut keys = Vec::new();
+        for (i, (_, status, mine)) in rows.iter().enumerate() {
+            let status = match names.iter().position(|n| **n == **status) {
+                Some(x) => x as u32,
+                None => {
+                    names.push(Arc::from(*status));
+                    (names.len() - 1) as u32
+                }
+            };
+            keys.push(QueueKey {
+                pk: first_pk + i as i64,
+                rank: 0,
+                status,
+                rubric: Status::NAMES.len() as u32,
+                mine: *mine,
+            });
+        }
+        KeyPart {
+            keys,
+            ids: rows.iter().map(|r| CompactString::from(r.0)).collect(),
+            names,
         }
     }
 
-    /// A part as `read_queue` makes it from rows given in row-key order (row key = position).
-    fn part(rows: &[(&str, &'static str, bool)], first_pk: i64) -> QueuePart {
-        let mut part = QueuePart::new();
-        for (i, (id, status, mine)) in rows.iter().enumerate() {
-            part.push(queue_row(id, status, *mine), first_pk + i as i64);
-        }
-        part
-    }
-
-    fn order(parts: Vec<QueuePart>) -> Vec<(String, i64)> {
-        let (rows, pks, _) = in_queue_order(parts);
-        rows.iter().map(|r| r.id.to_string()).zip(pks).collect()
+    fn order(parts: Vec<KeyPart>) -> Vec<i64> {
+        in_queue_order(parts).keys.iter().map(|k| k.pk).collect()
     }
 
     #[test]
@@ -242,46 +293,31 @@ mod tests {
             ("P-6", "new", false),
             ("P-7", "odd", false),
         ];
-        let expected: Vec<(String, i64)> = [
-            ("P-3", 3),
-            ("P-5", 5),
-            ("P-2", 2),
-            ("P-4", 4),
-            ("P-6", 6),
-            ("P-1", 1),
-            ("P-7", 7),
-        ]
-        .iter()
-        .map(|(id, pk)| (id.to_string(), *pk))
-        .collect();
-        // Ids rising with the row keys: the groups are put one after the other.
-        assert_eq!(order(vec![part(&a, 1), part(&b, 5)]), expected);
-        // The same rows read with ids out of order (renamed): sorted instead.
+        // Ids rising with the row keys.
+        assert_eq!(
+            order(vec![part(&a, 1), part(&b, 5)]),
+            vec![3, 5, 2, 4, 6, 1, 7]
+        );
+        // The same rows with ids out of row-key order (renamed): their order is the ids'.
         let shuffled_a = [a[3], a[2], a[1], a[0]];
         let shuffled_b = [b[2], b[1], b[0]];
-        let (rows, pks, counted) = in_queue_order(vec![part(&shuffled_b, 5), part(&shuffled_a, 1)]);
-        let got: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let o = in_queue_order(vec![part(&shuffled_a, 1), part(&shuffled_b, 5)]);
+        let pks: Vec<i64> = o.keys.iter().map(|k| k.pk).collect();
+        // P-3 is pk 2, P-5 pk 7, P-2 pk 3, P-4 pk 1, P-6 pk 6, P-1 pk 4, P-7 pk 5
+        assert_eq!(pks, vec![2, 7, 3, 1, 6, 4, 5]);
         assert_eq!(
-            got,
-            expected
-                .iter()
-                .map(|(id, _)| id.as_str())
-                .collect::<Vec<_>>()
+            o.counts,
+            vec![
+                ("new".to_string(), 3),
+                ("in_progress".to_string(), 1),
+                ("submitted".to_string(), 1),
+                ("released".to_string(), 1),
+                ("odd".to_string(), 1),
+            ]
         );
-        // Each row keeps its own row key through the sort.
-        for (r, pk) in rows.iter().zip(&pks) {
-            let i = shuffled_a
-                .iter()
-                .position(|x| x.0 == r.id)
-                .map(|p| 1 + p as i64)
-                .or_else(|| {
-                    shuffled_b
-                        .iter()
-                        .position(|x| x.0 == r.id)
-                        .map(|p| 5 + p as i64)
-                });
-            assert_eq!(Some(*pk), i, "{}", r.id);
-        }
-        assert_eq!(counted["new"], 3);
+        assert_eq!(o.rubrics, vec!["r@1".to_string()]);
+        // A status a later part named on its own is one name of the whole.
+        let odd = o.names.iter().filter(|n| &***n == "odd").count();
+        assert_eq!(odd, 1);
     }
 }

@@ -702,18 +702,21 @@ fn assess_action(m: &mut Model, act: Action) -> Vec<Cmd> {
         Action::NextPortfolio | Action::PrevPortfolio => {
             // the queue's order as it is shown (its filters too), as SpeedGrader steps
             let q = &mut m.queue;
-            let here = q.visible.iter().position(|&i| q.rows[i].id == a.id);
+            // (the portfolio open is the one selected in the queue, unless the queue moved)
+            let is_open = |p: usize| q.row_at(p).is_some_and(|r| r.id == a.id);
+            let here = match is_open(q.selected) {
+                true => Some(q.selected),
+                false => (0..q.visible.len()).find(|&p| is_open(p)),
+            };
             let to = match (here, act == Action::NextPortfolio) {
                 (Some(p), true) => Some(p + 1),
                 (Some(p), false) => p.checked_sub(1),
                 (None, _) => Some(q.selected),
             };
-            match to.and_then(|p| q.visible.get(p).map(|&i| (p, i))) {
-                Some((p, i)) => {
+            match to.and_then(|p| q.row_at(p).map(|r| (p, r.id.to_string()))) {
+                Some((p, id)) => {
                     q.selected = p;
-                    return vec![Cmd::Open {
-                        id: q.rows[i].id.to_string(),
-                    }];
+                    return vec![Cmd::Open { id }];
                 }
                 None => m.info(if act == Action::NextPortfolio {
                     "this is the last portfolio in the queue (as filtered)"

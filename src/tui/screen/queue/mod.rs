@@ -94,31 +94,44 @@ pub fn recompute(m: &mut Model) {
     let q = &mut m.queue;
     let (st, rb) = (q.status_filter.as_deref(), q.rubric_filter.as_deref());
     let moderation = q.moderation;
-    let rows = &q.rows;
+    // (each name asked once, not once a row: a million rows are filtered in a few ms)
+    let names: Vec<(bool, bool, bool)> = q
+        .names
+        .iter()
+        .map(|n| {
+            (
+                st.is_none_or(|s| **n == *s),
+                rb.is_none_or(|x| **n == *x),
+                !moderation
+                    || matches!(Status::parse(n), Some(Status::Sampled | Status::Moderated)),
+            )
+        })
+        .collect();
+    let name = |i: u32| names.get(i as usize).copied().unwrap_or_default();
+    let keys = &q.keys;
     let keep = |i: usize| {
-        let r = &rows[i];
-        st.is_none_or(|s| r.status == s)
-            && rb.is_none_or(|x| *r.rubric == *x)
-            && (!moderation
-                || matches!(
-                    Status::parse(&r.status),
-                    Some(Status::Sampled | Status::Moderated)
-                ))
+        let k = &keys[i];
+        let (status_ok, _, drawn) = name(k.status);
+        status_ok && drawn && name(k.rubric).1
     };
     q.visible = match &q.matched {
         Some(v) => v.iter().copied().filter(|&i| keep(i)).collect(),
-        None => (0..rows.len()).filter(|&i| keep(i)).collect(),
+        None => (0..keys.len()).filter(|&i| keep(i)).collect(),
     };
     q.selected = q.selected.min(q.visible.len().saturating_sub(1));
     q.shown_counts = if q.matched.is_some() || st.is_some() || rb.is_some() || moderation {
-        let mut counts: Vec<(String, i64)> = Vec::new();
+        let mut by_name = vec![0i64; q.names.len()];
         for &i in &q.visible {
-            let s = &*rows[i].status;
-            match counts.iter_mut().find(|(x, _)| x == s) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((s.to_string(), 1)),
+            if let Some(n) = by_name.get_mut(keys[i].status as usize) {
+                *n += 1;
             }
         }
+        let mut counts: Vec<(String, i64)> = by_name
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, n)| n > 0)
+            .map(|(i, n)| (q.names[i].to_string(), n))
+            .collect();
         counts.sort_by_key(|(s, _)| Status::order_of(s));
         Some(counts)
     } else {
@@ -152,13 +165,14 @@ pub fn action(m: &mut Model, a: Action) -> Vec<Cmd> {
         Action::Bottom => q.selected = last,
         Action::PageDown => q.selected = (q.selected + pg).min(last),
         Action::PageUp => q.selected = q.selected.saturating_sub(pg),
-        Action::Open => match q.visible.get(q.selected) {
-            Some(&i) => {
+        Action::Open => match (q.key_at(q.selected), q.row_at(q.selected)) {
+            (Some(_), Some(r)) => {
                 return vec![Cmd::Open {
-                    id: q.rows[i].id.to_string(),
+                    id: r.id.to_string(),
                 }];
             }
-            None => m.info("nothing to open: the queue shows no portfolio"),
+            (Some(_), None) => m.info("that row is still being read; try again"),
+            (None, _) => m.info("nothing to open: the queue shows no portfolio"),
         },
         Action::Search => q.typing = true,
         Action::Back => {

@@ -140,7 +140,9 @@ pub fn draw(m: &Model, f: &mut Frame, area: Rect) {
     ])
     .areas(area);
     if show_filter {
-        let state = if q.filtering {
+        let state = if q.filtering && q.results_gen == q.filter_gen {
+            format!("{} match(es) so far, filtering…", q.visible.len())
+        } else if q.filtering {
             "filtering…".to_string()
         } else {
             format!("{} match(es)", q.visible.len())
@@ -173,7 +175,7 @@ pub fn draw(m: &Model, f: &mut Frame, area: Rect) {
     let inner = block.inner(table_area);
     f.render_widget(block, table_area);
     if q.visible.is_empty() {
-        let msg = if q.rows.is_empty() {
+        let msg = if q.keys.is_empty() {
             "The workspace holds no portfolios yet. Import some with `assay import FOLDER` (see `assay import --help`)."
         } else if q.filtering {
             "filtering…"
@@ -201,8 +203,17 @@ pub fn draw(m: &Model, f: &mut Frame, area: Rect) {
     // Only the rows on screen are built, whatever the size of the queue.
     let offset = q.selected.saturating_sub(rows_h.saturating_sub(1));
     for (pos, &i) in q.visible.iter().enumerate().skip(offset).take(rows_h) {
-        let r = &q.rows[i];
         let selected = pos == q.selected;
+        // (a row not read yet — the runtime reads the screen's rows before it is drawn)
+        let Some(r) = q.shown.get(&q.keys[i].pk) else {
+            let line = Line::from(Span::styled(" …", th.dim()));
+            lines.push(if selected {
+                line.style(th.selected())
+            } else {
+                line
+            });
+            continue;
+        };
         let mut spans = Vec::new();
         for (k, (c, w)) in cols.iter().zip(&ws).enumerate() {
             if k > 0 {
