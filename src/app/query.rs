@@ -1306,6 +1306,20 @@ impl Workspace {
         })
     }
 
+    /// The row keys of every portfolio in the order of their ids (byte order), through the id
+    /// index.
+    pub fn portfolios_by_id(&self) -> Result<Vec<i64>> {
+        let conn = self.conn();
+        let sql = if conn.is_pg() {
+            "SELECT pk FROM portfolios ORDER BY id COLLATE \"C\""
+        } else {
+            "SELECT pk FROM portfolios ORDER BY id"
+        };
+        let mut st = conn.prepare_cached(sql)?;
+        let rows = st.query_map((), |r| r.get(0))?;
+        Ok(rows.collect::<crate::store::db::Result<_>>()?)
+    }
+
     /// The rubrics' labels as the queue shows them (`id`, `version`), by row key.
     pub fn rubric_labels(&self) -> Result<Vec<(i64, String, String)>> {
         let mut st = self

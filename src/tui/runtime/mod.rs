@@ -1052,7 +1052,7 @@ fn read_whole(ws: &Workspace, db: Option<&std::path::Path>) -> Result<Whole, App
         _ => vec![read_keys(ws, &base, None)?],
     };
     Ok(Whole {
-        ordered: in_queue_order(parts),
+        ordered: in_queue_order(parts, || ws.portfolios_by_id())?,
         seq,
     })
 }

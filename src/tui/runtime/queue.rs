@@ -44,7 +44,12 @@ impl BaseNames {
 /// names they use (the base's, then any status not of the workflow).
 pub(super) struct KeyPart {
     keys: Vec<QueueKey>,
-    ids: Vec<CompactString>,
+    /// The first and the last id read, and whether each id was greater than the one before
+    /// (true of a workspace whose ids were given in order, as an import does): then the ids'
+    /// order is the row keys', and no id needs keeping.
+    first_id: Option<CompactString>,
+    last_id: Option<CompactString>,
+    in_order: bool,
     names: Vec<Arc<str>>,
 }
 
@@ -56,7 +61,9 @@ pub(super) fn read_keys(
 ) -> Result<KeyPart, AppError> {
     let mut part = KeyPart {
         keys: Vec::new(),
-        ids: Vec::new(),
+        first_id: None,
+        last_id: None,
+        in_order: true,
         names: base.names.clone(),
     };
     let mut missing_rubric = None;
@@ -86,7 +93,17 @@ pub(super) fn read_keys(
             rubric,
             mine: r.mine,
         });
-        part.ids.push(CompactString::from(r.id));
+        match &mut part.last_id {
+            Some(last) => {
+                part.in_order &= r.id > last.as_str();
+                last.clear();
+                last.push_str(r.id);
+            }
+            None => {
+                part.first_id = Some(r.id.into());
+                part.last_id = Some(r.id.into());
+            }
+        }
     })?;
     if let Some(pk) = missing_rubric {
         return Err(AppError::no_rubric(pk));
@@ -105,22 +122,36 @@ pub(super) struct Ordered {
     pub(super) rubrics: Vec<String>,
 }
 
-pub(super) fn in_queue_order(parts: Vec<KeyPart>) -> Ordered {
+/// `by_id` gives the row keys in id order, when the parts' ids were not read in order.
+pub(super) fn in_queue_order(
+    parts: Vec<KeyPart>,
+    by_id: impl FnOnce() -> Result<Vec<i64>, AppError>,
+) -> Result<Ordered, AppError> {
     let mut parts = parts.into_iter();
     let Some(first) = parts.next() else {
-        return Ordered {
+        return Ok(Ordered {
             keys: Vec::new(),
             names: Vec::new(),
             counts: Vec::new(),
             rubrics: Vec::new(),
-        };
+        });
     };
     let KeyPart {
         mut keys,
-        mut ids,
+        mut in_order,
+        mut last_id,
         mut names,
+        ..
     } = first;
     for p in parts {
+        in_order &= p.in_order
+            && match (&last_id, &p.first_id) {
+                (Some(a), Some(b)) => a < b,
+                _ => true,
+            };
+        if p.last_id.is_some() {
+            last_id = p.last_id.clone();
+        }
         // (the names a later part added of its own are found or added among the first's)
         let remap: Vec<u32> = p
             .names
@@ -141,22 +172,21 @@ pub(super) fn in_queue_order(parts: Vec<KeyPart>) -> Ordered {
             }
             k
         }));
-        ids.extend(p.ids);
     }
     // Each id's place among the ids: its place in row-key order when the ids rise with the row
-    // keys (as an import gives them), else sorted.
-    if ids.windows(2).all(|w| w[0] < w[1]) {
+    // keys (as an import gives them), else as the id index orders them.
+    if in_order {
         for (i, k) in keys.iter_mut().enumerate() {
             k.rank = i as u32;
         }
     } else {
-        let mut by_id: Vec<u32> = (0..ids.len() as u32).collect();
-        by_id.sort_unstable_by(|&a, &b| ids[a as usize].cmp(&ids[b as usize]));
-        for (r, &i) in by_id.iter().enumerate() {
-            keys[i as usize].rank = r as u32;
+        // (the keys are in row-key order here: each found by a binary search)
+        for (r, pk) in by_id()?.into_iter().enumerate() {
+            if let Ok(i) = keys.binary_search_by_key(&pk, |k| k.pk) {
+                keys[i].rank = r as u32;
+            }
         }
     }
-    drop(ids);
     // By (group, place of the id): each name's group asked once.
     let group: Vec<[u32; 2]> = names
         .iter()
@@ -189,12 +219,12 @@ pub(super) fn in_queue_order(parts: Vec<KeyPart>) -> Ordered {
         .map(|(i, _)| names[i].to_string())
         .collect();
     rubrics.sort();
-    Ordered {
+    Ok(Ordered {
         keys,
         names,
         counts,
         rubrics,
-    }
+    })
 }
 
 /// Adds `delta` to the count of `status`, keeping the counts as `Workspace::counts` gives them:
@@ -271,13 +301,37 @@ mod tests {
         }
         KeyPart {
             keys,
-            ids: rows.iter().map(|r| CompactString::from(r.0)).collect(),
+            first_id: rows.first().map(|r| r.0.into()),
+            last_id: rows.last().map(|r| r.0.into()),
+            in_order: rows.windows(2).all(|w| w[0].0 < w[1].0),
             names,
         }
     }
 
+    /// Rows given as (id, status, mine).
+    type Rows<'a> = &'a [(&'a str, &'a str, bool)];
+
+    /// The row keys of `parts` (row key = position from `first_pk`) in id order.
+    fn by_id(parts: &[(Rows<'_>, i64)]) -> Vec<i64> {
+        let mut all: Vec<(&str, i64)> = parts
+            .iter()
+            .flat_map(|(rows, first)| {
+                rows.iter()
+                    .enumerate()
+                    .map(move |(i, r)| (r.0, first + i as i64))
+            })
+            .collect();
+        all.sort();
+        all.into_iter().map(|(_, pk)| pk).collect()
+    }
+
     fn order(parts: Vec<KeyPart>) -> Vec<i64> {
-        in_queue_order(parts).keys.iter().map(|k| k.pk).collect()
+        in_queue_order(parts, || panic!("ids in order: not asked"))
+            .unwrap()
+            .keys
+            .iter()
+            .map(|k| k.pk)
+            .collect()
     }
 
     #[test]
@@ -301,7 +355,9 @@ mod tests {
         // The same rows with ids out of row-key order (renamed): their order is the ids'.
         let shuffled_a = [a[3], a[2], a[1], a[0]];
         let shuffled_b = [b[2], b[1], b[0]];
-        let o = in_queue_order(vec![part(&shuffled_a, 1), part(&shuffled_b, 5)]);
+        let ids = by_id(&[(&shuffled_a, 1), (&shuffled_b, 5)]);
+        let o =
+            in_queue_order(vec![part(&shuffled_a, 1), part(&shuffled_b, 5)], || Ok(ids)).unwrap();
         let pks: Vec<i64> = o.keys.iter().map(|k| k.pk).collect();
         // P-3 is pk 2, P-5 pk 7, P-2 pk 3, P-4 pk 1, P-6 pk 6, P-1 pk 4, P-7 pk 5
         assert_eq!(pks, vec![2, 7, 3, 1, 6, 4, 5]);
