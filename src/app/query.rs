@@ -1332,10 +1332,16 @@ impl Workspace {
     /// The queue rows (as [`Workspace::list`] gives them, blind rules applied) of the portfolios
     /// with these row keys, in no particular order: the rows a screen of the queue shows.
     pub fn queue_rows_by_pk(&self, pks: &[i64], mut f: impl FnMut(&Row)) -> Result<()> {
-        for chunk in pks.chunks(500) {
-            // (row keys are integers: written into the statement, one prepared per length)
-            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
-            let mut st = self.conn().prepare(&format!(
+        // (a chunk at a time, in one statement of a fixed number of parameters — padded with the
+        // last key — so that it is prepared and planned once)
+        const CHUNK: usize = 64;
+        let marks: Vec<String> = (1..=CHUNK).map(|i| format!("?{i}")).collect();
+        let list = marks.join(", ");
+        for chunk in pks.chunks(CHUNK) {
+            let mut keys: Vec<i64> = chunk.to_vec();
+            let last = keys[keys.len() - 1];
+            keys.resize(CHUNK, last);
+            let mut st = self.conn().prepare_cached(&format!(
                 "SELECT p.pk, p.id, p.learner_id, p.learner_name, r.id, r.version, p.submitted, p.status, p.assessor,
                         p.outcome, p.grade, p.score, p.evidence_changed, p.rubric_pk, p.first_marker,
                         EXISTS (SELECT 1 FROM decisions d WHERE d.portfolio_pk = p.pk AND d.phase = 'second'),
@@ -1343,10 +1349,10 @@ impl Workspace {
                  FROM {} p JOIN rubrics r ON r.pk = p.rubric_pk WHERE p.pk IN ({})",
                 self.first_hidden_read(),
                 self.portfolios_read(),
-                list.join(",")
+                list
             ))?;
             let rows: Vec<Row> = st
-                .query_map((), row_of)?
+                .query_map(keys.as_slice(), row_of)?
                 .collect::<crate::store::db::Result<_>>()?;
             for mut r in rows {
                 self.hide_blind(&mut r)?;

@@ -544,13 +544,11 @@ impl Runtime {
         }
         self.queue_seq = Some(seq);
         // (the row to select is read now: `update` finds it by its id)
-        let mut rows = Vec::new();
-        if let Some(id) = &select {
-            let user = self.ws.user.clone();
-            let _ = self
-                .ws
-                .for_each_queue_row(Some(id), |r| rows.push(QueueRow::from_row(r, &user)));
-        }
+        let rows = select
+            .as_deref()
+            .and_then(|id| self.ws.portfolio_pk(id).ok())
+            .and_then(|pk| read_rows(&self.ws, &[pk]).ok())
+            .unwrap_or_default();
         Msg::QueueLoaded(Box::new(Loaded {
             rows,
             keys: Some((ordered.keys, ordered.names)),
@@ -680,12 +678,20 @@ impl Runtime {
         else {
             return Ok(None);
         };
-        let user = self.ws.user.clone();
-        let mut fresh: Vec<QueueRow> = Vec::with_capacity(changed.len());
+        // (each by its row key, as the screen's rows are read: no pass over other portfolios)
+        let mut pks = Vec::with_capacity(changed.len());
         for id in &changed {
-            self.ws
-                .for_each_queue_row(Some(id), |r| fresh.push(QueueRow::from_row(r, &user)))?;
+            match self.ws.portfolio_pk(id) {
+                Ok(pk) => pks.push(pk),
+                // (gone, or never there: read it all)
+                Err(_) => return Ok(None),
+            }
         }
+        let mut by_pk: std::collections::HashMap<i64, QueueRow> = read_rows(&self.ws, &pks)?
+            .into_iter()
+            .map(|r| (r.pk, r))
+            .collect();
+        let fresh: Vec<QueueRow> = pks.iter().filter_map(|pk| by_pk.remove(pk)).collect();
         if fresh.len() != changed.len() || self.model.queue.keys.is_empty() {
             return Ok(None);
         }
