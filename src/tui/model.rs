@@ -138,6 +138,23 @@ pub fn row_place(r: &QueueRow) -> (usize, &str) {
     (QueueKey::group(r.mine, &r.status), &r.id)
 }
 
+/// A set of positions among the queue's keys, a bit each.
+pub struct Bits(Vec<u64>);
+
+impl Bits {
+    pub fn new(n: usize) -> Bits {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+    pub fn set(&mut self, i: usize) {
+        if let Some(w) = self.0.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+    pub fn get(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Queue {
     /// Every portfolio, in display order.

@@ -77,17 +77,7 @@ fn filter_in_parts(
         .as_ref()
         .is_some_and(|s| Arc::ptr_eq(&s.order, order))
     {
-        let mut by_pk: Vec<(i64, u32)> = order
-            .pks
-            .iter()
-            .enumerate()
-            .map(|(i, &pk)| (pk, i as u32))
-            .collect();
-        by_pk.sort_unstable();
-        *streaming = Some(Streaming {
-            order: order.clone(),
-            by_pk,
-        });
+        *streaming = Some(Streaming::new(order.clone()));
     }
     let s = streaming.as_ref()?;
     if texts.as_ref().is_none_or(|t| t.db() != order.db) {
@@ -105,8 +95,7 @@ fn filter_in_parts(
         r
     });
     let pick = |pk: i64| -> Option<u64> {
-        let i = s.by_pk.binary_search_by_key(&pk, |&(k, _)| k).ok()?;
-        let pos = s.by_pk[i].1;
+        let pos = s.position(pk)?;
         match &rank {
             Some(r) => match r[pos as usize] {
                 0 => None,
@@ -132,13 +121,19 @@ fn filter_in_parts(
         return Some(Vec::new());
     };
     let mut hits: Vec<(i64, u64)> = Vec::new();
+    // (the best so far, kept as the parts come: no copy of every match for each partial result)
+    let mut top: Vec<(i64, u64)> = Vec::new();
     let mut last = std::time::Instant::now();
     let mut shown = false;
     let mut from = lo;
     loop {
         let to = from.saturating_add(part.max(1) - 1).min(hi);
         match open.rank_in(query, pick, usize::MAX, from, to) {
-            Ok(h) => hits.extend(h),
+            Ok(h) => {
+                top.extend(best_first(h.clone(), PARTIAL_TOP));
+                top = best_first(top, PARTIAL_TOP);
+                hits.extend(h);
+            }
             Err(_) => {
                 *texts = None;
                 return Some(Vec::new());
@@ -149,7 +144,7 @@ fn filter_in_parts(
         }
         from = to + 1;
         if !shown || last.elapsed() >= PARTIAL_EVERY {
-            let best = to_positions(best_first(hits.clone(), PARTIAL_TOP));
+            let best = to_positions(top.clone());
             if !partial(best) {
                 return None;
             }
@@ -184,7 +179,55 @@ pub fn filter(query: &str, hay: &Arc<Vec<String>>, prev: Option<&Previous>) -> V
 /// What the worker keeps for a queue order: (row key, position) by row key.
 struct Streaming {
     order: Arc<QueueOrder>,
-    by_pk: Vec<(i64, u32)>,
+    /// Each position by row key: dense (the position of row key `base + i` at `i`, `u32::MAX` for
+    /// none) when the row keys are dense enough (4 bytes a key), else (row key, position) sorted.
+    base: i64,
+    dense: Vec<u32>,
+    sorted: Vec<(i64, u32)>,
+}
+
+impl Streaming {
+    fn new(order: Arc<QueueOrder>) -> Streaming {
+        let (lo, hi) = order
+            .pks
+            .iter()
+            .fold((i64::MAX, i64::MIN), |(lo, hi), &pk| {
+                (lo.min(pk), hi.max(pk))
+            });
+        let span = hi.saturating_sub(lo).saturating_add(1);
+        let n = order.pks.len() as i64;
+        let (mut dense, mut sorted) = (Vec::new(), Vec::new());
+        if n > 0 && span <= 4 * n + 1024 {
+            dense = vec![u32::MAX; span as usize];
+            for (i, &pk) in order.pks.iter().enumerate() {
+                dense[(pk - lo) as usize] = i as u32;
+            }
+        } else {
+            sorted = order
+                .pks
+                .iter()
+                .enumerate()
+                .map(|(i, &pk)| (pk, i as u32))
+                .collect();
+            sorted.sort_unstable();
+        }
+        Streaming {
+            order,
+            base: lo,
+            dense,
+            sorted,
+        }
+    }
+
+    /// The queue position of row key `pk`.
+    fn position(&self, pk: i64) -> Option<u32> {
+        if !self.dense.is_empty() {
+            let i = usize::try_from(pk.checked_sub(self.base)?).ok()?;
+            return self.dense.get(i).copied().filter(|&p| p != u32::MAX);
+        }
+        let i = self.sorted.binary_search_by_key(&pk, |&(k, _)| k).ok()?;
+        Some(self.sorted[i].1)
+    }
 }
 
 /// A fuzzy filter worker: always works on the newest request; narrows from the previous result
@@ -200,6 +243,7 @@ pub fn spawn_filter_worker(out: Sender<Msg>) -> FilterTx {
         slot: slot.clone(),
     };
     std::thread::spawn(move || {
+        super::give_way();
         let mut last: Option<Previous> = None;
         let mut streamed: Option<(String, Arc<QueueOrder>, Vec<usize>)> = None;
         let mut streaming: Option<Streaming> = None;

@@ -607,6 +607,7 @@ impl Runtime {
         let counts = self.ws.counts().ok()?;
         self.whole_pending = true;
         std::thread::spawn(move || {
+            give_way();
             let msg = match Workspace::open_existing(&db, user)
                 .and_then(|ws| read_whole(&ws, Some(&db)))
             {
@@ -1013,6 +1014,18 @@ fn saved_note(c: &mark::Change, history: super::model::History) -> String {
 /// From how many portfolios (by the range of their row keys) a queue is large: read in two
 /// halves on two connections, and on a server shown from its first screen while it is read.
 const LARGE_QUEUE: i64 = 20_000;
+
+/// Makes the calling thread (and the threads it starts) give way to the rest of the process: the
+/// workbench's filter and its reading of the whole queue run so, so that a key's frame is drawn
+/// at once even while they keep every core busy.
+pub(crate) fn give_way() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on the calling thread (a thread id on Linux), nothing shared.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+    }
+}
 
 /// How many rows' texts the workbench keeps before it forgets those far from the screen.
 const SHOWN_ROWS: usize = 4096;

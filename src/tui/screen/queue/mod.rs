@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::domain::status::Status;
 use crate::tui::keys::Action;
-use crate::tui::model::{Cmd, Model, Screen};
+use crate::tui::model::{Bits, Cmd, Model, Screen};
 use crate::tui::update::page;
 
 /// Longest filter text kept.
@@ -109,20 +109,44 @@ pub fn recompute(m: &mut Model) {
         .collect();
     let name = |i: u32| names.get(i as usize).copied().unwrap_or_default();
     let keys = &q.keys;
-    let keep = |i: usize| {
-        let k = &keys[i];
-        let (status_ok, _, drawn) = name(k.status);
-        status_ok && drawn && name(k.rubric).1
-    };
-    q.visible = match &q.matched {
-        Some(v) => v.iter().copied().filter(|&i| keep(i)).collect(),
-        None => (0..keys.len()).filter(|&i| keep(i)).collect(),
+    let filtered = st.is_some() || rb.is_some() || moderation;
+    // Which keys pass the status, rubric and moderation filters: one bit a key, worked out in
+    // one pass in key order (a fuzzy result is in score order: asking a million keys in that
+    // order would miss the cache on nearly every one; its bits stay in it).
+    let pass = filtered.then(|| {
+        let mut bits = Bits::new(keys.len());
+        for (i, k) in keys.iter().enumerate() {
+            let (status_ok, _, drawn) = name(k.status);
+            if status_ok && drawn && name(k.rubric).1 {
+                bits.set(i);
+            }
+        }
+        bits
+    });
+    q.visible = match (&q.matched, &pass) {
+        (Some(v), Some(p)) => v.iter().copied().filter(|&i| p.get(i)).collect(),
+        (Some(v), None) => v.clone(),
+        (None, Some(p)) => (0..keys.len()).filter(|&i| p.get(i)).collect(),
+        (None, None) => (0..keys.len()).collect(),
     };
     q.selected = q.selected.min(q.visible.len().saturating_sub(1));
-    q.shown_counts = if q.matched.is_some() || st.is_some() || rb.is_some() || moderation {
+    q.shown_counts = if q.matched.is_some() || filtered {
+        // (the rows shown marked, then counted in key order, for the same reason)
+        let shown = match (&q.matched, pass) {
+            (None, Some(p)) => p,
+            _ => {
+                let mut bits = Bits::new(keys.len());
+                for &i in &q.visible {
+                    bits.set(i);
+                }
+                bits
+            }
+        };
         let mut by_name = vec![0i64; q.names.len()];
-        for &i in &q.visible {
-            if let Some(n) = by_name.get_mut(keys[i].status as usize) {
+        for (i, k) in keys.iter().enumerate() {
+            if shown.get(i)
+                && let Some(n) = by_name.get_mut(k.status as usize)
+            {
                 *n += 1;
             }
         }
