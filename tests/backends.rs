@@ -157,6 +157,50 @@ fn a_newer_schema_is_refused() {
     assert!(e.contains("newer assay") && e.contains("999"), "{e}");
 }
 
+/// A server workspace of version 13 (before the queue's indexes and counts) is brought up to the
+/// current version by its versioned migration when it is next opened, and verifies.
+#[test]
+fn a_server_workspace_of_version_13_is_migrated() {
+    let Some(ws) = team("a_server_workspace_of_version_13_is_migrated") else {
+        return;
+    };
+    let s = ws.server.as_ref().unwrap();
+    // (as version 13 left it: no counts, no queue indexes, the status index on status alone)
+    s.admin(true)
+        .batch_execute(
+            "DROP TRIGGER status_counts_insert_delete ON portfolios;
+             DROP TRIGGER status_counts_update ON portfolios;
+             DROP FUNCTION assay_count_status();
+             DROP TABLE status_counts;
+             DROP INDEX portfolios_open, portfolios_assessor_open, portfolios_marker_open,
+                        portfolios_assessor, portfolios_marker, portfolios_id_c;
+             CREATE INDEX portfolios_open ON portfolios (status)
+             WHERE status = 'new' OR status = 'in_progress' OR status = 'submitted' OR status = 'sampled'
+                OR status = 'moderated';
+             DELETE FROM assay_schema;
+             INSERT INTO assay_schema (version) VALUES (13);",
+        )
+        .unwrap();
+    ws.ok("ann", &["list"]);
+    let mut c = s.admin(true);
+    let version: i64 = c
+        .query_one("SELECT max(version) FROM assay_schema", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, assay::store::SCHEMA_VERSION);
+    let counted: i64 = c
+        .query_one("SELECT coalesce(sum(n), 0)::bigint FROM status_counts", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(counted, 12, "the counts made from the portfolios there");
+    // and kept from then on
+    ws.ok(
+        "bob",
+        &["mark", "P-2026-0051", "--level", "measures=achieved"],
+    );
+    ws.ok("ann", &["audit", "verify"]);
+}
+
 #[test]
 fn a_workspace_is_copied_file_to_server_to_file_whole() {
     let Some(server) = Ws::server_only("a_workspace_is_copied_file_to_server_to_file_whole") else {
