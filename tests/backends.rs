@@ -145,6 +145,56 @@ fn a_superusers_edit_is_found_by_verify() {
 }
 
 #[test]
+fn a_temporary_table_cannot_stand_in_for_assays_own() {
+    let Some(ws) = team("a_temporary_table_cannot_stand_in_for_assays_own") else {
+        return;
+    };
+    // bob (an assessor) makes himself a lead in a temporary table called users, which a
+    // function with the owner's rights would read before the real one were pg_temp not last in
+    // its search path
+    let mut bob = connect_as(&ws, "bob");
+    bob.batch_execute(
+        "CREATE TEMP TABLE users (name text, role text);
+         INSERT INTO users VALUES (session_user, 'lead');
+         CREATE TEMP TABLE status_counts (status text PRIMARY KEY, n bigint);
+         GRANT ALL ON pg_temp.users, pg_temp.status_counts TO PUBLIC;",
+    )
+    .unwrap();
+    let lead: bool = bob.query_one("SELECT assay_is_lead()", &[]).unwrap().get(0);
+    assert!(!lead, "a temporary table made bob a lead");
+    // the counts a status change keeps are the real ones
+    bob.batch_execute("DELETE FROM pg_temp.status_counts")
+        .unwrap();
+    drop(bob);
+    ws.ok("ann", &["audit", "verify"]);
+    // what a superuser changes of assay's functions and triggers is found
+    let s = ws.server.as_ref().unwrap();
+    for (change, found) in [
+        (
+            "ALTER FUNCTION assay_is_lead() SET search_path = public",
+            "function assay_is_lead was changed",
+        ),
+        (
+            "CREATE OR REPLACE FUNCTION assay_is_person() RETURNS boolean LANGUAGE sql STABLE \
+             SECURITY DEFINER SET search_path = public, pg_temp AS $$ SELECT true $$",
+            "function assay_is_person was changed",
+        ),
+        (
+            "ALTER TABLE portfolios DISABLE TRIGGER status_counts_update",
+            "trigger status_counts_update on portfolios is disabled",
+        ),
+    ] {
+        s.admin(true).batch_execute(change).unwrap();
+        let o = ws.run("ann", &["audit", "verify"]);
+        assert_clean_refusal(&o);
+        assert!(
+            o.stderr.contains(found) || o.stdout.contains(found),
+            "{change}: {o:?}"
+        );
+    }
+}
+
+#[test]
 fn a_newer_schema_is_refused() {
     let Some(ws) = team("a_newer_schema_is_refused") else {
         return;
@@ -177,10 +227,17 @@ fn a_server_workspace_of_version_13_is_migrated() {
              CREATE INDEX portfolios_open ON portfolios (status)
              WHERE status = 'new' OR status = 'in_progress' OR status = 'submitted' OR status = 'sampled'
                 OR status = 'moderated';
+             ALTER FUNCTION assay_is_lead() SET search_path = \"$user\", public;
              DELETE FROM assay_schema;
              INSERT INTO assay_schema (version) VALUES (13);",
         )
         .unwrap();
+    // only the tables' owner may bring the schema up; anyone else is told who must
+    let e = ws.refused("bob", &["list"]);
+    assert!(
+        e.contains("its owner, the role ann, must open it once"),
+        "{e}"
+    );
     ws.ok("ann", &["list"]);
     let mut c = s.admin(true);
     let version: i64 = c
@@ -193,6 +250,15 @@ fn a_server_workspace_of_version_13_is_migrated() {
         .unwrap()
         .get(0);
     assert_eq!(counted, 12, "the counts made from the portfolios there");
+    // the functions' search path names pg_temp last (version 15)
+    let path: String = c
+        .query_one(
+            "SELECT array_to_string(proconfig, ';') FROM pg_proc WHERE proname = 'assay_is_lead'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(path.ends_with(", pg_temp"), "{path}");
     // and kept from then on
     ws.ok(
         "bob",

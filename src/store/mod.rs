@@ -35,6 +35,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("012_revocations.sql"),
     include_str!("013_signed_records.sql"),
     include_str!("014_queue_order.sql"),
+    include_str!("015_definer_path.sql"),
 ];
 
 /// The schema version this build writes.
@@ -44,7 +45,10 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// version 13), each with the version it brings the schema to: applied in order, in one
 /// transaction with the version recorded, to a workspace of an earlier version (and all of
 /// them, after those two files, when a workspace is made).
-pub const SERVER_MIGRATIONS: &[(i64, &str)] = &[(14, include_str!("pg_014_queue_order.sql"))];
+pub const SERVER_MIGRATIONS: &[(i64, &str)] = &[
+    (14, include_str!("pg_014_queue_order.sql")),
+    (15, include_str!("pg_015_definer_path.sql")),
+];
 
 /// The smallest and largest `column` (an integer key) of `table`, `None` when it is empty:
 /// bounds for reading the table in parts. (Two subqueries: SQLite looks a lone min() or max()
@@ -387,6 +391,13 @@ impl Store {
             .map(|s| s.shown.clone())
             .unwrap_or_default();
         let tx = self.conn.transaction()?;
+        // The functions made here record the search path of this transaction (`SET search_path
+        // FROM CURRENT`): the workspace's schema, then pg_temp named last, so that nobody's
+        // temporary table can stand in for one of assay's in a function that runs with its
+        // owner's rights.
+        tx.execute_batch(
+            "SELECT set_config('search_path', quote_ident(current_schema()) || ', pg_temp', true)",
+        )?;
         let has: bool =
             tx.query_row("SELECT to_regclass('assay_schema') IS NOT NULL", (), |r| {
                 r.get(0)
@@ -431,6 +442,21 @@ impl Store {
             return Err(StoreError::Server(format!(
                 "{shown}: the workspace's schema is version {found}, which this assay cannot bring up to {SCHEMA_VERSION}"
             )));
+        }
+        if found < SCHEMA_VERSION {
+            // (only the tables' owner may change them: anyone else is told who must)
+            let owner: Option<String> = tx.query_row(
+                "SELECT CASE WHEN pg_has_role(current_user, c.relowner, 'USAGE') THEN NULL
+                             ELSE CAST(pg_get_userbyid(c.relowner) AS TEXT) END
+                   FROM pg_class c WHERE c.oid = to_regclass('portfolios')",
+                (),
+                |r| r.get(0),
+            )?;
+            if let Some(owner) = owner {
+                return Err(StoreError::Server(format!(
+                    "{shown}: the workspace's schema is version {found} and this assay writes version {SCHEMA_VERSION}; its owner, the role {owner}, must open it once with this assay to bring it up (then everyone can)"
+                )));
+            }
         }
         for (version, sql) in SERVER_MIGRATIONS.iter().filter(|m| m.0 > found) {
             tx.execute_batch(sql)?;

@@ -2684,6 +2684,7 @@ fn server_schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Pro
             ),
         });
     }
+    out.extend(server_definition_problems(conn)?);
     // The rubrics' blind flags the database's rules read, against the rubrics themselves.
     let mut st = conn.prepare(
         "SELECT r.pk, r.id, r.version, r.bytes, b.blind FROM rubrics r
@@ -2755,6 +2756,117 @@ fn server_schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Pro
                 ),
             });
         }
+    }
+    Ok(out)
+}
+
+/// The bodies of the functions assay makes on a server, by name: the last definition of each in
+/// its schema files (the text between `AS $$` and `$$`, which PostgreSQL keeps as `prosrc`).
+fn server_function_bodies() -> HashMap<&'static str, &'static str> {
+    let mut out = HashMap::new();
+    let files = std::iter::once(include_str!("pg_access.sql"))
+        .chain(super::SERVER_MIGRATIONS.iter().map(|(_, sql)| *sql));
+    for sql in files {
+        let mut rest = sql;
+        while let Some(at) = rest.find("CREATE FUNCTION ") {
+            rest = &rest[at + "CREATE FUNCTION ".len()..];
+            let Some(name) = rest.split('(').next() else {
+                break;
+            };
+            let Some(open) = rest.find("$$") else { break };
+            let body = &rest[open + 2..];
+            let Some(close) = body.find("$$") else { break };
+            out.insert(name.trim(), &body[..close]);
+            rest = &body[close + 2..];
+        }
+    }
+    out
+}
+
+/// On a server: assay's own functions and triggers as assay made them. A function must run with
+/// its owner's rights, search the workspace's schema and then pg_temp, and hold the body of its
+/// schema files (one rewritten could let anyone write anything, or hide what it checks); the
+/// triggers that keep the status counts must be there, enabled, after the change, on each row,
+/// and call the counting function.
+fn server_definition_problems(conn: &Connection) -> crate::store::db::Result<Vec<Problem>> {
+    let mut out = Vec::new();
+    let bodies = server_function_bodies();
+    let mut st = conn.prepare(
+        "SELECT CAST(p.proname AS TEXT), p.prosecdef,
+                coalesce(array_to_string(p.proconfig, ';'), '') =
+                    'search_path=' || quote_ident(current_schema()) || ', pg_temp',
+                p.prosrc
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+          WHERE n.nspname = current_schema() ORDER BY 1",
+    )?;
+    let found: Vec<(String, bool, bool, String)> = st
+        .query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<crate::store::db::Result<_>>()?;
+    for (name, definer, path, body) in &found {
+        // (a function assay does not make is reported with the schema's other additions)
+        let Some(want) = bodies.get(name.as_str()) else {
+            continue;
+        };
+        let what = if body != want {
+            "its body"
+        } else if !definer {
+            "the rights it runs with"
+        } else if !path {
+            "its search path"
+        } else {
+            continue;
+        };
+        out.push(Problem {
+            seq: None,
+            message: format!(
+                "function {} was changed behind assay's back ({what} is not what assay made)",
+                crate::domain::sanitize::sanitize_line(name)
+            ),
+        });
+    }
+    let mut names: Vec<&&str> = bodies.keys().collect();
+    names.sort();
+    for name in names {
+        if !found.iter().any(|f| f.0 == **name) {
+            out.push(Problem {
+                seq: None,
+                message: format!(
+                    "function {name} is missing from the workspace (dropped behind assay's back)"
+                ),
+            });
+        }
+    }
+    // (type bits: 1 each row, 2 before, 4 insert, 8 delete, 16 update)
+    let mut st = conn.prepare(
+        "SELECT CAST(t.tgname AS TEXT), CAST(t.tgenabled AS TEXT), CAST(p.proname AS TEXT),
+                CAST(t.tgtype AS INTEGER)
+           FROM pg_trigger t
+           JOIN pg_class c ON c.oid = t.tgrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           JOIN pg_proc p ON p.oid = t.tgfoid
+          WHERE NOT t.tgisinternal AND n.nspname = current_schema() AND c.relname = 'portfolios'",
+    )?;
+    let triggers: Vec<(String, String, String, i32)> = st
+        .query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<crate::store::db::Result<_>>()?;
+    for (name, kind) in [
+        ("status_counts_insert_delete", 1 | 4 | 8),
+        ("status_counts_update", 1 | 16),
+    ] {
+        let problem = match triggers.iter().find(|t| t.0 == name) {
+            None => "is missing (dropped behind assay's back)",
+            Some((_, enabled, _, _)) if enabled != "O" => {
+                "is disabled (behind assay's back: the status counts are no longer kept)"
+            }
+            Some((_, _, f, k)) if f != "assay_count_status" || *k != kind => {
+                "was changed behind assay's back (it is not the trigger assay made)"
+            }
+            Some(_) => continue,
+        };
+        out.push(Problem {
+            seq: None,
+            message: format!("trigger {name} on portfolios {problem}"),
+        });
     }
     Ok(out)
 }
