@@ -51,6 +51,7 @@ fn assess(access: Access) -> Assess {
     let eval = evaluate(&rubric, &sheet.to_marks());
     Assess {
         id: "P-1".into(),
+        pk: 2,
         learner: "Lena".into(),
         learner_id: "L-1".into(),
         rubric,
@@ -412,6 +413,85 @@ fn next_and_previous_portfolio_follow_the_queue_as_shown() {
     m.queue.visible = vec![1];
     assert!(typed(&mut m, "N").is_empty());
     assert!(m.message.clone().unwrap().0.contains("last portfolio"));
+}
+
+#[test]
+fn the_next_portfolio_is_opened_by_its_row_key_when_its_row_is_not_read_yet() {
+    use assay::tui::model::{Queue, QueueRow};
+    use std::borrow::Cow;
+    let mut m = model(Access::Mark);
+    let row = |id: &str| QueueRow {
+        pk: id[2..].parse::<i64>().unwrap() + 1,
+        id: id.into(),
+        learner: "L".into(),
+        rubric: Arc::from("r@1"),
+        submitted: "2026-01-01".into(),
+        status: Cow::Borrowed("new"),
+        outcome: Cow::Borrowed(""),
+        mine: false,
+        score: Default::default(),
+        grade: Default::default(),
+        assessor: Default::default(),
+        second_done: false,
+    };
+    m.queue = Queue::default();
+    m.queue
+        .set_rows(vec![row("P-0"), row("P-1"), row("P-2"), row("P-3")]);
+    // the workbench keeps only the rows near the screen: here, neither P-0 nor P-1 (open)
+    m.queue.shown.remove(&1);
+    m.queue.shown.remove(&2);
+    m.queue.visible = vec![3, 1, 0];
+    m.queue.selected = 0;
+    assert_eq!(typed(&mut m, "N"), vec![Cmd::OpenPk { pk: 1 }]);
+    assert_eq!(m.queue.selected, 2, "the queue's selection follows");
+}
+
+#[test]
+fn refined_filter_results_keep_the_row_moved_to_and_a_new_query_selects_the_best() {
+    use assay::tui::model::QueueRow;
+    use std::borrow::Cow;
+    let mut m = Model::new("ann".into(), "w.db".into(), Theme { mono: true }, false);
+    update(&mut m, Msg::Resize(80, 24));
+    let row = |n: i64| QueueRow {
+        pk: n + 1,
+        id: format!("P-{n}").into(),
+        learner: "L".into(),
+        rubric: Arc::from("r@1"),
+        submitted: "2026-01-01".into(),
+        status: Cow::Borrowed("new"),
+        outcome: Cow::Borrowed(""),
+        mine: false,
+        score: Default::default(),
+        grade: Default::default(),
+        assessor: Default::default(),
+        second_done: false,
+    };
+    m.queue.set_rows((0..6).map(row).collect());
+    m.queue.filter = "p".into();
+    m.queue.filter_gen = 1;
+    let filtered = |m: &mut Model, generation: u64, matched: Vec<usize>, done: bool| {
+        update(
+            m,
+            Msg::Filtered {
+                generation,
+                matched,
+                done,
+            },
+        );
+    };
+    let selected_pk = |m: &Model| m.queue.key_at(m.queue.selected).unwrap().pk;
+    filtered(&mut m, 1, vec![4, 2, 0], false);
+    assert_eq!(selected_pk(&m), 5, "the first results select the best");
+    key(&mut m, KeyCode::Down);
+    assert_eq!(selected_pk(&m), 3);
+    // the scan goes on: better matches come first, the row moved to stays selected
+    filtered(&mut m, 1, vec![5, 1, 4, 2, 0], true);
+    assert_eq!(selected_pk(&m), 3, "the row moved to is kept");
+    // a new query's first results select its best
+    m.queue.filter_gen = 2;
+    filtered(&mut m, 2, vec![0, 1], false);
+    assert_eq!(m.queue.selected, 0);
+    assert_eq!(selected_pk(&m), 1);
 }
 
 #[test]

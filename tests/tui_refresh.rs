@@ -256,3 +256,25 @@ fn only_the_rows_near_the_screen_are_read_and_moving_reads_the_rest() {
     key(&mut rt, KeyCode::Esc);
     assert_eq!(rt.model.queue.selected, 11);
 }
+
+#[test]
+fn returning_from_a_portfolio_opened_away_from_the_selection_selects_it() {
+    let (_dir, db, _ws) = seeded();
+    let mut rt = runtime(&db, "ann");
+    assert_eq!(rt.model.queue.selected, 0);
+    // a portfolio opened other than from its row (the one recalled at start, or `/` from the
+    // assessment screen), whose row the queue no longer keeps (far from the screen's rows)
+    let last = rt.model.queue.key_at(11).unwrap().pk;
+    let id = rt.model.queue.row_at(11).unwrap().id.to_string();
+    let a = rt.open(&id).unwrap();
+    rt.dispatch(Msg::Opened(Box::new(a)));
+    assert_eq!(rt.model.screen, Screen::Assess);
+    rt.model.queue.shown.remove(&last);
+    key(&mut rt, KeyCode::Esc);
+    assert_eq!(rt.model.screen, Screen::Queue);
+    assert_eq!(
+        rt.model.queue.selected, 11,
+        "the portfolio just closed is selected"
+    );
+    assert_eq!(rt.model.queue.row_at(11).unwrap().id.as_str(), id);
+}

@@ -176,6 +176,10 @@ pub struct Queue {
     /// The filter run whose results `matched` holds (the first results of a run select the
     /// first row; those that follow refine them).
     pub results_gen: u64,
+    /// The portfolio (row key) to select again when the next run's first results come: set when
+    /// the queue's rows changed under a filter (the same query runs again), not when the query
+    /// changes.
+    pub hold: Option<i64>,
     /// Rows passing the fuzzy filter (all when no filter), before status and rubric filters.
     pub matched: Option<Vec<usize>>,
     /// Rows whose documents' texts hold the filter's words (for `filter_gen`), shown after
@@ -316,6 +320,8 @@ pub const STATEMENT: &str = "statement";
 #[derive(Debug, Clone)]
 pub struct Assess {
     pub id: String,
+    /// Its row key (the queue's keys name portfolios by it).
+    pub pk: i64,
     pub learner: String,
     pub learner_id: String,
     pub rubric: Arc<Rubric>,
@@ -646,6 +652,8 @@ pub struct Refreshed {
     pub counts: Vec<(String, i64)>,
     /// The portfolio to select.
     pub select: Option<String>,
+    /// Its row, when the runtime read it (so that `update` finds it by its id).
+    pub selected_row: Option<QueueRow>,
 }
 
 /// One changed row of the queue: it was at `from` and is now `row`, at `to` (positions in the
@@ -815,6 +823,10 @@ pub enum Cmd {
     },
     Open {
         id: String,
+    },
+    /// Open the portfolio of row key `pk` (a row of the queue not read yet).
+    OpenPk {
+        pk: i64,
     },
     /// Save `change` to the marking `phase` of portfolio `id`, as last seen at `version`.
     Save {

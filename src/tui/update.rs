@@ -47,11 +47,20 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             if generation == q.filter_gen {
                 q.filtering = !done;
                 q.matched = Some(with_documents(matched, &q.in_documents, q.keys.len()));
-                if q.results_gen != generation {
+                // The first results of a new query select the best; those that refine them keep
+                // the row the person moved to, and a query run again after the rows changed
+                // keeps the row selected before.
+                let keep = if q.results_gen != generation {
                     q.results_gen = generation;
                     q.selected = 0;
-                }
+                    q.hold.take()
+                } else if q.selected > 0 {
+                    q.key_at(q.selected).map(|k| k.pk)
+                } else {
+                    None
+                };
                 queue::recompute(m);
+                select_pk(m, keep);
             }
             vec![]
         }
@@ -70,12 +79,17 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
                         .collect(),
                 };
                 if let Some(matched) = m.queue.matched.take() {
+                    let q = &m.queue;
+                    let keep = (q.selected > 0)
+                        .then(|| q.key_at(q.selected).map(|k| k.pk))
+                        .flatten();
                     m.queue.matched = Some(with_documents(
                         matched,
                         &m.queue.in_documents,
                         m.queue.keys.len(),
                     ));
                     queue::recompute(m);
+                    select_pk(m, keep);
                 }
             }
             vec![]
@@ -339,8 +353,12 @@ fn refreshed_queue(m: &mut Model, refreshed: Refreshed) -> Vec<Cmd> {
         moves,
         counts,
         select,
+        selected_row,
     } = refreshed;
     let q = &mut m.queue;
+    if let Some(row) = selected_row {
+        q.shown.insert(row.pk, row);
+    }
     let keep = match select {
         Some(id) => Keep::Id(id),
         None => q.key_at(q.selected).map_or(Keep::None, |k| Keep::Pk(k.pk)),
@@ -370,15 +388,24 @@ fn reselect(m: &mut Model, keep: Keep) -> Vec<Cmd> {
         // (the runtime reads the row of a portfolio it asks to select)
         Keep::Id(id) => q.shown.values().find(|r| r.id == id).map(|r| r.pk),
     };
+    select_pk(m, pk);
+    if m.queue.filter.is_empty() {
+        vec![]
+    } else {
+        let cmds = queue::refilter(m);
+        // (the same query runs again: its first results select this row again)
+        m.queue.hold = pk.or_else(|| m.queue.key_at(m.queue.selected).map(|k| k.pk));
+        cmds
+    }
+}
+
+/// Selects the row of portfolio `pk` if it is shown.
+fn select_pk(m: &mut Model, pk: Option<i64>) {
+    let q = &m.queue;
     if let Some(pk) = pk
         && let Some(pos) = q.visible.iter().position(|&i| q.keys[i].pk == pk)
     {
         m.queue.selected = pos;
-    }
-    if m.queue.filter.is_empty() {
-        vec![]
-    } else {
-        queue::refilter(m)
     }
 }
 

@@ -221,6 +221,18 @@ impl Runtime {
                 Ok(a) => vec![Msg::Opened(Box::new(a))],
                 Err(e) => vec![Msg::Failed(e.lines().join("; "))],
             },
+            Cmd::OpenPk { pk } => match read_rows(&self.ws, &[pk])
+                .map_err(|e| e.lines().join("; "))
+                .and_then(|rows| {
+                    rows.into_iter()
+                        .next()
+                        .ok_or_else(|| "that portfolio is no longer in the workspace".to_string())
+                })
+                .and_then(|row| self.open(&row.id).map_err(|e| e.lines().join("; ")))
+            {
+                Ok(a) => vec![Msg::Opened(Box::new(a))],
+                Err(e) => vec![Msg::Failed(e)],
+            },
             Cmd::Save {
                 id,
                 phase,
@@ -807,6 +819,14 @@ impl Runtime {
             ftx.set_order(Some(Arc::new(o)));
         }
         self.queue_seq = Some(seq);
+        // (the row to select, when it did not change, is read too: `update` finds it by its id,
+        // and it may be far from the rows the screen showed)
+        let selected_row = select
+            .as_deref()
+            .filter(|id| !fresh.iter().any(|r| r.id == *id))
+            .and_then(|id| self.ws.portfolio_pk(id).ok())
+            .and_then(|pk| read_rows(&self.ws, &[pk]).ok())
+            .and_then(|rows| rows.into_iter().next());
         let moves = moves
             .into_iter()
             .zip(fresh)
@@ -816,6 +836,7 @@ impl Runtime {
             moves,
             counts,
             select: select.clone(),
+            selected_row,
         }))))
     }
 
@@ -856,6 +877,7 @@ impl Runtime {
         Ok(Assess {
             superseded,
             id: d.row.id.clone(),
+            pk: d.row.pk,
             learner: crate::domain::sanitize::sanitize_line(&d.row.learner_name),
             learner_id: crate::domain::sanitize::sanitize_line(&d.row.learner_id),
             rubric: o.rubric,

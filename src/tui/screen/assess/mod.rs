@@ -702,8 +702,9 @@ fn assess_action(m: &mut Model, act: Action) -> Vec<Cmd> {
         Action::NextPortfolio | Action::PrevPortfolio => {
             // the queue's order as it is shown (its filters too), as SpeedGrader steps
             let q = &mut m.queue;
-            // (the portfolio open is the one selected in the queue, unless the queue moved)
-            let is_open = |p: usize| q.row_at(p).is_some_and(|r| r.id == a.id);
+            // (the portfolio open is the one selected in the queue, unless the queue moved; it
+            // is found by its row key, which every row of the queue has, read or not)
+            let is_open = |p: usize| q.key_at(p).is_some_and(|k| k.pk == a.pk);
             let here = match is_open(q.selected) {
                 true => Some(q.selected),
                 false => (0..q.visible.len()).find(|&p| is_open(p)),
@@ -713,10 +714,16 @@ fn assess_action(m: &mut Model, act: Action) -> Vec<Cmd> {
                 (Some(p), false) => p.checked_sub(1),
                 (None, _) => Some(q.selected),
             };
-            match to.and_then(|p| q.row_at(p).map(|r| (p, r.id.to_string()))) {
-                Some((p, id)) => {
+            match to.and_then(|p| q.key_at(p).map(|k| (p, k.pk))) {
+                Some((p, pk)) => {
                     q.selected = p;
-                    return vec![Cmd::Open { id }];
+                    return vec![match q.shown.get(&pk) {
+                        Some(r) => Cmd::Open {
+                            id: r.id.to_string(),
+                        },
+                        // (the runtime reads its row first)
+                        None => Cmd::OpenPk { pk },
+                    }];
                 }
                 None => m.info(if act == Action::NextPortfolio {
                     "this is the last portfolio in the queue (as filtered)"

@@ -74,6 +74,7 @@ pub fn filter_key(m: &mut Model, k: KeyEvent) -> Vec<Cmd> {
 pub fn refilter(m: &mut Model) -> Vec<Cmd> {
     let q = &mut m.queue;
     q.filter_gen += 1;
+    q.hold = None;
     if q.filter.trim().is_empty() {
         q.matched = None;
         q.filtering = false;
