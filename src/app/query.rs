@@ -1189,7 +1189,14 @@ impl Workspace {
         } else {
             "id"
         };
-        let mut statuses: Vec<&str> = Status::NAMES.to_vec();
+        // (only the statuses some portfolio has, from the kept counts: a status none has is not
+        // looked for)
+        let counted = self.counts()?;
+        let mut statuses: Vec<&str> = Status::NAMES
+            .iter()
+            .copied()
+            .filter(|s| counted.iter().any(|(c, n)| c == s && *n > 0))
+            .collect();
         statuses.sort_by_key(|s| Status::work_order_of(s));
         let user = self.user.as_str();
         let mut out: Vec<i64> = Vec::with_capacity(limit);

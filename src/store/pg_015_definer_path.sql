@@ -1,4 +1,5 @@
--- Server schema, version 15: every function that runs with its owner's rights (SECURITY
+-- Server schema, version 15 (as the file's 015_definer_path.sql): the released portfolios by id
+-- for the queue's first screen; and every function that runs with its owner's rights (SECURITY
 -- DEFINER) searches the workspace's schema and then pg_temp, named last. Before, each kept the
 -- search path of the session that made it ("$user", public), and PostgreSQL searches a
 -- session's temporary schema first for tables when the path does not name it: anyone who may
@@ -16,3 +17,4 @@ BEGIN
     END LOOP;
 END
 $$;
+CREATE INDEX portfolios_released ON portfolios (id COLLATE "C") WHERE status = 'released';

@@ -153,9 +153,10 @@ impl Runtime {
                 let cmds = update(&mut self.model, loaded);
                 let mut deferred = self.dispatch_cmds(cmds);
                 self.fill_window();
-                // what others changed while it was being read
-                if self.heard > seq {
-                    for m in self.catch_up(self.heard) {
+                // what changed while it was being read (here too: the person's own saves)
+                let head = self.heard.max(self.ws.audit_head().unwrap_or(0));
+                if head > seq {
+                    for m in self.catch_up(head) {
                         deferred.extend(self.dispatch(m));
                     }
                 }
@@ -191,6 +192,9 @@ impl Runtime {
             let _ = self.ws.reconnect();
         }
         match cmd {
+            // (while the whole queue is being read on its thread nothing is read here: what
+            // changed since is caught up when it comes)
+            Cmd::LoadQueue { .. } if self.whole_pending => vec![],
             Cmd::LoadQueue { select } => match self.load_queue(select) {
                 Ok(m) => vec![m],
                 Err(e) => vec![Msg::Failed(e.lines().join("; "))],
@@ -647,12 +651,15 @@ impl Runtime {
             && since < head
         {
             let refreshed = match self.refresh_queue(since, &None) {
-                Ok(Some(m)) => Ok(m),
-                Ok(None) => self.load_queue(None),
+                Ok(Some(m)) => Ok(Some(m)),
+                // (the whole queue is being read on its thread: caught up when it comes)
+                Ok(None) if self.whole_pending => Ok(None),
+                Ok(None) => self.load_queue(None).map(Some),
                 Err(e) => Err(e),
             };
             match refreshed {
-                Ok(m) => out.push(m),
+                Ok(Some(m)) => out.push(m),
+                Ok(None) => {}
                 Err(e) => out.push(Msg::Failed(e.lines().join("; "))),
             }
         }
