@@ -407,10 +407,10 @@ fn next_and_previous_portfolio_follow_the_queue_as_shown() {
     m.queue
         .set_rows(vec![row("P-0"), row("P-1"), row("P-2"), row("P-3")]);
     // a filter shows three of them, in this order
-    m.queue.visible = vec![3, 1, 0];
+    m.queue.visible = vec![3, 1, 0].into();
     assert_eq!(typed(&mut m, "N"), vec![Cmd::Open { id: "P-0".into() }]);
     assert_eq!(typed(&mut m, "P"), vec![Cmd::Open { id: "P-3".into() }]);
-    m.queue.visible = vec![1];
+    m.queue.visible = vec![1].into();
     assert!(typed(&mut m, "N").is_empty());
     assert!(m.message.clone().unwrap().0.contains("last portfolio"));
 }
@@ -440,7 +440,7 @@ fn the_next_portfolio_is_opened_by_its_row_key_when_its_row_is_not_read_yet() {
     // the workbench keeps only the rows near the screen: here, neither P-0 nor P-1 (open)
     m.queue.shown.remove(&1);
     m.queue.shown.remove(&2);
-    m.queue.visible = vec![3, 1, 0];
+    m.queue.visible = vec![3, 1, 0].into();
     m.queue.selected = 0;
     assert_eq!(typed(&mut m, "N"), vec![Cmd::OpenPk { pk: 1 }]);
     assert_eq!(m.queue.selected, 2, "the queue's selection follows");
@@ -474,7 +474,7 @@ fn refined_filter_results_keep_the_row_moved_to_and_a_new_query_selects_the_best
             m,
             Msg::Filtered {
                 generation,
-                matched,
+                matched: matched.into(),
                 done,
             },
         );

@@ -164,8 +164,9 @@ pub struct Queue {
     /// The rows of the portfolios on or near the screen (all of them in a small queue), by row
     /// key: the runtime reads them as the screen moves ([`Queue::window`]).
     pub shown: std::collections::HashMap<i64, QueueRow>,
-    /// Indices into `keys` that pass the filters, in display order.
-    pub visible: Vec<usize>,
+    /// Indices into `keys` that pass the filters, in display order (shared with `matched` when
+    /// only the fuzzy filter narrows: a million positions are not copied).
+    pub visible: Arc<Vec<usize>>,
     pub selected: usize,
     pub filter: String,
     /// The filter input has the keyboard.
@@ -181,7 +182,7 @@ pub struct Queue {
     /// changes.
     pub hold: Option<i64>,
     /// Rows passing the fuzzy filter (all when no filter), before status and rubric filters.
-    pub matched: Option<Vec<usize>>,
+    pub matched: Option<Arc<Vec<usize>>>,
     /// Rows whose documents' texts hold the filter's words (for `filter_gen`), shown after
     /// the fuzzy matches.
     pub in_documents: Vec<usize>,
@@ -708,7 +709,8 @@ pub enum Msg {
     /// A fuzzy filter finished.
     Filtered {
         generation: u64,
-        matched: Vec<usize>,
+        /// (shared with the filter's worker, which narrows the next query from it)
+        matched: Arc<Vec<usize>>,
         /// The scan is over: `matched` is every match. Until then it is the best so far.
         done: bool,
     },

@@ -560,14 +560,20 @@ pub fn editor_key(area: &mut TextArea, k: KeyEvent) -> Edit {
 }
 
 /// The fuzzy matches, then the rows found by their documents' words that are not among them.
-fn with_documents(mut matched: Vec<usize>, in_documents: &[usize], n: usize) -> Vec<usize> {
+fn with_documents(
+    matched: std::sync::Arc<Vec<usize>>,
+    in_documents: &[usize],
+    n: usize,
+) -> std::sync::Arc<Vec<usize>> {
     if !in_documents.is_empty() {
+        let mut matched = std::sync::Arc::unwrap_or_clone(matched);
         // (a bit a row: a million matches are marked in a few ms)
         let mut have = super::model::Bits::new(n);
         for &i in &matched {
             have.set(i);
         }
         matched.extend(in_documents.iter().copied().filter(|&i| !have.get(i)));
+        return std::sync::Arc::new(matched);
     }
     matched
 }

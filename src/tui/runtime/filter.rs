@@ -120,7 +120,9 @@ fn filter_in_parts(
     let Some((lo, hi)) = range else {
         return Some(Vec::new());
     };
-    let mut hits: Vec<(i64, u64)> = Vec::new();
+    // Every match so far, packed into 8 bytes (see `pack`): a one-letter query matches nearly
+    // every portfolio, a million of them.
+    let mut hits: Vec<u64> = Vec::new();
     // (the best so far, kept as the parts come: no copy of every match for each partial result)
     let mut top: Vec<(i64, u64)> = Vec::new();
     let mut last = std::time::Instant::now();
@@ -132,7 +134,7 @@ fn filter_in_parts(
             Ok(h) => {
                 top.extend(best_first(h.clone(), PARTIAL_TOP));
                 top = best_first(top, PARTIAL_TOP);
-                hits.extend(h);
+                hits.extend(h.into_iter().map(|(score, key)| pack(score, key)));
             }
             Err(_) => {
                 *texts = None;
@@ -152,7 +154,29 @@ fn filter_in_parts(
             last = std::time::Instant::now();
         }
     }
-    Some(to_positions(best_first(hits, usize::MAX)))
+    // (best first, ties to the lower key, as `best_first` orders them; the positions take the
+    // matches' place in memory)
+    hits.sort_unstable();
+    Some(
+        hits.into_iter()
+            .map(|h| {
+                let key = h & u64::from(u32::MAX);
+                match prev {
+                    Some(p) => p[key as usize],
+                    None => key as usize,
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A match (score, tie-break key) as one number that sorts as [`best_first`] orders matches:
+/// the higher score first (its distance below `i32::MAX` above), then the lower key (a queue
+/// position, below 2³²).
+fn pack(score: i64, key: u64) -> u64 {
+    let score = score.clamp(i64::from(i32::MIN), i64::from(i32::MAX));
+    let below = (i64::from(i32::MAX) - score) as u64;
+    (below << 32) | (key & u64::from(u32::MAX))
 }
 
 /// Ranks the haystacks against the query, best first. Narrows from a previous result when the
@@ -245,7 +269,7 @@ pub fn spawn_filter_worker(out: Sender<Msg>) -> FilterTx {
     std::thread::spawn(move || {
         super::give_way();
         let mut last: Option<Previous> = None;
-        let mut streamed: Option<(String, Arc<QueueOrder>, Vec<usize>)> = None;
+        let mut streamed: Option<(String, Arc<QueueOrder>, Arc<Vec<usize>>)> = None;
         let mut streaming: Option<Streaming> = None;
         let mut texts: Option<SearchTexts> = None;
         // (a request that came while another was being ranked, to be taken next)
@@ -276,7 +300,7 @@ pub fn spawn_filter_worker(out: Sender<Msg>) -> FilterTx {
                         }
                         out.send(Msg::Filtered {
                             generation,
-                            matched: best,
+                            matched: Arc::new(best),
                             done: false,
                         })
                         .is_ok()
@@ -292,13 +316,15 @@ pub fn spawn_filter_worker(out: Sender<Msg>) -> FilterTx {
                     let Some(m) = m else {
                         continue;
                     };
+                    // (kept to narrow the next query from, shared with the screen: not copied)
+                    let m = Arc::new(m);
                     streamed = Some((query, order, m.clone()));
                     m
                 }
                 None => {
                     let m = filter(&query, &hay, last.as_ref());
                     last = Some((query, hay, m.clone()));
-                    m
+                    Arc::new(m)
                 }
             };
             if out
@@ -382,6 +408,28 @@ mod tests {
                 "{longer}"
             );
         }
+    }
+
+    #[test]
+    fn packed_matches_sort_as_best_first_orders_them() {
+        let all: Vec<(i64, u64)> = vec![
+            (5, 3),
+            (5, 1),
+            (-2, 0),
+            (100, 7),
+            (0, 2),
+            (100, 4),
+            (i64::from(i32::MAX), 9),
+            (-40, u64::from(u32::MAX)),
+        ];
+        let mut packed: Vec<u64> = all.iter().map(|&(s, k)| pack(s, k)).collect();
+        packed.sort_unstable();
+        let keys: Vec<u64> = packed.iter().map(|p| p & u64::from(u32::MAX)).collect();
+        let want: Vec<u64> = best_first(all, usize::MAX)
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect();
+        assert_eq!(keys, want);
     }
 
     #[test]

@@ -215,7 +215,7 @@ impl Runtime {
                     }
                     None => out.push(Msg::Filtered {
                         generation,
-                        matched: filter(&query, &self.haystacks, None),
+                        matched: Arc::new(filter(&query, &self.haystacks, None)),
                         done: true,
                     }),
                 }

@@ -3,6 +3,8 @@
 
 pub mod view;
 
+use std::sync::Arc;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::domain::status::Status;
@@ -125,10 +127,10 @@ pub fn recompute(m: &mut Model) {
         bits
     });
     q.visible = match (&q.matched, &pass) {
-        (Some(v), Some(p)) => v.iter().copied().filter(|&i| p.get(i)).collect(),
+        (Some(v), Some(p)) => Arc::new(v.iter().copied().filter(|&i| p.get(i)).collect()),
         (Some(v), None) => v.clone(),
-        (None, Some(p)) => (0..keys.len()).filter(|&i| p.get(i)).collect(),
-        (None, None) => (0..keys.len()).collect(),
+        (None, Some(p)) => Arc::new((0..keys.len()).filter(|&i| p.get(i)).collect()),
+        (None, None) => Arc::new((0..keys.len()).collect()),
     };
     q.selected = q.selected.min(q.visible.len().saturating_sub(1));
     q.shown_counts = if q.matched.is_some() || filtered {
@@ -137,7 +139,7 @@ pub fn recompute(m: &mut Model) {
             (None, Some(p)) => p,
             _ => {
                 let mut bits = Bits::new(keys.len());
-                for &i in &q.visible {
+                for &i in q.visible.iter() {
                     bits.set(i);
                 }
                 bits
