@@ -180,7 +180,12 @@ pub(super) fn in_queue_order(
             k.rank = i as u32;
         }
     } else {
-        // (the keys are in row-key order here: each found by a binary search)
+        // (the keys are in row-key order here: each found by a binary search; a portfolio
+        // imported between the two reads, not among the ids, goes last in its group until the
+        // import's record has the queue read again)
+        for k in keys.iter_mut() {
+            k.rank = u32::MAX;
+        }
         for (r, pk) in by_id()?.into_iter().enumerate() {
             if let Ok(i) = keys.binary_search_by_key(&pk, |k| k.pk) {
                 keys[i].rank = r as u32;
