@@ -215,7 +215,8 @@ fn a_server_workspace_of_version_13_is_migrated() {
         return;
     };
     let s = ws.server.as_ref().unwrap();
-    // (as version 13 left it: no counts, no queue indexes, the status index on status alone)
+    // (as version 13 left it: no counts, no queue indexes, the status index on status alone,
+    // and the functions' search path the creating session's)
     s.admin(true)
         .batch_execute(
             "DROP TRIGGER status_counts_insert_delete ON portfolios;
@@ -223,7 +224,8 @@ fn a_server_workspace_of_version_13_is_migrated() {
              DROP FUNCTION assay_count_status();
              DROP TABLE status_counts;
              DROP INDEX portfolios_open, portfolios_assessor_open, portfolios_marker_open,
-                        portfolios_assessor, portfolios_marker, portfolios_id_c;
+                        portfolios_assessor, portfolios_marker, portfolios_id_c,
+                        portfolios_released;
              CREATE INDEX portfolios_open ON portfolios (status)
              WHERE status = 'new' OR status = 'in_progress' OR status = 'submitted' OR status = 'sampled'
                 OR status = 'moderated';
