@@ -278,3 +278,30 @@ fn returning_from_a_portfolio_opened_away_from_the_selection_selects_it() {
     );
     assert_eq!(rt.model.queue.row_at(11).unwrap().id.as_str(), id);
 }
+
+#[test]
+fn the_workbench_checkpoints_its_log_on_a_thread_of_its_own() {
+    let (_dir, db, ws) = seeded();
+    drop(ws);
+    let ws = Workspace::open(&db, "ann".into()).unwrap();
+    ws.checkpoint_in_background().unwrap();
+    let file = || std::fs::metadata(&db).unwrap().len();
+    let before = file();
+    // more than 4 MiB of log; this connection no longer copies it into the file itself
+    let big = "x".repeat(6 << 20);
+    ws.remember("test.big", Some(&big)).unwrap();
+    assert_eq!(
+        file(),
+        before,
+        "not checkpointed by the connection that committed"
+    );
+    let mut grown = false;
+    for _ in 0..40 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if file() > before + (4 << 20) {
+            grown = true;
+            break;
+        }
+    }
+    assert!(grown, "the thread copied the log into the file");
+}

@@ -236,6 +236,46 @@ impl Workspace {
         Ok(self.conn().execute_batch("PRAGMA cache_size = -8192")?)
     }
 
+    /// Moves the checkpoints of the workspace file's write-ahead log off this connection: a
+    /// thread of its own, on a connection of its own, copies the log into the file whenever it
+    /// has grown past 4 MiB (a passive checkpoint: it waits for nobody and nobody waits for it),
+    /// and this connection stops doing it after the commit that crossed the threshold. For the
+    /// workbench, whose every saved key commits: the checkpoint SQLite runs after such a commit
+    /// was a save's frame 15–35 ms late now and then over a large workspace. Nothing on a server,
+    /// or when the thread's connection cannot be opened (checkpoints then stay where they were).
+    pub fn checkpoint_in_background(&self) -> Result<()> {
+        if self.conn().is_pg() {
+            return Ok(());
+        }
+        let Some(path) = self
+            .conn()
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+        else {
+            return Ok(());
+        };
+        let Ok(own) = crate::store::db::Connection::open_with_flags(
+            &path,
+            crate::store::db::OpenFlags::SQLITE_OPEN_READ_WRITE
+                | crate::store::db::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ) else {
+            return Ok(());
+        };
+        let wal = PathBuf::from(format!("{}-wal", path.display()));
+        std::thread::spawn(move || {
+            const EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+            const PAST: u64 = 4 << 20;
+            loop {
+                std::thread::sleep(EVERY);
+                if std::fs::metadata(&wal).is_ok_and(|m| m.len() > PAST) {
+                    let _ = own.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+                }
+            }
+        });
+        Ok(self.conn().execute_batch("PRAGMA wal_autocheckpoint = 0")?)
+    }
+
     pub fn skip_fsync(&self) -> Result<()> {
         if self.conn().is_pg() {
             return Ok(self.conn().execute_batch("SET synchronous_commit = off")?);

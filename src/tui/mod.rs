@@ -61,6 +61,7 @@ pub fn run(db: &Path, user: String) -> Result<(), AppError> {
     }
     let mut ws = Workspace::open(db, user)?;
     ws.small_page_cache()?;
+    ws.checkpoint_in_background()?;
     let mut notice = None;
     if ws.created() {
         let s = crate::app::seed::seed(&mut ws)?;
