@@ -155,6 +155,96 @@ impl Bits {
     }
 }
 
+/// The keys a queue shows, as positions in its keys, in display order.
+#[derive(Debug, Clone)]
+pub enum Visible {
+    /// All of the first `n` keys, in order (nothing narrows the queue).
+    All(usize),
+    /// These.
+    These(Arc<Vec<usize>>),
+}
+
+impl Default for Visible {
+    fn default() -> Visible {
+        Visible::All(0)
+    }
+}
+
+impl From<Vec<usize>> for Visible {
+    fn from(v: Vec<usize>) -> Visible {
+        Visible::These(Arc::new(v))
+    }
+}
+
+impl Visible {
+    pub fn len(&self) -> usize {
+        match self {
+            Visible::All(n) => *n,
+            Visible::These(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The key shown at `pos`.
+    pub fn get(&self, pos: usize) -> Option<usize> {
+        match self {
+            Visible::All(n) => (pos < *n).then_some(pos),
+            Visible::These(v) => v.get(pos).copied(),
+        }
+    }
+
+    /// The keys shown at the positions `range` (clamped to what is shown), in order.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> VisibleIter<'_> {
+        let end = range.end.min(self.len());
+        let start = range.start.min(end);
+        match self {
+            Visible::All(_) => VisibleIter::All(start..end),
+            Visible::These(v) => VisibleIter::These(v[start..end].iter()),
+        }
+    }
+
+    /// Every key shown, in order.
+    pub fn iter(&self) -> VisibleIter<'_> {
+        self.slice(0..self.len())
+    }
+}
+
+/// The keys of a [`Visible`], in order.
+pub enum VisibleIter<'a> {
+    All(std::ops::Range<usize>),
+    These(std::slice::Iter<'a, usize>),
+}
+
+impl Iterator for VisibleIter<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            VisibleIter::All(r) => r.next(),
+            VisibleIter::These(i) => i.next().copied(),
+        }
+    }
+
+    fn nth(&mut self, n: usize) -> Option<usize> {
+        match self {
+            VisibleIter::All(r) => r.nth(n),
+            VisibleIter::These(i) => i.nth(n).copied(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            VisibleIter::All(r) => r.size_hint(),
+            VisibleIter::These(i) => i.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for VisibleIter<'_> {}
+
 #[derive(Debug, Clone, Default)]
 pub struct Queue {
     /// Every portfolio, in display order.
@@ -164,9 +254,10 @@ pub struct Queue {
     /// The rows of the portfolios on or near the screen (all of them in a small queue), by row
     /// key: the runtime reads them as the screen moves ([`Queue::window`]).
     pub shown: std::collections::HashMap<i64, QueueRow>,
-    /// Indices into `keys` that pass the filters, in display order (shared with `matched` when
-    /// only the fuzzy filter narrows: a million positions are not copied).
-    pub visible: Arc<Vec<usize>>,
+    /// Indices into `keys` that pass the filters, in display order (every key, in order, when
+    /// nothing narrows the queue; shared with `matched` when only the fuzzy filter does: a
+    /// million positions are neither made nor copied).
+    pub visible: Visible,
     pub selected: usize,
     pub filter: String,
     /// The filter input has the keyboard.
@@ -226,7 +317,7 @@ impl Queue {
 
     /// The key shown at `pos` (a position among the visible rows).
     pub fn key_at(&self, pos: usize) -> Option<&QueueKey> {
-        self.keys.get(*self.visible.get(pos)?)
+        self.keys.get(self.visible.get(pos)?)
     }
 
     /// The row shown at `pos`, when it has been read.

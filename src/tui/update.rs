@@ -392,7 +392,7 @@ fn reselect(m: &mut Model, keep: Keep) -> Vec<Cmd> {
 fn select_pk(m: &mut Model, pk: Option<i64>) {
     let q = &m.queue;
     if let Some(pk) = pk
-        && let Some(pos) = q.visible.iter().position(|&i| q.keys[i].pk == pk)
+        && let Some(pos) = q.visible.iter().position(|i| q.keys[i].pk == pk)
     {
         m.queue.selected = pos;
     }

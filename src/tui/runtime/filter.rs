@@ -122,7 +122,9 @@ fn filter_in_parts(
     };
     // Every match so far, packed into 8 bytes (see `pack`): a one-letter query matches nearly
     // every portfolio, a million of them.
-    let mut hits: Vec<u64> = Vec::new();
+    // (room for every match there can be when narrowing — no copy as it grows —, else for a
+    // quarter of the queue)
+    let mut hits: Vec<u64> = Vec::with_capacity(prev.map_or(order.pks.len() / 4, <[usize]>::len));
     // (the best so far, kept as the parts come: no copy of every match for each partial result)
     let mut top: Vec<(i64, u64)> = Vec::new();
     let mut last = std::time::Instant::now();
@@ -157,17 +159,19 @@ fn filter_in_parts(
     // (best first, ties to the lower key, as `best_first` orders them; the positions take the
     // matches' place in memory)
     hits.sort_unstable();
-    Some(
-        hits.into_iter()
-            .map(|h| {
-                let key = h & u64::from(u32::MAX);
-                match prev {
-                    Some(p) => p[key as usize],
-                    None => key as usize,
-                }
-            })
-            .collect(),
-    )
+    let mut positions: Vec<usize> = hits
+        .into_iter()
+        .map(|h| {
+            let key = h & u64::from(u32::MAX);
+            match prev {
+                Some(p) => p[key as usize],
+                None => key as usize,
+            }
+        })
+        .collect();
+    // (the matches' room, which the positions took over, can be twice what they need)
+    positions.shrink_to_fit();
+    Some(positions)
 }
 
 /// A match (score, tie-break key) as one number that sorts as [`best_first`] orders matches:
@@ -286,6 +290,12 @@ pub fn spawn_filter_worker(out: Sender<Msg>) -> FilterTx {
                 req = newer;
             }
             let (generation, query, hay) = req;
+            if query.trim().is_empty() {
+                // (the filter was cleared: what was kept to narrow from is let go)
+                streamed = None;
+                last = None;
+                continue;
+            }
             let order = slot.lock().unwrap_or_else(|e| e.into_inner()).clone();
             let matched = match order {
                 Some(order) => {

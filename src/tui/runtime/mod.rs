@@ -199,6 +199,13 @@ impl Runtime {
                 Ok(m) => vec![m],
                 Err(e) => vec![Msg::Failed(e.lines().join("; "))],
             },
+            // (a filter cleared: only the worker is told, to let go of its last result)
+            Cmd::Filter { query, .. } if query.trim().is_empty() => {
+                if let Some(tx) = &self.filter_tx {
+                    let _ = tx.send((0, query, Arc::new(Vec::new())));
+                }
+                vec![]
+            }
             Cmd::Filter { generation, query } => {
                 // (the words of documents: an indexed lookup, a millisecond or so)
                 let pks: Vec<i64> = if query.trim().chars().count() >= 3 {
@@ -582,9 +589,10 @@ impl Runtime {
             return;
         }
         let window = q.window(self.model.height);
-        let want: Vec<i64> = q.visible[window.clone()]
-            .iter()
-            .map(|&i| q.keys[i].pk)
+        let want: Vec<i64> = q
+            .visible
+            .slice(window.clone())
+            .map(|i| q.keys[i].pk)
             .filter(|pk| !q.shown.contains_key(pk))
             .collect();
         if want.is_empty() {
@@ -597,7 +605,7 @@ impl Runtime {
         let q = &mut self.model.queue;
         if q.shown.len() + rows.len() > SHOWN_ROWS {
             let keep: std::collections::HashSet<i64> =
-                q.visible[window].iter().map(|&i| q.keys[i].pk).collect();
+                q.visible.slice(window).map(|i| q.keys[i].pk).collect();
             q.shown.retain(|pk, _| keep.contains(pk));
         }
         for r in rows {

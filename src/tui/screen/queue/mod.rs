@@ -3,13 +3,11 @@
 
 pub mod view;
 
-use std::sync::Arc;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::domain::status::Status;
 use crate::tui::keys::Action;
-use crate::tui::model::{Bits, Cmd, Model, Screen};
+use crate::tui::model::{Bits, Cmd, Model, Screen, Visible};
 use crate::tui::update::page;
 
 /// Longest filter text kept.
@@ -82,7 +80,11 @@ pub fn refilter(m: &mut Model) -> Vec<Cmd> {
         q.filtering = false;
         q.selected = 0;
         recompute(m);
-        return vec![];
+        // (the worker lets go of what it kept to narrow the next query from)
+        return vec![Cmd::Filter {
+            generation: m.queue.filter_gen,
+            query: String::new(),
+        }];
     }
     q.filtering = true;
     vec![Cmd::Filter {
@@ -127,10 +129,12 @@ pub fn recompute(m: &mut Model) {
         bits
     });
     q.visible = match (&q.matched, &pass) {
-        (Some(v), Some(p)) => Arc::new(v.iter().copied().filter(|&i| p.get(i)).collect()),
-        (Some(v), None) => v.clone(),
-        (None, Some(p)) => Arc::new((0..keys.len()).filter(|&i| p.get(i)).collect()),
-        (None, None) => Arc::new((0..keys.len()).collect()),
+        (Some(v), Some(p)) => {
+            Visible::from(v.iter().copied().filter(|&i| p.get(i)).collect::<Vec<_>>())
+        }
+        (Some(v), None) => Visible::These(v.clone()),
+        (None, Some(p)) => Visible::from((0..keys.len()).filter(|&i| p.get(i)).collect::<Vec<_>>()),
+        (None, None) => Visible::All(keys.len()),
     };
     q.selected = q.selected.min(q.visible.len().saturating_sub(1));
     q.shown_counts = if q.matched.is_some() || filtered {
@@ -139,7 +143,7 @@ pub fn recompute(m: &mut Model) {
             (None, Some(p)) => p,
             _ => {
                 let mut bits = Bits::new(keys.len());
-                for &i in q.visible.iter() {
+                for i in q.visible.iter() {
                     bits.set(i);
                 }
                 bits

@@ -202,7 +202,7 @@ pub fn draw(m: &Model, f: &mut Frame, area: Rect) {
     let rows_h = inner.height.saturating_sub(1) as usize;
     // Only the rows on screen are built, whatever the size of the queue.
     let offset = q.selected.saturating_sub(rows_h.saturating_sub(1));
-    for (pos, &i) in q.visible.iter().enumerate().skip(offset).take(rows_h) {
+    for (pos, i) in q.visible.iter().enumerate().skip(offset).take(rows_h) {
         let selected = pos == q.selected;
         // (a row not read yet — the runtime reads the screen's rows before it is drawn)
         let Some(r) = q.shown.get(&q.keys[i].pk) else {
