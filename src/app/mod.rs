@@ -226,14 +226,14 @@ impl Workspace {
     /// For tools that build large workspaces to measure with (the examples, the benchmarks):
     /// from now on this connection commits without waiting for the disk (`PRAGMA synchronous =
     /// OFF`), so a crash may lose its last commits. Never for a workspace in use.
-    /// Keeps this connection's page cache small (8 MiB on a file; a server keeps its own): for
+    /// Keeps this connection's page cache small (4 MiB on a file; a server keeps its own): for
     /// the workbench, whose reads are the rows of a screen and one portfolio at a time, so that its
     /// memory does not grow with the workspace.
     pub fn small_page_cache(&self) -> Result<()> {
         if self.conn().is_pg() {
             return Ok(());
         }
-        Ok(self.conn().execute_batch("PRAGMA cache_size = -8192")?)
+        Ok(self.conn().execute_batch("PRAGMA cache_size = -4096")?)
     }
 
     /// Moves the checkpoints of the workspace file's write-ahead log off this connection: a

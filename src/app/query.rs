@@ -891,7 +891,7 @@ fn with_small_cache<T>(
         return f();
     }
     let cache: i64 = conn.query_row("PRAGMA cache_size", (), |r| r.get(0))?;
-    conn.execute_batch("PRAGMA cache_size = -2048")?;
+    conn.execute_batch("PRAGMA cache_size = -512")?;
     let result = f();
     conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
     result

@@ -122,9 +122,10 @@ fn filter_in_parts(
     };
     // Every match so far, packed into 8 bytes (see `pack`): a one-letter query matches nearly
     // every portfolio, a million of them.
-    // (room for every match there can be when narrowing — no copy as it grows —, else for a
-    // quarter of the queue)
-    let mut hits: Vec<u64> = Vec::with_capacity(prev.map_or(order.pks.len() / 4, <[usize]>::len));
+    // (room for every match there can be on a first query, so that a million matches are not
+    // copied as they grow; for half the candidates when narrowing, which most queries that
+    // grow by a letter do not reach)
+    let mut hits: Vec<u64> = Vec::with_capacity(prev.map_or(order.pks.len(), |p| p.len() / 2));
     // (the best so far, kept as the parts come: no copy of every match for each partial result)
     let mut top: Vec<(i64, u64)> = Vec::new();
     let mut last = std::time::Instant::now();
@@ -169,8 +170,11 @@ fn filter_in_parts(
             }
         })
         .collect();
-    // (the matches' room, which the positions took over, can be twice what they need)
-    positions.shrink_to_fit();
+    // (the matches' room, which the positions took over, is given back when it is more than
+    // twice what they need: the copy is then small)
+    if positions.len() < positions.capacity() / 2 {
+        positions.shrink_to_fit();
+    }
     Some(positions)
 }
 
