@@ -949,11 +949,36 @@ fn write_portfolio(tx: &mut Tx<'_>, p: &Prepared) -> Result<Written> {
         {
             // (the lines assay writes — a PDF's page lines, "no text on this page" — are not
             // the learner's words)
-            let mut ins = tx.prepare_cached(
-                "INSERT OR IGNORE INTO document_words (word, portfolio_pk, evidence_id) VALUES (?1, ?2, ?3)",
-            )?;
-            for w in crate::domain::extract::search_words(&String::from_utf8_lossy(data)) {
-                ins.execute(params![w, pk, e.id])?;
+            let text = String::from_utf8_lossy(data);
+            let words = crate::domain::extract::search_words(&text);
+            if tx.sqlite().is_some() {
+                let mut ins = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO document_words (word, portfolio_pk, evidence_id) VALUES (?1, ?2, ?3)",
+                )?;
+                for w in words {
+                    ins.execute(params![w, pk, e.id])?;
+                }
+            } else {
+                // On a server, one statement for all of a document's words (a statement a word
+                // was a round trip each: hundreds for a page of text). A word has no line break.
+                let mut all = String::new();
+                for w in words {
+                    let w: &str = w.as_ref();
+                    if !w.contains('\n') {
+                        if !all.is_empty() {
+                            all.push('\n');
+                        }
+                        all.push_str(w);
+                    }
+                }
+                if !all.is_empty() {
+                    tx.prepare_cached(
+                        "INSERT INTO document_words (word, portfolio_pk, evidence_id)
+                         SELECT w, ?2, ?3 FROM unnest(string_to_array(CAST(?1 AS TEXT), E'\\n')) AS w
+                         ON CONFLICT DO NOTHING",
+                    )?
+                    .execute(params![all, pk, e.id])?;
+                }
             }
         }
     }
