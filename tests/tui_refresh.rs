@@ -305,3 +305,95 @@ fn the_workbench_checkpoints_its_log_on_a_thread_of_its_own() {
     }
     assert!(grown, "the thread copied the log into the file");
 }
+
+#[test]
+fn a_filter_after_others_changes_moved_rows_shows_the_portfolios_it_matched() {
+    use assay::tui::runtime::spawn_filter_worker;
+    let (_dir, db, ws) = seeded();
+    let w = Workspace::open(&db, "ann".into()).unwrap();
+    let model = Model::new("ann".into(), "w.db".into(), Theme { mono: true }, false);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut rt = Runtime::new(w, model)
+        .with_filter_worker(spawn_filter_worker(tx.clone()))
+        .with_background(db.clone(), tx);
+    rt.dispatch(Msg::Resize(100, 30));
+    rt.start();
+    let settle = |rt: &mut Runtime| {
+        let t = std::time::Instant::now();
+        while t.elapsed() < std::time::Duration::from_secs(10) {
+            match rx.recv_timeout(std::time::Duration::from_millis(200)) {
+                Ok(m) => {
+                    rt.dispatch(m);
+                }
+                Err(_) if !rt.model.queue.filtering => break,
+                Err(_) => {}
+            }
+        }
+    };
+    settle(&mut rt);
+    let (before, _) = queue(&rt);
+    // the portfolios that match and a few others are marked elsewhere (another window of the
+    // same person's): they move up the queue, and the rows between them shift
+    let mut other = Workspace::open(&db, "ann".into()).unwrap();
+    let matching: Vec<usize> = before
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            ws.search("kovac", 100)
+                .unwrap()
+                .iter()
+                .any(|(_, f)| f.id == r.0)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    assert!(!matching.is_empty());
+    for i in matching.into_iter().chain([5, 11]) {
+        other
+            .save(
+                &before[i].0,
+                Phase::First,
+                &Change::Comment(Some("seen elsewhere".into())),
+                None,
+            )
+            .unwrap();
+    }
+    rt.dispatch(Msg::Live { head: head(&ws) });
+    let (after, _) = queue(&rt);
+    let at = |rows: &[(String, String, bool)]| -> Vec<usize> {
+        rows.iter()
+            .enumerate()
+            .filter(|(_, r)| r.0 == "P-2026-0051")
+            .map(|(i, _)| i)
+            .collect()
+    };
+    assert_ne!(at(&before), at(&after), "a portfolio that matches moved");
+    assert_ne!(after, before, "the rows moved");
+    // the filter's matches are the portfolios whose texts hold the query, wherever they moved
+    key(&mut rt, KeyCode::Char('/'));
+    for c in "kovac".chars() {
+        key(&mut rt, KeyCode::Char(c));
+    }
+    settle(&mut rt);
+    let q = &rt.model.queue;
+    let mut shown: Vec<String> = (0..q.visible.len())
+        .map(|p| q.row_at(p).unwrap().id.to_string())
+        .collect();
+    // (what `assay search` finds, by their texts or their documents' words)
+    let mut found: Vec<String> = ws
+        .search("kovac", 100)
+        .unwrap()
+        .into_iter()
+        .map(|(_, r)| r.id)
+        .chain(
+            ws.search_documents("kovac", 100)
+                .unwrap()
+                .into_iter()
+                .map(|d| d.row.id),
+        )
+        .collect();
+    assert!(!shown.is_empty());
+    shown.sort();
+    found.sort();
+    found.dedup();
+    assert_eq!(shown, found, "the rows shown are the portfolios matched");
+}

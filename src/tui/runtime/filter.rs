@@ -31,12 +31,64 @@ impl FilterTx {
     }
 }
 
-/// The workbench's queue as the filter worker needs it: the workspace file, and the row key of
-/// the portfolio at each position of the queue. The worker ranks the search texts as they stream
+/// The workbench's queue as the filter worker needs it: the workspace file, and the position in
+/// the queue of each portfolio by its row key. The worker ranks the search texts as they stream
 /// from the database instead of keeping them all in memory.
 pub(super) struct QueueOrder {
     pub(super) db: std::path::PathBuf,
-    pub(super) pks: Vec<i64>,
+    /// How many portfolios the queue holds.
+    len: usize,
+    /// Each position by row key: dense (the position of row key `base + i` at `i`, `u32::MAX` for
+    /// none: 4 bytes a key) when the row keys are dense enough, else (row key, position) sorted.
+    base: i64,
+    dense: Vec<u32>,
+    sorted: Vec<(i64, u32)>,
+}
+
+impl QueueOrder {
+    /// The order of a queue whose row keys, position by position, are `pks`.
+    pub(super) fn new(
+        db: std::path::PathBuf,
+        pks: impl ExactSizeIterator<Item = i64> + Clone,
+    ) -> QueueOrder {
+        let len = pks.len();
+        let (lo, hi) = pks.clone().fold((i64::MAX, i64::MIN), |(lo, hi), pk| {
+            (lo.min(pk), hi.max(pk))
+        });
+        let span = hi.saturating_sub(lo).saturating_add(1);
+        let (mut dense, mut sorted) = (Vec::new(), Vec::new());
+        if len > 0 && span <= 4 * len as i64 + 1024 {
+            dense = vec![u32::MAX; span as usize];
+            for (i, pk) in pks.enumerate() {
+                dense[(pk - lo) as usize] = i as u32;
+            }
+        } else {
+            sorted = pks.enumerate().map(|(i, pk)| (pk, i as u32)).collect();
+            sorted.sort_unstable();
+        }
+        QueueOrder {
+            db,
+            len,
+            base: lo,
+            dense,
+            sorted,
+        }
+    }
+
+    /// How many portfolios the queue holds.
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The queue position of row key `pk`.
+    fn position(&self, pk: i64) -> Option<u32> {
+        if !self.dense.is_empty() {
+            let i = usize::try_from(pk.checked_sub(self.base)?).ok()?;
+            return self.dense.get(i).copied().filter(|&p| p != u32::MAX);
+        }
+        let i = self.sorted.binary_search_by_key(&pk, |&(k, _)| k).ok()?;
+        Some(self.sorted[i].1)
+    }
 }
 
 /// How many row keys one part of a streamed scan covers: the first results show once the
@@ -56,11 +108,10 @@ fn filter_streaming(
     query: &str,
     order: &Arc<QueueOrder>,
     prev: Option<&[usize]>,
-    streaming: &mut Option<Streaming>,
     texts: &mut Option<SearchTexts>,
     partial: &mut dyn FnMut(Vec<usize>) -> bool,
 ) -> Option<Vec<usize>> {
-    filter_in_parts(query, order, prev, streaming, texts, partial, PART)
+    filter_in_parts(query, order, prev, texts, partial, PART)
 }
 
 /// [`filter_streaming`] with parts of `part` row keys.
@@ -68,25 +119,18 @@ fn filter_in_parts(
     query: &str,
     order: &Arc<QueueOrder>,
     prev: Option<&[usize]>,
-    streaming: &mut Option<Streaming>,
     texts: &mut Option<SearchTexts>,
     partial: &mut dyn FnMut(Vec<usize>) -> bool,
     part: i64,
 ) -> Option<Vec<usize>> {
-    if !streaming
-        .as_ref()
-        .is_some_and(|s| Arc::ptr_eq(&s.order, order))
-    {
-        *streaming = Some(Streaming::new(order.clone()));
-    }
-    let s = streaming.as_ref()?;
+    let s = order.as_ref();
     if texts.as_ref().is_none_or(|t| t.db() != order.db) {
         *texts = SearchTexts::open(&order.db);
     }
     let open = texts.as_mut()?;
     // When narrowing: each candidate's place in the previous result, which breaks ties.
     let rank: Option<Vec<u32>> = prev.map(|p| {
-        let mut r = vec![0u32; order.pks.len()];
+        let mut r = vec![0u32; order.len()];
         for (k, &pos) in p.iter().enumerate() {
             if let Some(x) = r.get_mut(pos) {
                 *x = k as u32 + 1;
@@ -125,7 +169,7 @@ fn filter_in_parts(
     // (room for every match there can be on a first query, so that a million matches are not
     // copied as they grow; for half the candidates when narrowing, which most queries that
     // grow by a letter do not reach)
-    let mut hits: Vec<u64> = Vec::with_capacity(prev.map_or(order.pks.len(), |p| p.len() / 2));
+    let mut hits: Vec<u64> = Vec::with_capacity(prev.map_or(order.len(), |p| p.len() / 2));
     // (the best so far, kept as the parts come: no copy of every match for each partial result)
     let mut top: Vec<(i64, u64)> = Vec::new();
     let mut last = std::time::Instant::now();
@@ -208,60 +252,6 @@ pub fn filter(query: &str, hay: &Arc<Vec<String>>, prev: Option<&Previous>) -> V
     }
 }
 
-/// What the worker keeps for a queue order: (row key, position) by row key.
-struct Streaming {
-    order: Arc<QueueOrder>,
-    /// Each position by row key: dense (the position of row key `base + i` at `i`, `u32::MAX` for
-    /// none) when the row keys are dense enough (4 bytes a key), else (row key, position) sorted.
-    base: i64,
-    dense: Vec<u32>,
-    sorted: Vec<(i64, u32)>,
-}
-
-impl Streaming {
-    fn new(order: Arc<QueueOrder>) -> Streaming {
-        let (lo, hi) = order
-            .pks
-            .iter()
-            .fold((i64::MAX, i64::MIN), |(lo, hi), &pk| {
-                (lo.min(pk), hi.max(pk))
-            });
-        let span = hi.saturating_sub(lo).saturating_add(1);
-        let n = order.pks.len() as i64;
-        let (mut dense, mut sorted) = (Vec::new(), Vec::new());
-        if n > 0 && span <= 4 * n + 1024 {
-            dense = vec![u32::MAX; span as usize];
-            for (i, &pk) in order.pks.iter().enumerate() {
-                dense[(pk - lo) as usize] = i as u32;
-            }
-        } else {
-            sorted = order
-                .pks
-                .iter()
-                .enumerate()
-                .map(|(i, &pk)| (pk, i as u32))
-                .collect();
-            sorted.sort_unstable();
-        }
-        Streaming {
-            order,
-            base: lo,
-            dense,
-            sorted,
-        }
-    }
-
-    /// The queue position of row key `pk`.
-    fn position(&self, pk: i64) -> Option<u32> {
-        if !self.dense.is_empty() {
-            let i = usize::try_from(pk.checked_sub(self.base)?).ok()?;
-            return self.dense.get(i).copied().filter(|&p| p != u32::MAX);
-        }
-        let i = self.sorted.binary_search_by_key(&pk, |&(k, _)| k).ok()?;
-        Some(self.sorted[i].1)
-    }
-}
-
 /// A fuzzy filter worker: always works on the newest request; narrows from the previous result
 /// when the new query extends the old one. In the workbench (when the runtime has given it the
 /// queue's order) it ranks the search texts as they stream from the database, on two
@@ -278,7 +268,6 @@ pub fn spawn_filter_worker(out: Sender<Msg>) -> FilterTx {
         super::give_way();
         let mut last: Option<Previous> = None;
         let mut streamed: Option<(String, Arc<QueueOrder>, Arc<Vec<usize>>)> = None;
-        let mut streaming: Option<Streaming> = None;
         let mut texts: Option<SearchTexts> = None;
         // (a request that came while another was being ranked, to be taken next)
         let mut waiting: Option<FilterReq> = None;
@@ -323,7 +312,6 @@ pub fn spawn_filter_worker(out: Sender<Msg>) -> FilterTx {
                         &query,
                         &order,
                         prev.as_ref().map(|(_, _, m)| m.as_slice()),
-                        &mut streaming,
                         &mut texts,
                         &mut partial,
                     );
@@ -372,7 +360,11 @@ mod tests {
         // (an order that is not the row keys')
         pks.reverse();
         let hay = super::super::queue::read_haystacks(&ws, &pks).unwrap();
-        (dir, Arc::new(QueueOrder { db, pks }), Arc::new(hay))
+        (
+            dir,
+            Arc::new(QueueOrder::new(db, pks.iter().copied())),
+            Arc::new(hay),
+        )
     }
 
     #[test]
@@ -380,13 +372,12 @@ mod tests {
         let (_dir, order, hay) = sample();
         for query in ["a", "kovac", "pt", "zzzz"] {
             let want = filter(query, &hay, None);
-            let (mut streaming, mut texts) = (None, None);
+            let mut texts = None;
             let mut parts: Vec<Vec<usize>> = Vec::new();
             let got = filter_in_parts(
                 query,
                 &order,
                 None,
-                &mut streaming,
                 &mut texts,
                 &mut |best| {
                     parts.push(best);
@@ -407,15 +398,8 @@ mod tests {
             // gives (ties in the last result's order).
             let longer = format!("{query}e");
             let prev: Previous = (query.to_string(), hay.clone(), want.clone());
-            let narrowed = filter_in_parts(
-                &longer,
-                &order,
-                Some(&want),
-                &mut streaming,
-                &mut texts,
-                &mut |_| true,
-                5,
-            );
+            let narrowed =
+                filter_in_parts(&longer, &order, Some(&want), &mut texts, &mut |_| true, 5);
             assert_eq!(
                 narrowed,
                 Some(filter(&longer, &hay, Some(&prev))),
@@ -449,13 +433,12 @@ mod tests {
     #[test]
     fn a_streamed_filter_stops_when_told_a_newer_query_waits() {
         let (_dir, order, _) = sample();
-        let (mut streaming, mut texts) = (None, None);
+        let mut texts = None;
         let mut asked = 0;
         let got = filter_in_parts(
             "a",
             &order,
             None,
-            &mut streaming,
             &mut texts,
             &mut |_| {
                 asked += 1;

@@ -83,6 +83,9 @@ pub struct Runtime {
     /// The whole queue is being read on a thread (the first screen shows meanwhile); a whole
     /// queue read here since makes that one stale.
     whole_pending: bool,
+    /// The worker's order is to be made again from the queue's keys once `update` has moved
+    /// them (see [`Runtime::order_again`]).
+    order_stale: bool,
     /// The highest head of the chain the watcher told of: caught up to once a queue read
     /// earlier arrives.
     heard: i64,
@@ -101,6 +104,7 @@ impl Runtime {
             background: None,
             queue_seq: None,
             whole_pending: false,
+            order_stale: false,
             heard: 0,
             private: None,
         }
@@ -165,9 +169,26 @@ impl Runtime {
             other => other,
         };
         let cmds = update(&mut self.model, msg);
+        self.order_again();
         let deferred = self.dispatch_cmds(cmds);
         self.fill_window();
         deferred
+    }
+
+    /// After `update` moved changed rows into place: the worker's order made again from the
+    /// queue's keys (a new `Arc`, so that the worker does not narrow from results on the old
+    /// one), before any filter is asked of it.
+    fn order_again(&mut self) {
+        if !std::mem::take(&mut self.order_stale) {
+            return;
+        }
+        if let (Some(ftx), Some((db, _))) = (&self.filter_tx, &self.background) {
+            let keys = &self.model.queue.keys;
+            ftx.set_order(Some(Arc::new(QueueOrder::new(
+                db.clone(),
+                keys.iter().map(|k| k.pk),
+            ))));
+        }
     }
 
     fn dispatch_cmds(&mut self, cmds: Vec<Cmd>) -> Vec<Cmd> {
@@ -554,10 +575,10 @@ impl Runtime {
         match (&self.filter_tx, &self.background) {
             // The worker ranks the texts as they stream from the database.
             (Some(ftx), Some((db, _))) => {
-                ftx.set_order(Some(Arc::new(QueueOrder {
-                    db: db.clone(),
-                    pks,
-                })));
+                ftx.set_order(Some(Arc::new(QueueOrder::new(
+                    db.clone(),
+                    pks.iter().copied(),
+                ))));
                 self.haystacks = Arc::new(Vec::new());
             }
             _ => match read_haystacks(&self.ws, &pks) {
@@ -730,16 +751,12 @@ impl Runtime {
             _ => None,
         };
         let mut hay: Option<Vec<String>> = None;
-        let mut order: Option<QueueOrder> = None;
         if !fresh.is_empty() {
             match streaming {
+                // (the worker's order is made again from the keys once `update` has moved them:
+                // `Runtime::order_stale`)
                 Some(ftx) => match ftx.order() {
-                    Some(o) if o.pks.len() == n => {
-                        order = Some(QueueOrder {
-                            db: o.db.clone(),
-                            pks: o.pks.clone(),
-                        })
-                    }
+                    Some(o) if o.len() == n => self.order_stale = true,
                     _ => return Ok(None),
                 },
                 None => match Arc::try_unwrap(std::mem::take(&mut self.haystacks)) {
@@ -820,18 +837,11 @@ impl Runtime {
             if let Some(v) = &mut hay {
                 shift(v, old, at);
             }
-            if let Some(o) = &mut order {
-                shift(&mut o.pks, old, at);
-            }
             moves.push((old, at));
             places.push(k);
         }
         if let Some(v) = hay {
             self.haystacks = Arc::new(v);
-        }
-        if let (Some(o), Some(ftx)) = (order, streaming) {
-            // A new order (a new `Arc`): the worker does not narrow from results on the old one.
-            ftx.set_order(Some(Arc::new(o)));
         }
         self.queue_seq = Some(seq);
         // (the row to select, when it did not change, is read too: `update` finds it by its id,
