@@ -183,6 +183,16 @@ fn a_temporary_table_cannot_stand_in_for_assays_own() {
             "ALTER TABLE portfolios DISABLE TRIGGER status_counts_update",
             "trigger status_counts_update on portfolios is disabled",
         ),
+        (
+            "GRANT EXECUTE ON FUNCTION assay_count_status() TO PUBLIC",
+            "function assay_count_status may be run by anyone",
+        ),
+        (
+            "DROP TRIGGER status_counts_insert_delete ON portfolios; \
+             CREATE TRIGGER status_counts_insert_delete AFTER INSERT OR DELETE ON portfolios \
+             FOR EACH ROW WHEN (false) EXECUTE FUNCTION assay_count_status()",
+            "trigger status_counts_insert_delete on portfolios was changed",
+        ),
     ] {
         s.admin(true).batch_execute(change).unwrap();
         let o = ws.run("ann", &["audit", "verify"]);

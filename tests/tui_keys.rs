@@ -580,3 +580,52 @@ fn an_export_goes_where_its_confirmation_said() {
         }]
     );
 }
+
+#[test]
+fn a_query_run_again_keeps_its_row_though_the_first_results_lack_it() {
+    use assay::tui::model::QueueRow;
+    use std::borrow::Cow;
+    let mut m = Model::new("ann".into(), "w.db".into(), Theme { mono: true }, false);
+    update(&mut m, Msg::Resize(80, 24));
+    let row = |n: i64| QueueRow {
+        pk: n + 1,
+        id: format!("P-{n}").into(),
+        learner: "L".into(),
+        rubric: Arc::from("r@1"),
+        submitted: "2026-01-01".into(),
+        status: Cow::Borrowed("new"),
+        outcome: Cow::Borrowed(""),
+        mine: false,
+        score: Default::default(),
+        grade: Default::default(),
+        assessor: Default::default(),
+        second_done: false,
+    };
+    m.queue.set_rows((0..6).map(row).collect());
+    m.queue.filter = "p".into();
+    // (the rows changed under the filter: the same query runs again, row key 6 to keep)
+    m.queue.filter_gen = 3;
+    m.queue.hold = Some(6);
+    let selected_pk = |m: &Model| m.queue.key_at(m.queue.selected).unwrap().pk;
+    // the best of a first part only, without it
+    update(
+        &mut m,
+        Msg::Filtered {
+            generation: 3,
+            matched: vec![0, 1].into(),
+            done: false,
+        },
+    );
+    assert_eq!(m.queue.selected, 0);
+    // then with it
+    update(
+        &mut m,
+        Msg::Filtered {
+            generation: 3,
+            matched: vec![0, 5, 1].into(),
+            done: true,
+        },
+    );
+    assert_eq!(selected_pk(&m), 6, "the row held is selected again");
+    assert_eq!(m.queue.hold, None);
+}

@@ -237,12 +237,13 @@ impl Workspace {
     }
 
     /// Moves the checkpoints of the workspace file's write-ahead log off this connection: a
-    /// thread of its own, on a connection of its own, copies the log into the file whenever it
-    /// has grown past 4 MiB (a passive checkpoint: it waits for nobody and nobody waits for it),
-    /// and this connection stops doing it after the commit that crossed the threshold. For the
+    /// thread of its own, on a connection of its own, copies the log into the file at most once
+    /// a second after it changed (a passive checkpoint: it waits for nobody and nobody waits for
+    /// it), and this connection stops doing it after the commit that filled 1,000 pages. For the
     /// workbench, whose every saved key commits: the checkpoint SQLite runs after such a commit
-    /// was a save's frame 15–35 ms late now and then over a large workspace. Nothing on a server,
-    /// or when the thread's connection cannot be opened (checkpoints then stay where they were).
+    /// made a save's frame late now and then over a large workspace. The log file is kept at no
+    /// more than 4 MiB once reset. Nothing on a server, or when the thread's connection cannot
+    /// be opened (checkpoints then stay where they were).
     pub fn checkpoint_in_background(&self) -> Result<()> {
         if self.conn().is_pg() {
             return Ok(());
@@ -264,16 +265,26 @@ impl Workspace {
         };
         let wal = PathBuf::from(format!("{}-wal", path.display()));
         std::thread::spawn(move || {
-            const EVERY: std::time::Duration = std::time::Duration::from_millis(250);
-            const PAST: u64 = 4 << 20;
+            const EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+            // (the log's last change as the file system tells it: a commit writes the log)
+            let stamp = |p: &Path| {
+                std::fs::metadata(p)
+                    .ok()
+                    .map(|m| (m.len(), m.modified().ok()))
+            };
+            let mut done = None;
             loop {
                 std::thread::sleep(EVERY);
-                if std::fs::metadata(&wal).is_ok_and(|m| m.len() > PAST) {
+                let now = stamp(&wal);
+                if now.is_some() && now != done {
                     let _ = own.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+                    done = stamp(&wal);
                 }
             }
         });
-        Ok(self.conn().execute_batch("PRAGMA wal_autocheckpoint = 0")?)
+        Ok(self
+            .conn()
+            .execute_batch("PRAGMA journal_size_limit = 4194304; PRAGMA wal_autocheckpoint = 0")?)
     }
 
     pub fn skip_fsync(&self) -> Result<()> {

@@ -2836,29 +2836,75 @@ fn server_definition_problems(conn: &Connection) -> crate::store::db::Result<Vec
             });
         }
     }
-    // (type bits: 1 each row, 2 before, 4 insert, 8 delete, 16 update)
+    // The functions whose use is revoked from everyone (the owner's own, or a trigger's) must
+    // still be: one granted back could let anyone write through it.
+    let revoked: Vec<&str> = std::iter::once(include_str!("pg_access.sql"))
+        .chain(super::SERVER_MIGRATIONS.iter().map(|(_, sql)| *sql))
+        .flat_map(str::lines)
+        .filter_map(|l| l.strip_prefix("REVOKE ALL ON FUNCTION "))
+        .filter_map(|l| l.split('(').next())
+        .collect();
+    let mut st = conn.prepare(
+        "SELECT CAST(p.proname AS TEXT) FROM pg_proc p
+           JOIN pg_namespace n ON n.oid = p.pronamespace
+          WHERE n.nspname = current_schema() AND has_function_privilege('public', p.oid, 'EXECUTE')
+          ORDER BY 1",
+    )?;
+    let open: Vec<String> = st
+        .query_map((), |r| r.get(0))?
+        .collect::<crate::store::db::Result<_>>()?;
+    for name in open.iter().filter(|n| revoked.contains(&n.as_str())) {
+        out.push(Problem {
+            seq: None,
+            message: format!(
+                "function {} may be run by anyone (granted behind assay's back; assay revokes it from PUBLIC)",
+                crate::domain::sanitize::sanitize_line(name)
+            ),
+        });
+    }
+    // (type bits: 1 each row, 2 before, 4 insert, 8 delete, 16 update; and the definition, for
+    // the column it watches and its condition)
     let mut st = conn.prepare(
         "SELECT CAST(t.tgname AS TEXT), CAST(t.tgenabled AS TEXT), CAST(p.proname AS TEXT),
-                CAST(t.tgtype AS INTEGER)
+                CAST(t.tgtype AS INTEGER), pg_get_triggerdef(t.oid)
            FROM pg_trigger t
            JOIN pg_class c ON c.oid = t.tgrelid
            JOIN pg_namespace n ON n.oid = c.relnamespace
            JOIN pg_proc p ON p.oid = t.tgfoid
           WHERE NOT t.tgisinternal AND n.nspname = current_schema() AND c.relname = 'portfolios'",
     )?;
-    let triggers: Vec<(String, String, String, i32)> = st
-        .query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+    type Trigger = (String, String, String, i32, String);
+    let triggers: Vec<Trigger> = st
+        .query_map((), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
         .collect::<crate::store::db::Result<_>>()?;
-    for (name, kind) in [
-        ("status_counts_insert_delete", 1 | 4 | 8),
-        ("status_counts_update", 1 | 16),
+    // (what pg_get_triggerdef says of each, around the table's qualified name)
+    for (name, kind, head, tail) in [
+        (
+            "status_counts_insert_delete",
+            1 | 4 | 8,
+            "AFTER INSERT OR DELETE ON ",
+            " FOR EACH ROW EXECUTE FUNCTION assay_count_status()",
+        ),
+        (
+            "status_counts_update",
+            1 | 16,
+            "AFTER UPDATE OF status ON ",
+            " FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION assay_count_status()",
+        ),
     ] {
         let problem = match triggers.iter().find(|t| t.0 == name) {
             None => "is missing (dropped behind assay's back)",
-            Some((_, enabled, _, _)) if enabled != "O" => {
+            Some((_, enabled, _, _, _)) if enabled != "O" => {
                 "is disabled (behind assay's back: the status counts are no longer kept)"
             }
-            Some((_, _, f, k)) if f != "assay_count_status" || *k != kind => {
+            Some((_, _, f, k, def))
+                if f != "assay_count_status"
+                    || *k != kind
+                    || !def.contains(head)
+                    || !def.ends_with(tail) =>
+            {
                 "was changed behind assay's back (it is not the trigger assay made)"
             }
             Some(_) => continue,

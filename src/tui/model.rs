@@ -795,6 +795,8 @@ pub enum Msg {
     /// The whole queue, read on a thread while the first screen showed (the runtime puts it in
     /// place, then it arrives as `QueueLoaded`).
     QueueRead(Box<crate::tui::runtime::Whole>),
+    /// Reading the whole queue on its thread failed (why): the runtime reads it here instead.
+    QueueReadFailed(String),
     /// The queue was brought up to date with the portfolios changed since it was loaded.
     QueueRefreshed(Box<Refreshed>),
     /// A fuzzy filter finished.

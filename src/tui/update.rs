@@ -49,18 +49,27 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
                 q.matched = Some(with_documents(matched, &q.in_documents, q.keys.len()));
                 // The first results of a new query select the best; those that refine them keep
                 // the row the person moved to, and a query run again after the rows changed
-                // keeps the row selected before.
-                let keep = if q.results_gen != generation {
+                // keeps the row selected before (held until a result holds it: the first
+                // results of a large queue are the best of its first part only).
+                let first = q.results_gen != generation;
+                if first {
                     q.results_gen = generation;
                     q.selected = 0;
-                    q.hold.take()
-                } else if q.selected > 0 {
-                    q.key_at(q.selected).map(|k| k.pk)
-                } else {
-                    None
+                }
+                let keep = match q.hold {
+                    Some(pk) => Some(pk),
+                    None if !first && q.selected > 0 => q.key_at(q.selected).map(|k| k.pk),
+                    None => None,
                 };
                 queue::recompute(m);
                 select_pk(m, keep);
+                let q = &mut m.queue;
+                if done
+                    || q.hold
+                        .is_some_and(|h| q.key_at(q.selected).is_some_and(|k| k.pk == h))
+                {
+                    q.hold = None;
+                }
             }
             vec![]
         }
@@ -142,7 +151,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Live { head } => vec![Cmd::CatchUp { head }],
         // (the runtime puts a whole queue in place and passes it on as `QueueLoaded`)
-        Msg::QueueRead(_) => vec![],
+        Msg::QueueRead(_) | Msg::QueueReadFailed(_) => vec![],
         Msg::Connection(Some(why)) => {
             if m.connection.is_none() {
                 m.bad(format!(

@@ -149,7 +149,18 @@ impl Runtime {
         // (the whole queue, read on a thread: the runtime keeps what goes beside its rows)
         let msg = match msg {
             // (stale when the queue was read whole here since)
-            Msg::QueueRead(_) if !self.whole_pending => return vec![],
+            Msg::QueueRead(_) | Msg::QueueReadFailed(_) if !self.whole_pending => return vec![],
+            // The thread could not read it: read here (once), or say why.
+            Msg::QueueReadFailed(why) => {
+                self.whole_pending = false;
+                match self.load_queue(None) {
+                    Ok(m) => m,
+                    Err(e) => Msg::Failed(format!(
+                        "the queue could not be read: {why}; {}",
+                        e.lines().join("; ")
+                    )),
+                }
+            }
             Msg::QueueRead(whole) => {
                 self.whole_pending = false;
                 let seq = whole.seq;
@@ -653,11 +664,14 @@ impl Runtime {
         self.whole_pending = true;
         std::thread::spawn(move || {
             give_way();
-            let msg = match Workspace::open_existing(&db, user)
-                .and_then(|ws| read_whole(&ws, Some(&db)))
-            {
-                Ok(whole) => Msg::QueueRead(Box::new(whole)),
-                Err(e) => Msg::Failed(e.lines().join("; ")),
+            // (a panic here is said too: the runtime must not wait for this read for ever)
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                Workspace::open_existing(&db, user).and_then(|ws| read_whole(&ws, Some(&db)))
+            }));
+            let msg = match read {
+                Ok(Ok(whole)) => Msg::QueueRead(Box::new(whole)),
+                Ok(Err(e)) => Msg::QueueReadFailed(e.lines().join("; ")),
+                Err(_) => Msg::QueueReadFailed("the thread reading it stopped".into()),
             };
             let _ = tx.send(msg);
         });
