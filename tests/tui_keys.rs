@@ -384,28 +384,30 @@ fn undo_then_redo_and_a_new_change_forgets_the_redo() {
     assert!(m.message.clone().unwrap().0.contains("nothing to redo"));
 }
 
-#[test]
-fn next_and_previous_portfolio_follow_the_queue_as_shown() {
-    use assay::tui::model::{Queue, QueueRow};
-    use std::borrow::Cow;
-    let mut m = model(Access::Mark);
-    let row = |id: &str| QueueRow {
-        pk: id[2..].parse::<i64>().unwrap() + 1,
-        id: id.into(),
+/// Row `n` of a queue built by hand: portfolio `P-n`, row key `n + 1`, new.
+fn queue_row(n: i64) -> assay::tui::model::QueueRow {
+    assay::tui::model::QueueRow {
+        pk: n + 1,
+        id: format!("P-{n}").into(),
         learner: "L".into(),
         rubric: Arc::from("r@1"),
         submitted: "2026-01-01".into(),
-        status: Cow::Borrowed("new"),
-        outcome: Cow::Borrowed(""),
+        status: std::borrow::Cow::Borrowed("new"),
+        outcome: std::borrow::Cow::Borrowed(""),
         mine: false,
         score: Default::default(),
         grade: Default::default(),
         assessor: Default::default(),
         second_done: false,
-    };
+    }
+}
+
+#[test]
+fn next_and_previous_portfolio_follow_the_queue_as_shown() {
+    use assay::tui::model::Queue;
+    let mut m = model(Access::Mark);
     m.queue = Queue::default();
-    m.queue
-        .set_rows(vec![row("P-0"), row("P-1"), row("P-2"), row("P-3")]);
+    m.queue.set_rows((0..4).map(queue_row).collect());
     // a filter shows three of them, in this order
     m.queue.visible = vec![3, 1, 0].into();
     assert_eq!(typed(&mut m, "N"), vec![Cmd::Open { id: "P-0".into() }]);
@@ -417,26 +419,10 @@ fn next_and_previous_portfolio_follow_the_queue_as_shown() {
 
 #[test]
 fn the_next_portfolio_is_opened_by_its_row_key_when_its_row_is_not_read_yet() {
-    use assay::tui::model::{Queue, QueueRow};
-    use std::borrow::Cow;
+    use assay::tui::model::Queue;
     let mut m = model(Access::Mark);
-    let row = |id: &str| QueueRow {
-        pk: id[2..].parse::<i64>().unwrap() + 1,
-        id: id.into(),
-        learner: "L".into(),
-        rubric: Arc::from("r@1"),
-        submitted: "2026-01-01".into(),
-        status: Cow::Borrowed("new"),
-        outcome: Cow::Borrowed(""),
-        mine: false,
-        score: Default::default(),
-        grade: Default::default(),
-        assessor: Default::default(),
-        second_done: false,
-    };
     m.queue = Queue::default();
-    m.queue
-        .set_rows(vec![row("P-0"), row("P-1"), row("P-2"), row("P-3")]);
+    m.queue.set_rows((0..4).map(queue_row).collect());
     // the workbench keeps only the rows near the screen: here, neither P-0 nor P-1 (open)
     m.queue.shown.remove(&1);
     m.queue.shown.remove(&2);
@@ -448,25 +434,9 @@ fn the_next_portfolio_is_opened_by_its_row_key_when_its_row_is_not_read_yet() {
 
 #[test]
 fn refined_filter_results_keep_the_row_moved_to_and_a_new_query_selects_the_best() {
-    use assay::tui::model::QueueRow;
-    use std::borrow::Cow;
     let mut m = Model::new("ann".into(), "w.db".into(), Theme { mono: true }, false);
     update(&mut m, Msg::Resize(80, 24));
-    let row = |n: i64| QueueRow {
-        pk: n + 1,
-        id: format!("P-{n}").into(),
-        learner: "L".into(),
-        rubric: Arc::from("r@1"),
-        submitted: "2026-01-01".into(),
-        status: Cow::Borrowed("new"),
-        outcome: Cow::Borrowed(""),
-        mine: false,
-        score: Default::default(),
-        grade: Default::default(),
-        assessor: Default::default(),
-        second_done: false,
-    };
-    m.queue.set_rows((0..6).map(row).collect());
+    m.queue.set_rows((0..6).map(queue_row).collect());
     m.queue.filter = "p".into();
     m.queue.filter_gen = 1;
     let filtered = |m: &mut Model, generation: u64, matched: Vec<usize>, done: bool| {
@@ -583,25 +553,9 @@ fn an_export_goes_where_its_confirmation_said() {
 
 #[test]
 fn a_query_run_again_keeps_its_row_though_the_first_results_lack_it() {
-    use assay::tui::model::QueueRow;
-    use std::borrow::Cow;
     let mut m = Model::new("ann".into(), "w.db".into(), Theme { mono: true }, false);
     update(&mut m, Msg::Resize(80, 24));
-    let row = |n: i64| QueueRow {
-        pk: n + 1,
-        id: format!("P-{n}").into(),
-        learner: "L".into(),
-        rubric: Arc::from("r@1"),
-        submitted: "2026-01-01".into(),
-        status: Cow::Borrowed("new"),
-        outcome: Cow::Borrowed(""),
-        mine: false,
-        score: Default::default(),
-        grade: Default::default(),
-        assessor: Default::default(),
-        second_done: false,
-    };
-    m.queue.set_rows((0..6).map(row).collect());
+    m.queue.set_rows((0..6).map(queue_row).collect());
     m.queue.filter = "p".into();
     // (the rows changed under the filter: the same query runs again, row key 6 to keep)
     m.queue.filter_gen = 3;

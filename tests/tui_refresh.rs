@@ -84,6 +84,18 @@ fn head(ws: &Workspace) -> i64 {
     ws.audit_head().unwrap()
 }
 
+/// A comment saved on portfolio `id`'s first marking by `other` (another process's change).
+fn comment_elsewhere(other: &mut Workspace, id: &str) {
+    other
+        .save(
+            id,
+            Phase::First,
+            &Change::Comment(Some("seen elsewhere".into())),
+            None,
+        )
+        .unwrap();
+}
+
 #[test]
 fn others_changes_reach_an_open_queue_without_a_key() {
     let (_dir, db, ws) = seeded();
@@ -92,14 +104,7 @@ fn others_changes_reach_an_open_queue_without_a_key() {
     let selected = rt.model.queue.selected;
     let mut other = Workspace::open(&db, "bob".into()).unwrap();
     for i in [3, 7] {
-        other
-            .save(
-                &before[i].0,
-                Phase::First,
-                &Change::Comment(Some("seen elsewhere".into())),
-                None,
-            )
-            .unwrap();
+        comment_elsewhere(&mut other, &before[i].0);
     }
     // (what the watcher sends when it hears of the change)
     rt.dispatch(Msg::Live { head: head(&ws) });
@@ -335,27 +340,16 @@ fn a_filter_after_others_changes_moved_rows_shows_the_portfolios_it_matched() {
     // the portfolios that match and a few others are marked elsewhere (another window of the
     // same person's): they move up the queue, and the rows between them shift
     let mut other = Workspace::open(&db, "ann".into()).unwrap();
+    let hits = ws.search("kovac", 100).unwrap();
     let matching: Vec<usize> = before
         .iter()
         .enumerate()
-        .filter(|(_, r)| {
-            ws.search("kovac", 100)
-                .unwrap()
-                .iter()
-                .any(|(_, f)| f.id == r.0)
-        })
+        .filter(|(_, r)| hits.iter().any(|(_, f)| f.id == r.0))
         .map(|(i, _)| i)
         .collect();
     assert!(!matching.is_empty());
     for i in matching.into_iter().chain([5, 11]) {
-        other
-            .save(
-                &before[i].0,
-                Phase::First,
-                &Change::Comment(Some("seen elsewhere".into())),
-                None,
-            )
-            .unwrap();
+        comment_elsewhere(&mut other, &before[i].0);
     }
     rt.dispatch(Msg::Live { head: head(&ws) });
     let (after, _) = queue(&rt);
