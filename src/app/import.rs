@@ -961,16 +961,12 @@ fn write_portfolio(tx: &mut Tx<'_>, p: &Prepared) -> Result<Written> {
             } else {
                 // On a server, one statement for all of a document's words (a statement a word
                 // was a round trip each: hundreds for a page of text). A word has no line break.
-                let mut all = String::new();
-                for w in words {
-                    let w: &str = w.as_ref();
-                    if !w.contains('\n') {
-                        if !all.is_empty() {
-                            all.push('\n');
-                        }
-                        all.push_str(w);
-                    }
-                }
+                let all = words
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|w| !w.contains('\n'))
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 if !all.is_empty() {
                     tx.prepare_cached(
                         "INSERT INTO document_words (word, portfolio_pk, evidence_id)

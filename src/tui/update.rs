@@ -58,7 +58,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
                 }
                 let keep = match q.hold {
                     Some(pk) => Some(pk),
-                    None if !first && q.selected > 0 => q.key_at(q.selected).map(|k| k.pk),
+                    None if !first => moved_to(q),
                     None => None,
                 };
                 queue::recompute(m);
@@ -77,10 +77,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Cmd> {
             if generation == m.queue.filter_gen {
                 m.queue.in_documents = positions_of(&m.queue.keys, &pks);
                 if let Some(matched) = m.queue.matched.take() {
-                    let q = &m.queue;
-                    let keep = (q.selected > 0)
-                        .then(|| q.key_at(q.selected).map(|k| k.pk))
-                        .flatten();
+                    let keep = moved_to(&m.queue);
                     m.queue.matched = Some(with_documents(
                         matched,
                         &m.queue.in_documents,
@@ -395,6 +392,14 @@ fn reselect(m: &mut Model, keep: Keep) -> Vec<Cmd> {
         m.queue.hold = pk.or_else(|| m.queue.key_at(m.queue.selected).map(|k| k.pk));
         cmds
     }
+}
+
+/// The portfolio the person moved to (a row below the first), which refined results keep
+/// selected.
+fn moved_to(q: &super::model::Queue) -> Option<i64> {
+    (q.selected > 0)
+        .then(|| q.key_at(q.selected).map(|k| k.pk))
+        .flatten()
 }
 
 /// Selects the row of portfolio `pk` if it is shown.

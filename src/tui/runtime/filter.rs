@@ -148,13 +148,15 @@ fn filter_in_parts(
             None => Some(u64::from(pos)),
         }
     };
+    // A match's tie-break key as its place in the queue.
+    let place = |key: u64| -> usize {
+        match prev {
+            Some(p) => p[key as usize],
+            None => key as usize,
+        }
+    };
     let to_positions = |hits: Vec<(i64, u64)>| -> Vec<usize> {
-        hits.into_iter()
-            .map(|(_, key)| match prev {
-                Some(p) => p[key as usize],
-                None => key as usize,
-            })
-            .collect()
+        hits.into_iter().map(|(_, key)| place(key)).collect()
     };
     let Ok(range) = open.key_range() else {
         // (the connections may be gone — a server restarted: opened again next time)
@@ -206,13 +208,7 @@ fn filter_in_parts(
     hits.sort_unstable();
     let mut positions: Vec<usize> = hits
         .into_iter()
-        .map(|h| {
-            let key = h & u64::from(u32::MAX);
-            match prev {
-                Some(p) => p[key as usize],
-                None => key as usize,
-            }
-        })
+        .map(|h| place(h & u64::from(u32::MAX)))
         .collect();
     // (the matches' room, which the positions took over, is given back when it is more than
     // twice what they need: the copy is then small)

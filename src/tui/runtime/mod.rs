@@ -599,11 +599,11 @@ impl Runtime {
         }
         self.queue_seq = Some(seq);
         // (the row to select is read now: `update` finds it by its id)
-        let rows = select
+        let rows: Vec<QueueRow> = select
             .as_deref()
-            .and_then(|id| self.ws.portfolio_pk(id).ok())
-            .and_then(|pk| read_rows(&self.ws, &[pk]).ok())
-            .unwrap_or_default();
+            .and_then(|id| self.row_of(id))
+            .into_iter()
+            .collect();
         Msg::QueueLoaded(Box::new(Loaded {
             rows,
             keys: Some((ordered.keys, ordered.names)),
@@ -611,6 +611,12 @@ impl Runtime {
             rubrics: ordered.rubrics,
             select,
         }))
+    }
+
+    /// The queue's row of portfolio `id`, when it can be read.
+    fn row_of(&self, id: &str) -> Option<QueueRow> {
+        let pk = self.ws.portfolio_pk(id).ok()?;
+        read_rows(&self.ws, &[pk]).ok()?.into_iter().next()
     }
 
     /// Reads the rows the queue's screen may show that are not read yet (see
@@ -863,9 +869,7 @@ impl Runtime {
         let selected_row = select
             .as_deref()
             .filter(|id| !fresh.iter().any(|r| r.id == *id))
-            .and_then(|id| self.ws.portfolio_pk(id).ok())
-            .and_then(|pk| read_rows(&self.ws, &[pk]).ok())
-            .and_then(|rows| rows.into_iter().next());
+            .and_then(|id| self.row_of(id));
         let moves = moves
             .into_iter()
             .zip(fresh)
