@@ -2717,13 +2717,8 @@ fn server_schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Pro
             });
         }
     }
-    let want: HashSet<&str> = include_str!("pg_schema.sql")
-        .lines()
-        .chain(
-            super::SERVER_MIGRATIONS
-                .iter()
-                .flat_map(|(_, sql)| sql.lines()),
-        )
+    let want: HashSet<&str> = server_sql()
+        .flat_map(str::lines)
         .filter_map(|l| l.strip_prefix("CREATE INDEX "))
         .filter_map(|l| l.split_whitespace().next())
         .collect();
@@ -2760,13 +2755,19 @@ fn server_schema_problems(conn: &Connection) -> crate::store::db::Result<Vec<Pro
     Ok(out)
 }
 
+/// The SQL that makes a server workspace, in the order it is run: its schema, its access
+/// rules, then each migration.
+fn server_sql() -> impl Iterator<Item = &'static str> {
+    [include_str!("pg_schema.sql"), include_str!("pg_access.sql")]
+        .into_iter()
+        .chain(super::SERVER_MIGRATIONS.iter().map(|(_, sql)| *sql))
+}
+
 /// The bodies of the functions assay makes on a server, by name: the last definition of each in
 /// its schema files (the text between `AS $$` and `$$`, which PostgreSQL keeps as `prosrc`).
 fn server_function_bodies() -> HashMap<&'static str, &'static str> {
     let mut out = HashMap::new();
-    let files = std::iter::once(include_str!("pg_access.sql"))
-        .chain(super::SERVER_MIGRATIONS.iter().map(|(_, sql)| *sql));
-    for sql in files {
+    for sql in server_sql() {
         let mut rest = sql;
         while let Some(at) = rest.find("CREATE FUNCTION ") {
             rest = &rest[at + "CREATE FUNCTION ".len()..];
@@ -2838,8 +2839,7 @@ fn server_definition_problems(conn: &Connection) -> crate::store::db::Result<Vec
     }
     // The functions whose use is revoked from everyone (the owner's own, or a trigger's) must
     // still be: one granted back could let anyone write through it.
-    let revoked: Vec<&str> = std::iter::once(include_str!("pg_access.sql"))
-        .chain(super::SERVER_MIGRATIONS.iter().map(|(_, sql)| *sql))
+    let revoked: Vec<&str> = server_sql()
         .flat_map(str::lines)
         .filter_map(|l| l.strip_prefix("REVOKE ALL ON FUNCTION "))
         .filter_map(|l| l.split('(').next())
